@@ -1,0 +1,5 @@
+"""Allows `python -m gridtui`."""
+
+from gridtui.cli import main
+
+raise SystemExit(main())

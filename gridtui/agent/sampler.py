@@ -1,0 +1,387 @@
+"""gridtui node agent: stdlib-only, sent over SSH once, prints one JSON line per interval.
+
+It is run as `python3 -u - [options]` with this file on stdin, so nothing is installed on
+the node. psutil and NVML are used when the node has them; /proc and a single long-lived
+`nvidia-smi -lms` otherwise. No process is spawned per sample.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+AGENT_VERSION = 1
+
+try:
+    import psutil
+except Exception:  # the node may not have it; /proc is enough
+    psutil = None  # type: ignore[assignment]
+
+
+def read_proc_stat():
+    """Per-core (busy, total) jiffies from /proc/stat; index 0 is the whole machine."""
+    out = []
+    with open("/proc/stat") as f:
+        for line in f:
+            if not line.startswith("cpu"):
+                break
+            parts = line.split()
+            vals = [int(x) for x in parts[1:]]
+            idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+            total = sum(vals[:8])
+            out.append((total - idle, total))
+    return out
+
+
+class CpuMeter:
+    def __init__(self):
+        self.prev = None if psutil else read_proc_stat()
+        if psutil:
+            psutil.cpu_percent(percpu=True)
+
+    def read(self):
+        if psutil:
+            cores = psutil.cpu_percent(percpu=True)
+            total = sum(cores) / len(cores) if cores else 0.0
+            return total, cores
+        now = read_proc_stat()
+        pct = []
+        for (b0, t0), (b1, t1) in zip(self.prev or [], now):  # noqa: B905
+            dt = t1 - t0
+            pct.append(100.0 * (b1 - b0) / dt if dt > 0 else 0.0)
+        self.prev = now
+        return (pct[0] if pct else 0.0), pct[1:]
+
+
+def read_meminfo():
+    info = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            info[key] = int(rest.split()[0]) * 1024
+    return info
+
+
+def memory():
+    if psutil:
+        vm, sw = psutil.virtual_memory(), psutil.swap_memory()
+        return (vm.total, vm.total - vm.available), (sw.total, sw.used)
+    m = read_meminfo()
+    total = m.get("MemTotal", 0)
+    avail = m.get("MemAvailable", m.get("MemFree", 0))
+    stotal = m.get("SwapTotal", 0)
+    return (total, total - avail), (stotal, stotal - m.get("SwapFree", 0))
+
+
+def disk_root():
+    st = os.statvfs("/")
+    total = st.f_blocks * st.f_frsize
+    return total, total - st.f_bavail * st.f_frsize
+
+
+def net_bytes():
+    if psutil:
+        c = psutil.net_io_counters(pernic=True)
+        return (
+            sum(v.bytes_recv for k, v in c.items() if k != "lo"),
+            sum(v.bytes_sent for k, v in c.items() if k != "lo"),
+        )
+    rx = tx = 0
+    with open("/proc/net/dev") as f:
+        for line in f.readlines()[2:]:
+            name, _, rest = line.partition(":")
+            if name.strip() == "lo":
+                continue
+            vals = rest.split()
+            rx += int(vals[0])
+            tx += int(vals[8])
+    return rx, tx
+
+
+class NvmlGpus:
+    def __init__(self, nvml):
+        self.nvml = nvml
+        nvml.nvmlInit()
+        self.handles = [
+            nvml.nvmlDeviceGetHandleByIndex(i) for i in range(nvml.nvmlDeviceGetCount())
+        ]
+
+    def read(self):
+        nv = self.nvml
+        out = []
+        for i, h in enumerate(self.handles):
+            name = nv.nvmlDeviceGetName(h)
+            if isinstance(name, bytes):
+                name = name.decode()
+            util = nv.nvmlDeviceGetUtilizationRates(h)
+            mem = nv.nvmlDeviceGetMemoryInfo(h)
+            try:
+                temp = nv.nvmlDeviceGetTemperature(h, 0)
+            except Exception:
+                temp = None
+            out.append(
+                {
+                    "index": i,
+                    "name": name,
+                    "util": float(util.gpu),
+                    "mem_used": int(mem.used),
+                    "mem_total": int(mem.total),
+                    "temp": temp,
+                }
+            )
+        return out
+
+
+class SmiGpus:
+    """One `nvidia-smi -lms` for the agent's lifetime; a thread keeps the latest block."""
+
+    FIELDS = "index,name,utilization.gpu,memory.used,memory.total,temperature.gpu"
+
+    def __init__(self, exe, interval):
+        self.latest = {}
+        self.proc = subprocess.Popen(
+            [
+                exe,
+                "--query-gpu=" + self.FIELDS,
+                "--format=csv,noheader,nounits",
+                "-lms",
+                str(max(100, int(interval * 1000))),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.proc.stdout or ():
+            parts = [p.strip() for p in line.split(",")]
+            if len(parts) < 6:
+                continue
+            try:
+                idx = int(parts[0])
+                temp = None if parts[5] in ("", "[N/A]") else float(parts[5])
+                self.latest[idx] = {
+                    "index": idx,
+                    "name": parts[1],
+                    "util": float(parts[2]),
+                    "mem_used": int(float(parts[3]) * 1024 * 1024),
+                    "mem_total": int(float(parts[4]) * 1024 * 1024),
+                    "temp": temp,
+                }
+            except ValueError:
+                continue
+
+    def read(self):
+        return [self.latest[k] for k in sorted(self.latest)]
+
+
+def open_gpus(interval):
+    """NVML first, nvidia-smi second, and no GPU is a normal answer."""
+    try:
+        import pynvml
+
+        return NvmlGpus(pynvml)
+    except Exception:
+        pass
+    exe = shutil.which("nvidia-smi")
+    if exe:
+        try:
+            return SmiGpus(exe, interval)
+        except OSError:
+            pass
+    return None
+
+
+RAY_NAMES = ("raylet", "gcs_server", "plasma_store")
+
+
+def _proc_list():
+    """(pid, ppid, name, cmdline words) for every process, via psutil or /proc."""
+    out = []
+    if psutil:
+        for p in psutil.process_iter(["pid", "ppid", "name", "cmdline"]):
+            info = p.info
+            out.append((info["pid"], info["ppid"] or 0, info["name"] or "", info["cmdline"] or []))
+        return out
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = [w.decode(errors="replace") for w in f.read().split(b"\0") if w]
+        except OSError:
+            continue
+        name = stat[stat.find("(") + 1 : stat.rfind(")")]
+        ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
+        out.append((int(entry), ppid, name, cmd))
+    return out
+
+
+def is_ray_process(name, cmd):
+    first = cmd[0] if cmd else ""
+    return (
+        name in RAY_NAMES
+        or first.startswith("ray::")
+        or any(os.path.basename(w) in RAY_NAMES for w in cmd[:1])
+    )
+
+
+def belongs_to_node(cmd, address):
+    for i, word in enumerate(cmd):
+        if word in (f"--node-ip-address={address}", f"--node_ip_address={address}"):
+            return True
+        if word in ("--node-ip-address", "--node_ip_address") and cmd[i + 1 : i + 2] == [address]:
+            return True
+    return False
+
+
+def process_tree(address, procs):
+    """PIDs of one co-located Ray node: processes naming its address, and their descendants."""
+    roots = {pid for pid, _, _, cmd in procs if belongs_to_node(cmd, address)}
+    children = {}  # type: dict
+    for pid, ppid, _, _ in procs:
+        children.setdefault(ppid, []).append(pid)
+    seen, stack = set(), list(roots)
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        stack.extend(children.get(pid, ()))
+    return seen
+
+
+def proc_cpu_rss(pid):
+    """(cpu seconds, rss bytes) of one process, or None when it has gone."""
+    try:
+        if psutil:
+            p = psutil.Process(pid)
+            t = p.cpu_times()
+            return t.user + t.system, p.memory_info().rss
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        page = os.sysconf("SC_PAGE_SIZE")
+        return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * page
+    except Exception:
+        return None
+
+
+class RayScope:
+    """Load of one Ray node's process tree, as a share of its declared CPUs and memory."""
+
+    def __init__(self, address, cpus, mem_total):
+        self.address = address
+        self.cpus = max(cpus, 0.01)
+        self.mem_total = mem_total
+        self.prev = {}
+        self.prev_time = time.monotonic()
+        self.read()
+
+    def read(self):
+        now = time.monotonic()
+        procs = _proc_list()
+        pids = process_tree(self.address, procs)
+        cpu_used = 0.0
+        rss = 0
+        current = {}
+        for pid in pids:
+            got = proc_cpu_rss(pid)
+            if got is None:
+                continue
+            current[pid] = got[0]
+            cpu_used += max(0.0, got[0] - self.prev.get(pid, got[0]))
+            rss += got[1]
+        dt = max(now - self.prev_time, 1e-3)
+        self.prev, self.prev_time = current, now
+        pct = min(100.0, 100.0 * cpu_used / (dt * self.cpus))
+        return pct, rss, len(pids)
+
+
+def count_ray_processes():
+    return sum(1 for _, _, name, cmd in _proc_list() if is_ray_process(name, cmd))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="gridtui-agent")
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--scope", choices=("host", "ray-processes"), default="host")
+    parser.add_argument("--address", default="", help="the Ray node address (ray-processes)")
+    parser.add_argument("--cpus", type=float, default=1.0)
+    parser.add_argument("--memory", type=int, default=0, help="declared bytes (ray-processes)")
+    parser.add_argument("--count", type=int, default=0, help="stop after N samples (0: never)")
+    args = parser.parse_args(argv)
+
+    interval = max(0.05, args.interval)
+    cpu = CpuMeter()
+    gpus = open_gpus(interval)
+    scope = (
+        RayScope(args.address, args.cpus, args.memory) if args.scope == "ray-processes" else None
+    )
+    host = socket.gethostname()
+    out = sys.stdout
+    # The first sample comes quickly so the console has figures in its first second.
+    time.sleep(min(interval, 0.2))
+    seq = 0
+    next_at = time.monotonic()
+    while True:
+        total, cores = cpu.read()
+        (mem_total, mem_used), (swap_total, swap_used) = memory()
+        disk_total, disk_used = disk_root()
+        rx, tx = net_bytes()
+        ray_count = 0
+        if scope is not None:
+            total, rss, ray_count = scope.read()
+            cores = [total]
+            mem_total = scope.mem_total or mem_total
+            mem_used = rss
+        else:
+            ray_count = count_ray_processes()
+        gpu_list = []
+        if gpus is not None:
+            try:
+                gpu_list = gpus.read()
+            except Exception:
+                gpu_list = []
+        record = {
+            "v": AGENT_VERSION,
+            "seq": seq,
+            "t": time.time(),
+            "host": host,
+            "scope": args.scope,
+            "cpu": round(total, 2),
+            "cores": [round(c, 1) for c in cores],
+            "load": list(os.getloadavg()),
+            "mem": {"total": mem_total, "used": mem_used},
+            "swap": {"total": swap_total, "used": swap_used},
+            "disk": {"total": disk_total, "used": disk_used},
+            "net": {"rx": rx, "tx": tx},
+            "gpus": gpu_list,
+            "ray": {"processes": ray_count},
+        }
+        try:
+            out.write(json.dumps(record, separators=(",", ":")) + "\n")
+            out.flush()
+        except (BrokenPipeError, OSError):
+            return 0  # the console went away: so do we
+        seq += 1
+        if args.count and seq >= args.count:
+            return 0
+        next_at += interval
+        delay = next_at - time.monotonic()
+        if delay < 0:  # we fell behind (suspended laptop, slow /proc): resync, don't burst
+            next_at = time.monotonic()
+            delay = 0
+        time.sleep(delay)
+
+
+if __name__ in ("__main__", "<stdin>") or __name__ == "__gridtui_agent__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,355 @@
+"""MetricsHub: fans in every node's agent stream, keeps bounded history, judges node state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from gridtui.agent import agent_argv, agent_source
+from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.model import (
+    HISTORY_METRICS,
+    Alert,
+    ClusterSnapshot,
+    NodeSample,
+    NodeState,
+    NodeStatus,
+    RayNodeInfo,
+    Ring,
+)
+from gridtui.transport.backoff import Backoff
+from gridtui.transport.base import NodeTransport, TransportError
+
+log = logging.getLogger(__name__)
+
+# How much history a snapshot carries per metric: enough for the widest sparkline.
+# The detail screen asks the hub for the whole ring.
+SNAPSHOT_POINTS = 240
+STALE_AFTER_INTERVALS = 2.0
+DOWN_AFTER_INTERVALS = 3.0
+PRESSURE_CLEAR_MARGIN = 5.0  # percentage points below the threshold before re-arming
+
+SnapshotListener = Callable[[ClusterSnapshot], None]
+AlertListener = Callable[[Alert], None]
+
+
+class _NodeTrack:
+    """Mutable per-node bookkeeping; only the hub touches it, always on its own loop."""
+
+    def __init__(self, node: NodeConfig, capacity: int) -> None:
+        self.node = node
+        self.state = NodeState.CONNECTING
+        self.reason = ""
+        self.sample: NodeSample | None = None
+        self.last_seen: float | None = None  # monotonic time of the last sample
+        self.last_seen_wall: float | None = None
+        self.ever_up = False
+        self.rings = {m: Ring(capacity) for m in HISTORY_METRICS}
+        self.pressure_since: dict[str, float] = {}
+        self.pressure_alerted: set[str] = set()
+        self.ray: RayNodeInfo | None = None
+        self.status_cache: NodeStatus | None = None
+        self.stream_task: asyncio.Task[None] | None = None
+
+
+class MetricsHub:
+    """Owns one streaming task per node and publishes coalesced ClusterSnapshots."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        transports: Mapping[str, NodeTransport] | None = None,
+        *,
+        publish_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.interval = config.sample_interval
+        self.transports = dict(transports or {})
+        self.publish_interval = publish_interval or min(0.25, self.interval / 2)
+        self._clock = clock
+        self._wall = wall_clock
+        capacity = max(2, min(7200, round(config.history_seconds / self.interval)))
+        self._tracks = {n.name: _NodeTrack(n, capacity) for n in config.nodes}
+        self._listeners: list[SnapshotListener] = []
+        self._alert_listeners: list[AlertListener] = []
+        self._alerts: list[Alert] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._publish_handle: asyncio.TimerHandle | None = None
+        self._snapshot: ClusterSnapshot | None = None
+        self.ray_connected: bool | None = None
+        self.ray_message = ""
+
+    # -- subscription -------------------------------------------------------------------
+
+    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def subscribe_alerts(self, listener: AlertListener) -> Callable[[], None]:
+        self._alert_listeners.append(listener)
+        return lambda: (
+            self._alert_listeners.remove(listener) if listener in self._alert_listeners else None
+        )
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        return tuple(self._alerts)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start one stream per node that has a transport, and the staleness watchdog."""
+        for name, track in self._tracks.items():
+            transport = self.transports.get(name)
+            if transport is not None:
+                track.stream_task = asyncio.create_task(
+                    self._stream_node(track, transport), name=f"stream:{name}"
+                )
+                self._tasks.append(track.stream_task)
+        self._tasks.append(asyncio.create_task(self._watchdog(), name="hub-watchdog"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._publish_handle is not None:
+            self._publish_handle.cancel()
+        for transport in self.transports.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(transport.close(), 5)
+
+    # -- ingest -------------------------------------------------------------------------
+
+    async def _stream_node(self, track: _NodeTrack, transport: NodeTransport) -> None:
+        backoff = Backoff(base=min(1.0, self.interval), cap=max(5.0, 10 * self.interval))
+        argv = agent_argv(track.node, self.interval)
+        while True:
+            last_noise = ""
+            try:
+                stream = await transport.open_stream(argv, input=agent_source())
+                try:
+                    async for line in stream:
+                        if line.startswith("{"):
+                            try:
+                                data = json.loads(line)
+                            except ValueError:
+                                continue
+                            self.record(track.node.name, data)
+                            backoff.reset()
+                        elif line.strip():
+                            last_noise = line.strip()[-200:]
+                finally:
+                    await stream.close()
+                reason = f"agent stream ended{': ' + last_noise if last_noise else ''}"
+                self._lost(track, "closed", reason)
+            except TransportError as exc:
+                self._lost(track, exc.reason, exc.message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug or an odd node must not end the watch
+                log.exception("stream for %s failed", track.node.name)
+                self._lost(track, "error", f"{exc.__class__.__name__}: {exc}")
+            await asyncio.sleep(backoff.next_delay())
+
+    def record(self, name: str, data: Mapping[str, Any], received: float | None = None) -> None:
+        """Take one agent reading (from a stream, or recorded data in tests and demos)."""
+        track = self._tracks[name]
+        now = self._clock() if received is None else received
+        sample = NodeSample.from_agent(data, self._wall() if received is None else received)
+        prev = track.sample
+        rings = track.rings
+        rings["cpu"].append(sample.cpu_percent)
+        rings["mem"].append(sample.mem_percent)
+        gpu = sample.gpu_percent
+        rings["gpu"].append(gpu if gpu is not None else 0.0)
+        gmem = [g.mem_percent for g in sample.gpus]
+        rings["gpu_mem"].append(sum(gmem) / len(gmem) if gmem else 0.0)
+        rings["load1"].append(sample.load[0])
+        if prev is not None and sample.time > prev.time:
+            dt = sample.time - prev.time
+            rings["net_rx_rate"].append(max(0.0, (sample.net_rx - prev.net_rx) / dt))
+            rings["net_tx_rate"].append(max(0.0, (sample.net_tx - prev.net_tx) / dt))
+        track.sample = sample
+        track.last_seen = now
+        track.last_seen_wall = sample.received
+        was = track.state
+        track.state, track.reason = NodeState.UP, ""
+        if was in (NodeState.DOWN, NodeState.UNREACHABLE) and track.ever_up:
+            self._alert(name, "back", f"{name} is back up", "information")
+        track.ever_up = True
+        self._check_pressure(track, now)
+        self._changed(track)
+
+    def _lost(self, track: _NodeTrack, reason: str, message: str) -> None:
+        was = track.state
+        if track.ever_up:
+            track.state = NodeState.DOWN
+        else:
+            track.state = NodeState.UNREACHABLE
+        track.reason = message if reason in message else f"{reason}: {message}"
+        if was in (NodeState.UP, NodeState.STALE):
+            self._alert(track.node.name, "down", f"{track.node.name} is down: {message}", "error")
+        elif was is NodeState.CONNECTING and track.state is NodeState.UNREACHABLE:
+            self._alert(
+                track.node.name, "unreachable", f"{track.node.name} unreachable: {message}", "error"
+            )
+        if was is not track.state or track.status_cache is None or was is NodeState.DOWN:
+            self._changed(track)
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval / 2)
+            self.check_staleness()
+
+    def check_staleness(self, now: float | None = None) -> None:
+        """Mark UP nodes STALE after 2 intervals of silence and DOWN after 3."""
+        now = self._clock() if now is None else now
+        for track in self._tracks.values():
+            if track.state not in (NodeState.UP, NodeState.STALE) or track.last_seen is None:
+                continue
+            age = now - track.last_seen
+            if age > DOWN_AFTER_INTERVALS * self.interval:
+                self._lost(track, "timeout", f"no sample for {age:.1f}s")
+                # A silent link (no FIN, no RST) keeps the stream open: restart it.
+                transport = self.transports.get(track.node.name)
+                if track.stream_task is not None and transport is not None:
+                    track.stream_task.cancel()
+                    track.stream_task = asyncio.create_task(
+                        self._stream_node(track, transport), name=f"stream:{track.node.name}"
+                    )
+                    self._tasks.append(track.stream_task)
+            elif age > STALE_AFTER_INTERVALS * self.interval and track.state is NodeState.UP:
+                track.state, track.reason = NodeState.STALE, f"last sample {age:.1f}s ago"
+                self._changed(track)
+
+    def _check_pressure(self, track: _NodeTrack, now: float) -> None:
+        sample = track.sample
+        if sample is None:
+            return
+        limits = self.config.alerts
+        readings = {"cpu": (sample.cpu_percent, limits.cpu_percent)}
+        readings["memory"] = (sample.mem_percent, limits.memory_percent)
+        if sample.gpu_percent is not None:
+            readings["gpu"] = (sample.gpu_percent, limits.gpu_percent)
+        for kind, (value, limit) in readings.items():
+            if value >= limit:
+                since = track.pressure_since.setdefault(kind, now)
+                if now - since >= limits.sustain_seconds and kind not in track.pressure_alerted:
+                    track.pressure_alerted.add(kind)
+                    self._alert(
+                        track.node.name,
+                        "pressure",
+                        f"{track.node.name}: {kind} at {value:.0f}% for "
+                        f"{now - since:.0f}s (threshold {limit:.0f}%)",
+                        "warning",
+                    )
+            else:
+                track.pressure_since.pop(kind, None)
+                if value < limit - PRESSURE_CLEAR_MARGIN:
+                    track.pressure_alerted.discard(kind)
+
+    # -- Ray merge ----------------------------------------------------------------------
+
+    def set_ray_view(
+        self, connected: bool, nodes: Mapping[str, RayNodeInfo], message: str = ""
+    ) -> None:
+        """Merge Ray's node table (keyed by node name) into the snapshot."""
+        self.ray_connected, self.ray_message = connected, message
+        for name, track in self._tracks.items():
+            info = nodes.get(name)
+            if info != track.ray:
+                track.ray = info
+                track.status_cache = None
+        self._schedule_publish()
+
+    # -- publish ------------------------------------------------------------------------
+
+    def _alert(self, node: str, kind: str, message: str, severity: str) -> None:
+        alert = Alert(self._wall(), node, kind, message, severity)
+        self._alerts.append(alert)
+        del self._alerts[:-500]
+        for listener in list(self._alert_listeners):
+            listener(alert)
+
+    def _changed(self, track: _NodeTrack) -> None:
+        track.status_cache = None
+        self._schedule_publish()
+
+    def _schedule_publish(self) -> None:
+        """Coalesce: many samples in one publish window make one snapshot."""
+        self._snapshot = None
+        if self._publish_handle is not None or not self._listeners:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.publish_now()
+            return
+        self._publish_handle = loop.call_later(self.publish_interval, self.publish_now)
+
+    def publish_now(self) -> None:
+        self._publish_handle = None
+        snapshot = self.snapshot()
+        for listener in list(self._listeners):
+            listener(snapshot)
+
+    def _status(self, track: _NodeTrack) -> NodeStatus:
+        if track.status_cache is None:
+            track.status_cache = NodeStatus(
+                name=track.node.name,
+                host=track.node.host,
+                role="head" if track.node is self.config.head else "worker",
+                state=track.state,
+                reason=track.reason,
+                sample=track.sample,
+                history={
+                    m: tuple(
+                        itertools.islice(ring.values(), max(0, len(ring) - SNAPSHOT_POINTS), None)
+                    )
+                    for m, ring in track.rings.items()
+                },
+                last_seen=track.last_seen_wall,
+                ray=track.ray,
+            )
+        return track.status_cache
+
+    def snapshot(self) -> ClusterSnapshot:
+        if self._snapshot is None:
+            self._snapshot = ClusterSnapshot(
+                name=self.config.name,
+                time=self._wall(),
+                nodes=tuple(self._status(t) for t in self._tracks.values()),
+                demo=self.config.demo,
+                ray_connected=self.ray_connected,
+                ray_message=self.ray_message,
+            )
+        return self._snapshot
+
+    def history(self, node: str, metric: str) -> tuple[float, ...]:
+        """The whole ring for one metric: the detail screen's charts."""
+        return self._tracks[node].rings[metric].values()
+
+    def node_names(self) -> Iterable[str]:
+        return self._tracks.keys()
+
+    def mark_state(self, name: str, state: NodeState, reason: str = "") -> None:
+        """Set a node's state from outside the stream (recorded data, demos)."""
+        track = self._tracks[name]
+        track.state, track.reason = state, reason
+        self._changed(track)
+
+
+def with_ray(status: NodeStatus, ray: RayNodeInfo | None) -> NodeStatus:
+    return replace(status, ray=ray)

@@ -1,0 +1,208 @@
+"""Immutable snapshots the services publish and the panes render."""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class NodeState(enum.Enum):
+    CONNECTING = "CONNECTING"
+    UP = "UP"
+    STALE = "STALE"
+    DOWN = "DOWN"
+    UNREACHABLE = "UNREACHABLE"
+
+
+@dataclass(frozen=True)
+class GpuSample:
+    index: int
+    name: str
+    util_percent: float
+    mem_used: int
+    mem_total: int
+    temperature_c: float | None = None
+
+    @property
+    def mem_percent(self) -> float:
+        return 100.0 * self.mem_used / self.mem_total if self.mem_total else 0.0
+
+
+@dataclass(frozen=True)
+class NodeSample:
+    """One agent reading; `time` is the node's clock, `received` the console's."""
+
+    time: float
+    received: float
+    cpu_percent: float
+    cpu_per_core: tuple[float, ...]
+    load: tuple[float, float, float]
+    mem_total: int
+    mem_used: int
+    swap_total: int
+    swap_used: int
+    disk_total: int
+    disk_used: int
+    net_rx: int
+    net_tx: int
+    gpus: tuple[GpuSample, ...] = ()
+    ray_processes: int = 0
+    hostname: str = ""
+    scope: str = "host"
+
+    @property
+    def mem_percent(self) -> float:
+        return 100.0 * self.mem_used / self.mem_total if self.mem_total else 0.0
+
+    @property
+    def disk_percent(self) -> float:
+        return 100.0 * self.disk_used / self.disk_total if self.disk_total else 0.0
+
+    @property
+    def gpu_percent(self) -> float | None:
+        """Mean utilisation over the node's GPUs; None means the node has none."""
+        if not self.gpus:
+            return None
+        return sum(g.util_percent for g in self.gpus) / len(self.gpus)
+
+    @classmethod
+    def from_agent(cls, data: Mapping[str, Any], received: float) -> NodeSample:
+        mem = data.get("mem", {})
+        swap = data.get("swap", {})
+        disk = data.get("disk", {})
+        net = data.get("net", {})
+        load = tuple(float(x) for x in data.get("load", (0.0, 0.0, 0.0)))[:3]
+        gpus = tuple(
+            GpuSample(
+                index=int(g.get("index", i)),
+                name=str(g.get("name", "GPU")),
+                util_percent=float(g.get("util", 0.0)),
+                mem_used=int(g.get("mem_used", 0)),
+                mem_total=int(g.get("mem_total", 0)),
+                temperature_c=None if g.get("temp") is None else float(g["temp"]),
+            )
+            for i, g in enumerate(data.get("gpus", ()))
+        )
+        return cls(
+            time=float(data.get("t", received)),
+            received=received,
+            cpu_percent=float(data.get("cpu", 0.0)),
+            cpu_per_core=tuple(float(x) for x in data.get("cores", ())),
+            load=(*load, 0.0, 0.0, 0.0)[:3],  # type: ignore[arg-type]
+            mem_total=int(mem.get("total", 0)),
+            mem_used=int(mem.get("used", 0)),
+            swap_total=int(swap.get("total", 0)),
+            swap_used=int(swap.get("used", 0)),
+            disk_total=int(disk.get("total", 0)),
+            disk_used=int(disk.get("used", 0)),
+            net_rx=int(net.get("rx", 0)),
+            net_tx=int(net.get("tx", 0)),
+            gpus=gpus,
+            ray_processes=int(data.get("ray", {}).get("processes", 0)),
+            hostname=str(data.get("host", "")),
+            scope=str(data.get("scope", "host")),
+        )
+
+
+class Ring:
+    """A bounded history of floats: old values fall off, memory stays flat."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, capacity: int, values: Iterable[float] = ()) -> None:
+        self._values: deque[float] = deque(values, maxlen=max(1, capacity))
+
+    def append(self, value: float) -> None:
+        self._values.append(value)
+
+    def values(self) -> tuple[float, ...]:
+        return tuple(self._values)
+
+    def last(self, default: float = 0.0) -> float:
+        return self._values[-1] if self._values else default
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def capacity(self) -> int:
+        return self._values.maxlen or 0
+
+
+HISTORY_METRICS = ("cpu", "mem", "gpu", "gpu_mem", "load1", "net_rx_rate", "net_tx_rate")
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """What the console knows about one node at one instant."""
+
+    name: str
+    host: str
+    role: str
+    state: NodeState
+    reason: str = ""
+    sample: NodeSample | None = None
+    history: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    last_seen: float | None = None
+    ray: RayNodeInfo | None = None
+
+    @property
+    def cpu_percent(self) -> float | None:
+        return self.sample.cpu_percent if self.sample and self.state is not NodeState.DOWN else None
+
+    @property
+    def mem_percent(self) -> float | None:
+        return self.sample.mem_percent if self.sample and self.state is not NodeState.DOWN else None
+
+    @property
+    def gpu_percent(self) -> float | None:
+        return self.sample.gpu_percent if self.sample and self.state is not NodeState.DOWN else None
+
+    @property
+    def load1(self) -> float | None:
+        return self.sample.load[0] if self.sample and self.state is not NodeState.DOWN else None
+
+
+@dataclass(frozen=True)
+class RayNodeInfo:
+    """Ray's view of a node, merged into NodeStatus when the Ray gateway is connected."""
+
+    alive: bool
+    node_id: str = ""
+    cpu_total: float = 0.0
+    cpu_available: float = 0.0
+    gpu_total: float = 0.0
+    gpu_available: float = 0.0
+    object_store_total: float = 0.0
+    object_store_available: float = 0.0
+
+
+@dataclass(frozen=True)
+class Alert:
+    time: float
+    node: str
+    kind: str  # "down", "back", "pressure", "unreachable"
+    message: str
+    severity: str = "warning"  # "information", "warning", "error" (Textual's names)
+
+
+@dataclass(frozen=True)
+class ClusterSnapshot:
+    """Everything a pane needs to draw one frame; published after each change."""
+
+    name: str
+    time: float
+    nodes: tuple[NodeStatus, ...]
+    demo: bool = False
+    ray_connected: bool | None = None  # None: no Ray gateway in use
+    ray_message: str = ""
+
+    @property
+    def up_count(self) -> int:
+        return sum(1 for n in self.nodes if n.state is NodeState.UP)
+
+    def node(self, name: str) -> NodeStatus | None:
+        return next((n for n in self.nodes if n.name == name), None)

@@ -1,0 +1,70 @@
+"""The NodeTransport contract: run an argv on a node, or hold a line stream open on it."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from gridtui.config import NodeConfig
+
+# Why a node cannot be reached; the console shows these words next to UNREACHABLE.
+REASONS = ("auth", "host-key", "timeout", "refused", "unreachable", "closed", "error")
+
+
+class TransportError(Exception):
+    """A failure to reach or talk to a node, with a short machine-readable reason."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason if reason in REASONS else "error"
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    exit_status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """Quote every word, so names and paths with shell metacharacters stay data."""
+    if not argv:
+        raise ValueError("empty command")
+    return shlex.join(str(a) for a in argv)
+
+
+class LineStream(Protocol):
+    """A long-lived channel yielding stdout lines until the remote side ends or breaks."""
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class NodeTransport(Protocol):
+    node: NodeConfig
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        """Run argv on the node; raise TransportError if the node cannot be reached in time."""
+        ...
+
+    async def open_stream(self, argv: Sequence[str], *, input: str | None = None) -> LineStream:
+        """Start argv, write `input` then EOF to its stdin, and stream its stdout lines."""
+        ...
+
+    async def close(self) -> None: ...
