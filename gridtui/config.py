@@ -49,6 +49,18 @@ def parse_size(value: int | float | str) -> int:
     return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
 
 
+def _at(loc: tuple[int | str, ...], message: str) -> str:
+    """Tag a whole-model error with the field it is about, so its line can be found."""
+    return "@" + "/".join(str(p) for p in loc) + "@ " + message
+
+
+def _split_at(message: str) -> tuple[list[int | str], str] | None:
+    if not message.startswith("@") or "@ " not in message[1:]:
+        return None
+    tag, _, rest = message[1:].partition("@ ")
+    return [int(p) if p.isdigit() else p for p in tag.split("/")], rest
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -158,13 +170,18 @@ class ClusterConfig(_Strict):
     @model_validator(mode="after")
     def _roles_and_names(self) -> ClusterConfig:
         seen: set[str] = set()
-        for node in self.nodes:
+        for i, node in enumerate(self.nodes):
             if node.name in seen:
-                raise ValueError(f"node name {node.name!r} is used twice")
+                raise ValueError(
+                    _at(("nodes", i, "name"), f"node name {node.name!r} is used twice")
+                )
             seen.add(node.name)
-        heads = [n.name for n in self.nodes if n.role == "head"]
+        heads = [i for i, n in enumerate(self.nodes) if n.role == "head"]
         if len(heads) > 1:
-            raise ValueError(f"only one node can be the head, found {', '.join(heads)}")
+            names = ", ".join(self.nodes[i].name for i in heads)
+            raise ValueError(
+                _at(("nodes", heads[1], "role"), f"only one node can be the head, found {names}")
+            )
         return self
 
     @property
@@ -247,8 +264,12 @@ def parse_config(text: str, source: str = "<string>") -> ClusterConfig:
         problems = []
         for err in exc.errors():
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function"))]
-            where = _line_of(root, loc)
             msg = err["msg"].removeprefix("Value error, ")
+            tagged = _split_at(msg)
+            if tagged is not None:
+                loc = [*loc, *tagged[0]]
+                msg = tagged[1]
+            where = _line_of(root, loc)
             if err["type"] == "extra_forbidden":
                 msg = "unknown field (check the spelling; see docs/configuration.md)"
             problems.append(f"{source}:{where or '?'}: {_field_name(loc)}: {msg}")

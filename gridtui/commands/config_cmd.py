@@ -1,0 +1,37 @@
+"""`gridtui config check`: validate a cluster file and print every problem with its line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gridtui.config import ConfigError, find_config, load_config
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("config", help="check a cluster file")
+    inner = parser.add_subparsers(dest="config_command", required=True)
+    check = inner.add_parser("check", help="validate a cluster file; exit 2 when it has errors")
+    check.add_argument("-c", "--config", help="the cluster file (default: the lookup order)")
+    check.set_defaults(func=check_command)
+
+
+def check_command(args: argparse.Namespace) -> int:
+    path = find_config(args.config)
+    if path is None:
+        print(
+            "gridtui: no cluster file found (-c, $GRIDTUI_CONFIG, ./gridtui.yaml, "
+            "~/.config/gridtui/cluster.yaml)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    print(
+        f"{path}: ok: cluster {config.name!r}, {len(config.nodes)} nodes, head {config.head.name}"
+    )
+    return 0

@@ -1,0 +1,359 @@
+"""SshTransport: the NodeTransport contract over one kept-open, multiplexed asyncssh connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from gridtui.config import NodeConfig, SshSettings
+from gridtui.transport.backoff import Backoff
+from gridtui.transport.base import CommandResult, TransportError, command_line
+
+# Reasons worth another connect attempt; auth and host-key failures will not fix themselves.
+_TRANSIENT = ("timeout", "refused", "unreachable", "closed")
+_KEEPALIVE_SECONDS = 15.0
+
+_connect_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def connect_semaphore(limit: int) -> asyncio.Semaphore:
+    """The process-wide cap on connects in flight, one per event loop (semaphores bind a loop).
+
+    The first caller on a loop sizes it; every cluster in one process shares its settings.
+    """
+    loop = asyncio.get_running_loop()
+    sem = _connect_slots.get(loop)
+    if sem is None:
+        sem = _connect_slots[loop] = asyncio.Semaphore(limit)
+    return sem
+
+
+def _signal_number(name: str) -> int:
+    try:
+        return int(signal.Signals[f"SIG{name}"])
+    except KeyError:
+        return 0
+
+
+def known_hosts_path(settings: SshSettings) -> Path:
+    return settings.known_hosts or Path("~/.ssh/known_hosts").expanduser()
+
+
+def _display_path(path: Path) -> str:
+    home = str(Path.home())
+    text = str(path)
+    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
+
+
+def known_hosts_name(host: str, port: int) -> str:
+    """The host field OpenSSH writes: bare for port 22, `[host]:port` otherwise."""
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+class _HostKeyCheck(asyncssh.SSHClient):
+    """Sees host keys that known_hosts did not vouch for: records new ones under accept-new.
+
+    asyncssh calls validate_host_public_key only for a key absent from the trusted set, so
+    here the key is either unknown for this host or different from the one on file.
+    """
+
+    def __init__(self, owner: SshTransport, known: asyncssh.SSHKnownHosts) -> None:
+        self._owner = owner
+        self._known = known
+        self.problem: str | None = None  # "unknown" | "changed"
+        self.where = ""
+        self.lost: Exception | None = None
+
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
+        self.where = known_hosts_name(host, port)
+        matched = self._known.match(host, addr, None if port == 22 else port)
+        if matched[0] or matched[1]:
+            self.problem = "changed"
+            return False
+        self.problem = "unknown"
+        if self._owner.settings.host_key_policy != "accept-new":
+            return False
+        self._owner.record_host_key(self.where, key)
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._owner.connection_lost(self)
+
+
+class _SshLineStream:
+    """A remote process's stdout (stderr merged) as lines; close() ends the channel."""
+
+    def __init__(self, owner: SshTransport, process: asyncssh.SSHClientProcess[str]) -> None:
+        self._owner = owner
+        self._process = process
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        try:
+            async for line in self._process.stdout:
+                yield line.rstrip("\n")
+        except (asyncssh.Error, OSError) as exc:
+            raise self._owner.error(exc, "stream") from None
+
+    async def close(self) -> None:
+        await self._owner.end_process(self._process)
+
+
+class SshTransport:
+    """One lazily opened connection per node, shared by every run() and stream on it."""
+
+    def __init__(
+        self,
+        node: NodeConfig,
+        settings: SshSettings | None = None,
+        *,
+        connect_attempts: int = 3,
+    ) -> None:
+        self.node = node
+        self.settings = settings or SshSettings()
+        self.connect_attempts = max(1, connect_attempts)
+        self.connects = 0  # connections opened so far: tests and the bench read it
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._client: _HostKeyCheck | None = None
+        self._lock = asyncio.Lock()
+        self._backoff = Backoff(base=min(0.25, self.settings.connect_timeout / 4), cap=2.0)
+
+    # -- connection ---------------------------------------------------------------------
+
+    def connection_lost(self, client: _HostKeyCheck) -> None:
+        """Forget a dead connection so the next call opens a fresh one."""
+        if client is self._client:
+            self._conn, self._client = None, None
+
+    def record_host_key(self, where: str, key: asyncssh.SSHKey) -> None:
+        path = known_hosts_path(self.settings)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        line = f"{where} {key.export_public_key('openssh').decode().strip()}\n"
+        # O_APPEND keeps concurrent writers (other nodes' transports) from clobbering lines.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            f.write(line)
+
+    def _load_known_hosts(self) -> asyncssh.SSHKnownHosts:
+        path = known_hosts_path(self.settings)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        except OSError as exc:
+            raise TransportError(
+                "host-key", f"{self.node.name}: cannot read {path}: {exc.strerror}"
+            ) from None
+        try:
+            # An object, never "": asyncssh reads an empty value as "use the default file".
+            return asyncssh.import_known_hosts(text)
+        except ValueError as exc:
+            raise TransportError("host-key", f"{self.node.name}: {path}: {exc}") from None
+
+    def _options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {
+            "connect_timeout": self.settings.connect_timeout,
+            "keepalive_interval": _KEEPALIVE_SECONDS,
+            "keepalive_count_max": 3,
+        }
+        # Leaving an option out lets ~/.ssh/config (and then asyncssh's defaults) decide.
+        if not self.settings.use_ssh_config:
+            opts["config"] = None
+        if self.node.port is not None:
+            opts["port"] = self.node.port
+        if self.node.user is not None:
+            opts["username"] = self.node.user
+        if self.node.identity is not None:
+            opts["client_keys"] = [str(self.node.identity)]
+        return opts
+
+    def _target(self) -> str:
+        port = self.node.port
+        return f"{self.node.host}:{port}" if port is not None else self.node.host
+
+    def _host_key_error(self, client: _HostKeyCheck, exc: Exception) -> TransportError:
+        where = client.where or self._target()
+        kh = _display_path(known_hosts_path(self.settings))
+        if client.problem == "changed":
+            text = (
+                f"host key for {where} does not match {kh}: the host was reinstalled or "
+                f"someone is intercepting; if expected, remove the old line (ssh-keygen -R "
+                f"'{where}' -f {kh}) and connect again"
+            )
+        elif client.problem == "unknown":
+            text = (
+                f"host key for {where} is not in {kh}; add it with ssh-keyscan or set "
+                f"ssh.host_key_policy: accept-new"
+            )
+        else:
+            text = f"host key for {where} was refused: {exc}"
+        return TransportError("host-key", f"{self.node.name}: {text}")
+
+    async def _connect_once(self) -> asyncssh.SSHClientConnection:
+        known = self._load_known_hosts()
+        client = _HostKeyCheck(self, known)
+        budget = self.settings.connect_timeout * 2  # TCP connect, then the handshake and auth
+        try:
+            async with connect_semaphore(self.settings.max_concurrent_connects):
+                conn = await asyncio.wait_for(
+                    asyncssh.connect(
+                        self.node.host,
+                        known_hosts=known,
+                        client_factory=lambda: client,
+                        **self._options(),
+                    ),
+                    budget,
+                )
+        except asyncssh.HostKeyNotVerifiable as exc:
+            raise self._host_key_error(client, exc) from None
+        except asyncssh.KeyExchangeFailed as exc:
+            # With a key on file asyncssh offers only its algorithm; a server that changed
+            # key type fails here, and that is a changed host key too.
+            if client.problem or known.match(self.node.host, "", self.node.port)[0]:
+                client.problem = client.problem or "changed"
+                raise self._host_key_error(client, exc) from None
+            raise self.error(exc, "connect") from None
+        except (asyncssh.Error, OSError, asyncio.TimeoutError) as exc:
+            raise self.error(exc, "connect") from None
+        self._client = client
+        self.connects += 1
+        return conn
+
+    async def _connection(self) -> asyncssh.SSHClientConnection:
+        async with self._lock:
+            if self._conn is not None and not self._conn.is_closed():
+                return self._conn
+            self._conn = None
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    self._conn = await self._connect_once()
+                except TransportError as exc:
+                    if exc.reason not in _TRANSIENT or attempt >= self.connect_attempts:
+                        raise
+                    await asyncio.sleep(self._backoff.next_delay())
+                    continue
+                self._backoff.reset()
+                return self._conn
+
+    # -- errors -------------------------------------------------------------------------
+
+    def error(self, exc: BaseException, doing: str) -> TransportError:
+        """One-line TransportError naming the node, with the reason the console shows."""
+        name, target = self.node.name, self._target()
+        if isinstance(exc, TransportError):
+            return exc
+        if isinstance(exc, asyncssh.PermissionDenied):
+            return TransportError("auth", f"{name}: {target} refused our keys ({exc.reason})")
+        if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+            return TransportError("host-key", f"{name}: {target}: {exc.reason}")
+        if isinstance(exc, asyncio.TimeoutError):
+            return TransportError("timeout", f"{name}: {doing} to {target} timed out")
+        if isinstance(exc, ConnectionRefusedError):
+            return TransportError("refused", f"{name}: {target} refused the connection")
+        if isinstance(exc, (asyncssh.ConnectionLost, asyncssh.DisconnectError)):
+            reason = getattr(exc, "reason", "") or exc.__class__.__name__
+            return TransportError("closed", f"{name}: connection to {target} lost: {reason}")
+        if isinstance(exc, asyncssh.ChannelOpenError):
+            return TransportError("closed", f"{name}: {target} refused a channel: {exc.reason}")
+        if isinstance(exc, OSError):
+            why = exc.strerror or exc.__class__.__name__
+            return TransportError("unreachable", f"{name}: cannot reach {target}: {why}")
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        return TransportError("error", f"{name}: {doing} on {target} failed: {text}")
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def end_process(self, process: asyncssh.SSHClientProcess[str]) -> None:
+        """Ask the remote side to stop (signal, where the server honours it), then close."""
+        if process.is_closing():
+            return
+        with contextlib.suppress(asyncssh.Error, OSError):
+            process.terminate()
+        process.close()
+        with contextlib.suppress(asyncssh.Error, OSError, asyncio.TimeoutError):
+            await asyncio.wait_for(process.wait_closed(), 2)
+
+    async def _start(
+        self, argv: Sequence[str], merge_stderr: bool
+    ) -> asyncssh.SSHClientProcess[str]:
+        command = command_line(argv)
+        conn = await self._connection()
+        try:
+            return await conn.create_process(
+                command,
+                stderr=asyncssh.STDOUT if merge_stderr else asyncssh.PIPE,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except (asyncssh.Error, OSError) as exc:
+            raise self.error(exc, f"starting {argv[0]}") from None
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        limit = timeout if timeout is not None else self.settings.command_timeout
+        process = await self._start(argv, merge_stderr=False)
+        try:
+            if input is not None:
+                process.stdin.write(input)
+            process.stdin.write_eof()
+            done = await process.wait(check=False, timeout=limit)
+        except asyncio.TimeoutError:
+            await self.end_process(process)
+            raise TransportError(
+                "timeout", f"{self.node.name}: {argv[0]} did not finish in {limit:g}s"
+            ) from None
+        except (asyncssh.Error, OSError) as exc:
+            await self.end_process(process)
+            raise self.error(exc, f"running {argv[0]}") from None
+        except asyncio.CancelledError:
+            await self.end_process(process)
+            raise
+        status = done.exit_status
+        if status is None or status < 0:  # killed by a signal: the shell's 128+N convention
+            status = 128 + _signal_number(done.exit_signal[0]) if done.exit_signal else -1
+        return CommandResult(
+            tuple(str(a) for a in argv),
+            status,
+            str(done.stdout or ""),
+            str(done.stderr or ""),
+        )
+
+    async def open_stream(
+        self, argv: Sequence[str], *, input: str | None = None
+    ) -> _SshLineStream:
+        # stderr joins stdout so a remote traceback reaches the hub as the stream's last words.
+        process = await self._start(argv, merge_stderr=True)
+        try:
+            if input is not None:
+                process.stdin.write(input)
+            process.stdin.write_eof()
+        except (asyncssh.Error, OSError) as exc:
+            await self.end_process(process)
+            raise self.error(exc, f"starting {argv[0]}") from None
+        return _SshLineStream(self, process)
+
+    async def close(self) -> None:
+        async with self._lock:
+            conn, self._conn, self._client = self._conn, None, None
+        if conn is not None:
+            conn.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.wait_closed(), 5)

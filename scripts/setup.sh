@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up .venv for gridtui on a fresh machine; `--test` adds what the test suite needs.
+# Idempotent: a second run only checks that everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+want_tests=0
+[ "${1:-}" = "--test" ] && want_tests=1
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+
+stamp=.venv/.gridtui-installed
+extras=""
+[ "$want_tests" = 1 ] && extras="[test]"
+# Reinstall only when pyproject.toml changed or the extras asked for grew.
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! grep -qxF "$extras" "$stamp"; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
+  echo "$extras" > "$stamp"
+fi
+
+if [ "$want_tests" = 1 ]; then
+  # tmux drives the end-to-end console test; iproute2 gives network namespaces
+  # for the cut-link test. Both are Debian packages; install them only if missing.
+  missing=()
+  command -v tmux >/dev/null || missing+=(tmux)
+  command -v ip >/dev/null || missing+=(iproute2)
+  if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi

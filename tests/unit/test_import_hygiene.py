@@ -1,0 +1,34 @@
+"""The back-end never imports Textual, and the CLI's start path never imports Ray."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import gridtui
+
+BACKEND = sorted(
+    m.name
+    for m in pkgutil.walk_packages(gridtui.__path__, "gridtui.")
+    if not m.name.startswith("gridtui.ui") and m.name != "gridtui.__main__"
+)
+
+
+def modules_after_import(module: str) -> set[str]:
+    code = f"import sys, {module}; print('\\n'.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("module", BACKEND)
+def test_backend_module_does_not_import_textual(module: str) -> None:
+    loaded = modules_after_import(module)
+    assert "textual" not in loaded, f"{module} pulls in textual"
+
+
+def test_console_start_path_does_not_import_ray() -> None:
+    loaded = modules_after_import("gridtui.cli, gridtui.console, gridtui.backend, gridtui.ui.app")
+    assert "ray" not in loaded

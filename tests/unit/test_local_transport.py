@@ -1,0 +1,61 @@
+"""LocalTransport: argv stays data, timeouts end the process group, streams end cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from gridtui.config import NodeConfig
+from gridtui.transport.base import TransportError, command_line
+from gridtui.transport.local import LocalTransport
+
+NODE = NodeConfig(name="me", host="127.0.0.1", transport="local")
+
+
+def test_command_line_quotes_every_word() -> None:
+    assert command_line(["echo", "a b", "$(x)", "; rm"]) == "echo 'a b' '$(x)' '; rm'"
+    with pytest.raises(ValueError):
+        command_line([])
+
+
+async def test_metacharacters_stay_data(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    t = LocalTransport(NODE)
+    for evil in (
+        f"; touch {marker}",
+        f"$(touch {marker})",
+        f"`touch {marker}`",
+        f"\ntouch {marker}",
+    ):
+        result = await t.run(["echo", evil])
+        assert result.ok and result.stdout == evil + "\n"
+    assert not marker.exists()
+
+
+async def test_timeout_kills_and_reports() -> None:
+    t = LocalTransport(NODE, command_timeout=0.3)
+    with pytest.raises(TransportError) as info:
+        await t.run(["sleep", "30"])
+    assert info.value.reason == "timeout"
+
+
+async def test_missing_program_is_a_transport_error() -> None:
+    with pytest.raises(TransportError, match="cannot run /no/such"):
+        await LocalTransport(NODE).run(["/no/such/program"])
+
+
+async def test_stream_yields_lines_and_close_ends_it() -> None:
+    t = LocalTransport(NODE)
+    stream = await t.open_stream(
+        ["sh", "-c", "cat; while true; do echo tick; sleep 0.05; done"], input="hello\n"
+    )
+    lines = []
+    async for line in stream:
+        lines.append(line)
+        if len(lines) == 3:
+            break
+    await stream.close()
+    assert lines == ["hello", "tick", "tick"]
+    await asyncio.sleep(0)

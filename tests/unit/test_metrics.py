@@ -1,0 +1,151 @@
+"""MetricsHub on recorded readings and a fake clock: history, states, alerts, coalescing."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from gridtui.config import parse_config
+from gridtui.metrics import MetricsHub
+from gridtui.model import Alert, ClusterSnapshot, NodeState
+from gridtui.transport.local import LocalTransport
+
+CONFIG = parse_config(
+    """
+name: t
+sample_interval: 1.0
+history_seconds: 10
+alerts: {cpu_percent: 80, sustain_seconds: 3}
+nodes:
+  - {name: a, host: h1, role: head}
+  - {name: b, host: h2}
+"""
+)
+
+
+def reading(cpu: float, t: float, *, mem_used: int = 50, rx: int = 0) -> dict:
+    return {
+        "t": t,
+        "cpu": cpu,
+        "cores": [cpu],
+        "load": [1, 2, 3],
+        "mem": {"total": 100, "used": mem_used},
+        "net": {"rx": rx, "tx": 0},
+    }
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_hub() -> tuple[MetricsHub, Clock, list[Alert]]:
+    clock = Clock()
+    hub = MetricsHub(CONFIG, clock=clock, wall_clock=clock)
+    alerts: list[Alert] = []
+    hub.subscribe_alerts(alerts.append)
+    return hub, clock, alerts
+
+
+def test_history_is_bounded_and_ordered() -> None:
+    hub, clock, _ = make_hub()
+    for i in range(25):
+        clock.now += 1
+        hub.record("a", reading(i, clock.now, rx=i * 100))
+    assert hub.history("a", "cpu") == tuple(float(i) for i in range(15, 25))
+    assert hub.history("a", "net_rx_rate")[-1] == 100.0
+    status = hub.snapshot().node("a")
+    assert status is not None and status.state is NodeState.UP
+    assert status.cpu_percent == 24.0 and status.mem_percent == 50.0
+    assert status.role == "head"
+    assert hub.snapshot().node("b").state is NodeState.CONNECTING  # type: ignore[union-attr]
+
+
+def test_stale_after_two_intervals_down_after_three_then_back() -> None:
+    hub, clock, alerts = make_hub()
+    hub.record("a", reading(10, clock.now))
+    clock.now += 2.5
+    hub.check_staleness()
+    assert hub.snapshot().node("a").state is NodeState.STALE  # type: ignore[union-attr]
+    clock.now += 1.0
+    hub.check_staleness()
+    node = hub.snapshot().node("a")
+    assert node is not None and node.state is NodeState.DOWN
+    assert "no sample for 3.5s" in node.reason
+    assert node.cpu_percent is None  # a down node shows no stale figures
+    assert [a.kind for a in alerts] == ["down"]
+    hub.record("a", reading(10, clock.now))
+    assert hub.snapshot().node("a").state is NodeState.UP  # type: ignore[union-attr]
+    assert [a.kind for a in alerts] == ["down", "back"]
+
+
+def test_sustained_pressure_alerts_once_with_hysteresis() -> None:
+    hub, clock, alerts = make_hub()
+    for cpu in (85, 90, 95, 99, 97):  # 4 s above 80
+        hub.record("b", reading(cpu, clock.now))
+        clock.now += 1
+    assert [(a.kind, a.node) for a in alerts] == [("pressure", "b")]
+    assert "cpu at 99% for 3s (threshold 80%)" in alerts[0].message
+    hub.record("b", reading(78, clock.now))  # below the limit but inside the margin
+    for cpu in (90, 90, 90, 90):
+        clock.now += 1
+        hub.record("b", reading(cpu, clock.now))
+    assert len(alerts) == 1
+    hub.record("b", reading(10, clock.now))  # well below: re-armed
+    for cpu in (90, 90, 90, 90, 90):
+        clock.now += 1
+        hub.record("b", reading(cpu, clock.now))
+    assert len(alerts) == 2
+
+
+def test_unreachable_node_reports_reason() -> None:
+    config = parse_config(
+        "sample_interval: 0.2\nnodes:\n  - {name: x, host: h, transport: local, "
+        "python: /nonexistent/python3}\n"
+    )
+
+    async def scenario() -> ClusterSnapshot:
+        hub = MetricsHub(config, {"x": LocalTransport(config.nodes[0])})
+        await hub.start()
+        try:
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if hub.snapshot().nodes[0].state is NodeState.UNREACHABLE:
+                    break
+            return hub.snapshot()
+        finally:
+            await hub.stop()
+
+    node = asyncio.run(scenario()).nodes[0]
+    assert node.state is NodeState.UNREACHABLE
+    assert "cannot run /nonexistent/python3" in node.reason
+
+
+def test_streams_real_agent_and_coalesces_publishes() -> None:
+    config = parse_config(
+        f"sample_interval: 0.1\nnodes:\n  - {{name: me, host: 127.0.0.1, transport: local, "
+        f"python: {sys.executable}}}\n"
+    )
+
+    async def scenario() -> list[ClusterSnapshot]:
+        hub = MetricsHub(config, {"me": LocalTransport(config.nodes[0])}, publish_interval=0.5)
+        seen: list[ClusterSnapshot] = []
+        hub.subscribe(seen.append)
+        await hub.start()
+        try:
+            for _ in range(200):
+                await asyncio.sleep(0.05)
+                if len(hub.history("me", "cpu")) >= 8 and seen:
+                    break
+        finally:
+            await hub.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen[-1].nodes[0].state is NodeState.UP
+    assert seen[-1].nodes[0].sample is not None and seen[-1].nodes[0].sample.mem_total > 0
+    # Eight or more samples arrived, but publishes are coalesced into 0.5 s windows.
+    assert len(seen) < 8
