@@ -90,7 +90,12 @@ def generate_trace(samples: int = 120, seed: int = 7) -> Iterator[dict[str, Any]
                 "received": TRACE_START + i,
                 "data": _sample(name, i, rng, cores, mem),
             }
-    yield {"type": "state", "node": "box3", "state": "DOWN", "reason": "timeout: no sample for 3.0s"}
+    yield {
+        "type": "state",
+        "node": "box3",
+        "state": "DOWN",
+        "reason": "timeout: no sample for 3.0s",
+    }
 
 
 def write_trace(path: Path, samples: int = 120) -> None:

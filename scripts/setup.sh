@@ -15,11 +15,12 @@ fi
 stamp=.venv/.gridtui-installed
 extras=""
 [ "$want_tests" = 1 ] && extras="[test]"
-# Reinstall only when pyproject.toml changed or the extras asked for grew.
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! grep -qxF "$extras" "$stamp"; then
+# Reinstall only when pyproject.toml changed or these extras were never installed.
+if [ -f "$stamp" ] && [ pyproject.toml -nt "$stamp" ]; then rm -f "$stamp"; fi
+if [ ! -f "$stamp" ] || ! grep -qxF "extras=$extras" "$stamp"; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
-  echo "$extras" > "$stamp"
+  echo "extras=$extras" >> "$stamp"
 fi
 
 if [ "$want_tests" = 1 ]; then

@@ -101,7 +101,11 @@ class _SshLineStream:
 
     async def __aiter__(self) -> AsyncIterator[str]:
         try:
-            async for line in self._process.stdout:
+            while True:
+                # readline() gives "" only at EOF; an empty output line is "\n".
+                line = await self._process.stdout.readline()
+                if not line:
+                    return
                 yield line.rstrip("\n")
         except (asyncssh.Error, OSError) as exc:
             raise self._owner.error(exc, "stream") from None
@@ -224,7 +228,7 @@ class SshTransport:
                 client.problem = client.problem or "changed"
                 raise self._host_key_error(client, exc) from None
             raise self.error(exc, "connect") from None
-        except (asyncssh.Error, OSError, asyncio.TimeoutError) as exc:
+        except (asyncssh.Error, OSError, asyncio.TimeoutError, UnicodeError) as exc:
             raise self.error(exc, "connect") from None
         self._client = client
         self.connects += 1
@@ -268,6 +272,8 @@ class SshTransport:
             return TransportError("closed", f"{name}: connection to {target} lost: {reason}")
         if isinstance(exc, asyncssh.ChannelOpenError):
             return TransportError("closed", f"{name}: {target} refused a channel: {exc.reason}")
+        if isinstance(exc, UnicodeError):  # the resolver's verdict on a malformed name
+            return TransportError("unreachable", f"{name}: {target} is not a valid host name")
         if isinstance(exc, OSError):
             why = exc.strerror or exc.__class__.__name__
             return TransportError("unreachable", f"{name}: cannot reach {target}: {why}")
@@ -278,11 +284,14 @@ class SshTransport:
 
     async def end_process(self, process: asyncssh.SSHClientProcess[str]) -> None:
         """Ask the remote side to stop (signal, where the server honours it), then close."""
-        if process.is_closing():
+        # Not is_closing(): it is already true once our stdin EOF is sent.
+        if process.exit_status is not None or process.exit_signal is not None:
+            process.close()
             return
         with contextlib.suppress(asyncssh.Error, OSError):
             process.terminate()
-        process.close()
+        with contextlib.suppress(asyncssh.Error, OSError):
+            process.close()
         with contextlib.suppress(asyncssh.Error, OSError, asyncio.TimeoutError):
             await asyncio.wait_for(process.wait_closed(), 2)
 
@@ -336,9 +345,7 @@ class SshTransport:
             str(done.stderr or ""),
         )
 
-    async def open_stream(
-        self, argv: Sequence[str], *, input: str | None = None
-    ) -> _SshLineStream:
+    async def open_stream(self, argv: Sequence[str], *, input: str | None = None) -> _SshLineStream:
         # stderr joins stdout so a remote traceback reaches the hub as the stream's last words.
         process = await self._start(argv, merge_stderr=True)
         try:

@@ -12,7 +12,7 @@ from gridtui.config import ClusterConfig, parse_config
 
 sys.path.insert(0, str(Path(__file__).parent))  # sshd.py is a helper module, not a package
 
-from sshd import SshCluster  # noqa: E402
+from sshd import SshCluster
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import signal
 import socket
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -153,29 +154,30 @@ class SshServer:
             start_new_session=True,
         )
         self.children.add(proc)
+        assert proc.stdout is not None and proc.stderr is not None
+        copies: asyncio.Future[Any] = asyncio.gather(
+            self._copy(proc.stdout, process.stdout), self._copy(proc.stderr, process.stderr)
+        )
+        closed: asyncio.Future[Any] = asyncio.ensure_future(process.wait_closed())
         try:
             # Only stdin is redirected: redirecting stdout/stderr too loses their tail, so
             # they are copied by hand until EOF.
             await process.redirect(stdin=proc.stdin)
-            assert proc.stdout is not None and proc.stderr is not None
-            copies = asyncio.gather(
-                self._copy(proc.stdout, process.stdout), self._copy(proc.stderr, process.stderr)
-            )
-            closed = asyncio.ensure_future(process.wait_closed())
-            done, _ = await asyncio.wait({copies, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if closed in done:  # the client went away: end what it started, like sshd
-                copies.cancel()
-                await _kill_group(proc)
-                with contextlib.suppress(BaseException):
-                    await copies
-                return
-            closed.cancel()
-            code = await proc.wait()
-            process.exit(code if code >= 0 else 128 - code)
-        except (asyncssh.Error, OSError, BrokenPipeError):
-            await _kill_group(proc)
+            await asyncio.wait({copies, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if not closed.done():
+                code = await proc.wait()
+                process.exit(code if code >= 0 else 128 - code)
+                # Awaiting the close also runs asyncssh's stdin-forwarder cleanup coroutines.
+                await asyncio.wait_for(closed, 5)
+        except (asyncssh.Error, OSError, asyncio.TimeoutError, AssertionError):
+            pass  # asyncssh asserts when the client closed the channel before redirect
         finally:
+            # However it ended (client gone, server stopped), end what it started, like sshd.
             await _kill_group(proc)
+            for fut in (copies, closed):
+                fut.cancel()
+                with contextlib.suppress(BaseException):
+                    await fut
             self.children.discard(proc)
 
     @staticmethod

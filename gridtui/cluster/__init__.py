@@ -1,0 +1,1 @@
+"""Ray lifecycle over transports, the RayGateway, and the embedded local demo cluster."""

@@ -1,0 +1,188 @@
+"""The argv lists gridtui runs on nodes: `ray start` flags, the node script, paths per node."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from pathlib import PurePosixPath
+
+from gridtui.config import ClusterConfig, NodeConfig
+
+LABEL_KEY = "gridtui.node"
+# Ray's sockets live under TEMP/session_<date>_<pid>/sockets/; a Unix socket path must stay
+# under 108 bytes, so the temp dir itself gets about 45.
+MAX_TEMP_DIR = 45
+DEFAULT_TEMP_ROOT = "/tmp/gridtui"
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
+
+
+@cache
+def node_script() -> str:
+    """The node helper's text, sent on stdin so nodes need nothing of gridtui installed."""
+    return resources.files("gridtui.cluster").joinpath("nodescript.py").read_text("utf-8")
+
+
+def _remote_path(node: NodeConfig, path: str) -> str:
+    """`~/x` for a node: expanded here for local nodes, made home-relative for SSH ones
+    (SSH commands start in the home directory and quoted words are not tilde-expanded)."""
+    if not path.startswith("~"):
+        return path
+    if node.transport == "local":
+        import os
+
+        return os.path.expanduser(path)
+    return path[2:] if path.startswith("~/") else path
+
+
+def ray_python(node: NodeConfig, config: ClusterConfig) -> str:
+    """The interpreter that runs Ray on a node: the node's own `python` when the file sets
+    it, else the python of the env `ray.venv` that `cluster install` creates."""
+    if "python" in node.model_fields_set:
+        return _remote_path(node, node.python)
+    venv = config.ray.venv.rstrip("/")
+    return _remote_path(node, f"{venv}/bin/python")
+
+
+def script_argv(node: NodeConfig, config: ClusterConfig, *args: str) -> list[str]:
+    """`python - CMD ARGS...`: run the node script (sent on stdin) with the node's python."""
+    return [ray_python(node, config), "-", *args]
+
+
+def base_python(node: NodeConfig) -> str:
+    """The interpreter that can create an env on the node (before Ray exists there)."""
+    return _remote_path(node, node.python)
+
+
+def temp_dir(node: NodeConfig, config: ClusterConfig) -> str:
+    """One Ray temp dir per node: what tells this node's processes from every other's."""
+    root = config.ray.temp_dir or f"{DEFAULT_TEMP_ROOT}/{_slug(config.name)}"
+    return str(PurePosixPath(_remote_path(node, root)) / node.name)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text)[:20] or "cluster"
+
+
+def gcs_address(config: ClusterConfig) -> str:
+    return f"{config.head.host}:{config.ray.port}"
+
+
+def check_node(node: NodeConfig, config: ClusterConfig) -> list[str]:
+    """Problems that would make `ray start` fail for this node, found before starting."""
+    problems = []
+    if not _LABEL_VALUE.match(node.name):
+        problems.append(f"{node.name}: a Ray label value must end with a letter or digit")
+    if node.host in ("127.0.0.1", "localhost"):
+        problems.append(
+            f"{node.name}: host {node.host} makes Ray rewrite the address; use 127.0.0.2 and up"
+        )
+    tmp = temp_dir(node, config)
+    if len(tmp) > MAX_TEMP_DIR:
+        problems.append(
+            f"{node.name}: temp dir {tmp} is too long for Ray's sockets (max {MAX_TEMP_DIR}); "
+            "set ray.temp_dir to a shorter path"
+        )
+    return problems
+
+
+def ray_start_args(
+    node: NodeConfig,
+    config: ClusterConfig,
+    *,
+    head: bool,
+    lean: bool = False,
+) -> list[str]:
+    """The `ray start` flags for one node. `lean` drops the autoscaler monitor and the log
+    monitor: unneeded for a fixed, co-located cluster whose driver does not print worker logs."""
+    res = node.resources
+    args: list[str] = []
+    if head:
+        args += ["--head", f"--port={config.ray.port}"]
+        args.append(f"--include-dashboard={'true' if config.ray.include_dashboard else 'false'}")
+        if lean:
+            args.append("--no-monitor")
+    else:
+        args.append(f"--address={gcs_address(config)}")
+    args.append(f"--node-ip-address={node.host}")
+    if res.cpu is not None:
+        args.append(f"--num-cpus={round(res.cpu)}")
+    if res.gpu is not None:
+        args.append(f"--num-gpus={res.gpu}")
+    if res.memory is not None:
+        args.append(f"--memory={res.memory}")
+    store = res.object_store_memory or config.ray.object_store_memory
+    if store is not None:
+        args.append(f"--object-store-memory={store}")
+    if res.custom:
+        args.append(f"--resources={json.dumps(res.custom, sort_keys=True)}")
+    args.append(f"--labels={LABEL_KEY}={node.name}")
+    args.append(f"--temp-dir={temp_dir(node, config)}")
+    if lean:
+        args.append("--include-log-monitor=false")
+    args.append("--disable-usage-stats")
+    return args
+
+
+def start_argv(
+    node: NodeConfig, config: ClusterConfig, *, head: bool, lean: bool = False
+) -> list[str]:
+    """The node script's `start`: `ray start` in its own session, output kept in a file."""
+    tmp = temp_dir(node, config)
+    return script_argv(
+        node,
+        config,
+        "start",
+        "--temp-dir",
+        tmp,
+        "--",
+        *ray_start_args(node, config, head=head, lean=lean),
+    )
+
+
+def manual_start_argv(node: NodeConfig, config: ClusterConfig, *, head: bool) -> list[str]:
+    """The plain `ray start` a person would type (the bench's baseline)."""
+    return [
+        ray_python(node, config),
+        "-m",
+        "ray.scripts.scripts",
+        "start",
+        *ray_start_args(node, config, head=head),
+    ]
+
+
+def stop_argv(node: NodeConfig, config: ClusterConfig, grace: float = 5.0) -> list[str]:
+    return script_argv(
+        node, config, "stop", "--marker", temp_dir(node, config), "--grace", f"{grace:g}"
+    )
+
+
+def procs_argv(node: NodeConfig, config: ClusterConfig) -> list[str]:
+    return script_argv(node, config, "procs", "--marker", temp_dir(node, config))
+
+
+def view_argv(config: ClusterConfig, *, wait: float = 0.0, expect: int = 0) -> list[str]:
+    head = config.head
+    argv = script_argv(head, config, "view", "--address", gcs_address(config))
+    argv += ["--wait", f"{wait:g}", "--expect", str(expect)]
+    return argv
+
+
+def logs_argv(node: NodeConfig, config: ClusterConfig, lines: int = 20) -> list[str]:
+    return script_argv(
+        node, config, "logs", "--temp-dir", temp_dir(node, config), "--lines", str(lines)
+    )
+
+
+def version_argv(node: NodeConfig, config: ClusterConfig) -> list[str]:
+    return script_argv(node, config, "version")
+
+
+def venv_argv(node: NodeConfig, config: ClusterConfig, ray_version: str) -> list[str]:
+    venv = _remote_path(node, config.ray.venv)
+    return [base_python(node), "-", "venv", "--path", venv, "--ray-version", ray_version]
+
+
+def pip_argv(node: NodeConfig, config: ClusterConfig, ray_version: str) -> list[str]:
+    return script_argv(node, config, "pip", "--ray-version", ray_version)

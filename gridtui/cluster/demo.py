@@ -1,0 +1,186 @@
+"""The embedded demo cluster: a head and two workers as separate raylets on 127.0.0.2-4."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from gridtui import paths
+from gridtui.cluster.commands import MAX_TEMP_DIR
+from gridtui.cluster.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
+from gridtui.cluster.procs import StopResult
+from gridtui.cluster.status import ClusterStatus
+from gridtui.config import ClusterConfig
+
+DEMO_NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0.4"))
+DEMO_CPU = 1
+DEMO_MEMORY = 1024**3
+DEMO_STORE = 256 * 1024**2
+DEFAULT_PORT = 6391
+
+
+def demo_dir() -> Path:
+    return paths.state_dir() / "demo"
+
+
+def state_file() -> Path:
+    return demo_dir() / "state.json"
+
+
+def read_state() -> dict[str, Any]:
+    try:
+        data = json.loads(state_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_state(data: dict[str, Any]) -> None:
+    demo_dir().mkdir(parents=True, exist_ok=True)
+    tmp = state_file().with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(state_file())
+
+
+def ray_root() -> str:
+    """Ray temp dirs live in the state dir when its path is short enough for Ray's sockets;
+    else in a short /tmp path derived from it (so two state dirs never share one)."""
+    preferred = demo_dir() / "ray"
+    longest = max(len(name) for name, _ in DEMO_NODES)
+    if len(str(preferred)) + 1 + longest <= MAX_TEMP_DIR:
+        return str(preferred)
+    digest = hashlib.sha1(str(preferred).encode()).hexdigest()[:10]
+    return f"/tmp/gridtui-demo-{digest}"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((DEMO_NODES[0][1], port))
+        except OSError:
+            return False
+    return True
+
+
+def _choose_port() -> int:
+    for port in range(DEFAULT_PORT, DEFAULT_PORT + 50):
+        if _port_free(port):
+            return port
+    with socket.socket() as s:
+        s.bind((DEMO_NODES[0][1], 0))
+        return int(s.getsockname()[1])
+
+
+def demo_config() -> ClusterConfig:
+    """The demo's ClusterConfig (demo=True); its GCS port is chosen once and remembered."""
+    state = read_state()
+    port = state.get("port")
+    if not isinstance(port, int):
+        port = _choose_port()
+        write_state({**state, "port": port})
+    nodes = [
+        {
+            "name": name,
+            "host": host,
+            "transport": "local",
+            "python": sys.executable,
+            "role": "head" if i == 0 else "worker",
+            "sample_scope": "ray-processes",
+            "resources": {
+                "cpu": DEMO_CPU,
+                "memory": DEMO_MEMORY,
+                "object_store_memory": DEMO_STORE,
+            },
+        }
+        for i, (name, host) in enumerate(DEMO_NODES)
+    ]
+    return ClusterConfig.model_validate(
+        {
+            "name": "demo",
+            "demo": True,
+            "sample_interval": 1.0,
+            "nodes": nodes,
+            "ray": {"port": port, "temp_dir": ray_root()},
+        }
+    )
+
+
+def demo_ops(config: ClusterConfig | None = None, progress: Progress | None = None) -> ClusterOps:
+    # Lean: no autoscaler monitor, no log monitors; the demo is fixed and prints no worker logs.
+    return ClusterOps(config or demo_config(), progress=progress, lean=True, join_timeout=30)
+
+
+def _gcs_open(config: ClusterConfig) -> bool:
+    with (
+        contextlib.suppress(OSError),
+        socket.create_connection((config.head.host, config.ray.port), timeout=0.5),
+    ):
+        return True
+    return False
+
+
+async def ensure_demo_running(progress: Progress | None = None) -> ClusterConfig:
+    """Attach to the demo cluster when its three nodes are alive, else (re)start it."""
+    config = demo_config()
+    async with demo_ops(config, progress) as ops:
+        if _gcs_open(config):
+            with contextlib.suppress(Exception):
+                status = await ops.status()
+                if status.healthy:
+                    return config
+        else:
+            # Leftovers of a crashed demo (a raylet whose GCS is gone) would block the start.
+            await ops.stop(grace=2.0)
+        report = await ops.start(check=False)
+        if not report.ok:
+            await ops.stop(grace=2.0)
+            raise ClusterError("the demo cluster did not start", describe_failures(report))
+        procs = await ops.status()
+    write_state(
+        {
+            **read_state(),
+            "started": time.time(),
+            "temp_dirs": {n.name: f"{config.ray.temp_dir}/{n.name}" for n in config.nodes},
+            "processes": {r.name: r.processes for r in procs.rows},
+            "console_pid": os.getpid(),
+        }
+    )
+    return config
+
+
+async def demo_status() -> ClusterStatus:
+    async with demo_ops() as ops:
+        return await ops.status()
+
+
+async def stop_demo(progress: Progress | None = None) -> list[StopResult]:
+    """Tear the demo down by PID (only processes under its temp dirs) and forget its pids."""
+    async with demo_ops(progress=progress) as ops:
+        results = await ops.stop(grace=3.0)
+    state = read_state()
+    for key in ("started", "processes", "console_pid"):
+        state.pop(key, None)
+    write_state(state)
+    return results
+
+
+# Why the last background start failed ("" when it did not); the console shows it.
+last_error = ""
+
+
+def start_demo_thread(progress: Progress | None = None) -> None:
+    """ensure_demo_running on its own event loop: the body of the console's start thread."""
+    global last_error
+    try:
+        asyncio.run(ensure_demo_running(progress))
+        last_error = ""
+    except Exception as exc:
+        last_error = str(exc) or exc.__class__.__name__

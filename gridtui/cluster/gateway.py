@@ -1,0 +1,280 @@
+"""RayGateway: the one place the console calls the Ray API, on its own thread, async outside."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import os
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from gridtui import paths
+from gridtui.cluster.view import ray_infos
+from gridtui.config import ClusterConfig
+from gridtui.errors import UserError
+from gridtui.metrics import MetricsHub
+from gridtui.model import RayNodeInfo
+from gridtui.transport.backoff import Backoff
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# A driver gives up on a lost GCS after this many seconds, and Ray then ends the whole
+# process: the console must outlive its cluster, so the limit is set far away. The gateway
+# notices a lost head itself (a TCP probe) and drops the connection.
+_ENV = {
+    "RAY_gcs_rpc_server_reconnect_timeout_s": "31536000",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_DISABLE_IMPORT_WARNING": "1",
+}
+
+
+class RayUnavailable(UserError):
+    """Ray cannot be reached or answered too slowly; the message says which."""
+
+
+def _local_address(host: str) -> bool:
+    """Whether this machine owns `host` (so a driver here can attach to that node)."""
+    try:
+        with socket.socket() as s:
+            s.bind((host, 0))
+        return True
+    except OSError:
+        return False
+
+
+def _load_task(seconds: float, memory: int) -> int:
+    """Burn one core and hold `memory` bytes (pages touched, so RSS grows) for `seconds`."""
+    import time
+
+    block = bytearray(memory)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+    return len(block)
+
+
+class RayGateway:
+    """Owns a thread that runs every Ray call; coroutines await them with a timeout."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        *,
+        call_timeout: float = 10.0,
+        connect_timeout: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.call_timeout = call_timeout
+        self.connect_timeout = connect_timeout
+        self.connected = False
+        self.message = "not connected"
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._ray: Any = None
+        self._poll_task: asyncio.Task[None] | None = None
+
+    # -- the thread ----------------------------------------------------------------------
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._serve, name="ray-gateway", daemon=True)
+            self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    async def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Run fn on the gateway thread; raise RayUnavailable when it takes too long."""
+        self._ensure_thread()
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((fn, future))
+        limit = self.call_timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), limit)
+        except asyncio.TimeoutError:
+            raise RayUnavailable(f"Ray did not answer in {limit:g}s") from None
+
+    # -- connecting ----------------------------------------------------------------------
+
+    def address(self) -> tuple[str, str | None]:
+        """(address for ray.init, this machine's node IP or None for a ray:// client)."""
+        configured = self.config.ray.address
+        if configured.startswith("ray://"):
+            return configured, None
+        address = (
+            f"{self.config.head.host}:{self.config.ray.port}"
+            if configured == "auto"
+            else configured
+        )
+        local = next((n.host for n in self.config.nodes if _local_address(n.host)), None)
+        if local is None:
+            raise RayUnavailable(
+                "this machine is not a node of the cluster: set ray.address to "
+                f"ray://{self.config.head.host}:10001 to reach it as a Ray client"
+            )
+        return address, local
+
+    def _head_answers(self, address: str) -> bool:
+        host, _, port = address.removeprefix("ray://").rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return True
+        except (OSError, ValueError):
+            return False
+
+    def _connect(self) -> None:
+        address, node_ip = self.address()
+        if not self._head_answers(address):
+            raise RayUnavailable(f"the Ray head at {address} does not answer")
+        for key, value in _ENV.items():
+            os.environ.setdefault(key, value)
+        import ray  # imported here, on this thread, so importing gridtui never pays for it
+
+        # ray.init(configure_logging=False) strips the "ray" logger's handlers, and Python
+        # then prints its records on stderr: mute it while connecting, log to a file after.
+        logging.getLogger("ray").setLevel(logging.CRITICAL)
+        self._ray = ray
+        if ray.is_initialized():
+            ray.shutdown()
+        kwargs: dict[str, Any] = dict(
+            address=address,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            configure_logging=False,
+            namespace="gridtui",
+        )
+        if node_ip is not None:
+            kwargs["_node_ip_address"] = node_ip
+        ray.init(**kwargs)
+        self._quiet_ray_logging()
+
+    @staticmethod
+    def _quiet_ray_logging() -> None:
+        """Ray's import gives its logger a stderr handler; send it to a file instead, since
+        the terminal belongs to the console."""
+        ray_log = logging.getLogger("ray")
+        if any(getattr(h, "gridtui", False) for h in ray_log.handlers):
+            return
+        for handler in list(ray_log.handlers):
+            ray_log.removeHandler(handler)
+        paths.state_dir().mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(paths.state_dir() / "ray-gateway.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        handler.gridtui = True  # type: ignore[attr-defined]
+        ray_log.addHandler(handler)
+        ray_log.setLevel(logging.WARNING)
+        ray_log.propagate = False
+
+    async def connect(self) -> None:
+        """Connect (or reconnect) the driver; raise RayUnavailable with the reason if not."""
+        try:
+            await self.call(self._connect, self.connect_timeout)
+        except RayUnavailable as exc:
+            self.connected, self.message = False, str(exc)
+            raise
+        except Exception as exc:
+            self.connected = False
+            self.message = f"cannot connect to Ray: {exc.__class__.__name__}: {exc}"
+            raise RayUnavailable(self.message) from None
+        self.connected, self.message = True, ""
+
+    def _disconnect(self) -> None:
+        if self._ray is not None and self._ray.is_initialized():
+            self._ray.shutdown()
+
+    async def close(self) -> None:
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poll_task
+        if self._thread is not None and self._thread.is_alive():
+            with contextlib.suppress(Exception):
+                await self.call(self._disconnect, 10)
+            self._queue.put(None)
+        self.connected = False
+
+    # -- reading the cluster -------------------------------------------------------------
+
+    def _view(self) -> list[dict[str, Any]]:
+        from gridtui.cluster.nodescript import ray_view
+
+        address, _ = self.address()
+        if not address.startswith("ray://") and not self._head_answers(address):
+            raise RayUnavailable(f"the Ray head at {address} does not answer")
+        state = self._ray._private.state.state
+        return ray_view(state, nodes=self._ray.nodes())
+
+    async def nodes(self) -> dict[str, RayNodeInfo]:
+        """{node name: RayNodeInfo} matched by the gridtui label or the node's address."""
+        return ray_infos(self.config, await self.call(self._view))
+
+    async def poll(self, hub: MetricsHub, interval: float = 2.0) -> None:
+        """Publish Ray's view to the hub forever; drop and retry the driver when Ray is down."""
+        backoff = Backoff(base=1.0, cap=15.0)
+        while True:
+            try:
+                if not self.connected:
+                    await self.connect()
+                    backoff.reset()
+                hub.set_ray_view(True, await self.nodes(), "")
+                await asyncio.sleep(interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self.connected:
+                    with contextlib.suppress(Exception):
+                        await self.call(self._disconnect, 10)
+                self.connected = False
+                self.message = str(exc) or exc.__class__.__name__
+                hub.set_ray_view(False, {}, self.message)
+                await asyncio.sleep(backoff.next_delay())
+
+    def start_polling(self, hub: MetricsHub, interval: float = 2.0) -> asyncio.Task[None]:
+        self._poll_task = asyncio.create_task(self.poll(hub, interval), name="ray-gateway-poll")
+        return self._poll_task
+
+    # -- load (the demo's) ---------------------------------------------------------------
+
+    def _run_load(self, node: str, cpu: float, memory: int, seconds: float) -> int:
+        ray = self._ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        info = ray_infos(self.config, self._view()).get(node)
+        if info is None or not info.alive:
+            raise RayUnavailable(f"{node} is not alive in Ray")
+        tasks = max(1, round(cpu))
+        # The tasks ask for at most the node's CPUs, so they run at once even when the
+        # request exceeds what the node declared.
+        per_task = min(cpu, info.cpu_total or cpu) / tasks
+        strategy = NodeAffinitySchedulingStrategy(info.node_id, soft=False)
+        remote = ray.remote(_load_task).options(
+            num_cpus=per_task, scheduling_strategy=strategy, max_retries=0
+        )
+        refs = [remote.remote(seconds, memory // tasks) for _ in range(tasks)]
+        ray.get(refs, timeout=seconds + 120)
+        return len(refs)
+
+    async def run_load(self, node: str, cpu: float, memory: int, seconds: float) -> int:
+        """Busy `cpu` cores and hold `memory` bytes on one node through Ray for `seconds`."""
+        return await self.call(
+            lambda: self._run_load(node, cpu, memory, seconds), timeout=seconds + 150
+        )

@@ -1,0 +1,388 @@
+"""ClusterOps: install, start, stop and inspect a Ray cluster through the nodes' transports."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, TypeVar
+
+from gridtui.cluster import commands
+from gridtui.cluster.procs import (
+    NodeScriptError,
+    StopResult,
+    list_processes,
+    log_tail,
+    run_script,
+    stop_node,
+)
+from gridtui.cluster.status import ClusterStatus, build_status
+from gridtui.cluster.view import match_nodes
+from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.errors import UserError
+from gridtui.transport.base import NodeTransport, TransportError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NodeProgress:
+    """One step of one node, for progress bars: state is running, ok, failed or skipped."""
+
+    node: str
+    step: str
+    state: str
+    message: str = ""
+
+
+Progress = Callable[[NodeProgress], None]
+
+
+class ClusterError(UserError):
+    """A cluster operation refused or failed; `problems` has one line per node."""
+
+    def __init__(self, summary: str, problems: Sequence[str] = ()) -> None:
+        self.summary = summary
+        self.problems = list(problems)
+        super().__init__(summary + "".join(f"\n  {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class NodeVersion:
+    node: str
+    python: str = ""
+    ray: str | None = None
+    executable: str = ""
+    problem: str = ""
+
+
+@dataclass
+class StartReport:
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    logs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def console_versions() -> tuple[str, str]:
+    """(python minor, Ray version) of this process, read without importing ray."""
+    return "{}.{}".format(*sys.version_info[:2]), metadata.version("ray")
+
+
+class ClusterOps:
+    """The lifecycle service the CLI and the console share; every step reports progress."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        transports: Mapping[str, NodeTransport] | None = None,
+        *,
+        progress: Progress | None = None,
+        start_timeout: float = 60.0,
+        join_timeout: float = 30.0,
+        lean: bool = False,
+    ) -> None:
+        self.config = config
+        self._own = transports is None
+        if transports is None:
+            from gridtui.backend import make_transports
+
+            transports = make_transports(config)
+        self.transports = dict(transports)
+        self.progress = progress or (lambda _event: None)
+        self.start_timeout = start_timeout
+        self.join_timeout = join_timeout
+        self.lean = lean
+
+    async def __aenter__(self) -> ClusterOps:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._own:
+            for transport in self.transports.values():
+                await transport.close()
+
+    def _say(self, node: str, step: str, state: str, message: str = "") -> None:
+        self.progress(NodeProgress(node, step, state, message))
+
+    def _nodes(self, name: str | None) -> list[NodeConfig]:
+        if name is None:
+            return list(self.config.nodes)
+        try:
+            return [self.config.node(name)]
+        except Exception:
+            known = ", ".join(n.name for n in self.config.nodes)
+            raise UserError(f"unknown node {name!r} (known: {known})") from None
+
+    async def _each(
+        self, nodes: Sequence[NodeConfig], fn: Callable[[NodeConfig], Awaitable[T]]
+    ) -> list[T]:
+        return list(await asyncio.gather(*(fn(n) for n in nodes)))
+
+    # -- versions and install ----------------------------------------------------------
+
+    def expected(self) -> tuple[str, str]:
+        minor, ray = console_versions()
+        return minor, self.config.ray.version or ray
+
+    async def node_version(self, node: NodeConfig) -> NodeVersion:
+        minor, ray = self.expected()
+        self._say(node.name, "check", "running")
+        transport = self.transports[node.name]
+        try:
+            data = await run_script(transport, commands.version_argv(node, self.config), timeout=30)
+        except (TransportError, NodeScriptError) as exc:
+            text = str(exc)
+            if "No such file" in text or "cannot run" in text or "not found" in text:
+                text = f"{node.name}: no interpreter at {commands.ray_python(node, self.config)}"
+            self._say(node.name, "check", "failed", text)
+            return NodeVersion(node.name, problem=text)
+        got = NodeVersion(node.name, data["python"], data.get("ray"), data.get("executable", ""))
+        problems = []
+        if data.get("minor") != minor:
+            problems.append(f"Python {data['python']} (console: {minor})")
+        if got.ray != ray:
+            problems.append(f"Ray {got.ray or 'not installed'} (console: {ray})")
+        if problems:
+            text = f"{node.name}: {' and '.join(problems)} at {got.executable}"
+            self._say(node.name, "check", "failed", text)
+            return NodeVersion(node.name, got.python, got.ray, got.executable, problem=text)
+        self._say(node.name, "check", "ok", f"Python {got.python}, Ray {got.ray}")
+        return got
+
+    async def check_versions(self, nodes: Sequence[NodeConfig] | None = None) -> list[NodeVersion]:
+        """Ask every node at once; raise one error naming each node that does not match."""
+        found = await self._each(list(nodes or self.config.nodes), self.node_version)
+        bad = [v.problem for v in found if v.problem]
+        if bad:
+            raise ClusterError(
+                f"{len(bad)} of {len(found)} nodes cannot join (nothing was started); "
+                "run `gridtui cluster install`",
+                bad,
+            )
+        return found
+
+    async def install(self, pip_timeout: float = 1800.0) -> list[NodeVersion]:
+        """Create or reuse each node's env with the console's Ray; verify every node after."""
+        _, ray = self.expected()
+
+        async def one(node: NodeConfig) -> NodeVersion:
+            have = await self.node_version(node)
+            if not have.problem:
+                self._say(node.name, "install", "skipped", "already matches")
+                return have
+            if have.python and have.python.rsplit(".", 1)[0] != self.expected()[0]:
+                return have  # pip cannot change an interpreter's Python version
+            explicit = "python" in node.model_fields_set
+            argv = (
+                commands.pip_argv(node, self.config, ray)
+                if explicit and have.python
+                else commands.venv_argv(node, self.config, ray)
+            )
+            self._say(node.name, "install", "running", f"installing Ray {ray}")
+            try:
+                await run_script(self.transports[node.name], argv, timeout=pip_timeout)
+            except (TransportError, NodeScriptError) as exc:
+                self._say(node.name, "install", "failed", str(exc))
+                return NodeVersion(node.name, problem=str(exc))
+            self._say(node.name, "install", "ok")
+            return await self.node_version(node)
+
+        found = await self._each(self.config.nodes, one)
+        bad = [v.problem for v in found if v.problem]
+        if bad:
+            raise ClusterError(f"{len(bad)} of {len(found)} nodes are not ready", bad)
+        return found
+
+    # -- start -------------------------------------------------------------------------
+
+    async def _processes(self, node: NodeConfig) -> int | str:
+        """How many Ray processes the node runs for us, or why it cannot be asked."""
+        try:
+            return len(await list_processes(self.transports[node.name], node, self.config))
+        except (TransportError, NodeScriptError) as exc:
+            return str(exc)
+
+    async def ray_view(self, *, wait: float = 0.0, expect: int = 0) -> list[dict[str, Any]]:
+        """Ray's node table read on the head by its own python (no Ray in this process)."""
+        argv = commands.view_argv(self.config, wait=wait, expect=expect)
+        head = self.transports[self.config.head.name]
+        data = await run_script(head, argv, timeout=wait + 30)
+        if "error" in data:
+            raise ClusterError(f"Ray on {self.config.head.name}: {data['error']}")
+        return list(data.get("nodes", []))
+
+    async def _start_one(self, node: NodeConfig, *, head: bool, timeout: float) -> str:
+        """Run `ray start` on a node; '' on success, else why it failed."""
+        self._say(node.name, "start", "running", "ray start" + (" --head" if head else ""))
+        argv = commands.start_argv(node, self.config, head=head, lean=self.lean)
+        try:
+            data = await run_script(self.transports[node.name], argv, timeout=timeout)
+        except (TransportError, NodeScriptError) as exc:
+            return str(exc)
+        if data.get("exit") != 0:
+            lines = [ln for ln in str(data.get("output", "")).splitlines() if ln.strip()]
+            return f"ray start exited {data.get('exit')}: " + (lines[-1] if lines else "")
+        return ""
+
+    async def _fail_head(self, head: NodeConfig, summary: str, why: str) -> None:
+        self._say(head.name, "start", "failed", why)
+        logs = await self._safe_logs(head)
+        await stop_node(self.transports[head.name], head, self.config, grace=2.0)
+        raise ClusterError(summary, [f"{head.name}: {why}", *_log_lines(head.name, logs)])
+
+    async def _safe_logs(self, node: NodeConfig) -> dict[str, list[str]]:
+        try:
+            return await log_tail(self.transports[node.name], node, self.config)
+        except (TransportError, NodeScriptError) as exc:
+            return {"(logs)": [str(exc)]}
+
+    async def start(self, *, check: bool = True) -> StartReport:
+        """Head first, then every worker at once; then confirm each in Ray's node table."""
+        problems = [p for n in self.config.nodes for p in commands.check_node(n, self.config)]
+        if problems:
+            raise ClusterError("the cluster file cannot start Ray (nothing was started)", problems)
+        if check:
+            await self.check_versions()
+        report = StartReport()
+        running = await self._each(self.config.nodes, self._processes)
+        unreachable = [r for r in running if isinstance(r, str)]
+        if unreachable:
+            raise ClusterError("some nodes cannot be reached (nothing was started)", unreachable)
+        head = self.config.head
+        workers = [n for n in self.config.nodes if n is not head]
+        counts = dict(zip([n.name for n in self.config.nodes], running, strict=True))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.start_timeout
+        if counts[head.name]:
+            report.already_running.append(head.name)
+            self._say(head.name, "start", "skipped", "already running")
+        else:
+            why = await self._start_one(head, head=True, timeout=self.start_timeout)
+            if why:
+                await self._fail_head(head, "the head did not start (nothing is left running)", why)
+        try:
+            await self.ray_view(wait=max(1.0, deadline - loop.time()), expect=1)
+        except (ClusterError, TransportError, NodeScriptError) as exc:
+            if head.name in report.already_running:
+                raise ClusterError(
+                    f"{head.name} runs Ray processes but its GCS does not answer: "
+                    f"{exc}; stop it first"
+                ) from None
+            await self._fail_head(
+                head,
+                f"the head's GCS did not answer within {self.start_timeout:g}s "
+                "(nothing is left running)",
+                str(exc).splitlines()[0],
+            )
+        if head.name not in report.already_running:
+            report.started.append(head.name)
+            self._say(head.name, "start", "ok", f"GCS at {commands.gcs_address(self.config)}")
+
+        async def worker(node: NodeConfig) -> None:
+            if counts[node.name]:
+                report.already_running.append(node.name)
+                self._say(node.name, "start", "skipped", "already running")
+                return
+            why = await self._start_one(node, head=False, timeout=self.start_timeout)
+            if why:
+                report.failed[node.name] = why
+                self._say(node.name, "start", "failed", why)
+            else:
+                report.started.append(node.name)
+
+        await self._each(workers, worker)
+        await self._verify(report)
+        return report
+
+    async def _verify(self, report: StartReport) -> None:
+        """Wait for every started node in Ray's node table; attach log tails for the missing."""
+        names = [n.name for n in self.config.nodes if n.name not in report.failed]
+        for name in names:
+            self._say(name, "join", "running")
+        try:
+            view = await self.ray_view(wait=self.join_timeout, expect=len(names))
+        except (ClusterError, TransportError, NodeScriptError) as exc:
+            view = []
+            for name in names:
+                report.failed.setdefault(name, f"could not read Ray's node table: {exc}")
+        matched = match_nodes(self.config, view)
+        for name in names:
+            entry = matched.get(name)
+            if entry is not None and entry.get("alive"):
+                self._say(name, "join", "ok", f"node {str(entry.get('node_id', ''))[:8]}")
+            else:
+                report.failed.setdefault(name, "did not join the cluster")
+        for name in report.failed:
+            self._say(name, "join", "failed", report.failed[name])
+            report.logs[name] = await self._safe_logs(self.config.node(name))
+
+    # -- stop, status, logs ------------------------------------------------------------
+
+    async def stop(self, node: str | None = None, *, grace: float = 5.0) -> list[StopResult]:
+        """Stop one node, or workers then head, by PID: only processes under its temp dir."""
+        nodes = self._nodes(node)
+        head = self.config.head
+
+        async def one(n: NodeConfig) -> StopResult:
+            self._say(n.name, "stop", "running")
+            result = await stop_node(self.transports[n.name], n, self.config, grace)
+            state = "ok" if result.ok else "failed"
+            detail = result.error or f"{result.terminated} stopped, {result.killed} killed"
+            self._say(n.name, "stop", state, detail)
+            return result
+
+        results = await self._each([n for n in nodes if n is not head], one)
+        if head in nodes:
+            results.append(await one(head))
+        return results
+
+    async def status(self) -> ClusterStatus:
+        """SSH reachability, our Ray processes and Ray's own view, one row per node."""
+
+        async def procs(n: NodeConfig) -> Any:
+            try:
+                return await list_processes(self.transports[n.name], n, self.config, timeout=15)
+            except (TransportError, NodeScriptError) as exc:
+                return exc
+
+        found, view = await asyncio.gather(self._each(self.config.nodes, procs), self._safe_view())
+        return build_status(
+            self.config, dict(zip([n.name for n in self.config.nodes], found, strict=True)), view
+        )
+
+    async def _safe_view(self) -> list[dict[str, Any]] | str:
+        try:
+            return await self.ray_view()
+        except (ClusterError, TransportError, NodeScriptError) as exc:
+            return str(exc)
+
+    async def logs(self, node: str, lines: int = 200) -> dict[str, list[str]]:
+        """The tail of a node's Ray logs (raylet, GCS on the head, gridtui's start log)."""
+        (n,) = self._nodes(node)
+        return await log_tail(self.transports[n.name], n, self.config, lines)
+
+
+def _log_lines(node: str, logs: Mapping[str, list[str]], per_file: int = 5) -> list[str]:
+    out = []
+    for name, lines in logs.items():
+        for line in lines[-per_file:]:
+            out.append(f"{node} {name}: {line}")
+    return out
+
+
+def describe_failures(report: StartReport) -> list[str]:
+    lines = []
+    for name, why in report.failed.items():
+        lines.append(f"{name}: {why}")
+        lines += ["  " + ln for ln in _log_lines(name, report.logs.get(name, {}))]
+    return lines

@@ -1,0 +1,358 @@
+"""Node-side helper run as `python - CMD ...` with this file on stdin: stdlib only, no install.
+
+Subcommands: `version`, `procs`, `stop`, `start` (ray start in its own session), `view`
+(Ray's node table, the one place on a node that imports ray), `logs` and `venv`. Each prints
+one JSON document on stdout. Arguments always arrive as argv words, never as built strings.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+def _out(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+# -- versions -------------------------------------------------------------------------------
+
+
+def cmd_version(args):
+    ray_version = None
+    try:
+        from importlib import metadata
+
+        ray_version = metadata.version("ray")
+    except Exception:
+        ray_version = None
+    _out(
+        {
+            "python": "{}.{}.{}".format(*sys.version_info[:3]),
+            "minor": "{}.{}".format(*sys.version_info[:2]),
+            "ray": ray_version,
+            "executable": sys.executable,
+        }
+    )
+    return 0
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def _proc_table():
+    """{pid: (ppid, state, rss, argv)} from /proc; zombies are dead, so they are left out."""
+    table = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = [w.decode("utf-8", "replace") for w in f.read().split(b"\0") if w]
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if fields[0] in ("Z", "X"):
+            continue
+        table[int(entry)] = (int(fields[1]), fields[0], int(fields[21]) * page, argv)
+    return table
+
+
+def _mentions(argv, marker):
+    """A word names `marker` as a whole path (so /tmp/a does not match /tmp/ab)."""
+    for word in argv:
+        start = word.find(marker)
+        while start >= 0:
+            end = start + len(marker)
+            if end == len(word) or word[end] in "/ ,":
+                return True
+            start = word.find(marker, start + 1)
+    return False
+
+
+def _ancestors(table):
+    """Our own chain (this script, the shell that ran it): it names the marker too."""
+    out, pid = set(), os.getpid()
+    while pid > 1 and pid not in out:
+        out.add(pid)
+        pid = table.get(pid, (0,))[0]
+    return out
+
+
+def find_pids(markers, table=None):
+    """Processes naming any marker in their argv, plus all their descendants."""
+    table = _proc_table() if table is None else table
+    skip = _ancestors(table)
+    roots = {
+        pid
+        for pid, (_, _, _, argv) in table.items()
+        if pid not in skip and any(_mentions(argv, m) for m in markers)
+    }
+    children = {}  # type: dict
+    for pid, (ppid, _, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    seen, stack = set(), list(roots)
+    while stack:
+        pid = stack.pop()
+        if pid in seen or pid in skip:
+            continue
+        seen.add(pid)
+        stack.extend(children.get(pid, ()))
+    return seen, table
+
+
+def _describe(pid, table):
+    ppid, _, rss, argv = table[pid]
+    name = os.path.basename(argv[0]) if argv else "?"
+    return {"pid": pid, "ppid": ppid, "rss": rss, "name": name, "cmd": " ".join(argv)[:160]}
+
+
+def cmd_procs(args):
+    pids, table = find_pids(args.marker)
+    _out({"procs": [_describe(p, table) for p in sorted(pids)]})
+    return 0
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
+
+
+def cmd_stop(args):
+    pids, _ = find_pids(args.marker)
+    terminated, killed = [], []
+    for pid in sorted(pids):
+        try:
+            os.kill(pid, signal.SIGTERM)
+            terminated.append(pid)
+        except OSError:
+            pass
+    deadline = time.monotonic() + args.grace
+    while time.monotonic() < deadline and any(_alive(p) for p in terminated):
+        time.sleep(0.1)
+    # A second look catches workers the raylet forked while it was shutting down.
+    again, _ = find_pids(args.marker)
+    for pid in sorted(set(terminated) | again):
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except OSError:
+                pass
+    time.sleep(0.1 if killed else 0)
+    left = [p for p in killed if _alive(p)]
+    _out({"terminated": terminated, "killed": killed, "left": left})
+    return 0 if not left else 1
+
+
+# -- starting Ray ---------------------------------------------------------------------------
+
+
+def cmd_start(args):
+    """`ray start` in a new session: its daemons must not share the caller's process group,
+    which an SSH server may kill when the command's channel closes."""
+    os.makedirs(args.temp_dir, exist_ok=True)
+    log_path = os.path.join(args.temp_dir, "gridtui-start.log")
+    argv = [sys.executable, "-m", "ray.scripts.scripts", "start", *args.ray_args]
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    with open(log_path, "wb") as log, open(os.devnull, "rb") as devnull:
+        # Output goes to a file, not our pipe: a daemon holding the pipe would keep the
+        # channel open forever.
+        code = subprocess.call(
+            argv,
+            stdin=devnull,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    with open(log_path, "rb") as log:
+        tail = log.read()[-4000:].decode("utf-8", "replace")
+    _out({"exit": code, "output": tail})
+    return 0 if code == 0 else 1
+
+
+# -- Ray's view -----------------------------------------------------------------------------
+
+
+def _port_open(address, timeout=1.0):
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def ray_view(state, nodes=None):
+    """Ray's nodes with totals, availability and labels, as plain dicts.
+
+    `state` is a ray GlobalState (from ray.init or from the GCS address alone). The raylet
+    lowers its available object_store_memory as the store fills, so use = total - available."""
+    nodes = state.node_table() if nodes is None else nodes
+    available = state.available_resources_per_node()
+    out = []
+    for node in nodes:
+        node_id = node.get("NodeID", "")
+        total = dict(node.get("Resources") or {})
+        avail = dict(available.get(node_id, {}))
+        alive = bool(node.get("Alive"))
+        store = total.get("object_store_memory")
+        used = None
+        if alive and store is not None and "object_store_memory" in avail:
+            used = max(0.0, store - avail["object_store_memory"])
+        out.append(
+            {
+                "node_id": node_id,
+                "alive": alive,
+                "address": node.get("NodeManagerAddress", ""),
+                "port": node.get("NodeManagerPort", 0),
+                "labels": dict(node.get("Labels") or {}),
+                "total": total,
+                "available": avail,
+                "store_used": used,
+            }
+        )
+    return out
+
+
+def cmd_view(args):
+    deadline = time.monotonic() + args.wait
+    while not _port_open(args.address):
+        if time.monotonic() >= deadline:
+            _out({"error": f"the GCS at {args.address} did not answer in {args.wait:g}s"})
+            return 3
+        time.sleep(0.2)
+    from ray._private.internal_api import get_state_from_address
+
+    state = get_state_from_address(args.address)
+    while True:
+        try:
+            view = ray_view(state)
+        except Exception as exc:
+            view, error = None, f"{exc.__class__.__name__}: {exc}"
+        if view is not None:
+            alive = sum(1 for n in view if n["alive"])
+            if alive >= args.expect or time.monotonic() >= deadline:
+                _out({"nodes": view})
+                return 0
+        elif time.monotonic() >= deadline:
+            _out({"error": error})
+            return 3
+        time.sleep(0.25)
+
+
+# -- logs -----------------------------------------------------------------------------------
+
+
+def cmd_logs(args):
+    """The tail of a node's Ray logs (its newest session), for 'did not join' reports."""
+    logs_dir = os.path.join(args.temp_dir, "session_latest", "logs")
+    files = []
+    if os.path.isdir(logs_dir):
+        for name in sorted(os.listdir(logs_dir)):
+            if any(name.startswith(p) for p in args.prefix) and name.endswith((".out", ".err")):
+                files.append(os.path.join(logs_dir, name))
+    start_log = os.path.join(args.temp_dir, "gridtui-start.log")
+    if os.path.isfile(start_log):
+        files.insert(0, start_log)
+    out = {}
+    for path in files:
+        try:
+            with open(path, "rb") as f:
+                f.seek(0, 2)
+                f.seek(max(0, f.tell() - args.bytes))
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        out[os.path.basename(path)] = lines[-args.lines :]
+    _out({"dir": logs_dir, "files": out})
+    return 0
+
+
+# -- environments ---------------------------------------------------------------------------
+
+
+def cmd_venv(args):
+    """Create (or reuse) a venv and install the wanted Ray into it with pip."""
+    path = os.path.expanduser(args.path)
+    py = os.path.join(path, "bin", "python")
+    steps = []
+    if not os.path.exists(py):
+        code = subprocess.call([sys.executable, "-m", "venv", path])
+        steps.append(["venv", code])
+        if code != 0:
+            _out({"python": py, "steps": steps, "ok": False})
+            return 1
+    code = subprocess.call(
+        [py, "-m", "pip", "install", "--quiet", "ray==" + args.ray_version],
+        stdout=sys.stderr,
+    )
+    steps.append(["pip", code])
+    _out({"python": py, "steps": steps, "ok": code == 0})
+    return 0 if code == 0 else 1
+
+
+def cmd_pip(args):
+    """Install the wanted Ray into this very interpreter (a node whose `python` is set)."""
+    code = subprocess.call(
+        [sys.executable, "-m", "pip", "install", "--quiet", "ray==" + args.ray_version],
+        stdout=sys.stderr,
+    )
+    _out({"python": sys.executable, "steps": [["pip", code]], "ok": code == 0})
+    return 0 if code == 0 else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="gridtui-node")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("version").set_defaults(func=cmd_version)
+    for name, func in (("procs", cmd_procs), ("stop", cmd_stop)):
+        p = sub.add_parser(name)
+        p.add_argument("--marker", action="append", required=True)
+        p.add_argument("--grace", type=float, default=5.0)
+        p.set_defaults(func=func)
+    p = sub.add_parser("start")
+    p.add_argument("--temp-dir", required=True)
+    p.add_argument("ray_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_start)
+    p = sub.add_parser("view")
+    p.add_argument("--address", required=True)
+    p.add_argument("--wait", type=float, default=0.0)
+    p.add_argument("--expect", type=int, default=0)
+    p.set_defaults(func=cmd_view)
+    p = sub.add_parser("logs")
+    p.add_argument("--temp-dir", required=True)
+    p.add_argument("--prefix", action="append", default=None)
+    p.add_argument("--lines", type=int, default=20)
+    p.add_argument("--bytes", type=int, default=65536)
+    p.set_defaults(func=cmd_logs)
+    p = sub.add_parser("venv")
+    p.add_argument("--path", required=True)
+    p.add_argument("--ray-version", required=True)
+    p.set_defaults(func=cmd_venv)
+    p = sub.add_parser("pip")
+    p.add_argument("--ray-version", required=True)
+    p.set_defaults(func=cmd_pip)
+    args = parser.parse_args(argv)
+    if getattr(args, "prefix", "") is None:
+        args.prefix = ["raylet", "gcs_server"]
+    if getattr(args, "ray_args", None) and args.ray_args[0] == "--":
+        args.ray_args = args.ray_args[1:]
+    return args.func(args)
+
+
+if __name__ in ("__main__", "<stdin>"):
+    sys.exit(main(sys.argv[1:]))

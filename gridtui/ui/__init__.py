@@ -1,0 +1,1 @@
+"""The Textual console: the only package in gridtui that imports Textual."""

@@ -1,0 +1,1 @@
+"""Screens: each coordinates its panes and turns their intents into actions."""

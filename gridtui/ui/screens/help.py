@@ -1,0 +1,65 @@
+"""The `?` overlay: every key, generated from the bindings so it cannot drift from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.dom import DOMNode
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+
+def own_bindings(owner: type[DOMNode]) -> list[Binding]:
+    """The bindings a class declares itself (not those inherited from Textual)."""
+    return list(Binding.make_bindings(owner.__dict__.get("BINDINGS", [])))
+
+
+Section = tuple[str, type[DOMNode], frozenset[str] | None]
+
+
+def key_rows(app: App[object], sections: Iterable[Section]) -> list[tuple[str, str, str]]:
+    """(where, key, what) for every described binding, in declaration order.
+
+    A section may name the keys it keeps: Textual's own widgets declare more than we use.
+    """
+    rows: list[tuple[str, str, str]] = []
+    for where, owner, keys in sections:
+        for binding in own_bindings(owner):
+            if not binding.description or (keys is not None and binding.key not in keys):
+                continue
+            what = binding.tooltip or binding.description
+            rows.append((where, app.get_key_display(binding), what))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal over whatever screen was showing; any of its keys closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close help"),
+        Binding("question_mark", "dismiss", "Close help", show=False),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Label("gridtui keys", id="help-title")
+            yield DataTable(id="help-keys", cursor_type="none", zebra_stripes=True)
+            yield Label("escape or ? closes this help", id="help-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Where", "Key", "Action")
+        for where, key, what in self.rows:
+            table.add_row(where, key, what)
+        table.focus()
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,117 @@
+"""The main screen: header, Nodes table, and the tabbed panes below it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+
+from gridtui.model import ClusterSnapshot
+from gridtui.ui.widgets.filter_bar import FilterBar
+from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.sparklines import SparklinesPane
+
+
+class MainScreen(Screen[None]):
+    """Coordinates the panes: the table's cursor picks the node the other panes show."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "open_detail",
+            "Detail",
+            priority=True,
+            tooltip="Open the selected node: history charts, per-core bars, facts",
+        ),
+        Binding("s", "sort_next", "Sort", tooltip="Sort the Nodes table by the next column"),
+        Binding("S", "sort_reverse", "Reverse", tooltip="Reverse the Nodes table's sort order"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            tooltip="Filter nodes by name, host or state (enter keeps it)",
+        ),
+        Binding(
+            "escape", "clear_filter", "Clear filter", show=False, tooltip="Show every node again"
+        ),
+    ]
+
+    def __init__(self, snapshot: ClusterSnapshot, *, warn: float, hot: float) -> None:
+        super().__init__()
+        self._initial = snapshot
+        self._warn, self._hot = warn, hot
+
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader(id="header")
+        yield NodesTable(id="nodes", warn_percent=self._warn, hot_percent=self._hot)
+        yield FilterBar(id="filter")
+        # Later panes (boosts, memory objects, offload) are further tabs here.
+        with TabbedContent(id="panes"), TabPane("History", id="tab-history"):
+            yield SparklinesPane(id="sparklines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_snapshot(self._initial)
+        self.app.snapshot_signal.subscribe(self, self.show_snapshot)  # type: ignore[attr-defined]
+        self.query_one(NodesTable).focus()
+
+    def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
+        self.query_one(ClusterHeader).snapshot = snapshot
+        table = self.query_one(NodesTable)
+        table.show_snapshot(snapshot)
+        panes = self.query_one(SparklinesPane)
+        if panes.selected is None:
+            panes.selected = table.current_node
+        panes.show_snapshot(snapshot)
+
+    @property
+    def table(self) -> NodesTable:
+        return self.query_one(NodesTable)
+
+    def on_nodes_table_node_highlighted(self, message: NodesTable.NodeHighlighted) -> None:
+        self.query_one(SparklinesPane).selected = message.name
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_open_detail(self) -> None:
+        """Enter: in the filter it keeps the filter; on the table it opens the node."""
+        if self.focused is self.query_one(FilterBar):
+            self.query_one(FilterBar).display = False
+            self.table.focus()
+            return
+        node = self.table.current_node
+        if node is not None:
+            self.app.open_detail(node)  # type: ignore[attr-defined]
+
+    def action_sort_next(self) -> None:
+        self.table.cycle_sort()
+
+    def action_sort_reverse(self) -> None:
+        self.table.reverse_sort()
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.display = True
+        bar.focus()
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = ""
+        bar.display = False
+        self.table.filter_text = ""
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.filter_text = event.value
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(FilterBar).display = False
+        self.table.focus()

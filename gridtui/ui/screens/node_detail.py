@@ -1,0 +1,116 @@
+"""One node in depth: plotext history charts over the hub's whole ring, per-core bars, facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from gridtui.model import ClusterSnapshot, NodeStatus
+from gridtui.ui.format import DASH, ago, num, pct, rate, size
+from gridtui.ui.widgets.core_bars import CoreBars
+from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.history_chart import HistoryChart
+
+HistoryFn = Callable[[str, str], tuple[float, ...]]
+
+
+def node_facts(node: NodeStatus, now: float) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("host", node.host)
+    table.add_row("role", node.role)
+    table.add_row("state", node.state.value + (f" ({node.reason})" if node.reason else ""))
+    if node.last_seen is not None:
+        table.add_row("last seen", ago(max(0.0, now - node.last_seen)))
+    s = node.sample
+    if s is not None:
+        table.add_row("CPU", f"{pct(node.cpu_percent).strip()}% of {len(s.cpu_per_core)} cores")
+        table.add_row("load", " ".join(num(x) for x in s.load))
+        table.add_row("memory", f"{size(s.mem_used)} / {size(s.mem_total)}")
+        table.add_row("swap", f"{size(s.swap_used)} / {size(s.swap_total)}")
+        table.add_row("disk /", f"{size(s.disk_used)} / {size(s.disk_total)}")
+        for g in s.gpus:
+            temp = DASH if g.temperature_c is None else f"{g.temperature_c:.0f}°C"
+            table.add_row(
+                f"GPU {g.index}",
+                f"{g.name}: {g.util_percent:.0f}%, {size(g.mem_used)}/{size(g.mem_total)}, {temp}",
+            )
+        if not s.gpus:
+            table.add_row("GPU", f"{DASH} (none)")
+    if node.ray is not None:
+        r = node.ray
+        table.add_row("Ray", "alive" if r.alive else "dead")
+        table.add_row("Ray CPU", f"{r.cpu_total - r.cpu_available:g}/{r.cpu_total:g}")
+        table.add_row("Ray GPU", f"{r.gpu_total - r.gpu_available:g}/{r.gpu_total:g}")
+    return table
+
+
+class NodeDetailScreen(Screen[None]):
+    """Charts read the hub's full ring on each snapshot; the snapshot carries only the tail."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="Back to the Nodes table"),
+    ]
+
+    def __init__(
+        self, node: str, snapshot: ClusterSnapshot, history: HistoryFn, interval: float
+    ) -> None:
+        super().__init__()
+        self.node_name = node
+        self._initial = snapshot
+        self._history = history
+        self._interval = interval
+
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader(id="header")
+        with Grid(id="charts"):
+            yield HistoryChart("CPU %", id="chart-cpu")
+            yield HistoryChart("Memory %", id="chart-mem", colour_variable="accent")
+            yield HistoryChart("GPU % (util, memory)", id="chart-gpu", colour_variable="success")
+            yield HistoryChart(
+                "Network", id="chart-net", percent=False, colour_variable="secondary"
+            )
+        with Vertical(id="detail-side"):
+            yield Label("Node", classes="side-title")
+            yield Static(id="facts")
+            yield Label("Cores", classes="side-title")
+            with VerticalScroll(id="cores-scroll"):
+                yield CoreBars(id="cores")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_snapshot(self._initial)
+        self.app.snapshot_signal.subscribe(self, self.show_snapshot)  # type: ignore[attr-defined]
+
+    def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
+        header = self.query_one(ClusterHeader)
+        header.snapshot = snapshot
+        header.subtitle = self.node_name
+        node = snapshot.node(self.node_name)
+        if node is None:
+            return
+        self.query_one("#facts", Static).update(node_facts(node, snapshot.time))
+        self.query_one(CoreBars).cores = node.sample.cpu_per_core if node.sample else ()
+        hist, interval = self._history, self._interval
+        name = self.node_name
+        self.query_one("#chart-cpu", HistoryChart).show([("cpu", hist(name, "cpu"))], interval)
+        self.query_one("#chart-mem", HistoryChart).show([("mem", hist(name, "mem"))], interval)
+        gpu = self.query_one("#chart-gpu", HistoryChart)
+        if node.sample is not None and node.sample.gpus:
+            gpu.show([("util", hist(name, "gpu")), ("memory", hist(name, "gpu_mem"))], interval)
+        else:
+            gpu.show([], interval, note="no GPU")
+        rx = [v / 1024**2 for v in hist(name, "net_rx_rate")]
+        tx = [v / 1024**2 for v in hist(name, "net_tx_rate")]
+        last = rate(rx[-1] * 1024**2) if rx else DASH
+        self.query_one("#chart-net", HistoryChart).show(
+            [("rx MiB/s", rx), ("tx MiB/s", tx)], interval, note=f"rx {last}"
+        )

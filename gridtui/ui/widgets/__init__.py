@@ -1,0 +1,1 @@
+"""Panes and small widgets; each renders from the immutable ClusterSnapshot."""

@@ -1,0 +1,67 @@
+"""A plotext history chart of one metric, x in seconds before the newest sample."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+
+class HistoryChart(PlotextPlot):
+    """Line colour is read from the theme's variables at draw time, so theme switches apply."""
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        percent: bool = True,
+        colour_variable: str = "primary",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.title = title
+        self.percent = percent
+        self.colour_variable = colour_variable
+        self.interval = 1.0
+        self._series: tuple[tuple[str, Sequence[float]], ...] = ()
+        self.note = ""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
+
+    def show(
+        self, series: Sequence[tuple[str, Sequence[float]]], interval: float, note: str = ""
+    ) -> None:
+        self._series = tuple(series)
+        self.interval = interval
+        self.note = note
+        self.replot()
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(self.title + (f"  ({self.note})" if self.note else ""))
+        variables = self.app.theme_variables
+        colours = [self.colour_variable, "accent", "success", "warning"]
+        for index, (label, values) in enumerate(self._series):
+            if not values:
+                continue
+            n = len(values)
+            xs = [round((i - n + 1) * self.interval, 3) for i in range(n)]
+            rgb = Color.parse(variables.get(colours[index % len(colours)], "white")).rgb
+            plt.plot(
+                xs,
+                list(values),
+                marker="braille",
+                color=rgb,
+                label=label if len(self._series) > 1 else None,
+            )
+        if self.percent:
+            plt.ylim(0, 100)
+            plt.yticks([0, 25, 50, 75, 100])
+        plt.xlabel("seconds ago")
+        self.refresh()

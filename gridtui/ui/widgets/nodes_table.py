@@ -1,0 +1,239 @@
+"""The Nodes pane: one row per node, sortable by any figure, filtered by name/host/state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from gridtui.model import ClusterSnapshot, NodeState, NodeStatus
+from gridtui.ui.format import DASH, num, pct, size, used_total
+
+_STATE_ORDER = {s: i for i, s in enumerate(NodeState)}
+
+
+def _ray_state(n: NodeStatus) -> str:
+    return DASH if n.ray is None else ("alive" if n.ray.alive else "dead")
+
+
+def _ray_cpu(n: NodeStatus) -> str:
+    r = n.ray
+    return DASH if r is None else used_total(r.cpu_total - r.cpu_available, r.cpu_total)
+
+
+def _ray_gpu(n: NodeStatus) -> str:
+    r = n.ray
+    return DASH if r is None else used_total(r.gpu_total - r.gpu_available, r.gpu_total)
+
+
+def _ray_store(n: NodeStatus) -> str:
+    r = n.ray
+    if r is None:
+        return DASH
+    return f"{size(r.object_store_total - r.object_store_available)}/{size(r.object_store_total)}"
+
+
+def _ray_used(n: NodeStatus) -> float | None:
+    return None if n.ray is None else n.ray.cpu_total - n.ray.cpu_available
+
+
+@dataclass(frozen=True)
+class NodeColumn:
+    key: str
+    label: str
+    width: int
+    cell: Callable[[NodeStatus], str]
+    sort: Callable[[NodeStatus], Any]
+    percent: bool = False
+
+
+COLUMNS: tuple[NodeColumn, ...] = (
+    NodeColumn("name", "Node", 12, lambda n: n.name, lambda n: n.name),
+    NodeColumn("role", "Role", 6, lambda n: n.role, lambda n: (n.role != "head", n.name)),
+    NodeColumn("state", "State", 11, lambda n: n.state.value, lambda n: _STATE_ORDER[n.state]),
+    NodeColumn("cpu", "CPU%", 6, lambda n: pct(n.cpu_percent), lambda n: n.cpu_percent, True),
+    NodeColumn("mem", "MEM%", 6, lambda n: pct(n.mem_percent), lambda n: n.mem_percent, True),
+    NodeColumn("gpu", "GPU%", 6, lambda n: pct(n.gpu_percent), lambda n: n.gpu_percent, True),
+    NodeColumn("load", "Load", 6, lambda n: num(n.load1), lambda n: n.load1),
+    NodeColumn("ray", "Ray", 5, _ray_state, _ray_state),
+    NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
+    NodeColumn(
+        "ray_gpu", "Ray GPU", 7, _ray_gpu, lambda n: None if n.ray is None else n.ray.gpu_total
+    ),
+    NodeColumn(
+        "ray_store",
+        "Obj store",
+        11,
+        _ray_store,
+        lambda n: None if n.ray is None else n.ray.object_store_total,
+    ),
+)
+
+
+def matches(node: NodeStatus, text: str) -> bool:
+    """The filter: a case-insensitive substring of the name, host or state."""
+    needle = text.strip().lower()
+    return not needle or any(needle in s.lower() for s in (node.name, node.host, node.state.value))
+
+
+class NodesTable(DataTable[Any]):
+    """Rows are keyed by node name, so the cursor stays on its node across updates and sorts."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
+        "nodes-table--up",
+        "nodes-table--stale",
+        "nodes-table--down",
+        "nodes-table--connecting",
+        "nodes-table--warn",
+        "nodes-table--hot",
+        "nodes-table--dim",
+    }
+
+    class NodeHighlighted(Message):
+        """The cursor moved to a node: the screen points the other panes at it."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    sort_index: reactive[int] = reactive(2)
+    """Which of COLUMNS orders the rows (state by default: trouble floats up)."""
+    sort_reverse: reactive[bool] = reactive(False)
+    filter_text: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        *,
+        hot_percent: float = 90.0,
+        warn_percent: float = 75.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, name=name, id=id, classes=classes)
+        self.hot_percent = hot_percent
+        self.warn_percent = warn_percent
+        self.snapshot: ClusterSnapshot | None = None
+        self.visible_names: list[str] = []
+        """Node names in display order, after filter and sort (what the rows show)."""
+
+    def on_mount(self) -> None:
+        for col in COLUMNS:
+            self.add_column(col.label, width=col.width, key=col.key)
+        self._label_columns()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._rebuild(force=True))
+
+    # -- public API the screen drives ------------------------------------------------------
+
+    def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
+        self.snapshot = snapshot
+        self._rebuild()
+
+    def cycle_sort(self) -> str:
+        self.sort_index = (self.sort_index + 1) % len(COLUMNS)
+        return COLUMNS[self.sort_index].label
+
+    def reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+
+    @property
+    def current_node(self) -> str | None:
+        if not self.visible_names or not 0 <= self.cursor_row < len(self.visible_names):
+            return None
+        return self.visible_names[self.cursor_row]
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def watch_sort_index(self) -> None:
+        self._label_columns()
+        self._rebuild()
+
+    def watch_sort_reverse(self) -> None:
+        self._label_columns()
+        self._rebuild()
+
+    def watch_filter_text(self) -> None:
+        self._rebuild()
+
+    def _label_columns(self) -> None:
+        if not self.columns:
+            return
+        arrow = " ▲" if not self.sort_reverse else " ▼"
+        for i, col in enumerate(COLUMNS):
+            label = col.label + (arrow if i == self.sort_index else "")
+            self.columns[col.key].label = Text(label)  # type: ignore[index]
+        self.refresh()
+
+    def _ordered(self) -> list[NodeStatus]:
+        if self.snapshot is None:
+            return []
+        column = COLUMNS[self.sort_index]
+        nodes = [n for n in self.snapshot.nodes if matches(n, self.filter_text)]
+        present = [n for n in nodes if column.sort(n) is not None]
+        missing = [n for n in nodes if column.sort(n) is None]
+        present.sort(key=lambda n: (column.sort(n), n.name), reverse=self.sort_reverse)
+        return present + sorted(missing, key=lambda n: n.name)  # unknown figures sink
+
+    def _cell(self, node: NodeStatus, column: NodeColumn) -> Text:
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(name, partial=True)
+
+        value = column.cell(node)
+        if column.key == "state":
+            kind = {
+                NodeState.UP: "up",
+                NodeState.STALE: "stale",
+                NodeState.CONNECTING: "connecting",
+            }.get(node.state, "down")
+            return Text(value, style=style(f"nodes-table--{kind}"))
+        if column.percent:
+            figure = column.sort(node)
+            if figure is None:
+                return Text(value, style=style("nodes-table--dim"), justify="right")
+            kind = (
+                "hot"
+                if figure >= self.hot_percent
+                else "warn"
+                if figure >= self.warn_percent
+                else ""
+            )
+            return Text(value, style=style(f"nodes-table--{kind}") if kind else "", justify="right")
+        if value == DASH:
+            return Text(value, style=style("nodes-table--dim"))
+        return Text(value, justify="right" if column.key in ("load",) else "left")
+
+    def _rebuild(self, force: bool = False) -> None:
+        if not self.is_mounted or not self.columns:
+            return
+        nodes = self._ordered()
+        names = [n.name for n in nodes]
+        current = self.current_node
+        if names != self.visible_names or force:
+            self.clear()
+            for node in nodes:
+                self.add_row(*(self._cell(node, c) for c in COLUMNS), key=node.name)
+            self.visible_names = names
+            if current in names:
+                self.move_cursor(row=names.index(current), animate=False)
+        else:
+            for node in nodes:
+                for column in COLUMNS:
+                    self.update_cell(node.name, column.key, self._cell(node, column))
+        total = len(self.snapshot.nodes) if self.snapshot else 0
+        title = f"Nodes {len(names)}/{total}"
+        if self.filter_text.strip():
+            title += f"  filter: {self.filter_text.strip()}"
+        self.border_title = title
+        if self.current_node != current and self.current_node is not None:
+            self.post_message(self.NodeHighlighted(self.current_node))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.NodeHighlighted(event.row_key.value))

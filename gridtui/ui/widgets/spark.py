@@ -1,0 +1,71 @@
+"""A sparkline on a fixed 0-100 scale: 5% looks small, unlike Textual's min-max Sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def fit(data: Sequence[float], width: int) -> Sequence[float]:
+    """Average buckets so the whole history fits the width (the peaks of 1 s spikes soften)."""
+    if width <= 0:
+        return ()
+    if len(data) <= width:
+        return data
+    step = len(data) / width
+    out = []
+    for i in range(width):
+        part = data[int(i * step) : max(int(i * step) + 1, int((i + 1) * step))]
+        out.append(sum(part) / len(part))
+    return out
+
+
+class PercentSpark(Widget):
+    """The newest value is at the right edge; older values scroll off the left."""
+
+    COMPONENT_CLASSES = {"percent-spark--low", "percent-spark--warn", "percent-spark--hot"}
+
+    data: reactive[tuple[float, ...]] = reactive((), always_update=True)
+    """Percentages, oldest first."""
+
+    def __init__(
+        self,
+        data: Sequence[float] = (),
+        *,
+        warn: float = 75.0,
+        hot: float = 90.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.warn = warn
+        self.hot = hot
+        self.set_reactive(PercentSpark.data, tuple(data))
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size.width, self.size.height
+        values = fit(self.data, width)
+        base = self.rich_style
+        styles = {
+            k: base + self.get_component_rich_style(f"percent-spark--{k}", partial=True)
+            for k in ("low", "warn", "hot")
+        }
+        row_from_bottom = height - 1 - y
+        steps = len(BARS) - 1
+        segments = [Segment(" " * (width - len(values)), base)] if len(values) < width else []
+        for value in values:
+            v = max(0.0, min(100.0, value))
+            level = round(v / 100.0 * steps * height)
+            part = max(0, min(steps, level - row_from_bottom * steps))
+            if row_from_bottom == 0 and part == 0:
+                part = 1 if v > 0 else 0
+            kind = "hot" if v >= self.hot else "warn" if v >= self.warn else "low"
+            segments.append(Segment(BARS[part], styles[kind]))
+        return Strip(segments, width).simplify()

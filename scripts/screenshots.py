@@ -1,0 +1,56 @@
+"""Render the console's screenshots (SVG) from the real app on the recorded lab trace."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from gridtui.prefs import Prefs
+from gridtui.recorded import DEFAULT_TRACE, recorded_backend
+from gridtui.ui.app import make_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = {
+    "main": (),
+    "node-detail": ("down", "down", "enter"),
+    "help": ("question_mark",),
+}
+
+
+async def shoot(
+    name: str, keys: tuple[str, ...], out: Path, theme: str | None, size: tuple[int, int]
+) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        backend = recorded_backend(DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json"))
+        app = make_app(backend, theme=theme)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            for key in keys:
+                await pilot.press(key)
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            path = out / f"{name}.svg"
+            app.save_screenshot(filename=path.name, path=str(out))
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--theme", default=None)
+    parser.add_argument("--size", default="140x40", help="COLUMNSxROWS")
+    args = parser.parse_args()
+    os.environ["TZ"] = "UTC"  # the header clock shows the trace's time, the same everywhere
+    time.tzset()
+    cols, rows = (int(x) for x in args.size.split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, keys in SHOTS.items():
+        print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows))))
+
+
+if __name__ == "__main__":
+    main()

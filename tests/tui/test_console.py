@@ -1,0 +1,189 @@
+"""Pilot tests: the real keys on the real app, asserting on the app and back-end state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from gridtui.backend import Backend
+from gridtui.model import NodeState
+from gridtui.prefs import Prefs
+from gridtui.recorded import TRACE_START
+from gridtui.ui.app import GridApp, make_app
+from gridtui.ui.screens.help import HelpScreen, own_bindings
+from gridtui.ui.screens.main import MainScreen
+from gridtui.ui.screens.node_detail import NodeDetailScreen
+from gridtui.ui.themes import DEFAULT_THEME, load_themes
+from gridtui.ui.widgets.core_bars import CoreBars
+from gridtui.ui.widgets.filter_bar import FilterBar
+from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.sparklines import SparklinesPane
+
+SIZE = (140, 40)
+
+
+def table(app: GridApp) -> NodesTable:
+    return app.screen.query_one(NodesTable)
+
+
+def notifications(app: GridApp) -> list[tuple[str, str]]:
+    return [(n.message, n.severity) for n in app._notifications]
+
+
+async def test_first_frame_shows_every_node_and_starts_the_backend(app: GridApp) -> None:
+    started: list[bool] = []
+    original = app.backend.start
+
+    async def spy() -> None:
+        started.append(True)
+        await original()
+
+    app.backend.start = spy  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert sorted(table(app).visible_names) == ["box1", "box2", "box3", "ws"]
+        assert table(app).row_count == 4
+        await app.workers.wait_for_complete()
+        assert started == [True]
+        gpu = table(app).get_cell("box1", "gpu")
+        assert str(gpu).strip() == "-"  # no GPU is shown as '-', not 0
+        assert str(table(app).get_cell("ws", "ray")) == "-"  # no Ray view yet
+        assert str(table(app).get_cell("box3", "state")) == "DOWN"
+
+
+async def test_sort_keys_change_row_order(app: GridApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        before = list(table(app).visible_names)
+        assert before == ["box1", "box2", "ws", "box3"]  # by state, then name
+        await pilot.press("s")  # next column: CPU%
+        assert table(app).sort_index == 3
+        assert table(app).visible_names == ["box2", "box1", "ws", "box3"]
+        assert [str(table(app).get_row_at(i)[0]) for i in range(4)] == table(app).visible_names
+        await pilot.press("S")  # reverse; nodes without a figure stay last
+        assert table(app).sort_reverse is True
+        assert table(app).visible_names == ["ws", "box1", "box2", "box3"]
+
+
+async def test_slash_filter_narrows_rows_and_escape_restores(app: GridApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        assert app.screen.query_one(FilterBar).has_focus
+        await pilot.press("b", "o", "x")
+        assert table(app).visible_names == ["box1", "box2", "box3"]
+        await pilot.press("1")
+        assert table(app).visible_names == ["box1"]
+        assert table(app).row_count == 1
+        await pilot.press("enter")  # keeps the filter, back to the table
+        assert table(app).has_focus
+        assert table(app).row_count == 1
+        await pilot.press("escape")
+        assert table(app).row_count == 4
+        await pilot.press("slash", "d", "o", "w", "n")  # state matches too
+        assert table(app).visible_names == ["box3"]
+
+
+async def test_select_enter_opens_detail_and_escape_returns(app: GridApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")
+        assert table(app).current_node == "box2"
+        assert app.screen.query_one(SparklinesPane).selected == "box2"
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, NodeDetailScreen)
+        assert app.screen.node_name == "ws"
+        cores = app.screen.query_one(CoreBars).cores
+        assert cores == app.snapshot.node("ws").sample.cpu_per_core  # type: ignore[union-attr]
+        assert len(cores) == 16
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert table(app).current_node == "ws"
+
+
+async def test_question_mark_lists_every_key(app: GridApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = {(row[1], row[2]) for row in app.screen.rows}
+        for owner in (GridApp, MainScreen, NodeDetailScreen):
+            for binding in own_bindings(owner):
+                key = app.get_key_display(binding)
+                assert (key, binding.tooltip or binding.description) in shown
+        assert app.screen.query_one(DataTable).row_count == len(app.screen.rows)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_t_switches_theme_and_remembers_it(app: GridApp, prefs_path: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == DEFAULT_THEME
+        await pilot.press("t")
+        assert app.theme != DEFAULT_THEME
+        assert app.backend.prefs.get("theme") == app.theme
+        assert Prefs(prefs_path).get("theme") == app.theme  # on disk for the next run
+
+
+async def test_palette_theme_command(app: GridApp, prefs_path: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Theme: gridtui-paper")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "gridtui-paper"
+        assert Prefs(prefs_path).get("theme") == "gridtui-paper"
+
+
+async def test_palette_has_an_entry_for_every_action(app: GridApp) -> None:
+    async with app.run_test(size=SIZE):
+        helps = {c.help for c in app.get_system_commands(app.screen)}
+        for owner in (GridApp, MainScreen):
+            for binding in own_bindings(owner):
+                assert binding.tooltip in helps
+
+
+async def test_remembered_theme_is_used_and_unknown_theme_falls_back(backend: Backend) -> None:
+    backend.prefs.set("theme", "gridtui-phosphor")
+    app = make_app(backend, theme="no-such-theme")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "gridtui-phosphor"
+        assert any("no-such-theme" in m and s == "warning" for m, s in notifications(app))
+    chosen = make_app(backend, theme="gridtui-paper")
+    assert chosen.theme == "gridtui-paper"
+    assert backend.prefs.get("theme") == "gridtui-paper"
+
+
+def test_own_themes_load_from_files() -> None:
+    names = [t.name for t in load_themes()]
+    assert {"gridtui-dusk", "gridtui-paper"} <= set(names)
+
+
+async def test_hub_alerts_become_notifications(app: GridApp) -> None:
+    hub = app.backend.metrics
+    async with app.run_test(size=SIZE) as pilot:
+        sample = {
+            "t": 0.0,
+            "cpu": 99.0,
+            "cores": [99.0] * 8,
+            "load": [8, 8, 8],
+            "mem": {"total": 100, "used": 10},
+        }
+        end = TRACE_START + 120
+        for i in range(12):  # sustained over the 10 s threshold
+            hub.record("box1", {**sample, "t": end + i}, received=end + i)
+        hub.record("box3", {**sample, "t": end}, received=end)  # a DOWN node comes back
+        await pilot.pause(0.5)
+        seen = notifications(app)
+        assert any("box1: cpu at 99%" in m and s == "warning" for m, s in seen)
+        assert any("box3 is back up" in m and s == "information" for m, s in seen)
+        # The hub's snapshot reached the app as a message, and the table follows it.
+        assert app.snapshot.node("box3").state is NodeState.UP  # type: ignore[union-attr]
+        assert str(table(app).get_cell("box1", "cpu")).strip() == "99.0"
+
+
+async def test_q_quits_with_code_zero(app: GridApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0

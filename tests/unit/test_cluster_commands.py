@@ -1,0 +1,136 @@
+"""The argv gridtui runs on nodes, node matching, and the node script's process selection."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from gridtui.cluster import commands, nodescript
+from gridtui.cluster.view import match_nodes, ray_infos
+from gridtui.config import parse_config
+
+CONFIG = """
+name: lab
+ray: {port: 6400, object_store_memory: 256MiB}
+nodes:
+  - name: head
+    host: 10.0.0.1
+    role: head
+    python: /opt/py/bin/python
+    resources: {cpu: 4, gpu: 1, memory: 8GiB, custom: {ssd: 1}}
+  - name: w1
+    host: 10.0.0.2
+  - name: w2
+    host: 10.0.0.3
+    python: "~/env/bin/python"
+    transport: ssh
+"""
+
+
+def test_head_start_flags() -> None:
+    config = parse_config(CONFIG)
+    argv = commands.start_argv(config.head, config, head=True)
+    assert argv[:3] == ["/opt/py/bin/python", "-", "start"]
+    assert argv[3:6] == ["--temp-dir", "/tmp/gridtui/lab/head", "--"]
+    flags = argv[6:]
+    for flag in (
+        "--head",
+        "--port=6400",
+        "--include-dashboard=false",
+        "--node-ip-address=10.0.0.1",
+        "--num-cpus=4",
+        "--num-gpus=1",
+        f"--memory={8 * 1024**3}",
+        f"--object-store-memory={256 * 1024**2}",
+        '--resources={"ssd": 1.0}',
+        "--labels=gridtui.node=head",
+        "--temp-dir=/tmp/gridtui/lab/head",
+        "--disable-usage-stats",
+    ):
+        assert flag in flags
+    assert "--no-monitor" not in flags
+
+
+def test_worker_flags_and_interpreters() -> None:
+    config = parse_config(CONFIG)
+    w1, w2 = config.node("w1"), config.node("w2")
+    flags = commands.ray_start_args(w1, config, head=False, lean=True)
+    assert "--address=10.0.0.1:6400" in flags and "--head" not in flags
+    assert "--include-log-monitor=false" in flags
+    assert not any(f.startswith("--num-cpus") for f in flags)
+    # No python in the file: the env `cluster install` manages, home-relative over SSH.
+    assert commands.ray_python(w1, config) == ".gridtui/venv/bin/python"
+    assert commands.ray_python(w2, config) == "env/bin/python"
+    assert commands.venv_argv(w1, config, "2.60.0")[0] == "python3"
+
+
+def test_check_node_problems() -> None:
+    config = parse_config(
+        "ray: {temp_dir: /a/very/long/path/that/does/not/leave/room}\n"
+        "nodes:\n  - {name: bad-, host: 127.0.0.1}\n"
+    )
+    problems = commands.check_node(config.nodes[0], config)
+    assert len(problems) == 3
+    assert any("127.0.0.2" in p for p in problems)
+
+
+def test_match_nodes_prefers_label_and_alive() -> None:
+    config = parse_config(CONFIG)
+    entries = [
+        {
+            "node_id": "old",
+            "alive": False,
+            "address": "10.0.0.1",
+            "labels": {"gridtui.node": "head"},
+        },
+        {
+            "node_id": "new",
+            "alive": True,
+            "address": "10.0.0.1",
+            "labels": {"gridtui.node": "head"},
+            "total": {"CPU": 4.0, "object_store_memory": 100.0},
+            "available": {"CPU": 1.0, "object_store_memory": 40.0},
+            "store_used": 60.0,
+        },
+        {"node_id": "w1", "alive": True, "address": "10.0.0.2", "labels": {}},
+        {"node_id": "x", "alive": True, "address": "10.0.0.3", "labels": {"gridtui.node": "zz"}},
+    ]
+    matched = match_nodes(config, entries)
+    assert matched["head"]["node_id"] == "new"
+    assert matched["w1"]["node_id"] == "w1"
+    assert "w2" not in matched  # its address belongs to a node Ray knows by another name
+    info = ray_infos(config, entries)["head"]
+    assert (info.cpu_total, info.cpu_available, info.object_store_available) == (4.0, 1.0, 40.0)
+
+
+def test_marker_is_a_whole_path() -> None:
+    assert nodescript._mentions(["--temp-dir=/tmp/g/a"], "/tmp/g/a")
+    assert nodescript._mentions(["--log=/tmp/g/a/session_1/logs"], "/tmp/g/a")
+    assert not nodescript._mentions(["--temp-dir=/tmp/g/ab"], "/tmp/g/a")
+
+
+def test_find_pids_takes_children_and_skips_itself(tmp_path) -> None:
+    marker = str(tmp_path / "node")
+    code = "import subprocess,sys,time; subprocess.Popen([sys.executable,'-c','import time; time.sleep(30)']); time.sleep(30)"
+    parent = subprocess.Popen([sys.executable, "-c", code, f"--temp-dir={marker}"])
+    try:
+        for _ in range(50):
+            pids, _table = nodescript.find_pids([marker])
+            if len(pids) == 2:
+                break
+            subprocess.run(["sleep", "0.1"])
+        assert parent.pid in pids and len(pids) == 2
+        out = subprocess.run(
+            [sys.executable, "-", "stop", "--marker", marker, "--grace", "2"],
+            input=commands.node_script(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(out.stdout)
+        assert sorted(result["terminated"]) == sorted(pids) and result["left"] == []
+        parent.wait(5)
+        assert nodescript.find_pids([marker])[0] == set()
+    finally:
+        parent.kill()
