@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 # How much history a snapshot carries per metric: enough for the widest sparkline.
 # The detail screen asks the hub for the whole ring.
 SNAPSHOT_POINTS = 240
-STALE_AFTER_INTERVALS = 2.0
-DOWN_AFTER_INTERVALS = 3.0
+# A node that falls silent is judged from its last sample; the failure itself came up to
+# one interval later, so DOWN at 2.5 intervals (checked every quarter interval) keeps
+# detection within 3 intervals of the failure.
+STALE_AFTER_INTERVALS = 1.6
+DOWN_AFTER_INTERVALS = 2.5
 PRESSURE_CLEAR_MARGIN = 5.0  # percentage points below the threshold before re-arming
 
 SnapshotListener = Callable[[ClusterSnapshot], None]
@@ -210,11 +213,11 @@ class MetricsHub:
 
     async def _watchdog(self) -> None:
         while True:
-            await asyncio.sleep(self.interval / 2)
+            await asyncio.sleep(self.interval / 4)
             self.check_staleness()
 
     def check_staleness(self, now: float | None = None) -> None:
-        """Mark UP nodes STALE after 2 intervals of silence and DOWN after 3."""
+        """Mark UP nodes STALE after 1.6 intervals of silence and DOWN after 2.5."""
         now = self._clock() if now is None else now
         for track in self._tracks.values():
             if track.state not in (NodeState.UP, NodeState.STALE) or track.last_seen is None:

@@ -159,26 +159,54 @@ class SshServer:
             self._copy(proc.stdout, process.stdout), self._copy(proc.stderr, process.stderr)
         )
         closed: asyncio.Future[Any] = asyncio.ensure_future(process.wait_closed())
+        assert proc.stdin is not None
+        # Every stream is copied by hand: redirecting stdout/stderr loses their tail, and a
+        # redirected stdin writing to a child that already exited raises BrokenPipeError in
+        # an asyncssh task, which tears down the whole connection (sshd just drops it).
+        feeder = asyncio.ensure_future(self._feed(process.stdin, proc))
         try:
-            # Only stdin is redirected: redirecting stdout/stderr too loses their tail, so
-            # they are copied by hand until EOF.
-            await process.redirect(stdin=proc.stdin)
             await asyncio.wait({copies, closed}, return_when=asyncio.FIRST_COMPLETED)
             if not closed.done():
                 code = await proc.wait()
                 process.exit(code if code >= 0 else 128 - code)
-                # Awaiting the close also runs asyncssh's stdin-forwarder cleanup coroutines.
                 await asyncio.wait_for(closed, 5)
-        except (asyncssh.Error, OSError, asyncio.TimeoutError, AssertionError):
-            pass  # asyncssh asserts when the client closed the channel before redirect
+        except (asyncssh.Error, OSError, asyncio.TimeoutError):
+            pass
         finally:
             # However it ended (client gone, server stopped), end what it started, like sshd.
             await _kill_group(proc)
-            for fut in (copies, closed):
+            for fut in (copies, closed, feeder):
                 fut.cancel()
                 with contextlib.suppress(BaseException):
                     await fut
             self.children.discard(proc)
+
+    @staticmethod
+    async def _feed(src: asyncssh.SSHReader[bytes], proc: asyncio.subprocess.Process) -> None:
+        dst = proc.stdin
+        assert dst is not None
+        broken = False
+        while True:
+            try:
+                chunk = await src.read(65536)
+            except asyncssh.SignalReceived as sig:  # the client's terminate() and friends
+                number = getattr(signal, f"SIG{sig.signal}", signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, number)
+                continue
+            except (asyncssh.Error, OSError, asyncssh.BreakReceived):
+                break
+            if not chunk:
+                break
+            if broken:
+                continue  # keep draining so the client's writes never stall
+            try:
+                dst.write(chunk)
+                await dst.drain()
+            except (ConnectionError, OSError):
+                broken = True
+        with contextlib.suppress(ConnectionError, OSError):
+            dst.close()
 
     @staticmethod
     async def _copy(src: asyncio.StreamReader, dst: asyncssh.SSHWriter[bytes]) -> None:

@@ -76,6 +76,7 @@ async def cli(*args: str) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), 120)
+    print("CLI", args, proc.returncode, time.monotonic(), flush=True)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
