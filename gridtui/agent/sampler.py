@@ -306,8 +306,22 @@ class RayScope:
         return pct, rss, len(pids)
 
 
-def count_ray_processes():
-    return sum(1 for _, _, name, cmd in _proc_list() if is_ray_process(name, cmd))
+class RayCounter:
+    """Ray processes on the host. A full process scan is the agent's dearest step, and the
+    count changes rarely, so it is refreshed every few seconds, not every sample."""
+
+    REFRESH_SECONDS = 5.0
+
+    def __init__(self):
+        self.count = 0
+        self.at = None
+
+    def read(self):
+        now = time.monotonic()
+        if self.at is None or now - self.at >= self.REFRESH_SECONDS:
+            self.count = sum(1 for _, _, name, cmd in _proc_list() if is_ray_process(name, cmd))
+            self.at = now
+        return self.count
 
 
 def main(argv=None):
@@ -326,6 +340,7 @@ def main(argv=None):
     scope = (
         RayScope(args.address, args.cpus, args.memory) if args.scope == "ray-processes" else None
     )
+    ray_counter = RayCounter()
     host = socket.gethostname()
     out = sys.stdout
     # The first sample comes quickly so the console has figures in its first second.
@@ -344,7 +359,7 @@ def main(argv=None):
             mem_total = scope.mem_total or mem_total
             mem_used = rss
         else:
-            ray_count = count_ray_processes()
+            ray_count = ray_counter.read()
         gpu_list = []
         if gpus is not None:
             try:

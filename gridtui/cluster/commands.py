@@ -169,6 +169,11 @@ def view_argv(config: ClusterConfig, *, wait: float = 0.0, expect: int = 0) -> l
     return argv
 
 
+def probe_argv(config: ClusterConfig, wait: float) -> list[str]:
+    argv = script_argv(config.head, config, "probe", "--address", gcs_address(config))
+    return [*argv, "--wait", f"{wait:g}"]
+
+
 def logs_argv(node: NodeConfig, config: ClusterConfig, lines: int = 20) -> list[str]:
     return script_argv(
         node, config, "logs", "--temp-dir", temp_dir(node, config), "--lines", str(lines)

@@ -221,6 +221,13 @@ class ClusterOps:
             raise ClusterError(f"Ray on {self.config.head.name}: {data['error']}")
         return list(data.get("nodes", []))
 
+    async def _probe_gcs(self, wait: float) -> None:
+        """The GCS port accepts connections (a TCP probe on the head: no Ray import there)."""
+        head = self.transports[self.config.head.name]
+        data = await run_script(head, commands.probe_argv(self.config, wait), timeout=wait + 20)
+        if "error" in data:
+            raise ClusterError(str(data["error"]))
+
     async def _start_one(self, node: NodeConfig, *, head: bool, timeout: float) -> str:
         """Run `ray start` on a node; '' on success, else why it failed."""
         self._say(node.name, "start", "running", "ray start" + (" --head" if head else ""))
@@ -251,10 +258,11 @@ class ClusterOps:
         problems = [p for n in self.config.nodes for p in commands.check_node(n, self.config)]
         if problems:
             raise ClusterError("the cluster file cannot start Ray (nothing was started)", problems)
-        if check:
-            await self.check_versions()
+        # Both only read, so they run together; a mismatch still stops everything before
+        # any `ray start`.
+        checked = self.check_versions() if check else asyncio.sleep(0)
+        _, running = await asyncio.gather(checked, self._each(self.config.nodes, self._processes))
         report = StartReport()
-        running = await self._each(self.config.nodes, self._processes)
         unreachable = [r for r in running if isinstance(r, str)]
         if unreachable:
             raise ClusterError("some nodes cannot be reached (nothing was started)", unreachable)
@@ -271,7 +279,7 @@ class ClusterOps:
             if why:
                 await self._fail_head(head, "the head did not start (nothing is left running)", why)
         try:
-            await self.ray_view(wait=max(1.0, deadline - loop.time()), expect=1)
+            await self._probe_gcs(max(1.0, deadline - loop.time()))
         except (ClusterError, TransportError, NodeScriptError) as exc:
             if head.name in report.already_running:
                 raise ClusterError(

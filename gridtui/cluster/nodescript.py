@@ -228,6 +228,18 @@ def ray_view(state, nodes=None):
     return out
 
 
+def cmd_probe(args):
+    """Wait for the GCS port to accept connections: cheap (no ray import), bounded."""
+    deadline = time.monotonic() + args.wait
+    while not _port_open(args.address):
+        if time.monotonic() >= deadline:
+            _out({"error": f"the GCS at {args.address} did not answer in {args.wait:g}s"})
+            return 3
+        time.sleep(0.1)
+    _out({"open": True})
+    return 0
+
+
 def cmd_view(args):
     deadline = time.monotonic() + args.wait
     while not _port_open(args.address):
@@ -333,6 +345,10 @@ def main(argv=None):
     p.add_argument("--wait", type=float, default=0.0)
     p.add_argument("--expect", type=int, default=0)
     p.set_defaults(func=cmd_view)
+    p = sub.add_parser("probe")
+    p.add_argument("--address", required=True)
+    p.add_argument("--wait", type=float, default=0.0)
+    p.set_defaults(func=cmd_probe)
     p = sub.add_parser("logs")
     p.add_argument("--temp-dir", required=True)
     p.add_argument("--prefix", action="append", default=None)

@@ -19,7 +19,6 @@ from gridtui.model import Alert, ClusterSnapshot
 from gridtui.ui.messages import AlertRaised, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import MainScreen
-from gridtui.ui.screens.node_detail import NodeDetailScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 
 TABLE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
@@ -117,6 +116,9 @@ class GridApp(App[None]):
     # -- actions and the palette ----------------------------------------------------------
 
     def open_detail(self, node: str) -> None:
+        # Imported here: plotext costs ~50 ms, which the first frame should not pay.
+        from gridtui.ui.screens.node_detail import NodeDetailScreen
+
         self.push_screen(
             NodeDetailScreen(
                 node,
@@ -127,6 +129,8 @@ class GridApp(App[None]):
         )
 
     def help_sections(self) -> list[Section]:
+        from gridtui.ui.screens.node_detail import NodeDetailScreen
+
         return [
             ("Everywhere", type(self), None),
             ("Everywhere", App, frozenset({"ctrl+q"})),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.ray
 
 NODES_SCRIPT = """
 import json, sys, ray
-ray.init(address=sys.argv[1], _node_ip_address="127.0.0.2", log_to_driver=False,
+ray.init(address=sys.argv[1], _node_ip_address=sys.argv[1].split(":")[0], log_to_driver=False,
          logging_level="ERROR")
 print(json.dumps([{"alive": n["Alive"], "labels": n["Labels"], "resources": n["Resources"]}
                   for n in ray.nodes()]))
@@ -63,10 +64,8 @@ def kill_by_marker(marker: str) -> None:
     pids, _ = nodescript.find_pids([marker])
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(pid, sig)
-            except OSError:
-                pass
         time.sleep(2)
 
 
@@ -76,7 +75,6 @@ async def cli(*args: str) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), 120)
-    print("CLI", args, proc.returncode, time.monotonic(), flush=True)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
