@@ -27,7 +27,7 @@ nodes:
 ssh:
   host_key_policy: accept-new
 ui:
-  theme: gridtui-dark
+  theme: gridtui-dusk
 """
 
 
