@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,9 +28,11 @@ def local_config(temp_root: str, pythons: dict[str, str], port: int = 6397) -> C
 
 
 @pytest.fixture
-def temp_root() -> str:
+def temp_root() -> Iterator[str]:
     # Short on purpose: Ray's socket paths must fit in 108 bytes.
-    return f"/tmp/gt-{uuid.uuid4().hex[:8]}"
+    root = f"/tmp/gt-{uuid.uuid4().hex[:8]}"
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def exists(path: str) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,3 +142,5 @@ async def test_cluster_over_ssh_start_status_stop(ssh_servers: SshCluster, tmp_p
     finally:
         kill_by_marker(temp_root)
         kill_by_marker(other)
+        shutil.rmtree(temp_root, ignore_errors=True)
+        shutil.rmtree(other, ignore_errors=True)

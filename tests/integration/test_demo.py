@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -95,3 +96,4 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         pids, _ = nodescript.find_pids(markers)
         for pid in pids:
             os.kill(pid, 9)
+        shutil.rmtree(str(config.ray.temp_dir), ignore_errors=True)

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rich.console import JustifyMethod
 from rich.style import Style
 from rich.text import Text
+from textual._types import SegmentLines
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
@@ -122,12 +124,24 @@ class NodesTable(DataTable[Any]):
         self.snapshot: ClusterSnapshot | None = None
         self.visible_names: list[str] = []
         """Node names in display order, after filter and sort (what the rows show)."""
+        self._shown: dict[str, NodeStatus] = {}
+        """The NodeStatus each row was drawn from: the hub keeps the object until it changes."""
+        self._styles: dict[str, Style] = {}
+        self._texts: dict[tuple[str, str, JustifyMethod], Text] = {}
+        """Equal cells share one Text, so an unchanged figure is neither updated nor redrawn."""
+        self._cell_lines: dict[tuple[Any, ...], tuple[object, SegmentLines]] = {}
+        self._title = ""
 
     def on_mount(self) -> None:
         for col in COLUMNS:
             self.add_column(col.label, width=col.width, key=col.key)
         self._label_columns()
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._rebuild(force=True))
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._styles.clear()
+        self._texts.clear()
+        self._rebuild(force=True)
 
     # -- public API the screen drives ------------------------------------------------------
 
@@ -180,10 +194,22 @@ class NodesTable(DataTable[Any]):
         present.sort(key=lambda n: (column.sort(n), n.name), reverse=self.sort_reverse)
         return present + sorted(missing, key=lambda n: n.name)  # unknown figures sink
 
-    def _cell(self, node: NodeStatus, column: NodeColumn) -> Text:
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(name, partial=True)
+    def _text(self, value: str, kind: str = "", justify: JustifyMethod = "left") -> Text:
+        """One shared Text per (value, style, justify); styles resolve once per theme."""
+        key = (value, kind, justify)
+        text = self._texts.get(key)
+        if text is None:
+            if len(self._texts) > 20_000:
+                self._texts.clear()
+            style: Style | str = ""
+            if kind:
+                style = self._styles.get(kind) or self._styles.setdefault(
+                    kind, self.get_component_rich_style(f"nodes-table--{kind}", partial=True)
+                )
+            text = self._texts[key] = Text(value, style=style, justify=justify)
+        return text
 
+    def _cell(self, node: NodeStatus, column: NodeColumn) -> Text:
         value = column.cell(node)
         if column.key == "state":
             kind = {
@@ -191,11 +217,11 @@ class NodesTable(DataTable[Any]):
                 NodeState.STALE: "stale",
                 NodeState.CONNECTING: "connecting",
             }.get(node.state, "down")
-            return Text(value, style=style(f"nodes-table--{kind}"))
+            return self._text(value, kind)
         if column.percent:
             figure = column.sort(node)
             if figure is None:
-                return Text(value, style=style("nodes-table--dim"), justify="right")
+                return self._text(value, "dim", "right")
             kind = (
                 "hot"
                 if figure >= self.hot_percent
@@ -203,10 +229,10 @@ class NodesTable(DataTable[Any]):
                 if figure >= self.warn_percent
                 else ""
             )
-            return Text(value, style=style(f"nodes-table--{kind}") if kind else "", justify="right")
+            return self._text(value, kind, "right")
         if value == DASH:
-            return Text(value, style=style("nodes-table--dim"))
-        return Text(value, justify="right" if column.key in ("load",) else "left")
+            return self._text(value, "dim")
+        return self._text(value, "", "right" if column.key in ("load",) else "left")
 
     def _rebuild(self, force: bool = False) -> None:
         if not self.is_mounted or not self.columns:
@@ -214,24 +240,88 @@ class NodesTable(DataTable[Any]):
         nodes = self._ordered()
         names = [n.name for n in nodes]
         current = self.current_node
-        if names != self.visible_names or force:
+        if force or len(names) != len(self.visible_names) or set(names) != set(self._shown):
             self.clear()
+            self._cell_lines.clear()
             for node in nodes:
                 self.add_row(*(self._cell(node, c) for c in COLUMNS), key=node.name)
+            self._shown = {node.name: node for node in nodes}
             self.visible_names = names
             if current in names:
                 self.move_cursor(row=names.index(current), animate=False)
         else:
-            for node in nodes:
-                for column in COLUMNS:
-                    self.update_cell(node.name, column.key, self._cell(node, column))
+            self._update_changed(nodes)
+            if names != self.visible_names:
+                rank = {name: i for i, name in enumerate(names)}
+                self.sort("name", key=lambda cell: rank[cell.plain])
+                self.visible_names = names
+                if current in rank:
+                    self.move_cursor(row=rank[current], animate=False)
         total = len(self.snapshot.nodes) if self.snapshot else 0
         title = f"Nodes {len(names)}/{total}"
         if self.filter_text.strip():
             title += f"  filter: {self.filter_text.strip()}"
-        self.border_title = title
+        if title != self._title:
+            self._title = self.border_title = title
         if self.current_node != current and self.current_node is not None:
             self.post_message(self.NodeHighlighted(self.current_node))
+
+    def _update_changed(self, nodes: list[NodeStatus]) -> None:
+        """Touch only rows whose NodeStatus is a new object, and only cells that differ."""
+        for node in nodes:
+            if self._shown.get(node.name) is node:
+                continue
+            self._shown[node.name] = node
+            for column in COLUMNS:
+                cell = self._cell(node, column)
+                if self.get_cell(node.name, column.key) is not cell:
+                    self.update_cell(node.name, column.key, cell)
+
+    # -- drawing: DataTable redraws every visible cell after any update_cell --------------
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        """Reuse a cell's lines while its value object and look are the same."""
+        if column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        column_key = self._column_locations.get_key(column_index)
+        if row_index < 0:
+            value: object = self.columns[column_key].label  # type: ignore[index]
+            row_key: object = None
+        else:
+            row_key = self._row_locations.get_key(row_index)
+            value = self._data[row_key][column_key]  # type: ignore[index]
+        key = (
+            row_key,
+            column_key,
+            row_index,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        hit = self._cell_lines.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        if len(self._cell_lines) > 20_000:
+            self._cell_lines.clear()
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cell_lines[key] = (value, lines)
+        return lines
+
+    def notify_style_update(self) -> None:
+        self._cell_lines.clear()
+        super().notify_style_update()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
