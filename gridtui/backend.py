@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.metrics import MetricsHub
 from gridtui.prefs import Prefs
 from gridtui.transport.base import NodeTransport
+
+if TYPE_CHECKING:
+    from gridtui.cluster.gateway import RayGateway
+    from gridtui.cluster.lifecycle import ClusterOps, NodeProgress, Progress
+
+DEMO_STARTING = "starting demo cluster…"
 
 
 def make_transport(node: NodeConfig, config: ClusterConfig) -> NodeTransport:
@@ -28,13 +38,20 @@ def make_transports(config: ClusterConfig) -> dict[str, NodeTransport]:
 
 @dataclass
 class Backend:
-    """Services the fronts share. Building it is cheap; `start` opens the node streams."""
+    """Services the fronts share. Building it is cheap; `start` opens the node streams and,
+    unless `ray` is off (recorded data), Ray's view: the demo is started first when needed."""
 
     config: ClusterConfig
     config_path: Path | None = None
     prefs: Prefs = field(default_factory=Prefs)
     hub: MetricsHub | None = None
     streaming: bool = True
+    ray: bool = True
+    ray_interval: float = 2.0
+    # Tests swap in their own ClusterOps factory (progress callback -> ClusterOps).
+    ops_factory: Callable[[Progress | None], ClusterOps] | None = None
+    gateway: RayGateway | None = field(default=None, init=False)
+    _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.hub is None:
@@ -46,12 +63,70 @@ class Backend:
         return self.hub
 
     async def start(self) -> None:
-        """Connect to every node (SSH imports happen here, after the first frame)."""
+        """Connect to every node (SSH imports happen here, after the first frame); Ray's side
+        runs as a task, so a slow or absent cluster never holds up the node figures."""
         if self.streaming:
             self.metrics.transports.update(make_transports(self.config))
         await self.metrics.start()
+        if self.ray and self._ray_task is None:
+            self._ray_task = asyncio.create_task(self._run_ray(), name="backend-ray")
+
+    async def _run_ray(self) -> None:
+        from gridtui.cluster.gateway import RayGateway
+
+        if self.config.demo:
+            await self._start_demo()
+        self.gateway = RayGateway(self.config)
+        await self.gateway.poll(self.metrics, self.ray_interval)
+
+    async def _start_demo(self) -> None:
+        """Start (or attach to) the demo; the header shows its progress meanwhile."""
+        from gridtui.cluster.demo import ensure_demo_running
+
+        hub = self.metrics
+        hub.set_ray_view(False, {}, DEMO_STARTING, pending=True)
+
+        def progress(event: NodeProgress) -> None:
+            if event.state in ("running", "ok"):
+                detail = f"{event.node} {event.step}" + (" ✓" if event.state == "ok" else "")
+                hub.set_ray_view(False, {}, f"{DEMO_STARTING} {detail}", pending=True)
+
+        try:
+            await ensure_demo_running(progress)
+        except Exception as exc:
+            why = getattr(exc, "summary", "") or str(exc) or exc.__class__.__name__
+            hub.set_ray_view(False, {}, f"demo did not start: {why}")
+            hub.raise_alert(self.config.head.name, "demo", f"The demo did not start: {why}", "error")
+            # The gateway still polls: a demo started later (`gridtui demo start`) shows up.
+
+    def ops(self, progress: Progress | None = None) -> ClusterOps:
+        """The lifecycle service for the console, sharing the hub's open node connections."""
+        if self.ops_factory is not None:
+            return self.ops_factory(progress)
+        from gridtui.cluster.lifecycle import ClusterOps
+
+        transports = self.metrics.transports if self.streaming else None
+        return ClusterOps(
+            self.config,
+            transports or None,
+            progress=progress,
+            lean=self.config.demo,
+            join_timeout=30,
+        )
+
+    def ray_changed(self) -> None:
+        """The cluster was started or stopped: read Ray's view now, not at the next poll."""
+        if self.gateway is not None:
+            self.gateway.wake()
 
     async def stop(self) -> None:
+        if self._ray_task is not None:
+            self._ray_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._ray_task
+            self._ray_task = None
+        if self.gateway is not None:
+            await self.gateway.close()
         await self.metrics.stop()
 
 

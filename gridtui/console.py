@@ -8,18 +8,6 @@ import sys
 from gridtui.config import ClusterConfig, ConfigError, find_config, load_config
 
 
-def _start_demo_in_background() -> None:
-    """Bring the demo cluster up on a thread, so the first frame does not wait for Ray.
-
-    The agents already stream meanwhile (each node shows no Ray processes until it starts);
-    a failure is kept in gridtui.cluster.demo.last_error for the console to show."""
-    import threading
-
-    from gridtui.cluster.demo import start_demo_thread
-
-    threading.Thread(target=start_demo_thread, name="demo-start", daemon=True).start()
-
-
 def run_console(args: argparse.Namespace) -> int:
     path = find_config(args.config)
     try:
@@ -37,8 +25,6 @@ def run_console(args: argparse.Namespace) -> int:
     from gridtui.backend import make_backend
     from gridtui.ui.app import make_app
 
-    if config.demo:
-        _start_demo_in_background()
     backend = make_backend(config, path)
     app = make_app(backend, theme=args.theme)
     app.run()

@@ -90,6 +90,7 @@ class MetricsHub:
         self._snapshot: ClusterSnapshot | None = None
         self.ray_connected: bool | None = None
         self.ray_message = ""
+        self.ray_pending = False
 
     # -- subscription -------------------------------------------------------------------
 
@@ -266,10 +267,16 @@ class MetricsHub:
     # -- Ray merge ----------------------------------------------------------------------
 
     def set_ray_view(
-        self, connected: bool, nodes: Mapping[str, RayNodeInfo], message: str = ""
+        self,
+        connected: bool,
+        nodes: Mapping[str, RayNodeInfo],
+        message: str = "",
+        *,
+        pending: bool = False,
     ) -> None:
-        """Merge Ray's node table (keyed by node name) into the snapshot."""
-        self.ray_connected, self.ray_message = connected, message
+        """Merge Ray's node table (keyed by node name) into the snapshot; `pending` says
+        Ray is on its way up, so the message is progress rather than a failure."""
+        self.ray_connected, self.ray_message, self.ray_pending = connected, message, pending
         for name, track in self._tracks.items():
             info = nodes.get(name)
             if info != track.ray:
@@ -278,6 +285,10 @@ class MetricsHub:
         self._schedule_publish()
 
     # -- publish ------------------------------------------------------------------------
+
+    def raise_alert(self, node: str, kind: str, message: str, severity: str = "warning") -> None:
+        """An alert from another service (the demo's start), shown like the hub's own."""
+        self._alert(node, kind, message, severity)
 
     def _alert(self, node: str, kind: str, message: str, severity: str) -> None:
         alert = Alert(self._wall(), node, kind, message, severity)
@@ -337,6 +348,7 @@ class MetricsHub:
                 demo=self.config.demo,
                 ray_connected=self.ray_connected,
                 ray_message=self.ray_message,
+                ray_pending=self.ray_pending,
             )
         return self._snapshot
 

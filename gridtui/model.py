@@ -199,6 +199,7 @@ class ClusterSnapshot:
     demo: bool = False
     ray_connected: bool | None = None  # None: no Ray gateway in use
     ray_message: str = ""
+    ray_pending: bool = False  # Ray is being brought up (the demo's start): not an error yet
 
     @property
     def up_count(self) -> int:

@@ -124,7 +124,7 @@ def load_hub(path: Path) -> MetricsHub:
 def recorded_backend(path: Path, prefs: Prefs | None = None) -> Backend:
     """A Backend that opens no streams: what the console renders in tests and screenshots."""
     hub = load_hub(path)
-    return Backend(config=hub.config, prefs=prefs or Prefs(), hub=hub, streaming=False)
+    return Backend(config=hub.config, prefs=prefs or Prefs(), hub=hub, streaming=False, ray=False)
 
 
 DEFAULT_TRACE = Path(__file__).resolve().parent.parent / "tests" / "data" / "lab_trace.jsonl"

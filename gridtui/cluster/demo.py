@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -170,17 +169,3 @@ async def stop_demo(progress: Progress | None = None) -> list[StopResult]:
         state.pop(key, None)
     write_state(state)
     return results
-
-
-# Why the last background start failed ("" when it did not); the console shows it.
-last_error = ""
-
-
-def start_demo_thread(progress: Progress | None = None) -> None:
-    """ensure_demo_running on its own event loop: the body of the console's start thread."""
-    global last_error
-    try:
-        asyncio.run(ensure_demo_running(progress))
-        last_error = ""
-    except Exception as exc:
-        last_error = str(exc) or exc.__class__.__name__

@@ -81,6 +81,7 @@ class RayGateway:
         self._thread: threading.Thread | None = None
         self._ray: Any = None
         self._poll_task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
 
     # -- the thread ----------------------------------------------------------------------
 
@@ -227,16 +228,28 @@ class RayGateway:
         """{node name: RayNodeInfo} matched by the gridtui label or the node's address."""
         return ray_infos(self.config, await self.call(self._view))
 
+    def wake(self) -> None:
+        """Poll (or reconnect) now instead of after the current wait: the cluster changed."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _pause(self, seconds: float) -> None:
+        assert self._wake is not None
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
     async def poll(self, hub: MetricsHub, interval: float = 2.0) -> None:
         """Publish Ray's view to the hub forever; drop and retry the driver when Ray is down."""
         backoff = Backoff(base=1.0, cap=15.0)
+        self._wake = asyncio.Event()
         while True:
             try:
                 if not self.connected:
                     await self.connect()
                     backoff.reset()
                 hub.set_ray_view(True, await self.nodes(), "")
-                await asyncio.sleep(interval)
+                await self._pause(interval)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -246,7 +259,7 @@ class RayGateway:
                 self.connected = False
                 self.message = str(exc) or exc.__class__.__name__
                 hub.set_ray_view(False, {}, self.message)
-                await asyncio.sleep(backoff.next_delay())
+                await self._pause(backoff.next_delay())
 
     def start_polling(self, hub: MetricsHub, interval: float = 2.0) -> asyncio.Task[None]:
         self._poll_task = asyncio.create_task(self.poll(hub, interval), name="ray-gateway-poll")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shlex
 import shutil
@@ -12,7 +11,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from sshd import SshCluster
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

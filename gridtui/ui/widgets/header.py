@@ -19,6 +19,7 @@ class ClusterHeader(Widget):
         "cluster-header--ok",
         "cluster-header--bad",
         "cluster-header--dim",
+        "cluster-header--pending",
     }
 
     snapshot: reactive[ClusterSnapshot | None] = reactive(None, always_update=True)
@@ -36,7 +37,7 @@ class ClusterHeader(Widget):
         text.append(f" {snap.name} ")
         if snap.demo:
             text.append(" DEMO ", style=style("cluster-header--demo"))
-            text.append(" ")
+            text.append(" gridtui -c FILE for your cluster ", style=style("cluster-header--dim"))
         total = len(snap.nodes)
         up = snap.up_count
         text.append(
@@ -47,8 +48,12 @@ class ClusterHeader(Widget):
             text.append("  Ray ", style=style("cluster-header--dim"))
             if snap.ray_connected:
                 text.append("connected", style=style("cluster-header--ok"))
+            elif snap.ray_pending:
+                text.append(snap.ray_message, style=style("cluster-header--pending"))
             else:
-                text.append(snap.ray_message or "not connected", style=style("cluster-header--bad"))
+                text.append("down", style=style("cluster-header--bad"))
+                if snap.ray_message:
+                    text.append(f": {snap.ray_message}", style=style("cluster-header--bad"))
         if self.subtitle:
             text.append("  >  ", style=style("cluster-header--dim"))
             text.append(self.subtitle)

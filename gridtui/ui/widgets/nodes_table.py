@@ -127,7 +127,7 @@ class NodesTable(DataTable[Any]):
         self._shown: dict[str, NodeStatus] = {}
         """The NodeStatus each row was drawn from: the hub keeps the object until it changes."""
         self._styles: dict[str, Style] = {}
-        self._texts: dict[tuple[str, str, JustifyMethod], Text] = {}
+        self._texts: dict[tuple[str, str, JustifyMethod | None], Text] = {}
         """Equal cells share one Text, so an unchanged figure is neither updated nor redrawn."""
         self._cell_lines: dict[tuple[Any, ...], tuple[object, SegmentLines]] = {}
         self._title = ""
@@ -194,7 +194,7 @@ class NodesTable(DataTable[Any]):
         present.sort(key=lambda n: (column.sort(n), n.name), reverse=self.sort_reverse)
         return present + sorted(missing, key=lambda n: n.name)  # unknown figures sink
 
-    def _text(self, value: str, kind: str = "", justify: JustifyMethod = "left") -> Text:
+    def _text(self, value: str, kind: str = "", justify: JustifyMethod | None = None) -> Text:
         """One shared Text per (value, style, justify); styles resolve once per theme."""
         key = (value, kind, justify)
         text = self._texts.get(key)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -24,6 +25,30 @@ def fit(data: Sequence[float], width: int) -> Sequence[float]:
         part = data[int(i * step) : max(int(i * step) + 1, int((i + 1) * step))]
         out.append(sum(part) / len(part))
     return out
+
+
+def spark_segments(
+    values: Sequence[float],
+    width: int,
+    row_from_bottom: int,
+    height: int,
+    base: Style,
+    styles: Mapping[str, Style],
+    warn: float,
+    hot: float,
+) -> list[Segment]:
+    """One line of bars, right-aligned in width; styles holds "low", "warn" and "hot"."""
+    steps = len(BARS) - 1
+    segments = [Segment(" " * (width - len(values)), base)] if len(values) < width else []
+    for value in values:
+        v = max(0.0, min(100.0, value))
+        level = round(v / 100.0 * steps * height)
+        part = max(0, min(steps, level - row_from_bottom * steps))
+        if row_from_bottom == 0 and part == 0:
+            part = 1 if v > 0 else 0
+        kind = "hot" if v >= hot else "warn" if v >= warn else "low"
+        segments.append(Segment(BARS[part], styles[kind]))
+    return segments
 
 
 class PercentSpark(Widget):
@@ -51,21 +76,13 @@ class PercentSpark(Widget):
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size.width, self.size.height
-        values = fit(self.data, width)
         base = self.rich_style
         styles = {
             k: base + self.get_component_rich_style(f"percent-spark--{k}", partial=True)
             for k in ("low", "warn", "hot")
         }
-        row_from_bottom = height - 1 - y
-        steps = len(BARS) - 1
-        segments = [Segment(" " * (width - len(values)), base)] if len(values) < width else []
-        for value in values:
-            v = max(0.0, min(100.0, value))
-            level = round(v / 100.0 * steps * height)
-            part = max(0, min(steps, level - row_from_bottom * steps))
-            if row_from_bottom == 0 and part == 0:
-                part = 1 if v > 0 else 0
-            kind = "hot" if v >= self.hot else "warn" if v >= self.warn else "low"
-            segments.append(Segment(BARS[part], styles[kind]))
+        values = fit(self.data, width)
+        segments = spark_segments(
+            values, width, height - 1 - y, height, base, styles, self.warn, self.hot
+        )
         return Strip(segments, width).simplify()

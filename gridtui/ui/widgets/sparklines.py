@@ -2,44 +2,114 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Label
 
 from gridtui.model import ClusterSnapshot, NodeState, NodeStatus
 from gridtui.ui.format import DASH, pct
-from gridtui.ui.widgets.spark import PercentSpark
+from gridtui.ui.widgets.spark import PercentSpark, fit, spark_segments
 
 _METRICS = (("cpu", "CPU"), ("mem", "MEM"), ("gpu", "GPU"))
+NAME_WIDTH = 9
+FIGURE_WIDTH = 7
+"""A figure is right-aligned in 6 cells, then one blank cell."""
 
 
 def _now(node: NodeStatus, metric: str) -> float | None:
     return {"cpu": node.cpu_percent, "mem": node.mem_percent, "gpu": node.gpu_percent}[metric]
 
 
-class NodeRow(Horizontal):
-    """One compact row of the small multiples: name, CPU and memory history with figures."""
+class NodeSparks(ScrollView):
+    """The small multiples as one widget: a row per node (name, CPU and memory history with
+    figures), drawn line by line for the visible rows only, so updates never need a layout."""
 
-    def __init__(self, node_name: str) -> None:
-        super().__init__(classes="node-row")
-        self.node_name = node_name
+    COMPONENT_CLASSES = {
+        "node-sparks--selected",
+        "node-sparks--not-up",
+        "node-sparks--low",
+        "node-sparks--warn",
+        "node-sparks--hot",
+    }
 
-    def compose(self) -> ComposeResult:
-        yield Label(self.node_name, classes="row-name")
-        yield PercentSpark(classes="row-spark row-cpu")
-        yield Label("", classes="row-figure row-cpu-figure")
-        yield PercentSpark(classes="row-spark row-mem")
-        yield Label("", classes="row-figure row-mem-figure")
+    def __init__(
+        self,
+        *,
+        warn: float = 75.0,
+        hot: float = 90.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.warn = warn
+        self.hot = hot
+        self.nodes: tuple[NodeStatus, ...] = ()
+        self.selected: str | None = None
+        self._strips: dict[int, tuple[NodeStatus, bool, int, Strip]] = {}
+        """Row index -> the node, selection and width it was drawn for, and the line."""
 
-    def show(self, node: NodeStatus, selected: bool) -> None:
-        self.set_class(selected, "-selected")
-        self.set_class(node.state is not NodeState.UP, "-not-up")
-        self.query_one(".row-cpu", PercentSpark).data = node.history.get("cpu", ())
-        self.query_one(".row-mem", PercentSpark).data = node.history.get("mem", ())
-        self.query_one(".row-cpu-figure", Label).update(pct(node.cpu_percent))
-        self.query_one(".row-mem-figure", Label).update(pct(node.mem_percent))
+    def show(self, nodes: tuple[NodeStatus, ...], selected: str | None) -> None:
+        """Repaint only the visible rows whose node or selection changed."""
+        old, old_selected = self.nodes, self.selected
+        self.nodes, self.selected = nodes, selected
+        if len(nodes) != len(old) or any(a.name != b.name for a, b in zip(nodes, old, strict=True)):
+            self._strips.clear()
+            self.virtual_size = Size(0, len(nodes))
+            self.refresh()
+            return
+        top = round(self.scroll_offset.y)
+        for i in range(top, min(len(nodes), top + self.scrollable_content_region.height)):
+            node = nodes[i]
+            was = old_selected == node.name
+            if node is not old[i] or was != (selected == node.name):
+                self.refresh_line(i)
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        index = y + round(self.scroll_offset.y)
+        width = self.scrollable_content_region.width
+        if not 0 <= index < len(self.nodes):
+            return Strip.blank(width, self.rich_style)
+        node = self.nodes[index]
+        selected = node.name == self.selected
+        cached = self._strips.get(index)
+        if cached is not None and cached[0] is node and cached[1:3] == (selected, width):
+            return cached[3]
+        strip = self._render_row(node, selected, width)
+        self._strips[index] = (node, selected, width, strip)
+        return strip
+
+    def _render_row(self, node: NodeStatus, selected: bool, width: int) -> Strip:
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(f"node-sparks--{name}", partial=True)
+
+        base = self.rich_style
+        if node.state is not NodeState.UP:
+            base += style("not-up")
+        bars = {kind: base + style(kind) for kind in ("low", "warn", "hot")}
+        name_style = base + style("selected") if selected else base
+        spark_space = max(0, width - NAME_WIDTH - 2 * FIGURE_WIDTH)
+        segments = [Segment(node.name[:NAME_WIDTH].ljust(NAME_WIDTH), name_style)]
+        for metric, spark_width in (
+            ("cpu", spark_space // 2),
+            ("mem", spark_space - spark_space // 2),
+        ):
+            values = fit(node.history.get(metric, ()), spark_width)
+            segments += spark_segments(values, spark_width, 0, 1, base, bars, self.warn, self.hot)
+            figure = pct(_now(node, metric))[: FIGURE_WIDTH - 1]
+            segments.append(Segment(figure.rjust(FIGURE_WIDTH - 1) + " ", base))
+        return Strip(segments).crop_extend(0, width, base).simplify()
 
 
 class SparklinesPane(Widget):
@@ -51,7 +121,8 @@ class SparklinesPane(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.snapshot: ClusterSnapshot | None = None
-        self._row_names: tuple[str, ...] = ()
+        self._shown: NodeStatus | None = None
+        """The node the large sparklines were last drawn from (the hub replaces it on change)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="spark-selected"):
@@ -63,7 +134,7 @@ class SparklinesPane(Widget):
                 yield PercentSpark(id=f"spark-{key}", classes="metric-spark")
         with Vertical(id="spark-all"):
             yield Label("All nodes   CPU · MEM", id="spark-all-title")
-            yield VerticalScroll(id="spark-rows")
+            yield NodeSparks(id="spark-rows")
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.snapshot = snapshot
@@ -76,35 +147,36 @@ class SparklinesPane(Widget):
         snap = self.snapshot
         if snap is None or not self.is_mounted:
             return
-        names = tuple(n.name for n in snap.nodes)
-        rows = self.query_one("#spark-rows", VerticalScroll)
-        if names != self._row_names:
-            self._row_names = names
-            rows.remove_children()
-            rows.mount_all([NodeRow(name) for name in names])
-            self.call_after_refresh(self._refresh_all)
-            return
-        for row in rows.query(NodeRow):
-            node = snap.node(row.node_name)
-            if node is not None:
-                row.show(node, node.name == self.selected)
+        self.query_one(NodeSparks).show(snap.nodes, self.selected)
         self._show_selected(
             snap.node(self.selected or "") or (snap.nodes[0] if snap.nodes else None)
         )
 
     def _show_selected(self, node: NodeStatus | None) -> None:
+        if node is self._shown:
+            return
+        self._shown = node
         title = self.query_one("#spark-title", Label)
         if node is None:
-            title.update("")
+            _set_label(title, "")
             return
-        title.update(f"{node.name} · {node.role} · {node.state.value}")
+        _set_label(title, f"{node.name} · {node.role} · {node.state.value}")
         for key, _label in _METRICS:
             spark = self.query_one(f"#spark-{key}", PercentSpark)
             figure = self.query_one(f"#spark-{key}-figure", Label)
             has_gpu = node.sample is not None and bool(node.sample.gpus)
             if key == "gpu" and not has_gpu:
-                spark.data = ()
-                figure.update(f"{DASH} no GPU")
+                if spark.data:
+                    spark.data = ()
+                _set_label(figure, f"{DASH} no GPU", layout=False)
                 continue
-            spark.data = node.history.get(key, ())
-            figure.update(pct(_now(node, key)))
+            data = node.history.get(key, ())
+            if data is not spark.data:
+                spark.data = data
+            _set_label(figure, pct(_now(node, key)), layout=False)
+
+
+def _set_label(label: Label, text: str, *, layout: bool = True) -> None:
+    """Label.update always refreshes (and by default lays out the screen): only on change."""
+    if label.content != text:
+        label.update(text, layout=layout)
