@@ -96,7 +96,9 @@ class Backend:
         except Exception as exc:
             why = getattr(exc, "summary", "") or str(exc) or exc.__class__.__name__
             hub.set_ray_view(False, {}, f"demo did not start: {why}")
-            hub.raise_alert(self.config.head.name, "demo", f"The demo did not start: {why}", "error")
+            hub.raise_alert(
+                self.config.head.name, "demo", f"The demo did not start: {why}", "error"
+            )
             # The gateway still polls: a demo started later (`gridtui demo start`) shows up.
 
     def ops(self, progress: Progress | None = None) -> ClusterOps:

@@ -24,11 +24,13 @@ if [ ! -f "$stamp" ] || ! grep -qxF "extras=$extras" "$stamp"; then
 fi
 
 if [ "$want_tests" = 1 ]; then
-  # tmux drives the end-to-end console test; iproute2 gives network namespaces
-  # for the cut-link test. Both are Debian packages; install them only if missing.
+  # tmux drives the end-to-end console test; iproute2 gives network namespaces for
+  # the cut-link test; openssh-server is the SSH server nobody here wrote (and the
+  # ProxyJump bastion). Debian packages, installed only when missing.
   missing=()
   command -v tmux >/dev/null || missing+=(tmux)
   command -v ip >/dev/null || missing+=(iproute2)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
   if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi

@@ -129,7 +129,10 @@ class GridApp(App[None]):
         )
 
     def help_sections(self) -> list[Section]:
+        from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
+        from gridtui.ui.screens.confirm import ConfirmScreen
         from gridtui.ui.screens.node_detail import NodeDetailScreen
+        from gridtui.ui.screens.ray_logs import RayLogScreen
 
         return [
             ("Everywhere", type(self), None),
@@ -137,6 +140,9 @@ class GridApp(App[None]):
             ("Nodes", MainScreen, None),
             ("Nodes table", DataTable, TABLE_KEYS),
             ("Node detail", NodeDetailScreen, None),
+            ("Ray logs", RayLogScreen, None),
+            ("Confirmation", ConfirmScreen, None),
+            ("Cluster progress", ClusterProgressScreen, None),
             ("Help", HelpScreen, None),
         ]
 

@@ -27,6 +27,12 @@ TITLES = {
     "help": "Help: every key",
     "next_theme": "Next theme",
     "quit": "Quit gridtui",
+    "start_cluster": "Start the Ray cluster",
+    "stop_cluster": "Stop the whole Ray cluster",
+    "stop_node": "Stop Ray on the selected node",
+    "install": "Install Ray on every node",
+    "logs": "Ray logs of the selected node",
+    "shell": "Shell on the selected node",
 }
 
 

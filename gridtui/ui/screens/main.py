@@ -11,13 +11,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from gridtui.model import ClusterSnapshot
+from gridtui.ui.screens.cluster_controls import ClusterControls
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.sparklines import SparklinesPane
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ClusterControls, Screen[None]):
     """Coordinates the panes: the table's cursor picks the node the other panes show."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -39,6 +40,21 @@ class MainScreen(Screen[None]):
         ),
         Binding(
             "escape", "clear_filter", "Clear filter", show=False, tooltip="Show every node again"
+        ),
+        # -- cluster lifecycle: each asks for confirmation first (cluster_controls.py) --------
+        Binding(
+            "u", "start_cluster", "Start Ray", tooltip="Start Ray on every node not running it"
+        ),
+        Binding(
+            "D", "stop_cluster", "Stop Ray", tooltip="Stop Ray on every node (workers, then head)"
+        ),
+        Binding("x", "stop_node", "Stop node", tooltip="Stop Ray on the selected node only"),
+        Binding(
+            "i", "install", "Install", tooltip="Install the console's Ray version on every node"
+        ),
+        Binding("l", "logs", "Logs", tooltip="The selected node's Ray logs (f follows)"),
+        Binding(
+            "o", "shell", "Shell", tooltip="Open a shell on the selected node (ssh); exit returns"
         ),
     ]
 
@@ -115,3 +131,23 @@ class MainScreen(Screen[None]):
     def _filter_submitted(self) -> None:
         self.query_one(FilterBar).display = False
         self.table.focus()
+
+    # -- cluster lifecycle, logs, shell (the flow lives in cluster_controls.py) ----------------
+
+    def action_start_cluster(self) -> None:
+        self.request("start")
+
+    def action_stop_cluster(self) -> None:
+        self.request("stop")
+
+    def action_stop_node(self) -> None:
+        self.request("stop", node=True)
+
+    def action_install(self) -> None:
+        self.request("install")
+
+    def action_logs(self) -> None:
+        self.open_logs()
+
+    def action_shell(self) -> None:
+        self.open_shell()

@@ -1,0 +1,95 @@
+"""A node's Ray logs (raylet, GCS, gridtui's start log): scrollable, with a follow mode."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Label, Log
+
+LogFetch = Callable[[], Awaitable[dict[str, list[str]]]]
+
+
+def log_lines(files: dict[str, list[str]]) -> list[str]:
+    """tail(1)'s layout: a `==> name <==` line before each file's lines."""
+    out: list[str] = []
+    for name, lines in files.items():
+        if out:
+            out.append("")
+        out.append(f"==> {name} <==")
+        out.extend(lines)
+    return out or ["(no Ray logs on this node yet)"]
+
+
+class RayLogScreen(Screen[None]):
+    """Reads through the screen's `fetch` (one ClusterOps.logs call) in an async worker."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="Back to the Nodes table"),
+        Binding("f", "follow", "Follow", tooltip="Follow: re-read the logs every 2 s"),
+        Binding("p", "pause", "Pause", tooltip="Stop following (the lines stay)"),
+        Binding("r", "reload", "Reload", tooltip="Read the logs again once"),
+    ]
+
+    follow: reactive[bool] = reactive(False)
+    """Whether the logs are re-read every `interval` seconds and the view kept at the end."""
+
+    def __init__(
+        self, node: str, fetch: LogFetch, *, interval: float = 2.0, timeout: float = 25.0
+    ) -> None:
+        super().__init__()
+        self.node, self.fetch = node, fetch
+        self.interval, self.timeout = interval, timeout
+        self.reads = 0
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"Ray logs of {self.node}", id="logs-title")
+        yield Log(id="ray-log", highlight=False, auto_scroll=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Log).focus()
+        self.action_reload()
+
+    @work(exclusive=True, group="ray-logs", exit_on_error=False)
+    async def action_reload(self) -> None:
+        log = self.query_one(Log)
+        try:
+            lines = log_lines(await asyncio.wait_for(self.fetch(), self.timeout))
+        except asyncio.TimeoutError:
+            lines = [f"(the logs of {self.node} did not come within {self.timeout:g}s)"]
+        except Exception as exc:
+            lines = [f"(cannot read the logs of {self.node}: {str(exc).splitlines()[0]})"]
+        keep = log.scroll_y
+        log.clear()
+        log.write_lines(lines)
+        self.reads += 1
+        if self.follow:
+            log.scroll_end(animate=False)
+        else:
+            log.scroll_to(y=keep, animate=False)
+
+    def watch_follow(self, follow: bool) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if follow:
+            self._timer = self.set_interval(self.interval, self.action_reload)
+        title = f"Ray logs of {self.node}" + ("  · following" if follow else "")
+        self.query_one("#logs-title", Label).update(title)
+
+    def action_follow(self) -> None:
+        self.follow = True
+        self.query_one(Log).scroll_end(animate=False)
+        self.action_reload()
+
+    def action_pause(self) -> None:
+        self.follow = False
