@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from gridtui.backend import Backend
+from gridtui.cluster.lifecycle import NodeProgress
 from gridtui.config import ClusterConfig
 from gridtui.metrics import MetricsHub
-from gridtui.model import NodeState
+from gridtui.model import NodeState, RayNodeInfo
 from gridtui.prefs import Prefs
 
 # A fixed instant (2025-06-02 09:30:00 UTC) so every rendering of a trace is identical.
@@ -121,9 +122,37 @@ def load_hub(path: Path) -> MetricsHub:
     return hub
 
 
-def recorded_backend(path: Path, prefs: Prefs | None = None) -> Backend:
-    """A Backend that opens no streams: what the console renders in tests and screenshots."""
+def lab_ray_view() -> dict[str, RayNodeInfo]:
+    """Ray's view of the lab at the trace's end: three nodes alive and busy, box3 dead."""
+    return {
+        "ws": RayNodeInfo(True, "a1" * 28, 16, 6, 1, 0, 8 * GIB, 5.5 * GIB),
+        "box1": RayNodeInfo(True, "b2" * 28, 8, 3, 0, 0, 4 * GIB, 3.75 * GIB),
+        "box2": RayNodeInfo(True, "c3" * 28, 8, 8, 0, 0, 4 * GIB, 4 * GIB),
+        "box3": RayNodeInfo(False, "d4" * 28, 4, 0, 0, 0, 2 * GIB, 2 * GIB),
+    }
+
+
+def lab_start_progress() -> list[NodeProgress]:
+    """A `start` caught halfway: the head up, two workers joining, one failed."""
+    return [
+        NodeProgress("ws", "check", "ok", "Python 3.11.9, Ray 2.60.0"),
+        NodeProgress("box1", "check", "ok", "Python 3.11.9, Ray 2.60.0"),
+        NodeProgress("box2", "check", "ok", "Python 3.11.9, Ray 2.60.0"),
+        NodeProgress("box3", "check", "ok", "Python 3.11.9, Ray 2.60.0"),
+        NodeProgress("ws", "start", "ok", "GCS at ws.lab:6379"),
+        NodeProgress("box1", "start", "running", "ray start"),
+        NodeProgress("box2", "join", "running"),
+        NodeProgress("box3", "start", "failed", "ray start exited 1: port 8076 in use"),
+    ]
+
+
+def recorded_backend(path: Path, prefs: Prefs | None = None, *, ray_view: bool = False) -> Backend:
+    """A Backend that opens no streams: what the console renders in tests and screenshots.
+
+    With `ray_view`, the hub carries the fixed Ray view of lab_ray_view()."""
     hub = load_hub(path)
+    if ray_view:
+        hub.set_ray_view(True, lab_ray_view(), "")
     return Backend(config=hub.config, prefs=prefs or Prefs(), hub=hub, streaming=False, ray=False)
 
 

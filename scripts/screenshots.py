@@ -19,13 +19,25 @@ SHOTS = {
     "node-detail": ("down", "down", "enter"),
     "help": ("question_mark",),
 }
+# Shot on the recorded trace with its fixed Ray view merged in (the Ray columns filled).
+RAY_SHOTS = {
+    "ray-view": (),
+    "confirm-stop-node": ("down", "x"),
+}
 
 
 async def shoot(
-    name: str, keys: tuple[str, ...], out: Path, theme: str | None, size: tuple[int, int]
+    name: str,
+    keys: tuple[str, ...],
+    out: Path,
+    theme: str | None,
+    size: tuple[int, int],
+    ray_view: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
-        backend = recorded_backend(DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json"))
+        backend = recorded_backend(
+            DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json"), ray_view=ray_view
+        )
         app = make_app(backend, theme=theme)
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
@@ -50,6 +62,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, keys in SHOTS.items():
         print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows))))
+    for name, keys in RAY_SHOTS.items():
+        print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True)))
 
 
 if __name__ == "__main__":

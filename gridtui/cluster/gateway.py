@@ -153,6 +153,7 @@ class RayGateway:
         # ray.init(configure_logging=False) strips the "ray" logger's handlers, and Python
         # then prints its records on stderr: mute it while connecting, log to a file after.
         logging.getLogger("ray").setLevel(logging.CRITICAL)
+        self._enable_faulthandler()
         self._ray = ray
         if ray.is_initialized():
             ray.shutdown()
@@ -167,6 +168,20 @@ class RayGateway:
             kwargs["_node_ip_address"] = node_ip
         ray.init(**kwargs)
         self._quiet_ray_logging()
+
+    @staticmethod
+    def _enable_faulthandler() -> None:
+        """ray.init enables faulthandler on sys.stderr unless it is on already; under the
+        console sys.stderr is Textual's capture (no file descriptor) and that raises, so
+        crash tracebacks go to a file in the state dir instead."""
+        import faulthandler
+
+        if faulthandler.is_enabled():
+            return
+        paths.state_dir().mkdir(parents=True, exist_ok=True)
+        # Kept open for the life of the process: faulthandler writes to its descriptor.
+        crash_log = open(paths.state_dir() / "crash.log", "a")  # noqa: SIM115
+        faulthandler.enable(file=crash_log, all_threads=True)
 
     @staticmethod
     def _quiet_ray_logging() -> None:

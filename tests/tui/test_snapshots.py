@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
 
 from gridtui.backend import Backend
+from gridtui.prefs import Prefs
+from gridtui.recorded import lab_start_progress, recorded_backend
 from gridtui.ui.app import GridApp, make_app
+from gridtui.ui.screens.cluster_controls import STEPS
+from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent
 
 SnapCompare = Callable[..., bool]
 
@@ -35,3 +43,29 @@ class TestHelp:
 class TestThemes:
     def test_paper_theme(self, backend: Backend, snap_compare: SnapCompare) -> None:
         assert snap_compare(make_app(backend, theme="gridtui-paper"), terminal_size=SIZE)
+
+
+class TestRayView:
+    """The Ray columns, the confirmation and the progress view, on a fixed Ray view."""
+
+    @pytest.fixture
+    def ray_app(self, trace_path: Path, prefs_path: Path) -> GridApp:
+        return make_app(recorded_backend(trace_path, Prefs(prefs_path), ray_view=True))
+
+    def test_ray_columns(self, ray_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(ray_app, terminal_size=SIZE)
+
+    def test_confirm_stop_node(self, ray_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(ray_app, terminal_size=SIZE, press=["down", "x"])
+
+    def test_start_progress(self, ray_app: GridApp, snap_compare: SnapCompare) -> None:
+        async def run_before(pilot: Pilot[None]) -> None:
+            screen = ClusterProgressScreen(
+                "Starting Ray on every node", ["ws", "box1", "box2", "box3"], STEPS["start"]
+            )
+            await pilot.app.push_screen(screen)
+            for event in lab_start_progress():
+                screen.post_message(ProgressEvent(event))
+            await pilot.pause()
+
+        assert snap_compare(ray_app, terminal_size=SIZE, run_before=run_before)

@@ -13,6 +13,7 @@ from textual.app import SuspendNotSupported
 from textual.message import Message
 from textual.worker import WorkerState
 
+from gridtui.cluster import commands
 from gridtui.cluster.lifecycle import ClusterOps, NodeProgress, StartReport, describe_failures
 from gridtui.cluster.shell import shell_argv
 from gridtui.errors import UserError
@@ -84,7 +85,6 @@ class ClusterControls:
         config = self.backend.config
         nodes = [op.node] if op.node else [n.name for n in config.nodes]
         head = config.head.name
-        temp = config.ray.temp_dir or "Ray's temp dir"
         if op.kind == "start":
             title = f"Start Ray on {config.name}?"
             lines = [
@@ -96,9 +96,10 @@ class ClusterControls:
         elif op.kind == "stop" and op.node:
             title = f"Stop Ray on {op.node}?"
             what = "the head: the whole cluster loses its GCS" if op.node == head else "a worker"
+            temp = commands.temp_dir(config.node(op.node), config)
             lines = [
                 f"Stop the Ray processes gridtui started on {op.node} ({what}),",
-                f"by PID (processes under {temp}/{op.node}): SIGTERM, then SIGKILL.",
+                f"by PID (processes under {temp}): SIGTERM, then SIGKILL.",
                 "Other nodes and unrelated Ray sessions are left alone.",
             ]
         elif op.kind == "stop":

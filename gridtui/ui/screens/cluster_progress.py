@@ -35,7 +35,9 @@ class NodeProgressRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self.node, classes="progress-node")
-        yield ProgressBar(total=len(self.steps), show_eta=False, classes="progress-bar")
+        yield ProgressBar(
+            total=len(self.steps), show_eta=False, show_percentage=False, classes="progress-bar"
+        )
         yield Label("waiting", classes="progress-status")
 
     def update_from(self, event: NodeProgress) -> None:

@@ -46,11 +46,19 @@ class MainScreen(ClusterControls, Screen[None]):
             "u", "start_cluster", "Start Ray", tooltip="Start Ray on every node not running it"
         ),
         Binding(
-            "D", "stop_cluster", "Stop Ray", tooltip="Stop Ray on every node (workers, then head)"
+            "D",
+            "stop_cluster",
+            "Stop Ray",
+            show=False,
+            tooltip="Stop Ray on every node (workers, then head)",
         ),
         Binding("x", "stop_node", "Stop node", tooltip="Stop Ray on the selected node only"),
         Binding(
-            "i", "install", "Install", tooltip="Install the console's Ray version on every node"
+            "i",
+            "install",
+            "Install",
+            show=False,
+            tooltip="Install the console's Ray version on every node",
         ),
         Binding("l", "logs", "Logs", tooltip="The selected node's Ray logs (f follows)"),
         Binding(
@@ -60,7 +68,7 @@ class MainScreen(ClusterControls, Screen[None]):
 
     def __init__(self, snapshot: ClusterSnapshot, *, warn: float, hot: float) -> None:
         super().__init__()
-        self._initial = snapshot
+        self._latest = snapshot
         self._warn, self._hot = warn, hot
 
     def compose(self) -> ComposeResult:
@@ -73,11 +81,14 @@ class MainScreen(ClusterControls, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show_snapshot(self._initial)
+        self.show_snapshot(self._latest)
         self.app.snapshot_signal.subscribe(self, self.show_snapshot)  # type: ignore[attr-defined]
         self.query_one(NodesTable).focus()
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
+        self._latest = snapshot
+        if self._covered():
+            return  # under an opaque screen (node detail): on_screen_resume shows the latest
         self.query_one(ClusterHeader).snapshot = snapshot
         table = self.query_one(NodesTable)
         table.show_snapshot(snapshot)
@@ -85,6 +96,15 @@ class MainScreen(ClusterControls, Screen[None]):
         if panes.selected is None:
             panes.selected = table.current_node
         panes.show_snapshot(snapshot)
+
+    def on_screen_resume(self) -> None:
+        self.show_snapshot(self._latest)
+
+    def _covered(self) -> bool:
+        """Hidden by an opaque screen above; see-through ones (help, confirm) still show it."""
+        stack = self.app.screen_stack
+        above = stack[stack.index(self) + 1 :] if self in stack else []
+        return any(screen.styles.background.a >= 1 for screen in above)
 
     @property
     def table(self) -> NodesTable:

@@ -37,7 +37,7 @@ class ClusterHeader(Widget):
         text.append(f" {snap.name} ")
         if snap.demo:
             text.append(" DEMO ", style=style("cluster-header--demo"))
-            text.append(" gridtui -c FILE for your cluster ", style=style("cluster-header--dim"))
+            text.append(" · gridtui -c FILE for your cluster  ", style=style("cluster-header--dim"))
         total = len(snap.nodes)
         up = snap.up_count
         text.append(

@@ -201,12 +201,11 @@ class NodesTable(DataTable[Any]):
         if text is None:
             if len(self._texts) > 20_000:
                 self._texts.clear()
-            style: Style | str = ""
-            if kind:
-                style = self._styles.get(kind) or self._styles.setdefault(
-                    kind, self.get_component_rich_style(f"nodes-table--{kind}", partial=True)
-                )
-            text = self._texts[key] = Text(value, style=style, justify=justify)
+            style = self._styles.get(kind) if kind else None
+            if kind and style is None:
+                style = self.get_component_rich_style(f"nodes-table--{kind}", partial=True)
+                self._styles[kind] = style
+            text = self._texts[key] = Text(value, style=style or "", justify=justify)
         return text
 
     def _cell(self, node: NodeStatus, column: NodeColumn) -> Text:

@@ -73,15 +73,29 @@ class PercentSpark(Widget):
         self.warn = warn
         self.hot = hot
         self.set_reactive(PercentSpark.data, tuple(data))
+        self._palette: tuple[Style, dict[str, Style]] | None = None
+        self._fitted: tuple[tuple[float, ...], int, Sequence[float]] | None = None
+
+    def notify_style_update(self) -> None:
+        self._palette = None
+        super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size.width, self.size.height
-        base = self.rich_style
-        styles = {
-            k: base + self.get_component_rich_style(f"percent-spark--{k}", partial=True)
-            for k in ("low", "warn", "hot")
-        }
-        values = fit(self.data, width)
+        if self._palette is None:
+            base = self.rich_style
+            self._palette = (
+                base,
+                {
+                    k: base + self.get_component_rich_style(f"percent-spark--{k}", partial=True)
+                    for k in ("low", "warn", "hot")
+                },
+            )
+        base, styles = self._palette
+        fitted = self._fitted
+        if fitted is None or fitted[0] is not self.data or fitted[1] != width:
+            fitted = self._fitted = (self.data, width, fit(self.data, width))
+        values = fitted[2]
         segments = spark_segments(
             values, width, height - 1 - y, height, base, styles, self.warn, self.hot
         )

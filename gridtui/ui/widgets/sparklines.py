@@ -55,6 +55,7 @@ class NodeSparks(ScrollView):
         self.selected: str | None = None
         self._strips: dict[int, tuple[NodeStatus, bool, int, Strip]] = {}
         """Row index -> the node, selection and width it was drawn for, and the line."""
+        self._palettes: dict[bool, tuple[Style, Style, dict[str, Style]]] = {}
 
     def show(self, nodes: tuple[NodeStatus, ...], selected: str | None) -> None:
         """Repaint only the visible rows whose node or selection changed."""
@@ -74,6 +75,7 @@ class NodeSparks(ScrollView):
 
     def notify_style_update(self) -> None:
         self._strips.clear()
+        self._palettes.clear()
         super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
@@ -90,17 +92,24 @@ class NodeSparks(ScrollView):
         self._strips[index] = (node, selected, width, strip)
         return strip
 
-    def _render_row(self, node: NodeStatus, selected: bool, width: int) -> Strip:
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(f"node-sparks--{name}", partial=True)
+    def _palette(self, up: bool) -> tuple[Style, Style, dict[str, Style]]:
+        """Base, name-when-selected and bar styles for a row, resolved once per style update."""
+        cached = self._palettes.get(up)
+        if cached is None:
 
-        base = self.rich_style
-        if node.state is not NodeState.UP:
-            base += style("not-up")
-        bars = {kind: base + style(kind) for kind in ("low", "warn", "hot")}
-        name_style = base + style("selected") if selected else base
+            def style(name: str) -> Style:
+                return self.get_component_rich_style(f"node-sparks--{name}", partial=True)
+
+            base = self.rich_style if up else self.rich_style + style("not-up")
+            bars = {kind: base + style(kind) for kind in ("low", "warn", "hot")}
+            cached = self._palettes[up] = (base, base + style("selected"), bars)
+        return cached
+
+    def _render_row(self, node: NodeStatus, selected: bool, width: int) -> Strip:
+        base, selected_style, bars = self._palette(node.state is NodeState.UP)
         spark_space = max(0, width - NAME_WIDTH - 2 * FIGURE_WIDTH)
-        segments = [Segment(node.name[:NAME_WIDTH].ljust(NAME_WIDTH), name_style)]
+        name = node.name[:NAME_WIDTH].ljust(NAME_WIDTH)
+        segments = [Segment(name, selected_style if selected else base)]
         for metric, spark_width in (
             ("cpu", spark_space // 2),
             ("mem", spark_space - spark_space // 2),

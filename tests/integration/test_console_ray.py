@@ -1,0 +1,180 @@
+"""The console against the real demo cluster: Ray columns, lifecycle keys, logs, a dead head."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Log
+
+from gridtui.backend import make_backend
+from gridtui.cluster import demo, nodescript
+from gridtui.config import ClusterConfig
+from gridtui.prefs import Prefs
+from gridtui.ui.app import GridApp, make_app
+from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
+from gridtui.ui.screens.confirm import ConfirmScreen
+from gridtui.ui.screens.main import MainScreen
+from gridtui.ui.screens.ray_logs import RayLogScreen
+from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.nodes_table import NodesTable
+
+pytestmark = pytest.mark.ray
+
+SIZE = (140, 40)
+NAMES = ("head", "worker-1", "worker-2")
+
+
+@pytest.fixture(scope="module")
+def demo_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterConfig]:
+    """One demo cluster for the module, in its own state dir; torn down by PID."""
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    config = demo.demo_config()
+    markers = [f"{config.ray.temp_dir}/{n}" for n in NAMES]
+    try:
+        asyncio.run(demo.ensure_demo_running())
+        yield config
+    finally:
+        try:
+            asyncio.run(demo.stop_demo())
+        finally:
+            for pid in nodescript.find_pids(markers)[0]:
+                os.kill(pid, signal.SIGKILL)
+            shutil.rmtree(str(config.ray.temp_dir), ignore_errors=True)
+            if saved is None:
+                os.environ.pop("XDG_STATE_HOME", None)
+            else:
+                os.environ["XDG_STATE_HOME"] = saved
+
+
+def pids(config: ClusterConfig, node: str) -> set[int]:
+    return set(nodescript.find_pids([f"{config.ray.temp_dir}/{node}"])[0])
+
+
+def ray_states(app: GridApp) -> dict[str, bool | None]:
+    return {n.name: None if n.ray is None else n.ray.alive for n in app.snapshot.nodes}
+
+
+async def wait_for(
+    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float, what: str
+) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.25)
+
+
+async def finish_operation(pilot: Pilot[None], app: GridApp) -> None:
+    """Wait for the cluster worker, then close its progress view."""
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, ClusterProgressScreen) and app.screen.finished is not None,
+        180,
+        "the operation",
+    )
+    assert app.screen.finished, app._notifications
+    await pilot.press("escape")
+    assert isinstance(app.screen, MainScreen)
+
+
+def console(tmp_path: Path, config: ClusterConfig) -> GridApp:
+    return make_app(make_backend(config, prefs=Prefs(tmp_path / "prefs.json")))
+
+
+async def test_ray_columns_and_the_lifecycle_keys(
+    demo_cluster: ClusterConfig, tmp_path: Path
+) -> None:
+    config = demo_cluster
+    app = console(tmp_path, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot, lambda: ray_states(app) == dict.fromkeys(NAMES, True), 60, "three alive nodes"
+        )
+        table = app.screen.query_one(NodesTable)
+        assert str(table.get_cell("worker-1", "ray_cpu")) == "0/1"
+        assert str(table.get_cell("head", "ray_store")).endswith("/256.0M")
+        assert "Ray connected" in str(app.screen.query_one(ClusterHeader).render())
+
+        await pilot.press("down", "down")
+        assert table.current_node == "worker-2"
+        before = pids(config, "worker-2")
+        assert before
+
+        # Cancelled: nothing changes.
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen) and "worker-2" in app.screen.title_text
+        await pilot.press("escape")
+        await pilot.pause(0.5)
+        assert pids(config, "worker-2") == before
+
+        # Confirmed: only worker-2's raylet goes; Ray's own table says so.
+        await pilot.press("x", "y")
+        await finish_operation(pilot, app)
+        assert pids(config, "worker-2") == set()
+        assert pids(config, "head") and pids(config, "worker-1")
+        await wait_for(
+            pilot, lambda: ray_states(app)["worker-2"] is not True, 30, "worker-2 gone in Ray"
+        )
+        assert ray_states(app)["head"] and ray_states(app)["worker-1"]
+
+        # Start brings it back (the others are left running).
+        await pilot.press("u", "y")
+        await finish_operation(pilot, app)
+        assert pids(config, "worker-2")
+        await wait_for(
+            pilot, lambda: ray_states(app) == dict.fromkeys(NAMES, True), 30, "worker-2 back"
+        )
+        assert ("Ray is up: 1 started, 2 already running", "information") in [
+            (n.message, n.severity) for n in app._notifications
+        ]
+
+        # Install finds every node already matching.
+        await pilot.press("i", "y")
+        await finish_operation(pilot, app)
+        assert any("ready on 3 nodes" in n.message for n in app._notifications)
+
+        # The log viewer shows the node's Ray logs.
+        await pilot.press("l")
+        assert isinstance(app.screen, RayLogScreen)
+        await wait_for(pilot, lambda: app.screen.reads > 0, 30, "the logs")  # type: ignore[attr-defined]
+        text = "\n".join(app.screen.query_one(Log).lines)
+        assert "==> raylet.out <==" in text and "(raylet)" in text
+        await pilot.press("escape")
+        await pilot.press("q")
+
+
+async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
+    demo_cluster: ClusterConfig, tmp_path: Path
+) -> None:
+    """Kills the head's GCS: runs last in this module, whose fixture tears the rest down."""
+    config = demo_cluster
+    app = console(tmp_path, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot, lambda: ray_states(app) == dict.fromkeys(NAMES, True), 60, "three alive nodes"
+        )
+        table = nodescript._proc_table()
+        gcs = [p for p in pids(config, "head") if "gcs_server" in " ".join(table[p][3])]
+        assert len(gcs) == 1
+        os.kill(gcs[0], signal.SIGKILL)
+        await wait_for(pilot, lambda: app.snapshot.ray_connected is False, 30, "Ray down")
+        assert "Ray down" in str(app.screen.query_one(ClusterHeader).render())
+        seen = app.snapshot.node("worker-1").sample.received  # type: ignore[union-attr]
+        started = time.monotonic()
+        sort_before = app.screen.query_one(NodesTable).sort_index
+        await pilot.pause(15)
+        assert app.is_running and time.monotonic() - started < 25  # the loop was never blocked
+        await pilot.press("s")
+        assert app.screen.query_one(NodesTable).sort_index != sort_before
+        assert app.snapshot.node("worker-1").sample.received > seen  # type: ignore[union-attr]
+        assert app.snapshot.ray_connected is False
+        await pilot.press("q")
