@@ -100,7 +100,13 @@ async def test_ray_columns_and_the_lifecycle_keys(
             pilot, lambda: ray_states(app) == dict.fromkeys(NAMES, True), 60, "three alive nodes"
         )
         table = app.screen.query_one(NodesTable)
-        assert str(table.get_cell("worker-1", "ray_cpu")) == "0/1"
+        await wait_for(
+            pilot,
+            lambda: str(table.get_cell("worker-1", "ray_cpu")) == "0/1",
+            10,
+            "the Ray columns",
+        )
+        assert str(table.get_cell("head", "ray")) == "alive"
         assert str(table.get_cell("head", "ray_store")).endswith("/256.0M")
         assert "Ray connected" in str(app.screen.query_one(ClusterHeader).render())
 
