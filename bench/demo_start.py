@@ -1,45 +1,101 @@
-"""Bench: time from no config to three alive demo nodes, and the demo cluster's memory."""
+"""Bench: time from no config to three alive demo nodes, and the demo cluster's memory.
+
+Two measurements in one run: the back-end alone (`ensure_demo_running`, the baseline), then
+the real console, `gridtui` with no config in a tmux pty, timed from process start to a
+frame whose header reads `3/3 up` and `connected` with all three Ray rows alive.
+Run: .venv/bin/python bench/demo_start.py
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shlex
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+import uuid
+from pathlib import Path
 
 from gridtui.cluster import demo, nodescript
 
+NODES = ("head", "worker-1", "worker-2")
 
-async def main() -> None:
+
+async def backend_alone() -> float:
+    """Start the demo with the back-end only; print its memory; stop it. Returns seconds."""
+    config = demo.demo_config()
+    markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
+    t0 = time.perf_counter()
+    await demo.ensure_demo_running()
+    up = time.perf_counter() - t0
+    try:
+        t1 = time.perf_counter()
+        status = await demo.demo_status()
+        attach = time.perf_counter() - t1
+        assert status.healthy, status.table()
+        await asyncio.sleep(3)  # let prestarted workers settle
+        pids, table = nodescript.find_pids(markers)
+        rss = sum(table[p][2] for p in pids)
+        print(f"no config -> 3 alive demo nodes (back-end): {up:.2f}s (status check {attach:.2f}s)")
+        print(
+            f"demo cluster: {len(pids)} processes, RSS {rss / 2**30:.2f} GiB "
+            f"(goal < 1.2 GiB: ratio {rss / (1.2 * 2**30):.2f})"
+        )
+        for node, marker in zip(config.nodes, markers, strict=True):
+            node_rss = sum(table[p][2] for p in nodescript.find_pids([marker])[0])
+            print(f"  {node.name:<9} {node_rss / 2**20:7.0f} MiB")
+    finally:
+        await demo.stop_demo()
+    return up
+
+
+def console_to_three_alive(state: str, timeout: float = 120.0) -> float:
+    """Start the console from nothing in tmux; seconds until a frame shows 3 alive nodes."""
+    if shutil.which("tmux") is None:
+        raise SystemExit("tmux is needed for the console measurement")
+    tmux = ["tmux", "-L", f"gridtui-bench-{uuid.uuid4().hex[:6]}", "-f", "/dev/null"]
+    gridtui = shlex.quote(str(Path(sys.executable).with_name("gridtui")))
+    command = f"env -u COLUMNS -u LINES XDG_STATE_HOME={shlex.quote(state)} {gridtui}"
+    t0 = time.perf_counter()
+    subprocess.run([*tmux, "new-session", "-d", "-x", "140", "-y", "40", command], check=True)
+    screen = ""
+    try:
+        while time.perf_counter() - t0 < timeout:
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p"], capture_output=True, text=True
+            ).stdout
+            rows = [line for line in screen.splitlines() if any(f" {n} " in line for n in NODES)]
+            if (
+                "3/3 up" in screen
+                and "connected" in screen
+                and len(rows) >= 3
+                and all(" alive " in r for r in rows[:3])
+            ):
+                return time.perf_counter() - t0
+            time.sleep(0.1)
+        raise SystemExit(f"no frame with three alive nodes in {timeout:g}s:\n{screen}")
+    finally:
+        subprocess.run([*tmux, "send-keys", "q"], check=False)
+        time.sleep(1)
+        subprocess.run([*tmux, "kill-server"], check=False, stderr=subprocess.DEVNULL)
+
+
+def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_STATE_HOME"] = tmp
-        config = demo.demo_config()
-        markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
-        t0 = time.perf_counter()
-        await demo.ensure_demo_running()
-        up = time.perf_counter() - t0
+        up = asyncio.run(backend_alone())
         try:
-            t1 = time.perf_counter()
-            status = await demo.demo_status()
-            attach = time.perf_counter() - t1
-            assert status.healthy, status.table()
-            await asyncio.sleep(3)  # let prestarted workers settle
-            pids, table = nodescript.find_pids(markers)
-            rss = sum(table[p][2] for p in pids)
-            per_node = {
-                n: sum(table[p][2] for p in nodescript.find_pids([m])[0])
-                for n, m in zip([n.name for n in config.nodes], markers, strict=True)
-            }
-            print(f"no config -> 3 alive demo nodes: {up:.2f}s (status check {attach:.2f}s)")
-            print(
-                f"demo cluster: {len(pids)} processes, RSS {rss / 2**30:.2f} GiB "
-                f"(goal < 1.2 GiB: ratio {rss / (1.2 * 2**30):.2f})"
-            )
-            for name, value in per_node.items():
-                print(f"  {name:<9} {value / 2**20:7.0f} MiB")
+            console = console_to_three_alive(tmp)
         finally:
-            await demo.stop_demo()
+            asyncio.run(demo.stop_demo())  # the console leaves the demo running, by design
+        print(
+            f"gridtui (no config) -> frame with 3 alive demo nodes: {console:.2f}s "
+            f"(back-end alone {up:.2f}s; ratio {console / up:.2f}x)"
+        )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
