@@ -38,6 +38,26 @@ def connect_semaphore(limit: int) -> asyncio.Semaphore:
     return sem
 
 
+def preferred_ciphers() -> list[str]:
+    """asyncssh's defaults with AES-GCM first: on CPUs with AES-NI it costs ~20% less CPU
+    per packet than chacha20-poly1305 (bench/fanout.py, 100 streams), and a console reading
+    a hundred streams spends most of its time in packet handling."""
+    from asyncssh.encryption import get_default_encryption_algs
+
+    defaults = [alg.decode() for alg in get_default_encryption_algs()]
+    first = [a for a in ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com") if a in defaults]
+    return first + [a for a in defaults if a not in first]
+
+
+def _user_sets_ciphers() -> bool:
+    """Whether ~/.ssh/config names Ciphers: then the user's choice wins over ours."""
+    try:
+        text = Path("~/.ssh/config").expanduser().read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip().lower().startswith("ciphers") for line in text.splitlines())
+
+
 def _signal_number(name: str) -> int:
     try:
         return int(signal.Signals[f"SIG{name}"])
@@ -174,6 +194,8 @@ class SshTransport:
         # Leaving an option out lets ~/.ssh/config (and then asyncssh's defaults) decide.
         if not self.settings.use_ssh_config:
             opts["config"] = None
+        if not (self.settings.use_ssh_config and _user_sets_ciphers()):
+            opts["encryption_algs"] = preferred_ciphers()
         if self.node.port is not None:
             opts["port"] = self.node.port
         if self.node.user is not None:

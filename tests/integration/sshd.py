@@ -158,6 +158,8 @@ class SshServer:
         copies: asyncio.Future[Any] = asyncio.gather(
             self._copy(proc.stdout, process.stdout), self._copy(proc.stderr, process.stderr)
         )
+        # Mark the outcome seen even when the loop is torn down around us (a bench's exit).
+        copies.add_done_callback(lambda f: f.cancelled() or f.exception())
         closed: asyncio.Future[Any] = asyncio.ensure_future(process.wait_closed())
         assert proc.stdin is not None
         # Every stream is copied by hand: redirecting stdout/stderr loses their tail, and a
