@@ -1,9 +1,16 @@
-"""Down-detection bench: seconds (and intervals) until the hub marks a killed SSH node DOWN."""
+"""Down-detection bench: seconds (and intervals) until the hub marks a failed SSH node DOWN.
+
+Baseline in the same run (`--ray`, default on): Ray's own verdict on a frozen node. The demo
+cluster is started, worker-2's raylet is stopped with SIGSTOP (a silent node, as in the
+hub's case), and Ray's node table is polled until it calls the node dead.
+Run: .venv/bin/python bench/down_detection.py [--interval 1] [--no-ray]
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -43,7 +50,7 @@ def report(what: str, took: float | None, interval: float) -> None:
         )
 
 
-async def main(interval: float) -> None:
+async def main(interval: float) -> float | None:
     with tempfile.TemporaryDirectory(prefix="gridtui-down-") as tmp:
         cluster = SshCluster(Path(tmp), ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
         await cluster.start()
@@ -69,20 +76,61 @@ async def main(interval: float) -> None:
             # 2. The node hangs silently (no FIN, no RST): only the hub's watchdog can tell.
             (agent,) = cluster.servers[2].children
             os.killpg(agent.pid, signal.SIGSTOP)
-            report(
-                "node frozen (silent link)",
-                await until(lambda: state("n3") is NodeState.DOWN, 10 * interval),
-                interval,
-            )
+            frozen = await until(lambda: state("n3") is NodeState.DOWN, 10 * interval)
+            report("node frozen (silent link)", frozen, interval)
             await cluster.servers[1].start()
             back = await until(lambda: state("n2") is NodeState.UP, 60)
             print(f"restarted server back UP after {back if back is None else round(back, 2)}s")
         finally:
             await hub.stop()
             await cluster.stop()
+    return frozen
+
+
+async def ray_verdict() -> float | None:
+    """Seconds until Ray's node table calls a SIGSTOPped demo raylet dead."""
+    from gridtui.cluster import demo, nodescript
+    from gridtui.cluster.gateway import RayGateway
+
+    with tempfile.TemporaryDirectory(prefix="gridtui-down-ray-") as tmp:
+        os.environ["XDG_STATE_HOME"] = tmp
+        config = demo.demo_config()
+        await demo.ensure_demo_running()
+        gateway = RayGateway(config)
+        raylet = None
+        try:
+            pids, table = nodescript.find_pids([f"{config.ray.temp_dir}/worker-2"])
+            raylet = next(p for p in pids if any("raylet" in w for w in table[p][3][:1]))
+            await gateway.connect()
+            alive = await gateway.nodes()
+            assert alive["worker-2"].alive, "worker-2 is not alive before the test"
+            os.kill(raylet, signal.SIGSTOP)
+            start = time.monotonic()
+            while time.monotonic() - start < 120:
+                info = (await gateway.nodes()).get("worker-2")
+                if info is None or not info.alive:
+                    return time.monotonic() - start
+                await asyncio.sleep(0.25)
+            return None
+        finally:
+            if raylet is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(raylet, signal.SIGCONT)
+            await gateway.close()
+            await demo.stop_demo()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interval", type=float, default=1.0)
-    asyncio.run(main(parser.parse_args().interval))
+    parser.add_argument("--no-ray", action="store_true", help="skip Ray's own baseline")
+    args = parser.parse_args()
+    ours = asyncio.run(main(args.interval))
+    if not args.no_ray:
+        theirs = asyncio.run(ray_verdict())
+        if theirs is None:
+            print("Ray did not call the frozen node dead within 120s")
+        else:
+            print(f"Ray's own verdict on a frozen raylet: dead after {theirs:.2f}s")
+            if ours:
+                print(f"ratio Ray / gridtui (silent node): {theirs / ours:.1f}x")

@@ -168,6 +168,22 @@ class RayGateway:
             kwargs["_node_ip_address"] = node_ip
         ray.init(**kwargs)
         self._quiet_ray_logging()
+        self._divert_driver_messages()
+
+    @staticmethod
+    def _divert_driver_messages() -> None:
+        """Ray's driver prints cluster events ("node ... has been marked dead") to stdout
+        from a thread of its own, whatever log_to_driver says; the terminal belongs to the
+        console (and to a CLI command's own output), so they go to the gateway's log."""
+        from ray._private import worker
+
+        driver_log = logging.getLogger("ray.driver_messages")
+
+        def to_log(data: dict[str, Any], ignore_prefix: bool) -> None:
+            for line in data.get("lines", ()):
+                driver_log.warning("(%s) %s", data.get("pid", "?"), line)
+
+        worker.print_to_stdstream = to_log
 
     @staticmethod
     def _enable_faulthandler() -> None:
@@ -233,6 +249,8 @@ class RayGateway:
     def _view(self) -> list[dict[str, Any]]:
         from gridtui.cluster.nodescript import ray_view
 
+        if self._ray is None or not self._ray.is_initialized():
+            raise RayUnavailable("not connected to Ray (connect() first)")
         address, _ = self.address()
         if not address.startswith("ray://") and not self._head_answers(address):
             raise RayUnavailable(f"the Ray head at {address} does not answer")
