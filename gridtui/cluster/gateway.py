@@ -81,6 +81,7 @@ class RayGateway:
         self._thread: threading.Thread | None = None
         self._ray: Any = None
         self._poll_task: asyncio.Task[None] | None = None
+        self._closing = False
         self._wake: asyncio.Event | None = None
 
     # -- the thread ----------------------------------------------------------------------
@@ -234,10 +235,12 @@ class RayGateway:
             self._ray.shutdown()
 
     async def close(self) -> None:
+        self._closing = True
         if self._poll_task is not None:
             self._poll_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._poll_task
+            # Python 3.11's wait_for can swallow a cancel that races a result; the loop
+            # also checks _closing, and we never wait on it for more than a few seconds.
+            await asyncio.wait({self._poll_task}, timeout=5)
         if self._thread is not None and self._thread.is_alive():
             with contextlib.suppress(Exception):
                 await self.call(self._disconnect, 10)
@@ -276,7 +279,7 @@ class RayGateway:
         """Publish Ray's view to the hub forever; drop and retry the driver when Ray is down."""
         backoff = Backoff(base=1.0, cap=15.0)
         self._wake = asyncio.Event()
-        while True:
+        while not self._closing:
             try:
                 if not self.connected:
                     await self.connect()

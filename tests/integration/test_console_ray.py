@@ -161,7 +161,7 @@ async def test_ray_columns_and_the_lifecycle_keys(
 async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
     demo_cluster: ClusterConfig, tmp_path: Path
 ) -> None:
-    """Kills the head's GCS: runs last in this module, whose fixture tears the rest down."""
+    """Kills the head's GCS, then brings the demo back: runs last in this module."""
     config = demo_cluster
     app = console(tmp_path, config)
     async with app.run_test(size=SIZE) as pilot:
@@ -183,4 +183,16 @@ async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
         assert app.screen.query_one(NodesTable).sort_index != sort_before
         assert app.snapshot.node("worker-1").sample.received > seen  # type: ignore[union-attr]
         assert app.snapshot.ray_connected is False
+        # The head comes back: the gateway reconnects by itself and the Ray columns refill.
+        await demo.stop_demo()
+        await demo.ensure_demo_running()
+        await wait_for(
+            pilot,
+            lambda: (
+                app.snapshot.ray_connected is True and ray_states(app) == dict.fromkeys(NAMES, True)
+            ),
+            90,
+            "Ray back with three alive nodes",
+        )
+        assert "connected" in str(app.screen.query_one(ClusterHeader).render())
         await pilot.press("q")
