@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from gridtui.model import ClusterSnapshot, NodeState, NodeStatus
+from gridtui.model import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
 from gridtui.ui.format import DASH, num, pct, size, used_total
 
 _STATE_ORDER = {s: i for i, s in enumerate(NodeState)}
@@ -24,25 +24,31 @@ def _ray_state(n: NodeStatus) -> str:
     return DASH if n.ray is None else ("alive" if n.ray.alive else "dead")
 
 
+def _live_ray(n: NodeStatus) -> RayNodeInfo | None:
+    """Ray's figures for a node it considers alive; a dead node's resources mean nothing."""
+    return n.ray if n.ray is not None and n.ray.alive else None
+
+
 def _ray_cpu(n: NodeStatus) -> str:
-    r = n.ray
+    r = _live_ray(n)
     return DASH if r is None else used_total(r.cpu_total - r.cpu_available, r.cpu_total)
 
 
 def _ray_gpu(n: NodeStatus) -> str:
-    r = n.ray
+    r = _live_ray(n)
     return DASH if r is None else used_total(r.gpu_total - r.gpu_available, r.gpu_total)
 
 
 def _ray_store(n: NodeStatus) -> str:
-    r = n.ray
+    r = _live_ray(n)
     if r is None:
         return DASH
     return f"{size(r.object_store_total - r.object_store_available)}/{size(r.object_store_total)}"
 
 
 def _ray_used(n: NodeStatus) -> float | None:
-    return None if n.ray is None else n.ray.cpu_total - n.ray.cpu_available
+    r = _live_ray(n)
+    return None if r is None else r.cpu_total - r.cpu_available
 
 
 @dataclass(frozen=True)
