@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gridtui {__version__}")
         return 0
     from gridtui.errors import UserError
+    from gridtui.transport.base import TransportError
 
     try:
         if args.command is None:
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"gridtui: {exc}", file=sys.stderr)
         return exc.exit_code
+    except TransportError as exc:  # a node could not be reached: one line, no traceback
+        print(f"gridtui: {exc.message}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -6,6 +6,7 @@ from functools import cache
 from importlib import resources
 
 from gridtui.config import NodeConfig
+from gridtui.transport.base import remote_path
 
 
 @cache
@@ -16,7 +17,7 @@ def agent_source() -> str:
 
 def agent_argv(node: NodeConfig, interval: float) -> list[str]:
     """The command that runs the agent from stdin with the node's own interpreter."""
-    argv = [node.python, "-u", "-", "--interval", f"{interval:g}"]
+    argv = [remote_path(node, node.python), "-u", "-", "--interval", f"{interval:g}"]
     if node.sample_scope == "ray-processes":
         res = node.resources
         argv += ["--scope", "ray-processes", "--address", node.host]

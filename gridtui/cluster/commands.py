@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 
 from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.transport.base import remote_path
 
 LABEL_KEY = "gridtui.node"
 # Ray's sockets live under TEMP/session_<date>_<pid>/sockets/; a Unix socket path must stay
@@ -24,25 +25,13 @@ def node_script() -> str:
     return resources.files("gridtui.cluster").joinpath("nodescript.py").read_text("utf-8")
 
 
-def _remote_path(node: NodeConfig, path: str) -> str:
-    """`~/x` for a node: expanded here for local nodes, made home-relative for SSH ones
-    (SSH commands start in the home directory and quoted words are not tilde-expanded)."""
-    if not path.startswith("~"):
-        return path
-    if node.transport == "local":
-        import os
-
-        return os.path.expanduser(path)
-    return path[2:] if path.startswith("~/") else path
-
-
 def ray_python(node: NodeConfig, config: ClusterConfig) -> str:
     """The interpreter that runs Ray on a node: the node's own `python` when the file sets
     it, else the python of the env `ray.venv` that `cluster install` creates."""
     if "python" in node.model_fields_set:
-        return _remote_path(node, node.python)
+        return remote_path(node, node.python)
     venv = config.ray.venv.rstrip("/")
-    return _remote_path(node, f"{venv}/bin/python")
+    return remote_path(node, f"{venv}/bin/python")
 
 
 def script_argv(node: NodeConfig, config: ClusterConfig, *args: str) -> list[str]:
@@ -52,13 +41,13 @@ def script_argv(node: NodeConfig, config: ClusterConfig, *args: str) -> list[str
 
 def base_python(node: NodeConfig) -> str:
     """The interpreter that can create an env on the node (before Ray exists there)."""
-    return _remote_path(node, node.python)
+    return remote_path(node, node.python)
 
 
 def temp_dir(node: NodeConfig, config: ClusterConfig) -> str:
     """One Ray temp dir per node: what tells this node's processes from every other's."""
     root = config.ray.temp_dir or f"{DEFAULT_TEMP_ROOT}/{_slug(config.name)}"
-    return str(PurePosixPath(_remote_path(node, root)) / node.name)
+    return str(PurePosixPath(remote_path(node, root)) / node.name)
 
 
 def _slug(text: str) -> str:
@@ -185,7 +174,7 @@ def version_argv(node: NodeConfig, config: ClusterConfig) -> list[str]:
 
 
 def venv_argv(node: NodeConfig, config: ClusterConfig, ray_version: str) -> list[str]:
-    venv = _remote_path(node, config.ray.venv)
+    venv = remote_path(node, config.ray.venv)
     return [base_python(node), "-", "venv", "--path", venv, "--ray-version", ray_version]
 
 

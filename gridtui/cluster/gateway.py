@@ -319,7 +319,11 @@ class RayGateway:
             num_cpus=per_task, scheduling_strategy=strategy, max_retries=0
         )
         refs = [remote.remote(seconds, memory // tasks) for _ in range(tasks)]
-        ray.get(refs, timeout=seconds + 120)
+        try:
+            ray.get(refs, timeout=seconds + 120)
+        except Exception as exc:  # Ray's own errors carry tracebacks: the user gets one line
+            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+            raise RayUnavailable(f"the load on {node} failed: {first}") from None
         return len(refs)
 
     async def run_load(self, node: str, cpu: float, memory: int, seconds: float) -> int:

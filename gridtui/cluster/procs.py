@@ -8,10 +8,11 @@ from typing import Any
 
 from gridtui.cluster import commands
 from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.errors import UserError
 from gridtui.transport.base import CommandResult, NodeTransport, TransportError
 
 
-class NodeScriptError(Exception):
+class NodeScriptError(UserError):
     """The node script ran but failed, or printed no JSON; the message says which node."""
 
 

@@ -12,12 +12,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("config", help="check a cluster file")
     inner = parser.add_subparsers(dest="config_command", required=True)
     check = inner.add_parser("check", help="validate a cluster file; exit 2 when it has errors")
-    check.add_argument("-c", "--config", help="the cluster file (default: the lookup order)")
+    # SUPPRESS: without it this -c would overwrite a `gridtui -c FILE config check`.
+    check.add_argument(
+        "-c",
+        "--config",
+        default=argparse.SUPPRESS,
+        help="the cluster file (default: the lookup order)",
+    )
     check.set_defaults(func=check_command)
 
 
 def check_command(args: argparse.Namespace) -> int:
-    path = find_config(args.config)
+    path = find_config(getattr(args, "config", None))
     if path is None:
         print(
             "gridtui: no cluster file found (-c, $GRIDTUI_CONFIG, ./gridtui.yaml, "

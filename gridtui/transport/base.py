@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,16 @@ def command_line(argv: Sequence[str]) -> str:
     if not argv:
         raise ValueError("empty command")
     return shlex.join(str(a) for a in argv)
+
+
+def remote_path(node: NodeConfig, path: str) -> str:
+    """`~/x` for a node: expanded here for local nodes, made home-relative for SSH ones
+    (SSH commands start in the home directory, and a quoted word is never tilde-expanded)."""
+    if not path.startswith("~"):
+        return path
+    if node.transport == "local":
+        return os.path.expanduser(path)
+    return path[2:] if path.startswith("~/") else path
 
 
 class LineStream(Protocol):

@@ -49,13 +49,17 @@ class LocalTransport:
         self.node = node
         self.command_timeout = command_timeout
 
-    async def _spawn(self, argv: Sequence[str]) -> asyncio.subprocess.Process:
+    async def _spawn(
+        self, argv: Sequence[str], *, merge_stderr: bool = False
+    ) -> asyncio.subprocess.Process:
         try:
             return await asyncio.create_subprocess_exec(
                 *[str(a) for a in argv],
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                # A stream's stderr joins stdout (as over SSH): the hub keeps its last words,
+                # and an unread stderr pipe can never fill up and stall the agent.
+                stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
                 start_new_session=True,
             )
         except (FileNotFoundError, PermissionError) as exc:
@@ -94,7 +98,7 @@ class LocalTransport:
     async def open_stream(
         self, argv: Sequence[str], *, input: str | None = None
     ) -> LocalLineStream:
-        proc = await self._spawn(argv)
+        proc = await self._spawn(argv, merge_stderr=True)
         assert proc.stdin is not None
         if input is not None:
             proc.stdin.write(input.encode())

@@ -93,7 +93,11 @@ class GridApp(App[None]):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every worker failure becomes a notification instead of a crash."""
+        self.report_worker_failure(event)
+
+    def report_worker_failure(self, event: Worker.StateChanged) -> None:
+        """Every worker failure becomes a notification instead of a crash. Screens forward
+        their own workers' events here: Worker.StateChanged does not bubble."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             self.notify(f"{event.worker.name}: {error}", title="Error", severity="error")

@@ -169,12 +169,14 @@ class ClusterControls:
             ok, text = False, f"{exc.__class__.__name__}: {_summary(exc)}"
         finally:
             self.backend.ray_changed()
-        progress.finish(ok, text)
+        # Notify first: the user may have closed the progress view while the work went on.
         self._host.notify(
             text,
             title="Cluster" if ok else "Cluster operation failed",
             severity="information" if ok else "error",
         )
+        if progress.is_attached:
+            progress.finish(ok, text)
 
     async def _call(self, ops: ClusterOps, op: Operation) -> tuple[bool, str]:
         if op.kind == "start":

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.worker import Worker
 
 from gridtui.model import ClusterSnapshot
 from gridtui.ui.screens.cluster_controls import ClusterControls
@@ -171,3 +172,6 @@ class MainScreen(ClusterControls, Screen[None]):
 
     def action_shell(self) -> None:
         self.open_shell()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker_failure(event)  # type: ignore[attr-defined]

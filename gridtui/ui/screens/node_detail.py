@@ -66,6 +66,7 @@ class NodeDetailScreen(Screen[None]):
         super().__init__()
         self.node_name = node
         self._initial = snapshot
+        self._shown: NodeStatus | None = None
         self._history = history
         self._interval = interval
 
@@ -95,8 +96,11 @@ class NodeDetailScreen(Screen[None]):
         header.snapshot = snapshot
         header.subtitle = self.node_name
         node = snapshot.node(self.node_name)
-        if node is None:
+        # The hub keeps a node's status object until that node changes: other nodes'
+        # updates cost this screen nothing, and four plotext charts are not cheap.
+        if node is None or node is self._shown:
             return
+        self._shown = node
         self.query_one("#facts", Static).update(node_facts(node, snapshot.time))
         self.query_one(CoreBars).cores = node.sample.cpu_per_core if node.sample else ()
         hist, interval = self._history, self._interval

@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Label, Log
+from textual.worker import Worker
 
 LogFetch = Callable[[], Awaitable[dict[str, list[str]]]]
 
@@ -49,6 +50,7 @@ class RayLogScreen(Screen[None]):
         self.interval, self.timeout = interval, timeout
         self.reads = 0
         self._timer: Timer | None = None
+        self._reading = False
 
     def compose(self) -> ComposeResult:
         yield Label(f"Ray logs of {self.node}", id="logs-title")
@@ -62,12 +64,16 @@ class RayLogScreen(Screen[None]):
     @work(exclusive=True, group="ray-logs", exit_on_error=False)
     async def action_reload(self) -> None:
         log = self.query_one(Log)
+        self._reading = True
         try:
             lines = log_lines(await asyncio.wait_for(self.fetch(), self.timeout))
         except asyncio.TimeoutError:
             lines = [f"(the logs of {self.node} did not come within {self.timeout:g}s)"]
         except Exception as exc:
-            lines = [f"(cannot read the logs of {self.node}: {str(exc).splitlines()[0]})"]
+            why = (str(exc).splitlines() or [exc.__class__.__name__])[0]
+            lines = [f"(cannot read the logs of {self.node}: {why})"]
+        finally:
+            self._reading = False
         keep = log.scroll_y
         log.clear()
         log.write_lines(lines)
@@ -82,9 +88,15 @@ class RayLogScreen(Screen[None]):
             self._timer.stop()
             self._timer = None
         if follow:
-            self._timer = self.set_interval(self.interval, self.action_reload)
+            self._timer = self.set_interval(self.interval, self._follow_tick)
         title = f"Ray logs of {self.node}" + ("  · following" if follow else "")
         self.query_one("#logs-title", Label).update(title)
+
+    def _follow_tick(self) -> None:
+        # A read slower than the interval is left to finish: starting another (exclusive)
+        # would cancel it, and a slow node would then never show anything.
+        if not self._reading:
+            self.action_reload()
 
     def action_follow(self) -> None:
         self.follow = True
@@ -93,3 +105,6 @@ class RayLogScreen(Screen[None]):
 
     def action_pause(self) -> None:
         self.follow = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker_failure(event)  # type: ignore[attr-defined]

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
+from gridtui.ui.widgets.spark import fit
+
 
 class HistoryChart(PlotextPlot):
     """Line colour is read from the theme's variables at draw time, so theme switches apply."""
@@ -32,6 +34,9 @@ class HistoryChart(PlotextPlot):
         super().on_mount()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
 
+    def on_resize(self) -> None:
+        self.replot()  # the averaging above depends on the width
+
     def show(
         self, series: Sequence[tuple[str, Sequence[float]]], interval: float, note: str = ""
     ) -> None:
@@ -51,7 +56,13 @@ class HistoryChart(PlotextPlot):
             if not values:
                 continue
             n = len(values)
-            xs = [round((i - n + 1) * self.interval, 3) for i in range(n)]
+            span = (n - 1) * self.interval
+            # plotext's cost grows with the points, not the cells: a long history is
+            # averaged down to what the braille dots can show (two per cell).
+            if self.size.width:  # unknown before the first layout: plot everything then
+                values = fit(values, 2 * self.size.width)
+            m = len(values)
+            xs = [round(-span + i * span / max(1, m - 1), 3) for i in range(m)]
             rgb = Color.parse(variables.get(colours[index % len(colours)], "white")).rgb
             plt.plot(
                 xs,
