@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,14 +121,19 @@ class Backend:
             self.gateway.wake()
 
     async def stop(self) -> None:
-        if self._ray_task is not None:
-            self._ray_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._ray_task
-            self._ray_task = None
-        if self.gateway is not None:
-            await self.gateway.close()
-        await self.metrics.stop()
+        """Stop Ray's side within bounded time, and always the node streams after it."""
+        try:
+            if self.gateway is not None:
+                self.gateway.request_stop()  # its loop ends even if a cancel is swallowed
+            if self._ray_task is not None:
+                self._ray_task.cancel()
+                # Never an unbounded await: 3.11's wait_for can swallow a racing cancel.
+                await asyncio.wait({self._ray_task}, timeout=5)
+                self._ray_task = None
+            if self.gateway is not None:
+                await self.gateway.close()
+        finally:
+            await self.metrics.stop()
 
 
 def make_backend(

@@ -167,6 +167,11 @@ class MetricsHub:
                 self._lost(track, "error", f"{exc.__class__.__name__}: {exc}")
             await asyncio.sleep(backoff.next_delay())
 
+    async def _restart_stream(self, track: _NodeTrack, transport: NodeTransport) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(transport.reset(), 5)
+        await self._stream_node(track, transport)
+
     def record(self, name: str, data: Mapping[str, Any], received: float | None = None) -> None:
         """Take one agent reading (from a stream, or recorded data in tests and demos)."""
         track = self._tracks[name]
@@ -226,12 +231,13 @@ class MetricsHub:
             age = now - track.last_seen
             if age > DOWN_AFTER_INTERVALS * self.interval:
                 self._lost(track, "timeout", f"no sample for {age:.1f}s")
-                # A silent link (no FIN, no RST) keeps the stream open: restart it.
+                # A silent link (no FIN, no RST) keeps the stream and its connection open:
+                # drop both and start again, so the new stream does not wait on a dead link.
                 transport = self.transports.get(track.node.name)
                 if track.stream_task is not None and transport is not None:
                     track.stream_task.cancel()
                     track.stream_task = asyncio.create_task(
-                        self._stream_node(track, transport), name=f"stream:{track.node.name}"
+                        self._restart_stream(track, transport), name=f"stream:{track.node.name}"
                     )
                     self._tasks.append(track.stream_task)
             elif age > STALE_AFTER_INTERVALS * self.interval and track.state is NodeState.UP:

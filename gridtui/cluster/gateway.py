@@ -82,6 +82,7 @@ class RayGateway:
         self._ray: Any = None
         self._poll_task: asyncio.Task[None] | None = None
         self._closing = False
+        self._address: tuple[str, str | None] | None = None
         self._wake: asyncio.Event | None = None
 
     # -- the thread ----------------------------------------------------------------------
@@ -118,7 +119,15 @@ class RayGateway:
     # -- connecting ----------------------------------------------------------------------
 
     def address(self) -> tuple[str, str | None]:
-        """(address for ray.init, this machine's node IP or None for a ray:// client)."""
+        """(address for ray.init, this machine's node IP or None for a ray:// client).
+
+        Worked out once: finding the local node binds a socket per node name (a DNS
+        lookup each), too slow to repeat on every poll of a large cluster."""
+        if self._address is None:
+            self._address = self._find_address()
+        return self._address
+
+    def _find_address(self) -> tuple[str, str | None]:
         configured = self.config.ray.address
         if configured.startswith("ray://"):
             return configured, None
@@ -234,8 +243,13 @@ class RayGateway:
         if self._ray is not None and self._ray.is_initialized():
             self._ray.shutdown()
 
-    async def close(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the poll loop to end at its next turn (and wake it from its wait)."""
         self._closing = True
+        self.wake()
+
+    async def close(self) -> None:
+        self.request_stop()
         if self._poll_task is not None:
             self._poll_task.cancel()
             # Python 3.11's wait_for can swallow a cancel that races a result; the loop

@@ -106,5 +106,8 @@ class LocalTransport:
         proc.stdin.close()
         return LocalLineStream(proc)
 
+    async def reset(self) -> None:
+        return None  # nothing is kept open between commands
+
     async def close(self) -> None:
         return None

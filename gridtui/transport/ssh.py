@@ -322,13 +322,25 @@ class SshTransport:
     ) -> asyncssh.SSHClientProcess[str]:
         command = command_line(argv)
         conn = await self._connection()
+        limit = self.settings.connect_timeout
         try:
-            return await conn.create_process(
-                command,
-                stderr=asyncssh.STDOUT if merge_stderr else asyncssh.PIPE,
-                encoding="utf-8",
-                errors="replace",
+            # asyncssh's channel open has no time limit of its own: on a silent link it
+            # would wait for the keepalive to give up (most of a minute).
+            return await asyncio.wait_for(
+                conn.create_process(
+                    command,
+                    stderr=asyncssh.STDOUT if merge_stderr else asyncssh.PIPE,
+                    encoding="utf-8",
+                    errors="replace",
+                ),
+                limit,
             )
+        except asyncio.TimeoutError:
+            self._drop(conn)
+            raise TransportError(
+                "timeout",
+                f"{self.node.name}: {self._target()} did not open a channel in {limit:g}s",
+            ) from None
         except (asyncssh.Error, OSError) as exc:
             raise self.error(exc, f"starting {argv[0]}") from None
 
@@ -378,6 +390,17 @@ class SshTransport:
             await self.end_process(process)
             raise self.error(exc, f"starting {argv[0]}") from None
         return _SshLineStream(self, process)
+
+    def _drop(self, conn: asyncssh.SSHClientConnection) -> None:
+        """Abandon a connection that stopped answering; the next call opens a new one."""
+        if conn is self._conn:
+            self._conn, self._client = None, None
+        conn.abort()
+
+    async def reset(self) -> None:
+        """Drop the connection without waiting for it: the link went silent."""
+        if self._conn is not None:
+            self._drop(self._conn)
 
     async def close(self) -> None:
         async with self._lock:

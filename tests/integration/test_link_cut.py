@@ -57,6 +57,9 @@ class Namespace:
         # Dropping every packet, not closing anything: the TCP connection goes silent.
         ip("link", "set", self.outer, "down")
 
+    def restore(self) -> None:
+        ip("link", "set", self.outer, "up")
+
     def delete(self) -> None:
         subprocess.run(["ip", "netns", "delete", self.name], capture_output=True)
         subprocess.run(["ip", "link", "delete", self.outer], capture_output=True)
@@ -164,3 +167,11 @@ async def test_cut_link_shows_down_while_others_update(
         await pilot.press("question_mark")
         await pilot.pause(0.2)
         assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        # The link comes back: the node reconnects by itself and shows UP again.
+        namespace.restore()
+        for _ in range(160):
+            await pilot.pause(0.25)
+            if table_state("far") == "UP":
+                break
+        assert table_state("far") == "UP"
