@@ -197,3 +197,30 @@ async def test_shell_without_ssh_is_a_notification(
         await pilot.press("o")
         await pilot.pause()
         assert messages(app) == [("ssh is not installed: cannot open a shell on box1", "error")]
+
+
+async def test_closing_the_progress_view_early_still_reports_the_end(app: GridApp) -> None:
+    """The work goes on after escape, and its end still becomes a notification."""
+    import asyncio
+
+    release = asyncio.Event()
+    recorded: list[tuple[str, Any]] = []
+
+    class SlowOps(FakeOps):
+        async def stop(self, node: str | None = None) -> list[StopResult]:
+            await release.wait()
+            return await super().stop(node)
+
+    app.backend.ops_factory = lambda progress: SlowOps(recorded, progress)  # type: ignore[assignment,return-value]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ClusterProgressScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert recorded == [("stop", "box1")]
+        assert ("Stopped Ray on box1 (3 processes)", "information") in messages(app)
+        assert not [m for m in messages(app) if m[1] == "error"]

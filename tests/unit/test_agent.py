@@ -116,3 +116,11 @@ def test_ray_scope_counts_a_process_tree_by_address() -> None:
             child.kill()
         parent.kill()
         parent.wait()
+
+
+def test_home_relative_python_is_not_left_quoted() -> None:
+    """A quoted `~` is never expanded by the remote shell: SSH commands start at home."""
+    ssh = NodeConfig(name="a", host="h", python="~/venv/bin/python")
+    local = NodeConfig(name="b", host="h", transport="local", python="~/venv/bin/python")
+    assert agent_argv(ssh, 1.0)[0] == "venv/bin/python"
+    assert agent_argv(local, 1.0)[0] == os.path.expanduser("~/venv/bin/python")

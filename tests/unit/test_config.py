@@ -171,3 +171,12 @@ def test_config_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     )
     assert main(["config", "check", "-c", str(tmp_path / "missing.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_config_check_takes_c_before_the_subcommand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD)
+    assert main(["-c", str(good), "config", "check"]) == 0
+    assert "ok: cluster 'lab'" in capsys.readouterr().out
