@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -160,10 +162,23 @@ async def demo_status() -> ClusterStatus:
         return await ops.status()
 
 
+def _kill_leftovers(markers: list[str]) -> None:
+    from gridtui.cluster import nodescript
+
+    for pid in nodescript.find_pids(markers)[0]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
 async def stop_demo(progress: Progress | None = None) -> list[StopResult]:
     """Tear the demo down by PID (only processes under its temp dirs) and forget its pids."""
     async with demo_ops(progress=progress) as ops:
         results = await ops.stop(grace=3.0)
+    # The demo always lives on this machine: check for ourselves that nothing under its
+    # temp dirs survived (a process started while the stop was scanning, say).
+    config = demo_config()
+    markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
+    await asyncio.to_thread(_kill_leftovers, markers)
     state = read_state()
     for key in ("started", "processes", "console_pid"):
         state.pop(key, None)
