@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,21 +72,38 @@ class Backend:
             self._ray_task = asyncio.create_task(self._run_ray(), name="backend-ray")
 
     async def _run_ray(self) -> None:
-        from gridtui.cluster.gateway import RayGateway
+        from gridtui.cluster.gateway import RayGateway, RayUnavailable
 
-        if self.config.demo:
-            await self._start_demo()
         self.gateway = RayGateway(self.config)
+        if self.config.demo:
+            head_up = asyncio.Event()
+
+            async def connect_early() -> None:
+                # The driver's connect takes seconds: do it while the workers start.
+                await head_up.wait()
+                assert self.gateway is not None
+                with contextlib.suppress(RayUnavailable):
+                    await self.gateway.connect()
+
+            early = asyncio.create_task(connect_early(), name="ray-connect-early")
+            try:
+                await self._start_demo(on_head_up=head_up.set)
+            finally:
+                head_up.set()  # a failed start still lets the poll below take over
+                await asyncio.wait({early}, timeout=self.gateway.connect_timeout + 5)
         await self.gateway.poll(self.metrics, self.ray_interval)
 
-    async def _start_demo(self) -> None:
+    async def _start_demo(self, on_head_up: Callable[[], None] = lambda: None) -> None:
         """Start (or attach to) the demo; the header shows its progress meanwhile."""
         from gridtui.cluster.demo import ensure_demo_running
 
         hub = self.metrics
         hub.set_ray_view(False, {}, DEMO_STARTING, pending=True)
+        head = self.config.head.name
 
         def progress(event: NodeProgress) -> None:
+            if event.node == head and event.step == "start" and event.state in ("ok", "skipped"):
+                on_head_up()
             if event.state in ("running", "ok"):
                 detail = f"{event.node} {event.step}" + (" ✓" if event.state == "ok" else "")
                 hub.set_ray_view(False, {}, f"{DEMO_STARTING} {detail}", pending=True)
