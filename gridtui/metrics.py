@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from gridtui.agent import agent_argv, agent_source
@@ -334,12 +332,7 @@ class MetricsHub:
                 state=track.state,
                 reason=track.reason,
                 sample=track.sample,
-                history={
-                    m: tuple(
-                        itertools.islice(ring.values(), max(0, len(ring) - SNAPSHOT_POINTS), None)
-                    )
-                    for m, ring in track.rings.items()
-                },
+                history={m: ring.tail(SNAPSHOT_POINTS) for m, ring in track.rings.items()},
                 last_seen=track.last_seen_wall,
                 ray=track.ray,
             )
@@ -370,7 +363,3 @@ class MetricsHub:
         track = self._tracks[name]
         track.state, track.reason = state, reason
         self._changed(track)
-
-
-def with_ray(status: NodeStatus, ray: RayNodeInfo | None) -> NodeStatus:
-    return replace(status, ray=ray)

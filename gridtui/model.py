@@ -121,6 +121,11 @@ class Ring:
     def values(self) -> tuple[float, ...]:
         return tuple(self._values)
 
+    def tail(self, count: int) -> tuple[float, ...]:
+        """The newest `count` values, oldest first."""
+        values = tuple(self._values)
+        return values[-count:] if len(values) > count else values
+
     def last(self, default: float = 0.0) -> float:
         return self._values[-1] if self._values else default
 
