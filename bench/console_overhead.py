@@ -32,6 +32,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "bench"))  # fanout.cluster_yaml
 
 ADDRESSES = [f"127.0.0.{i}" for i in range(2, 12)]
 
@@ -94,25 +95,9 @@ async def serve(count: int, simulated: bool, interval: float, workdir: Path) -> 
 
 
 def write_config(info: dict, interval: float, path: Path) -> Path:
-    lines = [
-        "name: overhead",
-        f"sample_interval: {interval}",
-        "ssh:",
-        f"  known_hosts: {info['known_hosts']}",
-        "  use_ssh_config: false",
-        f"  max_concurrent_connects: {max(16, len(info['servers']))}",
-        "nodes:",
-    ]
-    for i, (host, port) in enumerate(info["servers"]):
-        lines += [
-            f"  - name: n{i:03d}",
-            f"    host: {host}",
-            f"    port: {port}",
-            "    user: bench",
-            f"    identity: {info['identity']}",
-            f"    python: {sys.executable}",
-        ]
-    path.write_text("\n".join(lines) + "\n")
+    from fanout import cluster_yaml
+
+    path.write_text(cluster_yaml(info, interval, name="overhead"))
     return path
 
 

@@ -67,9 +67,10 @@ async def serve(count: int, workdir: Path) -> None:
 # -- the client side ----------------------------------------------------------------------
 
 
-def cluster_config(info: dict[str, Any], interval: float) -> ClusterConfig:
+def cluster_yaml(info: dict[str, Any], interval: float, name: str = "fanout") -> str:
+    """A cluster file for the servers a bench child process announced."""
     lines = [
-        "name: fanout",
+        f"name: {name}",
         f"sample_interval: {interval}",
         "ssh:",
         f"  known_hosts: {info['known_hosts']}",
@@ -86,7 +87,11 @@ def cluster_config(info: dict[str, Any], interval: float) -> ClusterConfig:
             f"    identity: {info['identity']}",
             f"    python: {sys.executable}",
         ]
-    return parse_config("\n".join(lines) + "\n", "fanout.yaml")
+    return "\n".join(lines) + "\n"
+
+
+def cluster_config(info: dict[str, Any], interval: float) -> ClusterConfig:
+    return parse_config(cluster_yaml(info, interval), "fanout.yaml")
 
 
 class AgeProbe:
