@@ -212,8 +212,7 @@ class MetricsHub:
             self._alert(
                 track.node.name, "unreachable", f"{track.node.name} unreachable: {message}", "error"
             )
-        if was is not track.state or track.status_cache is None or was is NodeState.DOWN:
-            self._changed(track)
+        self._changed(track)  # the reason may be new even when the state is not
 
     async def _watchdog(self) -> None:
         while True:

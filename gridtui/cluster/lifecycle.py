@@ -75,6 +75,12 @@ def console_versions() -> tuple[str, str]:
     return "{}.{}".format(*sys.version_info[:2]), metadata.version("ray")
 
 
+def target_versions(config: ClusterConfig) -> tuple[str, str]:
+    """(python minor, Ray version) every node must have: the console's, or the file's Ray."""
+    minor, ray = console_versions()
+    return minor, config.ray.version or ray
+
+
 class ClusterOps:
     """The lifecycle service the CLI and the console share; every step reports progress."""
 
@@ -131,8 +137,7 @@ class ClusterOps:
     # -- versions and install ----------------------------------------------------------
 
     def expected(self) -> tuple[str, str]:
-        minor, ray = console_versions()
-        return minor, self.config.ray.version or ray
+        return target_versions(self.config)
 
     async def node_version(self, node: NodeConfig) -> NodeVersion:
         minor, ray = self.expected()

@@ -14,7 +14,13 @@ from textual.message import Message
 from textual.worker import WorkerState
 
 from gridtui.cluster import commands
-from gridtui.cluster.lifecycle import ClusterOps, NodeProgress, StartReport, describe_failures
+from gridtui.cluster.lifecycle import (
+    ClusterOps,
+    NodeProgress,
+    StartReport,
+    describe_failures,
+    target_versions,
+)
 from gridtui.cluster.shell import shell_argv
 from gridtui.errors import UserError
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent
@@ -110,7 +116,7 @@ class ClusterControls:
                 "Running Ray tasks and stored objects are lost.",
             ]
         else:
-            _, ray = ClusterOps(config, {}).expected()
+            _, ray = target_versions(config)
             title = f"Install Ray {ray} on {config.name}?"
             lines = [
                 f"On {', '.join(nodes)}: check Python and Ray versions;",
