@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integrat
 
 from sshd import SshCluster
 
-from gridtui.cluster import commands
-from gridtui.cluster.lifecycle import ClusterOps
-from gridtui.cluster.procs import stop_node
 from gridtui.config import ClusterConfig
+from gridtui.services import ray_commands as commands
+from gridtui.services.lifecycle import ClusterOps
+from gridtui.services.procs import stop_node
 from gridtui.transport.ssh import SshTransport
 
 

@@ -19,7 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
-from gridtui.cluster import demo, nodescript
+from gridtui.agent import nodescript
+from gridtui.services import demo
 
 NODES = ("head", "worker-1", "worker-2")
 

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the in-process SSH se
 from sshd import SshCluster  # noqa: E402
 
 from gridtui.config import parse_config  # noqa: E402
-from gridtui.metrics import MetricsHub  # noqa: E402
-from gridtui.model import NodeState  # noqa: E402
+from gridtui.model.nodes import NodeState  # noqa: E402
+from gridtui.services.metrics import MetricsHub  # noqa: E402
 from gridtui.transport.ssh import SshTransport  # noqa: E402
 
 
@@ -89,8 +89,9 @@ async def main(interval: float) -> float | None:
 
 async def ray_verdict() -> float | None:
     """Seconds until Ray's node table calls a SIGSTOPped demo raylet dead."""
-    from gridtui.cluster import demo, nodescript
-    from gridtui.cluster.gateway import RayGateway
+    from gridtui.agent import nodescript
+    from gridtui.services import demo
+    from gridtui.services.ray_gateway import RayGateway
 
     with tempfile.TemporaryDirectory(prefix="gridtui-down-ray-") as tmp:
         os.environ["XDG_STATE_HOME"] = tmp

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the in-process SSH se
 
 import psutil  # noqa: E402
 
-from gridtui.agent import agent_argv, agent_source  # noqa: E402
 from gridtui.config import ClusterConfig, parse_config  # noqa: E402
-from gridtui.metrics import MetricsHub  # noqa: E402
+from gridtui.services.agent_launch import agent_argv, agent_source  # noqa: E402
+from gridtui.services.metrics import MetricsHub  # noqa: E402
 from gridtui.transport.ssh import SshTransport  # noqa: E402
 
 ADDRESSES = [f"127.0.0.{i}" for i in range(2, 12)]

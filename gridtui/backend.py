@@ -9,31 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gridtui.config import ClusterConfig, NodeConfig
-from gridtui.metrics import MetricsHub
+from gridtui.config import ClusterConfig
+from gridtui.errors import one_line
 from gridtui.prefs import Prefs
-from gridtui.transport.base import NodeTransport
+from gridtui.services.metrics import MetricsHub
+from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
-    from gridtui.cluster.gateway import RayGateway
-    from gridtui.cluster.lifecycle import ClusterOps, NodeProgress, Progress
+    from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
+    from gridtui.services.ray_gateway import RayGateway
 
 DEMO_STARTING = "starting demo cluster…"
-
-
-def make_transport(node: NodeConfig, config: ClusterConfig) -> NodeTransport:
-    """LocalTransport for `transport: local` nodes, a pooled SSH connection otherwise."""
-    if node.transport == "local":
-        from gridtui.transport.local import LocalTransport
-
-        return LocalTransport(node, command_timeout=config.ssh.command_timeout)
-    from gridtui.transport.ssh import SshTransport
-
-    return SshTransport(node, config.ssh)
-
-
-def make_transports(config: ClusterConfig) -> dict[str, NodeTransport]:
-    return {node.name: make_transport(node, config) for node in config.nodes}
 
 
 @dataclass
@@ -72,7 +58,7 @@ class Backend:
             self._ray_task = asyncio.create_task(self._run_ray(), name="backend-ray")
 
     async def _run_ray(self) -> None:
-        from gridtui.cluster.gateway import RayGateway, RayUnavailable
+        from gridtui.services.ray_gateway import RayGateway, RayUnavailable
 
         self.gateway = RayGateway(self.config)
         if self.config.demo:
@@ -95,7 +81,7 @@ class Backend:
 
     async def _start_demo(self, on_head_up: Callable[[], None] = lambda: None) -> None:
         """Start (or attach to) the demo; the header shows its progress meanwhile."""
-        from gridtui.cluster.demo import ensure_demo_running
+        from gridtui.services.demo import ensure_demo_running
 
         hub = self.metrics
         hub.set_ray_view(False, {}, DEMO_STARTING, pending=True)
@@ -111,7 +97,7 @@ class Backend:
         try:
             await ensure_demo_running(progress)
         except Exception as exc:
-            why = getattr(exc, "summary", "") or str(exc) or exc.__class__.__name__
+            why = one_line(exc)
             hub.set_ray_view(False, {}, f"demo did not start: {why}")
             hub.raise_alert(
                 self.config.head.name, "demo", f"The demo did not start: {why}", "error"
@@ -122,7 +108,7 @@ class Backend:
         """The lifecycle service for the console, sharing the hub's open node connections."""
         if self.ops_factory is not None:
             return self.ops_factory(progress)
-        from gridtui.cluster.lifecycle import ClusterOps
+        from gridtui.services.lifecycle import ClusterOps
 
         transports = self.metrics.transports if self.streaming else None
         return ClusterOps(

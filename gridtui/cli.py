@@ -34,23 +34,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"gridtui {__version__}")
         return 0
-    from gridtui.errors import UserError
-    from gridtui.transport.base import TransportError
+    from gridtui.errors import GridError, one_line
 
     try:
         if args.command is None:
-            from gridtui.console import run_console
+            from gridtui.ui.console import run_console
 
             return run_console(args)
         return int(args.func(args) or 0)
-    except UserError as exc:
-        print(f"gridtui: {exc}", file=sys.stderr)
+    except GridError as exc:
+        print(f"{exc.prefix}{exc.report()}", file=sys.stderr)
         return exc.exit_code
-    except TransportError as exc:  # a node could not be reached: one line, no traceback
-        print(f"gridtui: {exc.message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: its traceback goes to the log, the user gets one line
+        print(f"gridtui: {one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

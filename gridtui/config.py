@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gridtui import paths
+from gridtui.errors import GridError
 
 SIZE_UNITS = {
     "": 1,
@@ -203,12 +204,18 @@ class LoadedConfig:
     path: Path | None
 
 
-class ConfigError(Exception):
+class ConfigError(GridError):
     """Every problem found in a cluster file, one line each, ready to print."""
 
+    exit_code = 2
+    prefix = ""  # each problem starts with file:line
+
     def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
+        super().__init__(problems[0] if problems else "bad cluster file")
         self.problems = list(problems)
+
+    def report(self) -> str:
+        return "\n".join(self.problems)
 
 
 def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:

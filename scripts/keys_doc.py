@@ -12,11 +12,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tests
 
+from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
 from textual.binding import Binding  # noqa: E402
 
 from gridtui.prefs import Prefs  # noqa: E402
-from gridtui.recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
 from gridtui.ui.app import make_app  # noqa: E402
 from gridtui.ui.screens.help import key_rows  # noqa: E402
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from gridtui.prefs import Prefs
-from gridtui.recorded import DEFAULT_TRACE, recorded_backend
-from gridtui.ui.app import make_app
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tests
+
+from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
+
+from gridtui.prefs import Prefs  # noqa: E402
+from gridtui.ui.app import make_app  # noqa: E402
+
 SHOTS = {
     "main": (),
     "node-detail": ("down", "down", "enter"),

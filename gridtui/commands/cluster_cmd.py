@@ -69,7 +69,7 @@ def printer(quiet: bool) -> Any:
 
 
 def ops_for(args: argparse.Namespace, **kw: Any) -> Any:
-    from gridtui.cluster.lifecycle import ClusterOps
+    from gridtui.services.lifecycle import ClusterOps
 
     config, _ = load(args)
     return ClusterOps(config, progress=printer(getattr(args, "quiet", False)), **kw)
@@ -87,7 +87,7 @@ def install_command(args: argparse.Namespace) -> int:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    from gridtui.cluster.lifecycle import describe_failures
+    from gridtui.services.lifecycle import describe_failures
 
     async def go() -> int:
         async with ops_for(args, start_timeout=args.timeout) as ops:

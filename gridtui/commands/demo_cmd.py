@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    from gridtui.cluster.demo import ensure_demo_running
+    from gridtui.services.demo import ensure_demo_running
 
     config = asyncio.run(ensure_demo_running(printer(args.quiet)))
     print(
@@ -43,7 +43,7 @@ def start_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from gridtui.cluster.demo import demo_status
+    from gridtui.services.demo import demo_status
 
     status = asyncio.run(demo_status())
     print(json.dumps(status.to_json(), indent=2) if args.json else status.table())
@@ -51,7 +51,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def stop_command(args: argparse.Namespace) -> int:
-    from gridtui.cluster.demo import stop_demo
+    from gridtui.services.demo import stop_demo
 
     results = asyncio.run(stop_demo(printer(args.quiet)))
     bad = [r for r in results if not r.ok]
@@ -61,9 +61,9 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def load_command(args: argparse.Namespace) -> int:
-    from gridtui.cluster.demo import demo_config
-    from gridtui.cluster.gateway import RayGateway
     from gridtui.config import parse_size
+    from gridtui.services.demo import demo_config
+    from gridtui.services.ray_gateway import RayGateway
 
     try:
         memory = parse_size(args.memory)

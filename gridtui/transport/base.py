@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from gridtui.config import NodeConfig
+from gridtui.errors import GridError
 
 # Why a node cannot be reached; the console shows these words next to UNREACHABLE.
 REASONS = ("auth", "host-key", "timeout", "refused", "unreachable", "closed", "error")
 
 
-class TransportError(Exception):
+class TransportError(GridError):
     """A failure to reach or talk to a node, with a short machine-readable reason."""
 
     def __init__(self, reason: str, message: str) -> None:

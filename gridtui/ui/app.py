@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from gridtui.backend import Backend
-from gridtui.model import Alert, ClusterSnapshot
+from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.ui.messages import AlertRaised, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import MainScreen

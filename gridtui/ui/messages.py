@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from gridtui.model import Alert, ClusterSnapshot
+from gridtui.model.nodes import Alert, ClusterSnapshot
 
 
 class SnapshotUpdated(Message):

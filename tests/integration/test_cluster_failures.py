@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from gridtui.cluster import nodescript
-from gridtui.cluster.lifecycle import ClusterError, ClusterOps
+from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig, parse_config
+from gridtui.services.lifecycle import ClusterError, ClusterOps
 
 
 def local_config(temp_root: str, pythons: dict[str, str], port: int = 6397) -> ClusterConfig:

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from sshd import SshCluster
 
-from gridtui.cluster import nodescript
-from gridtui.cluster.lifecycle import ClusterOps
+from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig
+from gridtui.services.lifecycle import ClusterOps
 
 pytestmark = pytest.mark.ray
 

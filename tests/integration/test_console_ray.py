@@ -14,10 +14,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Log
 
+from gridtui.agent import nodescript
 from gridtui.backend import make_backend
-from gridtui.cluster import demo, nodescript
 from gridtui.config import ClusterConfig
 from gridtui.prefs import Prefs
+from gridtui.services import demo
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
 from gridtui.ui.screens.confirm import ConfirmScreen

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gridtui.agent import agent_argv, agent_source
-from gridtui.cluster import demo, nodescript
-from gridtui.cluster.gateway import RayGateway
+from gridtui.agent import nodescript
+from gridtui.services import demo
+from gridtui.services.agent_launch import agent_argv, agent_source
+from gridtui.services.ray_gateway import RayGateway
 from gridtui.transport.local import LocalTransport
 
 pytestmark = pytest.mark.ray

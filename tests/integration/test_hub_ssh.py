@@ -12,8 +12,8 @@ import pytest
 from sshd import SshCluster
 
 from gridtui.config import ClusterConfig
-from gridtui.metrics import MetricsHub
-from gridtui.model import Alert, NodeState, NodeStatus
+from gridtui.model.nodes import Alert, NodeState, NodeStatus
+from gridtui.services.metrics import MetricsHub
 from gridtui.transport.ssh import SshTransport
 
 Cluster = tuple[SshCluster, ClusterConfig]

@@ -16,7 +16,7 @@ from sshd import SshCluster
 
 from gridtui.backend import make_backend
 from gridtui.config import parse_config
-from gridtui.model import NodeState
+from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
 from gridtui.ui.app import make_app
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sshd import SshCluster, free_port, new_key, write_key
 
-from gridtui.agent import agent_argv, agent_source
 from gridtui.config import ClusterConfig, ConfigError, NodeConfig, SshSettings, parse_config
+from gridtui.services.agent_launch import agent_argv, agent_source
 from gridtui.transport.base import TransportError
 from gridtui.transport.ssh import SshTransport
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from recorded import DEFAULT_TRACE, recorded_backend
 
 from gridtui.backend import Backend
 from gridtui.prefs import Prefs
-from gridtui.recorded import DEFAULT_TRACE, recorded_backend
 from gridtui.ui.app import GridApp, make_app
 
 # The header's clock is the snapshot's time in local time: pin the zone for snapshots.

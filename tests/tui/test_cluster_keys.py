@@ -10,9 +10,15 @@ import pytest
 from textual.app import App
 from textual.widgets import Log
 
-from gridtui.cluster import shell
-from gridtui.cluster.lifecycle import ClusterError, NodeProgress, NodeVersion, Progress, StartReport
-from gridtui.cluster.procs import StopResult
+from gridtui.services import shell
+from gridtui.services.lifecycle import (
+    ClusterError,
+    NodeProgress,
+    NodeVersion,
+    Progress,
+    StartReport,
+)
+from gridtui.services.procs import StopResult
 from gridtui.ui.app import GridApp
 from gridtui.ui.screens import cluster_controls
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from recorded import TRACE_START
 from textual.widgets import DataTable
 
 from gridtui.backend import Backend
-from gridtui.model import NodeState
+from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
-from gridtui.recorded import TRACE_START
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.help import HelpScreen, own_bindings
 from gridtui.ui.screens.main import MainScreen

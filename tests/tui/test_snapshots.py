@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from recorded import lab_start_progress, recorded_backend
 from textual.pilot import Pilot
 
 from gridtui.backend import Backend
 from gridtui.prefs import Prefs
-from gridtui.recorded import lab_start_progress, recorded_backend
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.cluster_controls import STEPS
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gridtui.agent import agent_argv, agent_source
 from gridtui.config import NodeConfig
-from gridtui.model import NodeSample
+from gridtui.model.nodes import NodeSample
+from gridtui.services.agent_launch import agent_argv, agent_source
 
 FAKE_NVML = Path(__file__).resolve().parents[1] / "fakes" / "nvml"
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from gridtui.backend import DEMO_STARTING, Backend
-from gridtui.cluster import demo, gateway
-from gridtui.cluster.lifecycle import ClusterError, NodeProgress
 from gridtui.config import ClusterConfig
+from gridtui.services import demo
+from gridtui.services import ray_gateway as gateway
+from gridtui.services.lifecycle import ClusterError, NodeProgress
 
 
 def demo_like() -> ClusterConfig:

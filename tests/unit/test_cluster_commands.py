@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 
-from gridtui.cluster import commands, nodescript
-from gridtui.cluster.view import match_nodes, ray_infos
+from gridtui.agent import nodescript
 from gridtui.config import parse_config
+from gridtui.services import ray_commands as commands
+from gridtui.services.ray_view import match_nodes, ray_infos
 
 CONFIG = """
 name: lab

@@ -30,5 +30,7 @@ def test_backend_module_does_not_import_textual(module: str) -> None:
 
 
 def test_console_start_path_does_not_import_ray() -> None:
-    loaded = modules_after_import("gridtui.cli, gridtui.console, gridtui.backend, gridtui.ui.app")
+    loaded = modules_after_import(
+        "gridtui.cli, gridtui.ui.console, gridtui.backend, gridtui.ui.app"
+    )
     assert "ray" not in loaded

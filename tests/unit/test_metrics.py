@@ -6,8 +6,8 @@ import asyncio
 import sys
 
 from gridtui.config import parse_config
-from gridtui.metrics import MetricsHub
-from gridtui.model import Alert, ClusterSnapshot, NodeState
+from gridtui.model.nodes import Alert, ClusterSnapshot, NodeState
+from gridtui.services.metrics import MetricsHub
 from gridtui.transport.local import LocalTransport
 
 CONFIG = parse_config(

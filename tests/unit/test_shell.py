@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gridtui.cluster import shell
 from gridtui.config import parse_config
+from gridtui.services import shell
 
 CONFIG = """
 name: lab

@@ -13,16 +13,16 @@ from textual.app import SuspendNotSupported
 from textual.message import Message
 from textual.worker import WorkerState
 
-from gridtui.cluster import commands
-from gridtui.cluster.lifecycle import (
+from gridtui.errors import UserError, one_line
+from gridtui.services import ray_commands as commands
+from gridtui.services.lifecycle import (
     ClusterOps,
     NodeProgress,
     StartReport,
     describe_failures,
     target_versions,
 )
-from gridtui.cluster.shell import shell_argv
-from gridtui.errors import UserError
+from gridtui.services.shell import shell_argv
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent
 from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.widgets.nodes_table import NodesTable
@@ -66,9 +66,8 @@ class ClusterIntent(Message):
 
 
 def _summary(exc: BaseException) -> str:
-    """One line for a notification: a ClusterError's summary, else the first line."""
-    text = getattr(exc, "summary", "") or str(exc) or exc.__class__.__name__
-    return text.splitlines()[0]
+    """One line for a notification."""
+    return one_line(exc)
 
 
 class ClusterControls:

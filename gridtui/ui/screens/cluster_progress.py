@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar
 
-from gridtui.cluster.lifecycle import NodeProgress
+from gridtui.services.lifecycle import NodeProgress
 
 TERMINAL = frozenset({"ok", "failed", "skipped"})
 

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 from textual.worker import Worker
 
-from gridtui.model import ClusterSnapshot
+from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.screens.cluster_controls import ClusterControls
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader

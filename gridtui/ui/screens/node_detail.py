@@ -12,7 +12,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from gridtui.model import ClusterSnapshot, NodeStatus
+from gridtui.model.nodes import ClusterSnapshot, NodeStatus
 from gridtui.ui.format import DASH, ago, num, pct, rate, size
 from gridtui.ui.widgets.core_bars import CoreBars
 from gridtui.ui.widgets.header import ClusterHeader

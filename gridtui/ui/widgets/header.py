@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from gridtui.model import ClusterSnapshot
+from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.format import clock
 
 

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from gridtui.model import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
+from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
 from gridtui.ui.format import DASH, num, pct, size, used_total
 
 _STATE_ORDER = {s: i for i, s in enumerate(NodeState)}

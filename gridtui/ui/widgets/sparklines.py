@@ -13,7 +13,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Label
 
-from gridtui.model import ClusterSnapshot, NodeState, NodeStatus
+from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus
 from gridtui.ui.format import DASH, pct
 from gridtui.ui.widgets.spark import PercentSpark, fit, spark_segments
 

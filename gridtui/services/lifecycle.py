@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, TypeVar
 
-from gridtui.cluster import commands
-from gridtui.cluster.procs import (
+from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.errors import UserError
+from gridtui.services import ray_commands as commands
+from gridtui.services.cluster_status import ClusterStatus, build_status
+from gridtui.services.procs import (
     NodeScriptError,
     StopResult,
     list_processes,
@@ -18,11 +21,9 @@ from gridtui.cluster.procs import (
     run_script,
     stop_node,
 )
-from gridtui.cluster.status import ClusterStatus, build_status
-from gridtui.cluster.view import match_nodes
-from gridtui.config import ClusterConfig, NodeConfig
-from gridtui.errors import UserError
+from gridtui.services.ray_view import match_nodes
 from gridtui.transport.base import NodeTransport, TransportError
+from gridtui.transport.factory import make_transports
 
 T = TypeVar("T")
 
@@ -44,9 +45,8 @@ class ClusterError(UserError):
     """A cluster operation refused or failed; `problems` has one line per node."""
 
     def __init__(self, summary: str, problems: Sequence[str] = ()) -> None:
-        self.summary = summary
-        self.problems = list(problems)
-        super().__init__(summary + "".join(f"\n  {p}" for p in self.problems))
+        super().__init__(summary, problems)
+        self.problems = self.details
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,6 @@ class ClusterOps:
         self.config = config
         self._own = transports is None
         if transports is None:
-            from gridtui.backend import make_transports
-
             transports = make_transports(config)
         self.transports = dict(transports)
         self.progress = progress or (lambda _event: None)

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gridtui.cluster import commands
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.errors import UserError
+from gridtui.services import ray_commands as commands
 from gridtui.transport.base import CommandResult, NodeTransport, TransportError
 
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from gridtui import paths
-from gridtui.cluster.view import ray_infos
 from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
-from gridtui.metrics import MetricsHub
-from gridtui.model import RayNodeInfo
+from gridtui.model.nodes import RayNodeInfo
+from gridtui.services.metrics import MetricsHub
+from gridtui.services.ray_view import ray_infos
 from gridtui.transport.backoff import Backoff
 
 T = TypeVar("T")
@@ -264,7 +264,7 @@ class RayGateway:
     # -- reading the cluster -------------------------------------------------------------
 
     def _view(self) -> list[dict[str, Any]]:
-        from gridtui.cluster.nodescript import ray_view
+        from gridtui.agent.nodescript import ray_view
 
         if self._ray is None or not self._ray.is_initialized():
             raise RayUnavailable("not connected to Ray (connect() first)")

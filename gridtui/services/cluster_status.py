@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gridtui.cluster.procs import RayProcess
-from gridtui.cluster.view import match_nodes, ray_info
 from gridtui.config import ClusterConfig
+from gridtui.services.procs import RayProcess
+from gridtui.services.ray_view import match_nodes, ray_info
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from importlib import resources
 from pathlib import PurePosixPath
 
+from gridtui.agent import script_source
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.transport.base import remote_path
 
@@ -22,7 +22,7 @@ _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
 @cache
 def node_script() -> str:
     """The node helper's text, sent on stdin so nodes need nothing of gridtui installed."""
-    return resources.files("gridtui.cluster").joinpath("nodescript.py").read_text("utf-8")
+    return script_source("nodescript.py")
 
 
 def ray_python(node: NodeConfig, config: ClusterConfig) -> str:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from gridtui import paths
-from gridtui.cluster.commands import MAX_TEMP_DIR
-from gridtui.cluster.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
-from gridtui.cluster.procs import StopResult
-from gridtui.cluster.status import ClusterStatus
 from gridtui.config import ClusterConfig
+from gridtui.services.cluster_status import ClusterStatus
+from gridtui.services.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
+from gridtui.services.procs import StopResult
+from gridtui.services.ray_commands import MAX_TEMP_DIR
 
 DEMO_NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0.4"))
 DEMO_CPU = 1
@@ -163,7 +163,7 @@ async def demo_status() -> ClusterStatus:
 
 
 def _kill_leftovers(markers: list[str]) -> None:
-    from gridtui.cluster import nodescript
+    from gridtui.agent import nodescript
 
     for pid in nodescript.find_pids(markers)[0]:
         with contextlib.suppress(ProcessLookupError, PermissionError):

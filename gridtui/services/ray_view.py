@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gridtui.cluster.commands import LABEL_KEY
 from gridtui.config import ClusterConfig
-from gridtui.model import RayNodeInfo
+from gridtui.model.nodes import RayNodeInfo
+from gridtui.services.ray_commands import LABEL_KEY
 
 
 def match_nodes(

@@ -10,9 +10,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from gridtui.agent import agent_argv, agent_source
 from gridtui.config import ClusterConfig, NodeConfig
-from gridtui.model import (
+from gridtui.model.nodes import (
     HISTORY_METRICS,
     Alert,
     ClusterSnapshot,
@@ -22,6 +21,7 @@ from gridtui.model import (
     RayNodeInfo,
     Ring,
 )
+from gridtui.services.agent_launch import agent_argv, agent_source
 from gridtui.transport.backoff import Backoff
 from gridtui.transport.base import NodeTransport, TransportError
 

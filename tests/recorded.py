@@ -1,4 +1,4 @@
-"""Recorded cluster traces: deterministic data for snapshot tests, screenshots and demos."""
+"""Recorded cluster traces: deterministic data for snapshot tests, screenshots and key docs."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from gridtui.backend import Backend
-from gridtui.cluster.lifecycle import NodeProgress
 from gridtui.config import ClusterConfig
-from gridtui.metrics import MetricsHub
-from gridtui.model import NodeState, RayNodeInfo
+from gridtui.model.nodes import NodeState, RayNodeInfo
 from gridtui.prefs import Prefs
+from gridtui.services.lifecycle import NodeProgress
+from gridtui.services.metrics import MetricsHub
 
 # A fixed instant (2025-06-02 09:30:00 UTC) so every rendering of a trace is identical.
 TRACE_START = 1748856600.0
@@ -156,7 +156,7 @@ def recorded_backend(path: Path, prefs: Prefs | None = None, *, ray_view: bool =
     return Backend(config=hub.config, prefs=prefs or Prefs(), hub=hub, streaming=False, ray=False)
 
 
-DEFAULT_TRACE = Path(__file__).resolve().parent.parent / "tests" / "data" / "lab_trace.jsonl"
+DEFAULT_TRACE = Path(__file__).resolve().parent / "data" / "lab_trace.jsonl"
 
 if __name__ == "__main__":
     write_trace(DEFAULT_TRACE)

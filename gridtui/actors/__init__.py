@@ -1,0 +1,1 @@
+"""Cluster-side code shipped through Ray: stdlib, Ray and the pure modules only."""

@@ -1,1 +1,0 @@
-"""Ray lifecycle over transports, the RayGateway, and the embedded local demo cluster."""

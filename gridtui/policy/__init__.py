@@ -1,0 +1,1 @@
+"""Pure decisions: thresholds, scheduling strategies, offload. Standard library only."""

@@ -1,0 +1,1 @@
+"""Console/CLI-side services: node figures, Ray's view, cluster lifecycle. No Textual here."""
