@@ -16,6 +16,7 @@ from gridtui.services.metrics import MetricsHub
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
+    from gridtui.services.cluster_control import ClusterControl
     from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.ray_gateway import RayGateway
 
@@ -138,6 +139,15 @@ class Backend:
                 await self.gateway.close()
         finally:
             await self.metrics.stop()
+
+    # -- the console's cluster controls (kept together: the rest of Backend is the services') --
+
+    def cluster_control(self) -> ClusterControl:
+        """What the console may do to the cluster: plans, operations, logs and shells."""
+        # Imported here: the lifecycle modules are not needed for the console's first frame.
+        from gridtui.services.cluster_control import ClusterControl
+
+        return ClusterControl(self.config, self.ops, self.ray_changed)
 
 
 def make_backend(

@@ -32,7 +32,7 @@ command palette, which has an entry for every action below.
 def render() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(recorded_backend(DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json")))
-        rows = key_rows(app, app.help_sections())  # type: ignore[attr-defined]
+        rows = key_rows(app, app.help_sections())
         palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
     rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
     out = [HEADER]

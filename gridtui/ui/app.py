@@ -9,12 +9,14 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from gridtui.backend import Backend
+from gridtui.errors import GridError, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.ui.messages import AlertRaised, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
@@ -96,11 +98,16 @@ class GridApp(App[None]):
         self.report_worker_failure(event)
 
     def report_worker_failure(self, event: Worker.StateChanged) -> None:
-        """Every worker failure becomes a notification instead of a crash. Screens forward
-        their own workers' events here: Worker.StateChanged does not bubble."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(f"{event.worker.name}: {error}", title="Error", severity="error")
+        """Every worker failure becomes one notification instead of a crash. Screens forward
+        their own workers' events here: Worker.StateChanged does not bubble.
+
+        A GridError is the user's to act on: its summary. Anything else is a bug: one line
+        naming the log its traceback went to."""
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        text = error.summary.splitlines()[0] if isinstance(error, GridError) else one_line(error)
+        self.notify(text, title=event.worker.name or "Error", severity="error")
 
     def on_snapshot_updated(self, message: SnapshotUpdated) -> None:
         self.snapshot = message.snapshot
@@ -108,10 +115,12 @@ class GridApp(App[None]):
 
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
-        severity = (
-            alert.severity if alert.severity in ("information", "warning", "error") else "warning"
-        )
-        self.notify(alert.message, title=alert.node, severity=severity)  # type: ignore[arg-type]
+        severity: SeverityLevel = "warning"
+        if alert.severity == "information":
+            severity = "information"
+        elif alert.severity == "error":
+            severity = "error"
+        self.notify(alert.message, title=alert.node, severity=severity)
 
     def watch_theme(self, name: str) -> None:
         if self.is_running and self.backend.prefs.get("theme") != name:
@@ -153,7 +162,7 @@ class GridApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        rows = key_rows(self, self.help_sections())  # type: ignore[arg-type]
+        rows = key_rows(self, self.help_sections())
         palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
         rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
         self.push_screen(HelpScreen(rows))

@@ -10,7 +10,8 @@ import pytest
 from textual.app import App
 from textual.widgets import Log
 
-from gridtui.services import shell
+from gridtui.model.operations import Operation, ShellExit
+from gridtui.services import cluster_control, shell
 from gridtui.services.lifecycle import (
     ClusterError,
     NodeProgress,
@@ -20,7 +21,6 @@ from gridtui.services.lifecycle import (
 )
 from gridtui.services.procs import StopResult
 from gridtui.ui.app import GridApp
-from gridtui.ui.screens import cluster_controls
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
 from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.screens.main import MainScreen
@@ -146,8 +146,8 @@ async def test_a_second_operation_waits_for_the_first(app: GridApp, calls: list[
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, MainScreen)
-        screen.run_operation(cluster_controls.Operation("stop", "box2"))
-        screen.request("start")
+        screen.cluster.run_operation(Operation("stop", "box2"))
+        screen.cluster.request("start")
         await pilot.pause()
         assert ("A cluster operation is still running; wait for it", "warning") in messages(app)
         await app.workers.wait_for_complete()
@@ -187,7 +187,11 @@ async def test_shell_suspends_and_runs_ssh_as_an_argv(
     ran: list[list[str]] = []
     monkeypatch.setattr(shell.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(App, "suspend", no_suspend)
-    monkeypatch.setattr(cluster_controls.subprocess, "call", lambda argv: ran.append(argv) or 0)
+    monkeypatch.setattr(
+        cluster_control,
+        "run_interactive",
+        lambda argv, capture_stderr: ran.append(list(argv)) or ShellExit(0),
+    )
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "o")  # ws
         assert ran and ran[0][0] == "/usr/bin/ssh" and ran[0][-2:] == ["--", "ws.lab"]

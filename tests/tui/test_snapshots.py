@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 
 from gridtui.backend import Backend
 from gridtui.prefs import Prefs
+from gridtui.services.cluster_control import STEPS
 from gridtui.ui.app import GridApp, make_app
-from gridtui.ui.screens.cluster_controls import STEPS
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent
 
 SnapCompare = Callable[..., bool]

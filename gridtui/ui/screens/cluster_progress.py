@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,15 +11,26 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar
 
-from gridtui.services.lifecycle import NodeProgress
-
 TERMINAL = frozenset({"ok", "failed", "skipped"})
 
 
-class ProgressEvent(Message):
-    """One NodeProgress from the running operation (posted from its callback)."""
+class StepEvent(Protocol):
+    """One step of one node, as the back-end reports it (its NodeProgress)."""
 
-    def __init__(self, event: NodeProgress) -> None:
+    @property
+    def node(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+class ProgressEvent(Message):
+    """One step event from the running operation (posted from its callback)."""
+
+    def __init__(self, event: StepEvent) -> None:
         super().__init__()
         self.event = event
 
@@ -40,7 +51,7 @@ class NodeProgressRow(Horizontal):
         )
         yield Label("waiting", classes="progress-status")
 
-    def update_from(self, event: NodeProgress) -> None:
+    def update_from(self, event: StepEvent) -> None:
         # A step can come twice (install checks before and after): search from where we are.
         index = next(
             (i for i in range(self.position, len(self.steps)) if self.steps[i] == event.step),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,7 +21,7 @@ def own_bindings(owner: type[DOMNode]) -> list[Binding]:
 Section = tuple[str, type[DOMNode], frozenset[str] | None]
 
 
-def key_rows(app: App[object], sections: Iterable[Section]) -> list[tuple[str, str, str]]:
+def key_rows(app: App[Any], sections: Iterable[Section]) -> list[tuple[str, str, str]]:
     """(where, key, what) for every described binding, in declaration order.
 
     A section may name the keys it keeps: Textual's own widgets declare more than we use.

@@ -12,14 +12,15 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 from textual.worker import Worker
 
 from gridtui.model.nodes import ClusterSnapshot
-from gridtui.ui.screens.cluster_controls import ClusterControls
+from gridtui.ui.access import grid_app
+from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.sparklines import SparklinesPane
 
 
-class MainScreen(ClusterControls, Screen[None]):
+class MainScreen(Screen[None]):
     """Coordinates the panes: the table's cursor picks the node the other panes show."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -42,7 +43,7 @@ class MainScreen(ClusterControls, Screen[None]):
         Binding(
             "escape", "clear_filter", "Clear filter", show=False, tooltip="Show every node again"
         ),
-        # -- cluster lifecycle: each asks for confirmation first (cluster_controls.py) --------
+        # -- cluster lifecycle: each asks for confirmation first (controllers/cluster.py) ------
         Binding(
             "u", "start_cluster", "Start Ray", tooltip="Start Ray on every node not running it"
         ),
@@ -71,6 +72,7 @@ class MainScreen(ClusterControls, Screen[None]):
         super().__init__()
         self._latest = snapshot
         self._warn, self._hot = warn, hot
+        self.cluster = ClusterController(self)
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
@@ -83,7 +85,7 @@ class MainScreen(ClusterControls, Screen[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self._latest)
-        self.app.snapshot_signal.subscribe(self, self.show_snapshot)  # type: ignore[attr-defined]
+        grid_app(self).snapshot_signal.subscribe(self, self.show_snapshot)
         self.query_one(NodesTable).focus()
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
@@ -124,7 +126,7 @@ class MainScreen(ClusterControls, Screen[None]):
             return
         node = self.table.current_node
         if node is not None:
-            self.app.open_detail(node)  # type: ignore[attr-defined]
+            grid_app(self).open_detail(node)
 
     def action_sort_next(self) -> None:
         self.table.cycle_sort()
@@ -153,25 +155,28 @@ class MainScreen(ClusterControls, Screen[None]):
         self.query_one(FilterBar).display = False
         self.table.focus()
 
-    # -- cluster lifecycle, logs, shell (the flow lives in cluster_controls.py) ----------------
+    # -- cluster lifecycle, logs, shell: the flow lives in the controller -------------------
 
     def action_start_cluster(self) -> None:
-        self.request("start")
+        self.cluster.request("start")
 
     def action_stop_cluster(self) -> None:
-        self.request("stop")
+        self.cluster.request("stop")
 
     def action_stop_node(self) -> None:
-        self.request("stop", node=True)
+        self.cluster.request("stop", node=True)
 
     def action_install(self) -> None:
-        self.request("install")
+        self.cluster.request("install")
 
     def action_logs(self) -> None:
-        self.open_logs()
+        self.cluster.open_logs()
 
     def action_shell(self) -> None:
-        self.open_shell()
+        self.cluster.open_shell()
+
+    def on_cluster_intent(self, message: ClusterIntent) -> None:
+        self.cluster.confirm(message.operation)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker_failure(event)  # type: ignore[attr-defined]
+        grid_app(self).report_worker_failure(event)

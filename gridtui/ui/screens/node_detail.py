@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from gridtui.model.nodes import ClusterSnapshot, NodeStatus
+from gridtui.ui.access import grid_app
 from gridtui.ui.format import DASH, ago, num, pct, rate, size
 from gridtui.ui.widgets.core_bars import CoreBars
 from gridtui.ui.widgets.header import ClusterHeader
@@ -89,7 +90,7 @@ class NodeDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self._initial)
-        self.app.snapshot_signal.subscribe(self, self.show_snapshot)  # type: ignore[attr-defined]
+        grid_app(self).snapshot_signal.subscribe(self, self.show_snapshot)
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         header = self.query_one(ClusterHeader)

@@ -15,6 +15,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Label, Log
 from textual.worker import Worker
 
+from gridtui.ui.access import grid_app
+
 LogFetch = Callable[[], Awaitable[dict[str, list[str]]]]
 
 
@@ -107,4 +109,4 @@ class RayLogScreen(Screen[None]):
         self.follow = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker_failure(event)  # type: ignore[attr-defined]
+        grid_app(self).report_worker_failure(event)

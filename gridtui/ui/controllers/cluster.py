@@ -1,0 +1,154 @@
+"""The main screen's cluster keys: intent -> confirmation -> one back-end call -> one line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import SuspendNotSupported
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+from gridtui.errors import GridError, one_line
+from gridtui.model.operations import Operation, Outcome
+from gridtui.ui.access import grid_app
+from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent, StepEvent
+from gridtui.ui.screens.confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from gridtui.backend import Backend
+    from gridtui.ui.screens.main import MainScreen
+
+GROUP = "cluster"
+
+
+class ClusterIntent(Message):
+    """The user asked for a cluster operation; the screen confirms it before anything runs."""
+
+    def __init__(self, operation: Operation) -> None:
+        super().__init__()
+        self.operation = operation
+
+
+class ClusterController:
+    """Held by the MainScreen, whose bindings call these; its workers belong to the screen,
+    so their failures reach the app's one handler through the screen."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+
+    @property
+    def backend(self) -> Backend:
+        return grid_app(self.screen).backend
+
+    def _node(self, why: str) -> str | None:
+        """The selected node, or None after saying why there is none."""
+        node = self.screen.table.current_node
+        if node is None:
+            self.screen.notify(f"No node selected: {why}", severity="warning")
+        return node
+
+    def _busy(self) -> bool:
+        return any(
+            w.group == GROUP and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in self.screen.app.workers
+        )
+
+    # -- operations ---------------------------------------------------------------------
+
+    def request(self, kind: str, *, node: bool = False) -> None:
+        name = self._node(f"nothing to {kind}") if node else None
+        if node and name is None:
+            return
+        self.screen.post_message(ClusterIntent(Operation(kind, name)))
+
+    def confirm(self, op: Operation) -> None:
+        """Say what will happen; run it only on yes, and never two at once."""
+        if self._busy():
+            self.screen.notify(
+                "A cluster operation is still running; wait for it", severity="warning"
+            )
+            return
+        plan = self.backend.cluster_control().plan(op)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_operation(op)
+
+        self.screen.app.push_screen(
+            ConfirmScreen(plan.title, list(plan.lines), plan.verb), answered
+        )
+
+    def run_operation(self, op: Operation) -> Worker[None]:
+        return self.screen.run_worker(
+            self._run(op),
+            name=f"cluster {op.kind}",
+            group=GROUP,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _run(self, op: Operation) -> None:
+        """One back-end call; its progress feeds the bars, its end becomes a notification."""
+        control = self.backend.cluster_control()
+        plan = control.plan(op)
+        progress = ClusterProgressScreen(plan.label, list(plan.nodes), plan.steps)
+        await self.screen.app.push_screen(progress)
+
+        def report(event: StepEvent) -> None:
+            progress.post_message(ProgressEvent(event))
+
+        try:
+            outcome = await control.run(op, report)
+        except Exception as exc:  # a bug: logged with its traceback, one line shown
+            outcome = Outcome(False, one_line(exc))
+        # Notify first: the user may have closed the progress view while the work went on.
+        self.screen.notify(
+            outcome.text,
+            title="Cluster" if outcome.ok else "Cluster operation failed",
+            severity="information" if outcome.ok else "error",
+        )
+        if progress.is_attached:
+            progress.finish(outcome.ok, outcome.text)
+
+    # -- logs and shell -----------------------------------------------------------------
+
+    def open_logs(self) -> None:
+        from gridtui.ui.screens.ray_logs import RayLogScreen
+
+        node = self._node("no logs to show")
+        if node is None:
+            return
+        control = self.backend.cluster_control()
+
+        async def fetch() -> dict[str, list[str]]:
+            return await control.logs(node)
+
+        self.screen.app.push_screen(RayLogScreen(node, fetch))
+
+    def open_shell(self) -> None:
+        """Suspend the console, run the shell in this terminal, resume when it exits."""
+        name = self._node("no node to open a shell on")
+        if name is None:
+            return
+        control = self.backend.cluster_control()
+        try:
+            argv = control.shell_argv(name)
+        except GridError as exc:
+            self.screen.notify(exc.summary, title="Shell", severity="error")
+            return
+        try:
+            with self.screen.app.suspend():
+                ended = control.run_shell(name, argv)
+        except SuspendNotSupported:
+            self.screen.notify("This terminal cannot suspend the console", severity="error")
+            return
+        except OSError as exc:
+            self.screen.notify(
+                f"cannot run {argv[0]}: {exc.strerror or exc}", title="Shell", severity="error"
+            )
+            return
+        if not ended.ok:
+            why = f": {ended.message}" if ended.message else ""
+            self.screen.notify(
+                f"{argv[0]} exited {ended.code}{why}", title=f"Shell on {name}", severity="warning"
+            )
