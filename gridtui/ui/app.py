@@ -109,6 +109,19 @@ class GridApp(App[None]):
         text = error.summary.splitlines()[0] if isinstance(error, GridError) else one_line(error)
         self.notify(text, title=event.worker.name or "Error", severity="error")
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Never markup, whoever asks (screens' notify comes here too): a notification's
+        words come from nodes, files and SSH, and a bracket in them must show as it is."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def on_snapshot_updated(self, message: SnapshotUpdated) -> None:
         self.snapshot = message.snapshot
         self.snapshot_signal.publish(message.snapshot)

@@ -45,11 +45,11 @@ class NodeProgressRow(Horizontal):
         self.position = 0
 
     def compose(self) -> ComposeResult:
-        yield Label(self.node, classes="progress-node")
+        yield Label(self.node, classes="progress-node", markup=False)
         yield ProgressBar(
             total=len(self.steps), show_eta=False, show_percentage=False, classes="progress-bar"
         )
-        yield Label("waiting", classes="progress-status")
+        yield Label("waiting", classes="progress-status", markup=False)
 
     def update_from(self, event: StepEvent) -> None:
         # A step can come twice (install checks before and after): search from where we are.
@@ -91,11 +91,11 @@ class ClusterProgressScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-box"):
-            yield Label(self.title_text, id="progress-title")
+            yield Label(self.title_text, id="progress-title", markup=False)
             with VerticalScroll(id="progress-rows"):
                 for node in self.nodes:
                     yield NodeProgressRow(node, self.steps)
-            yield Label("running… escape hides this", id="progress-hint")
+            yield Label("running… escape hides this", id="progress-hint", markup=False)
 
     def row(self, node: str) -> NodeProgressRow | None:
         return next((r for r in self.query(NodeProgressRow) if r.node == node), None)

@@ -28,8 +28,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Label(self.title_text, id="confirm-title")
-            yield Static("\n".join(self.lines), id="confirm-body")
+            yield Label(self.title_text, id="confirm-title", markup=False)
+            yield Static("\n".join(self.lines), id="confirm-body", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.verb} (y)", id="confirm-yes", variant="warning")
                 yield Button("Cancel (n)", id="confirm-no")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -58,7 +59,7 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         table.add_columns("Where", "Key", "Action")
         for where, key, what in self.rows:
-            table.add_row(where, key, what)
+            table.add_row(Text(where), Text(key), Text(what))
         table.focus()
 
     async def action_dismiss(self, result: None = None) -> None:

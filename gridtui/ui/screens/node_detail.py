@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
@@ -22,10 +23,21 @@ from gridtui.ui.widgets.history_chart import HistoryChart
 HistoryFn = Callable[[str, str], tuple[float, ...]]
 
 
+class _Facts:
+    """A two-column grid whose every cell is plain text: hosts, reasons and GPU names come
+    from files and nodes, and a Rich table would read their brackets as markup."""
+
+    def __init__(self) -> None:
+        self.table = Table.grid(padding=(0, 1))
+        self.table.add_column(style="bold", no_wrap=True)
+        self.table.add_column(overflow="fold")
+
+    def add_row(self, name: str, value: str) -> None:
+        self.table.add_row(Text(name), Text(value))
+
+
 def node_facts(node: NodeStatus, now: float) -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+    table = _Facts()
     table.add_row("host", node.host)
     table.add_row("role", node.role)
     table.add_row("state", node.state.value + (f" ({node.reason})" if node.reason else ""))
@@ -51,7 +63,7 @@ def node_facts(node: NodeStatus, now: float) -> Table:
         table.add_row("Ray", "alive" if r.alive else "dead")
         table.add_row("Ray CPU", f"{r.cpu_total - r.cpu_available:g}/{r.cpu_total:g}")
         table.add_row("Ray GPU", f"{r.gpu_total - r.gpu_available:g}/{r.gpu_total:g}")
-    return table
+    return table.table
 
 
 class NodeDetailScreen(Screen[None]):

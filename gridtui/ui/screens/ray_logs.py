@@ -55,7 +55,7 @@ class RayLogScreen(Screen[None]):
         self._reading = False
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Ray logs of {self.node}", id="logs-title")
+        yield Label(f"Ray logs of {self.node}", id="logs-title", markup=False)
         yield Log(id="ray-log", highlight=False, auto_scroll=False)
         yield Footer()
 
