@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -16,13 +15,15 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from gridtui.backend import Backend
-from gridtui.errors import GridError, one_line
+from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.ui.messages import AlertRaised, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 
+QUIT_GRACE = 2.0
+"""Seconds q waits for the back-end to close before leaving anyway."""
 TABLE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
 
 
@@ -44,6 +45,7 @@ class GridApp(App[None]):
         self.snapshot_signal: Signal[ClusterSnapshot] = Signal(self, "snapshot")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
+        self._quitting = False
         self.gridtui_themes: list[str] = []
         for loaded in load_themes():
             self.register_theme(loaded)
@@ -191,10 +193,26 @@ class GridApp(App[None]):
         self.theme = names[(index + 1) % len(names)]
 
     async def action_quit(self) -> None:
+        """Say so at once, give the back-end a short grace to close its connections, leave.
+        A second q leaves without waiting."""
+        if self._quitting:
+            self.exit(return_code=0)
+            return
+        self._quitting = True
+        self.notify(
+            "Closing the node connections and Ray's driver (q again leaves at once)",
+            title="Quitting",
+            timeout=QUIT_GRACE + 2,
+        )
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        with contextlib.suppress(Exception):  # leaving must never hang or fail
-            await asyncio.wait_for(self.backend.stop(), 5)
+        # Not wait_for: it would wait out a cancelled stop's own clean-up, unbounded.
+        stopping = asyncio.create_task(self.backend.stop(), name="backend-stop")
+        await asyncio.wait({stopping}, timeout=QUIT_GRACE)
+        if stopping.done() and not stopping.cancelled():
+            failure = stopping.exception()
+            if failure is not None:  # leaving must never fail: a bug is logged, not shown
+                log_bug(failure)
         self.exit(return_code=0)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, one_line
+from gridtui.model.nodes import NodeState
 from gridtui.model.operations import Operation, Outcome
 from gridtui.ui.access import grid_app
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent, StepEvent
@@ -40,13 +41,6 @@ class ClusterController:
     def backend(self) -> Backend:
         return grid_app(self.screen).backend
 
-    def _node(self, why: str) -> str | None:
-        """The selected node, or None after saying why there is none."""
-        node = self.screen.table.current_node
-        if node is None:
-            self.screen.notify(f"No node selected: {why}", severity="warning")
-        return node
-
     def _busy(self) -> bool:
         return any(
             w.group == GROUP and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
@@ -56,7 +50,7 @@ class ClusterController:
     # -- operations ---------------------------------------------------------------------
 
     def request(self, kind: str, *, node: bool = False) -> None:
-        name = self._node(f"nothing to {kind}") if node else None
+        name = self.screen.selected_node() if node else None
         if node and name is None:
             return
         self.screen.post_message(ClusterIntent(Operation(kind, name)))
@@ -115,7 +109,7 @@ class ClusterController:
     def open_logs(self) -> None:
         from gridtui.ui.screens.ray_logs import RayLogScreen
 
-        node = self._node("no logs to show")
+        node = self.screen.selected_node()
         if node is None:
             return
         control = self.backend.cluster_control()
@@ -123,11 +117,22 @@ class ClusterController:
         async def fetch() -> dict[str, list[str]]:
             return await control.logs(node)
 
-        self.screen.app.push_screen(RayLogScreen(node, fetch))
+        self.screen.app.push_screen(RayLogScreen(node, fetch, waiting_for=self._who(node)))
+
+    def _who(self, node: str) -> str:
+        """What a read from the node waits for, in words: its host, and its state when the
+        console already knows it is not answering."""
+        status = grid_app(self.screen).snapshot.node(node)
+        if status is None:
+            return f"{node} to answer"
+        who = f"{node} ({status.host}) to answer"
+        if status.state is not NodeState.UP:
+            who += f"; it is {status.state.value}" + (f": {status.reason}" if status.reason else "")
+        return who
 
     def open_shell(self) -> None:
         """Suspend the console, run the shell in this terminal, resume when it exits."""
-        name = self._node("no node to open a shell on")
+        name = self.screen.selected_node()
         if name is None:
             return
         control = self.backend.cluster_control()

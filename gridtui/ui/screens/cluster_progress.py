@@ -43,6 +43,7 @@ class NodeProgressRow(Horizontal):
         self.node, self.steps = node, steps
         self.done = 0
         self.position = 0
+        self.last: StepEvent | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(self.node, classes="progress-node", markup=False)
@@ -58,6 +59,7 @@ class NodeProgressRow(Horizontal):
             self.position,
         )
         self.position = index
+        self.last = event
         self.done = max(self.done, index + (1 if event.state in TERMINAL else 0))
         if event.state in TERMINAL:
             self.position = min(index + 1, len(self.steps) - 1)
@@ -70,6 +72,16 @@ class NodeProgressRow(Horizontal):
     def complete(self, ok: bool) -> None:
         if ok and not self.has_class("-failed"):
             self.query_one(ProgressBar).update(progress=len(self.steps))
+        elif not ok and (self.last is None or self.last.state not in TERMINAL):
+            # The operation ended while this node was waiting or mid-step: say so, never
+            # leave "running" on a view whose work is over.
+            status = (
+                "not started: the operation ended first"
+                if self.last is None
+                else f"{self.last.step}: stopped, the operation ended first"
+            )
+            self.query_one(".progress-status", Label).update(status)
+            self.add_class("-stopped")
 
 
 class ClusterProgressScreen(ModalScreen[None]):

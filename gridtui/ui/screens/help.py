@@ -56,11 +56,24 @@ class HelpScreen(ModalScreen[None]):
             yield Label("escape or ? closes this help", id="help-hint")
 
     def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def on_resize(self) -> None:
+        """Sized to the terminal: every action's words shown whole, wrapped when narrow."""
         table = self.query_one(DataTable)
-        table.add_columns("Where", "Key", "Action")
-        for where, key, what in self.rows:
-            table.add_row(Text(where), Text(key), Text(what))
-        table.focus()
+        table.clear(columns=True)
+        where = max((len(w) for w, _, _ in self.rows), default=5)
+        key = max((len(k) for _, k, _ in self.rows), default=3)
+        what = max((len(a) for _, _, a in self.rows), default=6)
+        # The box's border and padding (4), each column's cell padding (2 each), a scrollbar.
+        room = self.size.width - 4 - 3 * 2 - 2 - where - key
+        # The box's title, hint and borders take 6 rows; the table scrolls within the rest.
+        table.styles.max_height = max(5, self.size.height - 6)
+        table.add_column("Where", width=where)
+        table.add_column("Key", width=key)
+        table.add_column("Action", width=max(16, min(what, room)))
+        for w, k, a in self.rows:
+            table.add_row(Text(w), Text(k), Text(a), height=None)
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -73,6 +73,7 @@ class MainScreen(Screen[None]):
         self._latest = snapshot
         self._warn, self._hot = warn, hot
         self.cluster = ClusterController(self)
+        self._loading = False
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
@@ -113,6 +114,19 @@ class MainScreen(Screen[None]):
     def table(self) -> NodesTable:
         return self.query_one(NodesTable)
 
+    def selected_node(self) -> str | None:
+        """The node under the cursor; when there is none, a notification says why."""
+        node = self.table.current_node
+        if node is None:
+            if self.table.filter_text and self._latest.nodes:
+                why = f"the filter {self.table.filter_text!r} matches no node (escape clears it)"
+            elif not self._latest.nodes:
+                why = "the cluster file is still being read" if self._loading else "no nodes"
+            else:
+                why = "move the cursor onto a node"
+            self.notify(f"No node selected: {why}", severity="warning")
+        return node
+
     def on_nodes_table_node_highlighted(self, message: NodesTable.NodeHighlighted) -> None:
         self.query_one(SparklinesPane).selected = message.name
 
@@ -124,7 +138,7 @@ class MainScreen(Screen[None]):
             self.query_one(FilterBar).display = False
             self.table.focus()
             return
-        node = self.table.current_node
+        node = self.selected_node()
         if node is not None:
             grid_app(self).open_detail(node)
 
