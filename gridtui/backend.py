@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gridtui.config import ClusterConfig
+from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
 from gridtui.prefs import Prefs
 from gridtui.services.metrics import MetricsHub
@@ -148,6 +149,33 @@ class Backend:
         from gridtui.services.cluster_control import ClusterControl
 
         return ClusterControl(self.config, self.ops, self.ray_changed)
+
+    @classmethod
+    def for_console(cls, config: str | None, prefs: Prefs | None = None) -> Backend:
+        """The console's back-end: the cluster file found by the usual lookup (`config` is
+        -c's value), else the demo's. A bad file raises its ConfigError."""
+        path = find_config(config)
+        if path is not None:
+            return make_backend(load_config(path), path, prefs=prefs)
+        from gridtui.services.demo import demo_config  # only a console without a file needs it
+
+        return make_backend(demo_config(), None, prefs=prefs)
+
+    def demo_left_running(self) -> tuple[int, int]:
+        """(processes, bytes of memory) of a demo cluster this console started and left
+        running; (0, 0) for any other cluster, or a demo someone else started or stopped."""
+        if not self.config.demo:
+            return 0, 0
+        from gridtui.agent.nodescript import find_pids
+        from gridtui.services.demo import read_state
+
+        state = read_state()
+        # A start this console began and never finished left no "started" record.
+        if state.get("console_pid") != os.getpid() and "started" in state:
+            return 0, 0
+        markers = [f"{self.config.ray.temp_dir}/{n.name}" for n in self.config.nodes]
+        pids, table = find_pids(markers)
+        return len(pids), sum(table[pid][2] for pid in pids)
 
 
 def make_backend(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -14,13 +15,17 @@ from textual.signal import Signal
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from gridtui.backend import Backend
 from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.prefs import Prefs
 from gridtui.ui.messages import AlertRaised, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
+
+if TYPE_CHECKING:
+    # Only for types: the back-end's modules (pydantic among them) load after the first frame.
+    from gridtui.backend import Backend
 
 QUIT_GRACE = 2.0
 """Seconds q waits for the back-end to close before leaving anyway."""
@@ -28,7 +33,9 @@ TABLE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
 
 
 class GridApp(App[None]):
-    """Given its Backend; starts it after the first frame so the console shows at once."""
+    """Given its Backend, or a `load` that builds it: then the first frame shows at once
+    and the cluster file is read and checked in a thread right after it. Either way the
+    Backend starts after the first frame."""
 
     CSS_PATH = "gridtui.tcss"
     TITLE = "gridtui"
@@ -38,10 +45,32 @@ class GridApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="Leave gridtui"),
     ]
 
-    def __init__(self, backend: Backend, theme: str | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        theme: str | None = None,
+        *,
+        load: Callable[[], Backend] | None = None,
+        loading: str = "",
+        prefs: Prefs | None = None,
+    ) -> None:
         super().__init__()
-        self.backend = backend
-        self.snapshot: ClusterSnapshot = backend.metrics.snapshot()
+        if (backend is None) == (load is None):
+            raise ValueError("give the app a backend or a load, not both")
+        self._backend = backend
+        self._load = load
+        self.load_error: BaseException | None = None
+        """Why the cluster file could not be used: the console reports it after the app."""
+        self.prefs = backend.prefs if backend is not None else (prefs or Prefs())
+        self.snapshot: ClusterSnapshot = (
+            backend.metrics.snapshot()
+            if backend is not None
+            else ClusterSnapshot(
+                name=loading or "reading the cluster file…", time=time.time(), nodes=()
+            )
+        )
+        self._requested_theme = theme
+        self._config_theme = False
         self.snapshot_signal: Signal[ClusterSnapshot] = Signal(self, "snapshot")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
@@ -57,32 +86,92 @@ class GridApp(App[None]):
         known = self.available_themes
         if requested:
             if requested in known:
-                self.backend.prefs.set("theme", requested)
+                self.prefs.set("theme", requested)
                 return requested
             self._startup_notes.append(
                 f"Unknown theme {requested!r}; try one of: {', '.join(sorted(known))}"
             )
         for candidate in (
-            self.backend.prefs.get("theme"),
-            self.backend.config.ui.theme,
+            self.prefs.get("theme"),
+            self._backend.config.ui.theme if self._backend is not None else None,
             DEFAULT_THEME,
         ):
             if isinstance(candidate, str) and candidate in known:
                 return candidate
         return "textual-dark"
 
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            raise RuntimeError("the back-end is not built yet (check `ready` first)")
+        return self._backend
+
+    @property
+    def ready(self) -> bool:
+        """The cluster file was read and the back-end built."""
+        return self._backend is not None
+
+    def _thresholds(self) -> tuple[float, float]:
+        hot = 90.0  # the file's default, until the file is read
+        if self._backend is not None:
+            alerts = self._backend.config.alerts
+            hot = min(alerts.cpu_percent, alerts.memory_percent)
+        return max(0.0, hot - 15.0), hot
+
     def get_default_screen(self) -> Screen[None]:
-        alerts = self.backend.config.alerts
-        hot = min(alerts.cpu_percent, alerts.memory_percent)
-        return MainScreen(self.snapshot, warn=max(0.0, hot - 15.0), hot=hot)
+        warn, hot = self._thresholds()
+        return MainScreen(self.snapshot, warn=warn, hot=hot, loading=self._backend is None)
 
     def on_mount(self) -> None:
-        hub = self.backend.metrics
-        self._unsubscribe.append(hub.subscribe(self._hub_snapshot))
-        self._unsubscribe.append(hub.subscribe_alerts(self._hub_alert))
         for note in self._startup_notes:
             self.notify(note, title="Theme", severity="warning")
-        self.call_after_refresh(self._start_backend)
+        if self._backend is not None:
+            self._wire(self._backend)
+            self.call_after_refresh(self._start_backend)
+        else:
+            self.call_after_refresh(self._begin_loading)
+
+    def _wire(self, backend: Backend) -> None:
+        hub = backend.metrics
+        self._unsubscribe.append(hub.subscribe(self._hub_snapshot))
+        self._unsubscribe.append(hub.subscribe_alerts(self._hub_alert))
+
+    # -- reading the cluster file after the first frame -------------------------------------
+
+    def _begin_loading(self) -> None:
+        self.run_worker(self._load_in_thread, name="load", thread=True, exit_on_error=False)
+
+    def _load_in_thread(self) -> None:
+        """Read and check the cluster file off the event loop: keys keep working meanwhile."""
+        assert self._load is not None
+        try:
+            backend = self._load()
+        except Exception as exc:
+            self.call_from_thread(self._load_failed, exc)
+        else:
+            self.call_from_thread(self._loaded, backend)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        """A bad file ends the console; the CLI then prints the file's errors as always."""
+        self.load_error = exc
+        self.exit(return_code=exc.exit_code if isinstance(exc, GridError) else 1)
+
+    def _loaded(self, backend: Backend) -> None:
+        self._backend = backend
+        self.prefs = backend.prefs
+        if not self._requested_theme and not self.prefs.get("theme"):
+            theme = self._choose_theme(None)
+            if theme != self.theme:
+                self._config_theme = True  # the file's choice is not remembered as the user's
+                self.theme = theme
+                self._config_theme = False
+        self._wire(backend)
+        warn, hot = self._thresholds()
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                self.call_next(screen.loaded, warn=warn, hot=hot)
+        self.post_message(SnapshotUpdated(backend.metrics.snapshot()))
+        self._start_backend()
 
     def _hub_snapshot(self, snapshot: ClusterSnapshot) -> None:
         """Called by the hub on this loop; a message keeps the hub free of Textual."""
@@ -138,8 +227,8 @@ class GridApp(App[None]):
         self.notify(alert.message, title=alert.node, severity=severity)
 
     def watch_theme(self, name: str) -> None:
-        if self.is_running and self.backend.prefs.get("theme") != name:
-            self.backend.prefs.set("theme", name)
+        if self.is_running and not self._config_theme and self.prefs.get("theme") != name:
+            self.prefs.set("theme", name)
 
     # -- actions and the palette ----------------------------------------------------------
 
@@ -195,7 +284,7 @@ class GridApp(App[None]):
     async def action_quit(self) -> None:
         """Say so at once, give the back-end a short grace to close its connections, leave.
         A second q leaves without waiting."""
-        if self._quitting:
+        if self._quitting or self._backend is None:
             self.exit(return_code=0)
             return
         self._quitting = True

@@ -1,20 +1,48 @@
-"""Opens the console: finds the cluster file, builds the back-end, runs the Textual app."""
+"""Opens the console: its first frame at once, the cluster file read right after it."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
-from gridtui.backend import make_backend
-from gridtui.config import ClusterConfig, find_config, load_config
-from gridtui.services.demo import demo_config
-from gridtui.ui.app import make_app
+from gridtui.prefs import Prefs
+from gridtui.ui.app import GridApp
+
+if TYPE_CHECKING:
+    from gridtui.backend import Backend
 
 
 def run_console(args: argparse.Namespace) -> int:
-    path = find_config(args.config)
-    # A ConfigError reaches the CLI's one handler (one line per problem, exit 2).
-    config: ClusterConfig = load_config(path) if path else demo_config()
-    backend = make_backend(config, path)
-    app = make_app(backend, theme=args.theme)
+    config: str | None = args.config
+
+    def load() -> Backend:
+        # Imported here, in the app's loading thread: the back-end's modules (pydantic
+        # above all) cost more than the whole first frame.
+        from gridtui.backend import Backend
+
+        return Backend.for_console(config, prefs)
+
+    prefs = Prefs()
+    loading = f"reading {config}…" if config else "reading the cluster file…"
+    app = GridApp(theme=args.theme, load=load, loading=loading, prefs=prefs)
     app.run()
+    if app.load_error is not None:
+        # A ConfigError reaches the CLI's one handler (one line per problem, exit 2).
+        raise app.load_error
+    if app.ready:
+        note = exit_note(app.backend)
+        if note:
+            print(note, file=sys.stderr)
     return app.return_code or 0
+
+
+def exit_note(backend: Backend) -> str:
+    """What the terminal should hear after the console: a demo it started still runs."""
+    count, rss = backend.demo_left_running()
+    if not count:
+        return ""
+    return (
+        f"gridtui: the demo cluster this console started is still running ({count} Ray "
+        f"processes, {rss / 1024**3:.1f} GiB); stop it with: gridtui demo stop"
+    )

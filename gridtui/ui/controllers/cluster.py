@@ -57,6 +57,9 @@ class ClusterController:
 
     def confirm(self, op: Operation) -> None:
         """Say what will happen; run it only on yes, and never two at once."""
+        if not grid_app(self.screen).ready:
+            self.screen.notify("The cluster file is still being read", severity="warning")
+            return
         if self._busy():
             self.screen.notify(
                 "A cluster operation is still running; wait for it", severity="warning"

@@ -68,12 +68,15 @@ class MainScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, snapshot: ClusterSnapshot, *, warn: float, hot: float) -> None:
+    def __init__(
+        self, snapshot: ClusterSnapshot, *, warn: float, hot: float, loading: bool = False
+    ) -> None:
         super().__init__()
         self._latest = snapshot
         self._warn, self._hot = warn, hot
         self.cluster = ClusterController(self)
-        self._loading = False
+        self._loading = loading
+        self._recomposing = False
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
@@ -91,6 +94,8 @@ class MainScreen(Screen[None]):
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self._latest = snapshot
+        if self._recomposing:
+            return  # loaded() shows the latest once the new panes are in
         if self._covered():
             return  # under an opaque screen (node detail): on_screen_resume shows the latest
         self.query_one(ClusterHeader).snapshot = snapshot
@@ -100,6 +105,19 @@ class MainScreen(Screen[None]):
         if panes.selected is None:
             panes.selected = table.current_node
         panes.show_snapshot(snapshot)
+
+    async def loaded(self, *, warn: float, hot: float) -> None:
+        """The cluster file is read: its alert thresholds colour the table from now on."""
+        self._loading = False
+        if (warn, hot) != (self._warn, self._hot):
+            self._warn, self._hot = warn, hot
+            self._recomposing = True
+            try:
+                await self.recompose()
+            finally:
+                self._recomposing = False
+            self.show_snapshot(self._latest)
+            self.table.focus()
 
     def on_screen_resume(self) -> None:
         self.show_snapshot(self._latest)
