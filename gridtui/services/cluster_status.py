@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gridtui.config import ClusterConfig
+from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.services.advice import about, advised
 from gridtui.services.procs import NodeScriptError, RayProcess
 from gridtui.services.ray_view import match_nodes, ray_info
@@ -201,3 +202,37 @@ def build_status(
 def _figure(table: Mapping[str, Any], key: str) -> float | None:
     value = table.get(key)
     return None if value is None else float(value)
+
+
+async def collect_status(
+    config: ClusterConfig,
+    probe: Callable[[NodeConfig], Awaitable[Sequence[RayProcess] | BaseException]],
+    view: Awaitable[Sequence[Mapping[str, Any]] | str],
+    deadline: float,
+) -> ClusterStatus:
+    """Every node's probe and Ray's view at once, within `deadline` seconds in all: a node
+    (or the head's view) still silent then is a timeout that says so, never a longer wait."""
+    names = [n.name for n in config.nodes]
+    tasks = [asyncio.ensure_future(probe(n)) for n in config.nodes]
+    view_task = asyncio.ensure_future(view)
+    try:
+        await asyncio.wait([*tasks, view_task], timeout=deadline)
+    finally:
+        pending = [t for t in (*tasks, view_task) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:  # let them unwind (close half-open connects), but never hang here
+            await asyncio.wait(pending, timeout=2)
+    silent = f"no answer within {deadline:g}s (cluster status --timeout)"
+    found = {
+        name: task.result()
+        if task.done() and not task.cancelled()
+        else TransportError("timeout", f"{name}: {silent}")
+        for name, task in zip(names, tasks, strict=True)
+    }
+    table = (
+        view_task.result()
+        if view_task.done() and not view_task.cancelled()
+        else f"{config.head.name}: Ray's node table: {silent}"
+    )
+    return build_status(config, found, table)

@@ -13,7 +13,7 @@ from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.errors import UsageError, UserError
 from gridtui.services import ray_commands as commands
 from gridtui.services.advice import INSTALLABLE, about, advised
-from gridtui.services.cluster_status import ClusterStatus, build_status
+from gridtui.services.cluster_status import ClusterStatus, collect_status
 from gridtui.services.procs import (
     NodeScriptError,
     NoPython,
@@ -391,30 +391,7 @@ class ClusterOps:
             except (TransportError, NodeScriptError) as exc:
                 return exc
 
-        names = [n.name for n in self.config.nodes]
-        tasks = [asyncio.ensure_future(procs(n)) for n in self.config.nodes]
-        view_task = asyncio.ensure_future(self._safe_view())
-        try:
-            await asyncio.wait([*tasks, view_task], timeout=deadline)
-        finally:
-            pending = [t for t in (*tasks, view_task) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:  # let them unwind (close half-open connects), but never hang here
-                await asyncio.wait(pending, timeout=2)
-        silent = f"no answer within {deadline:g}s (cluster status --timeout)"
-        found = {
-            name: task.result()
-            if task.done() and not task.cancelled()
-            else TransportError("timeout", f"{name}: {silent}")
-            for name, task in zip(names, tasks, strict=True)
-        }
-        view = (
-            view_task.result()
-            if view_task.done() and not view_task.cancelled()
-            else f"{self.config.head.name}: Ray's node table: {silent}"
-        )
-        return build_status(self.config, found, view)
+        return await collect_status(self.config, procs, self._safe_view(), deadline)
 
     async def _safe_view(self) -> list[dict[str, Any]] | str:
         try:
