@@ -234,7 +234,8 @@ def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, max(0, exc.position)) + 1
         char = exc.character
-        shown = f"U+{ord(char):04X}" if isinstance(char, str) else repr(char)
+        code = ord(char) if isinstance(char, str) else int(char)  # libyaml gives an int
+        shown = f"U+{code:04X}"
         raise ConfigError(
             [f"{source}:{line}: a control character ({shown}) is not allowed in YAML text"]
         ) from None

@@ -33,6 +33,8 @@ SIZE_UNITS = {
     "tb": 1000**4,
     "tib": 1024**4,
 }
+# PyYAML (YAML 1.1) reads 1e9 and 1.0e9 as text; YAML 1.2 and every user read a number.
+_EXPONENT = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 # Node names are shown, used as Ray labels and in file names; hosts reach ssh(1) for shells.
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -129,7 +131,9 @@ def parse_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a size such as 4GiB or 512MB, got {show(value)}")
     number: float
-    if isinstance(value, str):
+    if isinstance(value, str) and _EXPONENT.match(value):
+        number = float(value)
+    elif isinstance(value, str):
         match = _SIZE_RE.match(value)
         if not match or match.group(2).lower() not in SIZE_UNITS:
             raise ValueError(f"{show(value)} is not a size such as 4GiB or 512MB")
@@ -139,7 +143,7 @@ def parse_size(value: Any) -> int:
     if isinstance(number, float) and not math.isfinite(number):
         raise ValueError(f"{show(value)} is not a finite size")
     if number < 0:
-        raise ValueError(f"{show(value)} is negative; a size cannot be")
+        raise ValueError(f"{show(value)} is negative: expected a size such as 4GiB or 512MB")
     return int(number)
 
 
@@ -167,10 +171,9 @@ def text_check(max_len: int = 256, *, path: bool = False) -> Callable[[Any], Any
         if path and isinstance(value, Path):
             value = str(value)
         if not isinstance(value, str):
-            hint = ""
             if isinstance(value, int | float) and not isinstance(value, bool):
-                hint = f' (quote it: "{show(value)}")'
-            raise ValueError(f"expected text, got {show(value)}{hint}")
+                raise ValueError(f"expected text, got the number {show(value)}: put it in quotes")
+            raise ValueError(f"expected text, got {show(value)}")
         if not value:
             raise ValueError("must not be empty")
         bad = bad_char(value)
@@ -259,8 +262,6 @@ PERCENT = Range(0, 100, lo_open=True, unit="percent")
 SUSTAIN = Range(0, 3600, unit="seconds")
 
 
-# PyYAML (YAML 1.1) reads 1e9 and 1.0e9 as text; YAML 1.2 and every user read a number.
-_EXPONENT = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
 
 
 def checked(check: Callable[[Any], Any]) -> PlainValidator:
