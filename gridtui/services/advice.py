@@ -10,7 +10,7 @@ ADVICE = {
     "refused": "nothing accepts SSH there: check the node's host and port, and that sshd runs",
     "dns": "check the host name (DNS, /etc/hosts, or a Host alias in ~/.ssh/config)",
     "unreachable": "no route to the node: is it up and on this network?",
-    "timeout": "no answer in time: is the node up, and does a firewall let SSH through?",
+    "timeout": "is the node up, and does a firewall let SSH through?",
     "auth": "check the node's user and identity (ssh-copy-id puts your key on the node)",
     "closed": "the connection dropped: try again; if it keeps dropping, read the node's sshd log",
     "ray-missing": INSTALL,
