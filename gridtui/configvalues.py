@@ -262,8 +262,6 @@ PERCENT = Range(0, 100, lo_open=True, unit="percent")
 SUSTAIN = Range(0, 3600, unit="seconds")
 
 
-
-
 def checked(check: Callable[[Any], Any]) -> PlainValidator:
     if isinstance(getattr(check, "__self__", None), Range):
 

@@ -54,9 +54,10 @@ def start_command(args: argparse.Namespace) -> int:
     from gridtui.services.demo import ensure_demo_running
 
     config = asyncio.run(ensure_demo_running(printer(args.quiet)))
+    address = f"{config.head.host}:{config.ray.port}"
     print(
-        f"demo cluster up: GCS at {config.head.host}:{config.ray.port}, "
-        f"{len(config.nodes)} nodes; `gridtui` opens the console on it"
+        f"demo cluster up: GCS at {address}, {len(config.nodes)} nodes; `gridtui` opens the "
+        f"console on it, `ray status --address {address}` shows Ray's own view"
     )
     return 0
 
