@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from gridtui.commands import options
 
 # Subcommand modules, imported only when their command runs, so the console's first
 # frame never pays for Ray or asyncssh imports it does not need yet.
 COMMAND_MODULES = ("config_cmd", "cluster_cmd", "demo_cmd")
 
+# Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster
+# refused or failed"; 2 is "bad usage, or a bad or missing cluster file" (also what a
+# GridError subclass with exit_code 2 returns).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+
+def build_parser() -> options.Parser:
+    parser = options.Parser(
         prog="gridtui",
         description="A keyboard-driven console for a pool of machines run by Ray over SSH.",
+        epilog="exit codes: 0 ok, 1 unhealthy or refused by the cluster, "
+        "2 bad usage or bad cluster file, 130 interrupted",
     )
-    parser.add_argument("-c", "--config", help="cluster file (default: the lookup order)")
-    parser.add_argument("--theme", help="console theme (remembered for next time)")
+    parser.add_argument(
+        "-c", "--config", type=options.path, help="cluster file (default: the lookup order)"
+    )
+    parser.add_argument(
+        "--theme", type=options.theme, help="console theme (remembered for next time)"
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -28,12 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error already printed on one line
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     if args.version:
         from gridtui import __version__
 
         print(f"gridtui {__version__}")
-        return 0
+        return EXIT_OK
     from gridtui.errors import GridError, one_line
 
     try:
@@ -46,10 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{exc.prefix}{exc.report()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: its traceback goes to the log, the user gets one line
         print(f"gridtui: {one_line(exc)}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

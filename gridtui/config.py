@@ -1,93 +1,102 @@
-"""Cluster file models and YAML loading whose every error names file, line and field."""
+"""Cluster file models and YAML loading whose every error names file, line, field and value."""
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gridtui import configvalues as values
 from gridtui import paths
-from gridtui.errors import GridError
+from gridtui.configfile import (
+    MAX_NODES,
+    ConfigError,
+    decode,
+    field_name,
+    line_of,
+    load_yaml,
+    read_bytes,
+)
+from gridtui.configvalues import (
+    COMMAND_TIMEOUT,
+    CONNECT_TIMEOUT,
+    CONNECTS,
+    CPUS,
+    GPUS,
+    HISTORY,
+    PERCENT,
+    SAMPLE_INTERVAL,
+    SUSTAIN,
+    Flag,
+    Memory,
+    PathText,
+    Port,
+    Range,
+    RemotePath,
+    StoreSize,
+    Text,
+    checked,
+    human_size,
+    parse_size,
+    show,
+    theme_names,
+)
 
-SIZE_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "kib": 1024,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "gib": 1024**3,
-    "t": 1000**4,
-    "tb": 1000**4,
-    "tib": 1024**4,
-}
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
-# Node names are shown, used as Ray labels and in file names; hosts reach ssh(1) for shells.
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-
-
-def parse_size(value: int | float | str) -> int:
-    """Turn 2GiB, 512MB, 1.5g or a plain number of bytes into bytes."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size such as 4GiB or 512MB")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a size cannot be negative")
-        return int(value)
-    match = _SIZE_RE.match(str(value))
-    if not match or match.group(2).lower() not in SIZE_UNITS:
-        raise ValueError(f"{value!r} is not a size such as 4GiB or 512MB")
-    return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
-
-
-def _at(loc: tuple[int | str, ...], message: str) -> str:
-    """Tag a whole-model error with the field it is about, so its line can be found."""
-    return "@" + "/".join(str(p) for p in loc) + "@ " + message
-
-
-def _split_at(message: str) -> tuple[list[int | str], str] | None:
-    if not message.startswith("@") or "@ " not in message[1:]:
-        return None
-    tag, _, rest = message[1:].partition("@ ")
-    return [int(p) if p.isdigit() else p for p in tag.split("/")], rest
+__all__ = [
+    "MAX_NODES",
+    "ClusterConfig",
+    "ConfigError",
+    "LoadedConfig",
+    "NodeConfig",
+    "Range",
+    "Resources",
+    "SshSettings",
+    "find_config",
+    "human_size",
+    "load_config",
+    "parse_config",
+    "parse_size",
+    "require_config",
+    "show",
+    "theme_names",
+]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """`ssh:` with everything below it commented out is an empty section, not an error."""
+        if isinstance(data, dict):
+            sections = {"ssh", "ray", "ui", "alerts", "resources"}
+            return {k: v for k, v in data.items() if not (k in sections and v is None)}
+        return data
+
 
 class Resources(_Strict):
     """What a node offers to Ray; the demo and `ray start` use these as the node's capacity."""
 
-    cpu: float | None = Field(default=None, ge=0)
-    gpu: int | None = Field(default=None, ge=0)
-    memory: int | None = None
-    object_store_memory: int | None = None
-    custom: dict[str, float] = Field(default_factory=dict)
-
-    @field_validator("memory", "object_store_memory", mode="before")
-    @classmethod
-    def _sizes(cls, value: Any) -> int | None:
-        return None if value is None else parse_size(value)
+    cpu: Annotated[int, checked(CPUS.check)] | None = None
+    gpu: Annotated[int, checked(GPUS.check)] | None = None
+    memory: Memory | None = None
+    object_store_memory: StoreSize | None = None
+    custom: Annotated[dict[str, float], checked(values.custom)] = Field(default_factory=dict)
 
 
 class NodeConfig(_Strict):
-    name: str
-    host: str
-    port: int | None = Field(default=None, ge=1, le=65535)
-    user: str | None = None
-    identity: Path | None = None
-    python: str = "python3"
+    name: Annotated[str, checked(values.node_name)]
+    host: Annotated[str, checked(values.host)]
+    port: Port | None = None
+    user: Text | None = None
+    identity: PathText | None = None
+    python: RemotePath = "python3"
     role: Literal["head", "worker"] = "worker"
     transport: Literal["ssh", "local"] = "ssh"
     # "ray-processes" samples only this Ray node's process tree against its declared
@@ -95,74 +104,43 @@ class NodeConfig(_Strict):
     sample_scope: Literal["host", "ray-processes"] = "host"
     resources: Resources = Field(default_factory=Resources)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _NAME_RE.match(value):
-            raise ValueError(
-                "use letters, digits, '.', '_' and '-' (up to 63, starting with a letter or digit)"
-            )
-        return value
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        if not value or value.startswith("-") or any(c.isspace() for c in value):
-            raise ValueError("a host name or address, without spaces or a leading '-'")
-        return value
-
-    @field_validator("identity", mode="before")
-    @classmethod
-    def _expand(cls, value: Any) -> Any:
-        return Path(os.path.expanduser(value)) if isinstance(value, str) else value
-
 
 class SshSettings(_Strict):
     host_key_policy: Literal["strict", "accept-new"] = "strict"
-    known_hosts: Path | None = None
-    connect_timeout: float = Field(default=10.0, gt=0)
-    command_timeout: float = Field(default=30.0, gt=0)
-    max_concurrent_connects: int = Field(default=16, ge=1, le=1000)
-    use_ssh_config: bool = True
-
-    @field_validator("known_hosts", mode="before")
-    @classmethod
-    def _expand(cls, value: Any) -> Any:
-        return Path(os.path.expanduser(value)) if isinstance(value, str) else value
+    known_hosts: PathText | None = None
+    connect_timeout: Annotated[float, checked(CONNECT_TIMEOUT.check)] = 10.0
+    command_timeout: Annotated[float, checked(COMMAND_TIMEOUT.check)] = 30.0
+    max_concurrent_connects: Annotated[int, checked(CONNECTS.check)] = 16
+    use_ssh_config: Flag = True
 
 
 class RaySettings(_Strict):
-    version: str | None = None
-    port: int = Field(default=6379, ge=1, le=65535)
-    address: str = "auto"
-    temp_dir: str | None = None
-    include_dashboard: bool = False
-    object_store_memory: int | None = None
-    venv: str = "~/.gridtui/venv"
-
-    @field_validator("object_store_memory", mode="before")
-    @classmethod
-    def _size(cls, value: Any) -> int | None:
-        return None if value is None else parse_size(value)
+    version: Annotated[str, checked(values.version)] | None = None
+    port: Port = 6379
+    address: Text = "auto"
+    temp_dir: RemotePath | None = None
+    include_dashboard: Flag = False
+    object_store_memory: StoreSize | None = None
+    venv: RemotePath = "~/.gridtui/venv"
 
 
 class UiSettings(_Strict):
-    theme: str | None = None
+    theme: Annotated[str, checked(values.theme)] | None = None
 
 
 class AlertSettings(_Strict):
-    cpu_percent: float = Field(default=90.0, gt=0, le=100)
-    memory_percent: float = Field(default=90.0, gt=0, le=100)
-    gpu_percent: float = Field(default=95.0, gt=0, le=100)
-    sustain_seconds: float = Field(default=10.0, ge=0)
+    cpu_percent: Annotated[float, checked(PERCENT.check)] = 90.0
+    memory_percent: Annotated[float, checked(PERCENT.check)] = 90.0
+    gpu_percent: Annotated[float, checked(PERCENT.check)] = 95.0
+    sustain_seconds: Annotated[float, checked(SUSTAIN.check)] = 10.0
 
 
 class ClusterConfig(_Strict):
-    name: str = "cluster"
-    sample_interval: float = Field(default=1.0, ge=0.1, le=300)
-    history_seconds: float = Field(default=600.0, ge=10, le=86400)
-    demo: bool = False
-    nodes: list[NodeConfig] = Field(min_length=1)
+    name: Annotated[str, checked(values.text_check(63))] = "cluster"
+    sample_interval: Annotated[float, checked(SAMPLE_INTERVAL.check)] = 1.0
+    history_seconds: Annotated[float, checked(HISTORY.check)] = 600.0
+    demo: Flag = False
+    nodes: list[NodeConfig] = Field(min_length=1, max_length=MAX_NODES)
     ssh: SshSettings = Field(default_factory=SshSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
     ui: UiSettings = Field(default_factory=UiSettings)
@@ -174,14 +152,16 @@ class ClusterConfig(_Strict):
         for i, node in enumerate(self.nodes):
             if node.name in seen:
                 raise ValueError(
-                    _at(("nodes", i, "name"), f"node name {node.name!r} is used twice")
+                    values.at(("nodes", i, "name"), f"node name {node.name!r} is used twice")
                 )
             seen.add(node.name)
         heads = [i for i, n in enumerate(self.nodes) if n.role == "head"]
         if len(heads) > 1:
             names = ", ".join(self.nodes[i].name for i in heads)
             raise ValueError(
-                _at(("nodes", heads[1], "role"), f"only one node can be the head, found {names}")
+                values.at(
+                    ("nodes", heads[1], "role"), f"only one node can be the head, found {names}"
+                )
             )
         return self
 
@@ -204,88 +184,65 @@ class LoadedConfig:
     path: Path | None
 
 
-class ConfigError(GridError):
-    """Every problem found in a cluster file, one line each, ready to print."""
-
-    exit_code = 2
-    prefix = ""  # each problem starts with file:line
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__(problems[0] if problems else "bad cluster file")
-        self.problems = list(problems)
-
-    def report(self) -> str:
-        return "\n".join(self.problems)
+def _plain(text: str) -> str:
+    """A file name or field as printable text: one problem must stay one line."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
-def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
-    """Walk the composed YAML tree along a pydantic error location to find its line."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if match is None:
-                break
-            key_node = next(k for k, v in node.value if v is match)
-            line = key_node.start_mark.line + 1
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if key >= len(node.value):
-                break
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _field_name(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
+def _problem(err: Mapping[str, Any], root: yaml.Node | None, source: str) -> str:
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function"))]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    tagged = values.split_at(msg)
+    if tagged is not None:
+        loc = [*loc, *tagged[0]]
+        msg = tagged[1]
+    kind, value = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        msg = "unknown field (check the spelling; see docs/configuration.md)"
+    elif kind == "missing":
+        msg = "required field is missing"
+    elif kind in ("model_type", "dict_type", "model_attributes_type"):
+        msg = f"expected a mapping, got {show(value)}"
+    elif kind == "list_type":
+        msg = f"expected a list, got {show(value)}"
+    elif kind == "too_short" and loc == ["nodes"]:
+        msg = "needs at least one node"
+    elif kind == "literal_error":
+        msg = f"expected {(err.get('ctx') or {}).get('expected', 'one of the listed values')}, "
+        msg += f"got {show(value)}"
+    where = line_of(root, loc)
+    shown = [p if isinstance(p, int) else _plain(str(p))[:64] for p in loc]
+    return f"{source}:{where or '?'}: {field_name(shown)}: {_plain(msg)}"
 
 
 def parse_config(text: str, source: str = "<string>") -> ClusterConfig:
     """Validate YAML text; raise ConfigError naming source:line: field for every problem."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else "?"
-        raise ConfigError([f"{source}:{line}: YAML syntax: {exc.problem or exc}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{source}: YAML: {exc}"]) from None
+    source = _plain(source)
+    data, root = load_yaml(text, source)
     if data is None:
         raise ConfigError([f"{source}:1: the file is empty; it needs at least `nodes:`"])
     if not isinstance(data, dict):
         raise ConfigError([f"{source}:1: the top level must be a mapping with `nodes:`"])
+    nodes = data.get("nodes")
+    if isinstance(nodes, list) and len(nodes) > MAX_NODES:
+        where = line_of(root, ["nodes"])
+        raise ConfigError(
+            [f"{source}:{where}: nodes: {len(nodes)} nodes; gridtui runs at most {MAX_NODES}"]
+        )
     try:
         return ClusterConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function"))]
-            msg = err["msg"].removeprefix("Value error, ")
-            tagged = _split_at(msg)
-            if tagged is not None:
-                loc = [*loc, *tagged[0]]
-                msg = tagged[1]
-            where = _line_of(root, loc)
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field (check the spelling; see docs/configuration.md)"
-            problems.append(f"{source}:{where or '?'}: {_field_name(loc)}: {msg}")
-        raise ConfigError(problems) from None
+        raise ConfigError([_problem(e, root, source) for e in exc.errors()]) from None
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """The lookup order: -c, $GRIDTUI_CONFIG, ./gridtui.yaml, the XDG config file."""
-    if explicit:
+    """The lookup order: -c, $GRIDTUI_CONFIG, ./gridtui.yaml, the XDG config file.
+
+    An explicit empty path is refused, never taken as "not given": that would quietly
+    check some other file."""
+    if explicit is not None:
+        if not os.fspath(explicit):
+            raise ConfigError(["-c: the cluster file path is empty"])
         return Path(explicit)
     env = os.environ.get("GRIDTUI_CONFIG")
     if env:
@@ -296,12 +253,21 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
+def require_config(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """find_config, or the one-line ConfigError (exit 2) every command gives without one."""
+    path = find_config(explicit)
+    if path is None:
+        raise ConfigError(
+            [
+                "gridtui: no cluster file (-c FILE, $GRIDTUI_CONFIG, ./gridtui.yaml or "
+                "~/.config/gridtui/cluster.yaml); `gridtui demo start` runs a local one"
+            ]
+        )
+    return path
+
+
 def load_config(path: str | os.PathLike[str]) -> ClusterConfig:
+    """A cluster file: a regular UTF-8 file of at most 1 MiB, checked before it is read."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: no such file"]) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.__class__.__name__}"]) from None
-    return parse_config(text, str(path))
+    source = _plain(str(path))
+    return parse_config(decode(read_bytes(path, source), source), source)

@@ -36,6 +36,13 @@ class UserError(GridError):
     """Bad input, or a target that refused: a clear sentence, nothing changed."""
 
 
+class UsageError(UserError):
+    """A command asked for something that cannot be (an unknown node): exit 2, like a bad
+    option or a bad cluster file, so scripts tell it from "the cluster said no" (exit 1)."""
+
+    exit_code = 2
+
+
 def bug_log_path() -> Path:
     return paths.state_dir() / BUG_LOG
 

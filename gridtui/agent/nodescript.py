@@ -167,6 +167,10 @@ def cmd_start(args):
     log_path = os.path.join(args.temp_dir, "gridtui-start.log")
     argv = [sys.executable, "-m", "ray.scripts.scripts", "start", *args.ray_args]
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    # Ray turns token auth on for a head whenever ~/.ray/auth_token exists (any local
+    # ray.init() may leave one), but never for `ray start --address`: its workers then
+    # cannot join. One explicit mode for every node, unless the user chose one.
+    env.setdefault("RAY_AUTH_MODE", "disabled")
     with open(log_path, "wb") as log, open(os.devnull, "rb") as devnull:
         # Output goes to a file, not our pipe: a daemon holding the pipe would keep the
         # channel open forever.

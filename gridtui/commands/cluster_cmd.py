@@ -9,8 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gridtui.config import ClusterConfig, ConfigError, find_config, load_config
-from gridtui.errors import UserError
+from gridtui.commands import options
+from gridtui.config import ClusterConfig, Range, load_config, require_config
+
+# The documented ranges of the options (docs/troubleshooting.md, `--help`).
+START_TIMEOUT = Range(1, 3600, unit="seconds")
+GRACE = Range(0, 300, unit="seconds")
+STATUS_TIMEOUT = Range(1, 600, unit="seconds")
+LOG_LINES = Range(1, 10000, integer=True)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,43 +25,52 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     def add(name: str, help: str, func: Any) -> argparse.ArgumentParser:
         p = inner.add_parser(name, help=help)
-        p.add_argument("-c", "--config", default=argparse.SUPPRESS, help="the cluster file")
+        options.add_config(p)
         p.add_argument("-q", "--quiet", action="store_true", help="no per-node progress")
         p.set_defaults(func=func)
         return p
 
     add("install", "create or reuse each node's env with this Ray and Python", install_command)
     p = add("start", "start the head, then every worker; confirm each joined", start_command)
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds for the head to answer")
+    p.add_argument(
+        "--timeout",
+        type=options.number(START_TIMEOUT),
+        default=60.0,
+        help="seconds for the head to answer (1 to 3600; default 60)",
+    )
     p.add_argument("--no-check", action="store_true", help="skip the version check")
     p = add("stop", "stop the cluster (or one node) by PID", stop_command)
     p.add_argument("--node", help="stop only this node")
-    p.add_argument("--grace", type=float, default=5.0, help="seconds between SIGTERM and SIGKILL")
+    p.add_argument(
+        "--grace",
+        type=options.number(GRACE),
+        default=5.0,
+        help="seconds between SIGTERM and SIGKILL (0 to 300; default 5)",
+    )
     p = add("status", "one table of SSH, Ray and resources; exit 1 if not healthy", status_command)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--timeout",
+        type=options.number(STATUS_TIMEOUT),
+        default=None,
+        help="seconds to wait for all nodes in all (1 to 600; default 20): "
+        "nodes silent by then are reported as timed out",
+    )
     p = add("logs", "the tail of a node's Ray logs", logs_command)
     p.add_argument("--node", required=True)
-    p.add_argument("-n", "--lines", type=int, default=40)
+    p.add_argument(
+        "-n",
+        "--lines",
+        type=options.number(LOG_LINES),
+        default=40,
+        help="lines per log file (1 to 10000; default 40)",
+    )
 
 
 def load(args: argparse.Namespace) -> tuple[ClusterConfig, Path]:
-    path = find_config(getattr(args, "config", None))
-    if path is None:
-        raise UserError(
-            "no cluster file (-c FILE, $GRIDTUI_CONFIG, ./gridtui.yaml or "
-            "~/.config/gridtui/cluster.yaml); `gridtui demo start` runs a local one"
-        )
-    try:
-        return load_config(path), path
-    except ConfigError as exc:
-        raise UserError(
-            exc.problems[0]
-            + (
-                f" (and {len(exc.problems) - 1} more; see `gridtui config check`)"
-                if len(exc.problems) > 1
-                else ""
-            )
-        ) from None
+    """The cluster file: a missing or bad one is a ConfigError (exit 2, one line each)."""
+    path = require_config(getattr(args, "config", None))
+    return load_config(path), path
 
 
 def printer(quiet: bool) -> Any:
@@ -122,10 +137,12 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
+    from gridtui.services.lifecycle import STATUS_DEADLINE
+
     async def go() -> int:
         async with ops_for(args) as ops:
             ops.progress = lambda _e: None
-            status = await ops.status()
+            status = await ops.status(args.timeout or STATUS_DEADLINE)
         if args.json:
             print(json.dumps(status.to_json(), indent=2))
         else:

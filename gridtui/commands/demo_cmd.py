@@ -7,8 +7,15 @@ import asyncio
 import json
 import sys
 
+from gridtui.commands import options
 from gridtui.commands.cluster_cmd import printer
-from gridtui.errors import UserError
+from gridtui.config import Range
+from gridtui.errors import UsageError
+
+# The documented ranges of `demo load` (docs/troubleshooting.md, `--help`).
+LOAD_CPU = Range(0, 64, lo_open=True, unit="cores")
+LOAD_SECONDS = Range(0, 3600, lo_open=True, unit="seconds")
+LOAD_MEMORY = 8 * 1024**3
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,9 +32,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=stop_command)
     p = inner.add_parser("load", help="real load through Ray, pinned to one demo node")
     p.add_argument("--node", required=True, help="head, worker-1 or worker-2")
-    p.add_argument("--cpu", type=float, default=1.0, help="busy cores (default 1)")
-    p.add_argument("--memory", default="0", help="memory to hold, e.g. 300MiB")
-    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument(
+        "--cpu", type=options.number(LOAD_CPU), default=1.0, help="busy cores (above 0 to 64)"
+    )
+    p.add_argument(
+        "--memory",
+        type=options.size(0, LOAD_MEMORY),
+        default=0,
+        help="memory to hold, e.g. 300MiB (up to 8GiB)",
+    )
+    p.add_argument(
+        "--seconds",
+        type=options.number(LOAD_SECONDS),
+        default=30.0,
+        help="how long (above 0 to 3600; default 30)",
+    )
     p.set_defaults(func=load_command)
 
 
@@ -35,9 +54,10 @@ def start_command(args: argparse.Namespace) -> int:
     from gridtui.services.demo import ensure_demo_running
 
     config = asyncio.run(ensure_demo_running(printer(args.quiet)))
+    address = f"{config.head.host}:{config.ray.port}"
     print(
-        f"demo cluster up: GCS at {config.head.host}:{config.ray.port}, "
-        f"{len(config.nodes)} nodes; `gridtui` opens the console on it"
+        f"demo cluster up: GCS at {address}, {len(config.nodes)} nodes; `gridtui` opens the "
+        f"console on it, `ray status --address {address}` shows Ray's own view"
     )
     return 0
 
@@ -61,20 +81,14 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def load_command(args: argparse.Namespace) -> int:
-    from gridtui.config import parse_size
     from gridtui.services.demo import demo_config
     from gridtui.services.ray_gateway import RayGateway
 
-    try:
-        memory = parse_size(args.memory)
-    except ValueError as exc:
-        raise UserError(f"--memory: {exc}") from None
-    if args.cpu <= 0 or args.seconds <= 0:
-        raise UserError("--cpu and --seconds must be positive")
+    memory = args.memory
     config = demo_config()
     if args.node not in {n.name for n in config.nodes}:
         known = ", ".join(n.name for n in config.nodes)
-        raise UserError(f"unknown demo node {args.node!r} (known: {known})")
+        raise UsageError(f"unknown demo node {args.node!r} (known: {known})")
 
     async def go() -> int:
         gateway = RayGateway(config)

@@ -2,38 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gridtui.config import ClusterConfig
-from gridtui.services.procs import RayProcess
+from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.services.advice import about, advised
+from gridtui.services.procs import NodeScriptError, RayProcess
 from gridtui.services.ray_view import match_nodes, ray_info
+from gridtui.transport.base import TransportError
 
 
 @dataclass(frozen=True)
 class NodeRow:
+    """One node's status; a figure nobody could read is None (null in JSON), never 0."""
+
     name: str
     host: str
     role: str
-    reachable: bool
-    reach_error: str
-    processes: int
-    rss: int
+    reachable: bool  # SSH (or the local transport) got through, whatever ran after
+    reach_error: str  # why not, when not reachable: the full message, never cut
+    processes: int | None
+    rss: int | None
     ray_state: str  # ALIVE, DEAD, ABSENT (not in Ray's table) or UNKNOWN (Ray not readable)
+    reach_reason: str = ""  # the transport's reason word (refused, auth, timeout, ...)
+    problem: str = ""  # reached, but the node cannot answer (no Python there, ...)
     node_id: str = ""
-    cpu_total: float = 0.0
-    cpu_available: float = 0.0
-    gpu_total: float = 0.0
-    gpu_available: float = 0.0
-    memory_total: float = 0.0
-    memory_available: float = 0.0
-    store_total: float = 0.0
+    cpu_total: float | None = None
+    cpu_available: float | None = None
+    gpu_total: float | None = None
+    gpu_available: float | None = None
+    memory_total: float | None = None
+    memory_available: float | None = None
+    store_total: float | None = None
     store_used: float | None = None
 
     @property
     def healthy(self) -> bool:
-        return self.reachable and self.ray_state == "ALIVE"
+        return self.reachable and not self.problem and self.ray_state == "ALIVE"
+
+    @property
+    def note(self) -> str:
+        """The full reason this node is not fine, advice included, or ''."""
+        return self.reach_error or self.problem
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,10 @@ class ClusterStatus:
         )
         lines = [head]
         for r in self.rows:
-            ssh = "ok" if r.reachable else r.reach_error[:40] or "unreachable"
+            # The word here, the whole reason below the table: never cut short.
+            ssh = "ok" if r.reachable else r.reach_reason or "unreachable"
+            if r.reachable and r.problem:
+                ssh = "ok, but"
             known = r.ray_state == "ALIVE"
             store = (
                 f"{_size(r.store_used)}/{_size(r.store_total)}"
@@ -81,10 +96,10 @@ class ClusterStatus:
                     r.host,
                     r.role,
                     ssh,
-                    str(r.processes) if r.reachable else "-",
+                    "-" if r.processes is None else str(r.processes),
                     r.ray_state,
-                    f"{r.cpu_total - r.cpu_available:g}/{r.cpu_total:g}" if known else "-",
-                    f"{r.gpu_total - r.gpu_available:g}/{r.gpu_total:g}" if known else "-",
+                    _used(r.cpu_total, r.cpu_available) if known else "-",
+                    _used(r.gpu_total, r.gpu_available) if known else "-",
                     store,
                 )
             )
@@ -94,10 +109,18 @@ class ClusterStatus:
             for row in lines
         ]
         verdict = "healthy" if self.healthy else "NOT healthy"
+        out += [r.note for r in self.rows if r.note]
         if self.ray_error:
             out.append(f"Ray: {self.ray_error}")
         out.append(f"cluster {self.name}: {verdict}")
         return "\n".join(out)
+
+
+def _used(total: float | None, available: float | None) -> str:
+    if total is None:
+        return "?"
+    used = "?" if available is None else f"{total - available:g}"
+    return f"{used}/{total:g}"
 
 
 def _size(n: float | None) -> str:
@@ -122,17 +145,32 @@ def build_status(
     rows = []
     for node in config.nodes:
         found = procs.get(node.name)
-        reachable = not isinstance(found, BaseException) and found is not None
-        plist: Sequence[RayProcess] = found if reachable else ()  # type: ignore[assignment]
+        plist: Sequence[RayProcess] | None = None
+        reach_error = reason = problem = ""
+        if isinstance(found, TransportError):
+            reach_error, reason = (
+                advised(about(node.name, found.message), found.reason),
+                found.reason,
+            )
+        elif isinstance(found, NodeScriptError):  # SSH got through; the node could not answer
+            problem = advised(about(node.name, found.summary), found.cause)
+        elif isinstance(found, BaseException):
+            reach_error, reason = about(node.name, str(found)), "error"
+        elif found is None:
+            reach_error, reason = f"{node.name}: not asked", "error"
+        else:
+            plist = found
         entry = matched.get(node.name)
         base: dict[str, Any] = dict(
             name=node.name,
             host=node.host,
             role="head" if node is config.head else "worker",
-            reachable=reachable,
-            reach_error="" if reachable else str(found),
-            processes=len(plist),
-            rss=sum(p.rss for p in plist),
+            reachable=not reach_error,
+            reach_error=reach_error,
+            reach_reason=reason,
+            problem=problem,
+            processes=None if plist is None else len(plist),
+            rss=None if plist is None else sum(p.rss for p in plist),
         )
         if entry is None:
             rows.append(NodeRow(**base, ray_state="UNKNOWN" if ray_error else "ABSENT"))
@@ -141,19 +179,60 @@ def build_status(
         total = entry.get("total") or {}
         avail = entry.get("available") or {}
         used = entry.get("store_used")
+        alive = info.alive
         rows.append(
             NodeRow(
                 **base,
-                ray_state="ALIVE" if info.alive else "DEAD",
+                ray_state="ALIVE" if alive else "DEAD",
                 node_id=info.node_id,
                 cpu_total=info.cpu_total,
-                cpu_available=info.cpu_available,
+                # A dead node's availability is nobody's figure.
+                cpu_available=info.cpu_available if alive else None,
                 gpu_total=info.gpu_total,
-                gpu_available=info.gpu_available,
-                memory_total=float(total.get("memory", 0.0)),
-                memory_available=float(avail.get("memory", 0.0)),
+                gpu_available=info.gpu_available if alive else None,
+                memory_total=_figure(total, "memory"),
+                memory_available=_figure(avail, "memory") if alive else None,
                 store_total=info.object_store_total,
                 store_used=None if used is None else float(used),
             )
         )
     return ClusterStatus(config.name, tuple(rows), ray_error)
+
+
+def _figure(table: Mapping[str, Any], key: str) -> float | None:
+    value = table.get(key)
+    return None if value is None else float(value)
+
+
+async def collect_status(
+    config: ClusterConfig,
+    probe: Callable[[NodeConfig], Awaitable[Sequence[RayProcess] | BaseException]],
+    view: Awaitable[Sequence[Mapping[str, Any]] | str],
+    deadline: float,
+) -> ClusterStatus:
+    """Every node's probe and Ray's view at once, within `deadline` seconds in all: a node
+    (or the head's view) still silent then is a timeout that says so, never a longer wait."""
+    names = [n.name for n in config.nodes]
+    tasks = [asyncio.ensure_future(probe(n)) for n in config.nodes]
+    view_task = asyncio.ensure_future(view)
+    try:
+        await asyncio.wait([*tasks, view_task], timeout=deadline)
+    finally:
+        pending = [t for t in (*tasks, view_task) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:  # let them unwind (close half-open connects), but never hang here
+            await asyncio.wait(pending, timeout=2)
+    silent = f"no answer within {deadline:g}s (cluster status --timeout)"
+    found = {
+        name: task.result()
+        if task.done() and not task.cancelled()
+        else TransportError("timeout", f"{name}: {silent}")
+        for name, task in zip(names, tasks, strict=True)
+    }
+    table = (
+        view_task.result()
+        if view_task.done() and not view_task.cancelled()
+        else f"{config.head.name}: Ray's node table: {silent}"
+    )
+    return build_status(config, found, table)

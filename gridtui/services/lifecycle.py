@@ -10,11 +10,13 @@ from importlib import metadata
 from typing import Any, TypeVar
 
 from gridtui.config import ClusterConfig, NodeConfig
-from gridtui.errors import UserError
+from gridtui.errors import UsageError, UserError
 from gridtui.services import ray_commands as commands
-from gridtui.services.cluster_status import ClusterStatus, build_status
+from gridtui.services.advice import INSTALLABLE, about, advised
+from gridtui.services.cluster_status import ClusterStatus, collect_status
 from gridtui.services.procs import (
     NodeScriptError,
+    NoPython,
     StopResult,
     list_processes,
     log_tail,
@@ -26,6 +28,11 @@ from gridtui.transport.base import NodeTransport, TransportError
 from gridtui.transport.factory import make_transports
 
 T = TypeVar("T")
+
+# `cluster status` answers within this many seconds (--timeout); nodes still silent then
+# are reported as timed out. Two connect attempts' TCP connects at the default
+# connect_timeout fit, and a healthy cluster answers in well under a second.
+STATUS_DEADLINE = 20.0
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,8 @@ class NodeVersion:
     python: str = ""
     ray: str | None = None
     executable: str = ""
-    problem: str = ""
+    problem: str = ""  # one line naming the node, the problem and what to do
+    cause: str = ""  # a transport reason, or no-python, venv-missing, ray-missing, ...
 
 
 @dataclass
@@ -125,7 +133,7 @@ class ClusterOps:
             return [self.config.node(name)]
         except Exception:
             known = ", ".join(n.name for n in self.config.nodes)
-            raise UserError(f"unknown node {name!r} (known: {known})") from None
+            raise UsageError(f"unknown node {name!r} (known: {known})") from None
 
     async def _each(
         self, nodes: Sequence[NodeConfig], fn: Callable[[NodeConfig], Awaitable[T]]
@@ -141,14 +149,17 @@ class ClusterOps:
         minor, ray = self.expected()
         self._say(node.name, "check", "running")
         transport = self.transports[node.name]
+        python = commands.ray_python(node, self.config)
         try:
             data = await run_script(transport, commands.version_argv(node, self.config), timeout=30)
-        except (TransportError, NodeScriptError) as exc:
-            text = str(exc)
-            if "No such file" in text or "cannot run" in text or "not found" in text:
-                text = f"{node.name}: no interpreter at {commands.ray_python(node, self.config)}"
-            self._say(node.name, "check", "failed", text)
-            return NodeVersion(node.name, problem=text)
+        except TransportError as exc:
+            return self._unready(node, exc.reason, exc.message)
+        except NoPython:
+            # No `python:` in the file means the env `cluster install` creates.
+            cause = "no-python" if "python" in node.model_fields_set else "venv-missing"
+            return self._unready(node, cause, f"no Python at {python}")
+        except NodeScriptError as exc:
+            return self._unready(node, exc.cause, exc.summary)
         got = NodeVersion(node.name, data["python"], data.get("ray"), data.get("executable", ""))
         problems = []
         if data.get("minor") != minor:
@@ -156,21 +167,32 @@ class ClusterOps:
         if got.ray != ray:
             problems.append(f"Ray {got.ray or 'not installed'} (console: {ray})")
         if problems:
-            text = f"{node.name}: {' and '.join(problems)} at {got.executable}"
+            if data.get("minor") != minor:  # pip cannot change an interpreter's version
+                cause, tip = "python-version", f"point the node's `python:` at a Python {minor}"
+            else:
+                cause, tip = ("ray-missing" if got.ray is None else "ray-version"), ""
+            text = advised(f"{' and '.join(problems)} at {got.executable}", cause)
+            text = f"{text}; {tip}" if tip else text
             self._say(node.name, "check", "failed", text)
-            return NodeVersion(node.name, got.python, got.ray, got.executable, problem=text)
+            return NodeVersion(
+                node.name, got.python, got.ray, got.executable, about(node.name, text), cause
+            )
         self._say(node.name, "check", "ok", f"Python {got.python}, Ray {got.ray}")
         return got
 
+    def _unready(self, node: NodeConfig, cause: str, text: str) -> NodeVersion:
+        text = advised(about(node.name, text), cause)
+        self._say(node.name, "check", "failed", text)
+        return NodeVersion(node.name, problem=text, cause=cause)
+
     async def check_versions(self, nodes: Sequence[NodeConfig] | None = None) -> list[NodeVersion]:
-        """Ask every node at once; raise one error naming each node that does not match."""
+        """Ask every node at once; raise one error naming each node that cannot join, each
+        with the advice for its own cause (install only where install can help)."""
         found = await self._each(list(nodes or self.config.nodes), self.node_version)
         bad = [v.problem for v in found if v.problem]
         if bad:
             raise ClusterError(
-                f"{len(bad)} of {len(found)} nodes cannot join (nothing was started); "
-                "run `gridtui cluster install`",
-                bad,
+                f"{len(bad)} of {len(found)} nodes cannot join (nothing was started)", bad
             )
         return found
 
@@ -183,8 +205,8 @@ class ClusterOps:
             if not have.problem:
                 self._say(node.name, "install", "skipped", "already matches")
                 return have
-            if have.python and have.python.rsplit(".", 1)[0] != self.expected()[0]:
-                return have  # pip cannot change an interpreter's Python version
+            if have.cause not in INSTALLABLE and have.cause != "script":
+                return have  # unreachable, or a Python that pip cannot change
             explicit = "python" in node.model_fields_set
             argv = (
                 commands.pip_argv(node, self.config, ray)
@@ -212,8 +234,10 @@ class ClusterOps:
         """How many Ray processes the node runs for us, or why it cannot be asked."""
         try:
             return len(await list_processes(self.transports[node.name], node, self.config))
-        except (TransportError, NodeScriptError) as exc:
-            return str(exc)
+        except TransportError as exc:
+            return advised(about(node.name, exc.message), exc.reason)
+        except NodeScriptError as exc:
+            return advised(about(node.name, exc.summary), exc.cause)
 
     async def ray_view(self, *, wait: float = 0.0, expect: int = 0) -> list[dict[str, Any]]:
         """Ray's node table read on the head by its own python (no Ray in this process)."""
@@ -248,7 +272,7 @@ class ClusterOps:
         self._say(head.name, "start", "failed", why)
         logs = await self._safe_logs(head)
         await stop_node(self.transports[head.name], head, self.config, grace=2.0)
-        raise ClusterError(summary, [f"{head.name}: {why}", *_log_lines(head.name, logs)])
+        raise ClusterError(summary, [about(head.name, why), *_log_lines(head.name, logs)])
 
     async def _safe_logs(self, node: NodeConfig) -> dict[str, list[str]]:
         try:
@@ -357,8 +381,9 @@ class ClusterOps:
             results.append(await one(head))
         return results
 
-    async def status(self) -> ClusterStatus:
-        """SSH reachability, our Ray processes and Ray's own view, one row per node."""
+    async def status(self, deadline: float = STATUS_DEADLINE) -> ClusterStatus:
+        """SSH reachability, our Ray processes and Ray's own view, one row per node, within
+        `deadline` seconds in all: a node still silent then is reported as timed out."""
 
         async def procs(n: NodeConfig) -> Any:
             try:
@@ -366,10 +391,7 @@ class ClusterOps:
             except (TransportError, NodeScriptError) as exc:
                 return exc
 
-        found, view = await asyncio.gather(self._each(self.config.nodes, procs), self._safe_view())
-        return build_status(
-            self.config, dict(zip([n.name for n in self.config.nodes], found, strict=True)), view
-        )
+        return await collect_status(self.config, procs, self._safe_view(), deadline)
 
     async def _safe_view(self) -> list[dict[str, Any]] | str:
         try:
@@ -394,6 +416,6 @@ def _log_lines(node: str, logs: Mapping[str, list[str]], per_file: int = 5) -> l
 def describe_failures(report: StartReport) -> list[str]:
     lines = []
     for name, why in report.failed.items():
-        lines.append(f"{name}: {why}")
+        lines.append(about(name, why))
         lines += ["  " + ln for ln in _log_lines(name, report.logs.get(name, {}))]
     return lines

@@ -13,7 +13,15 @@ from gridtui.transport.base import CommandResult, NodeTransport, TransportError
 
 
 class NodeScriptError(UserError):
-    """The node script ran but failed, or printed no JSON; the message says which node."""
+    """The node answered, but the node script failed or printed no JSON; names the node."""
+
+    cause = "script"
+
+
+class NoPython(NodeScriptError):
+    """The node answered, but has no interpreter at the configured path (exit 126/127)."""
+
+    cause = "no-python"
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,8 @@ def parse_json(result: CommandResult, node: str) -> dict[str, Any]:
             if isinstance(data, dict):
                 return data
     detail = (result.stderr.strip().splitlines() or [f"exit {result.exit_status}"])[-1]
+    if result.exit_status in (126, 127):  # the shell's "not executable" and "not found"
+        raise NoPython(f"{node}: no usable Python at {result.argv[0]} ({detail[-200:]})")
     raise NodeScriptError(f"{node}: {result.argv[0]} failed: {detail[-300:]}")
 
 

@@ -83,15 +83,15 @@ def ray_start_args(
     head: bool,
     lean: bool = False,
 ) -> list[str]:
-    """The `ray start` flags for one node. `lean` drops the autoscaler monitor and the log
-    monitor: unneeded for a fixed, co-located cluster whose driver does not print worker logs."""
+    """The `ray start` flags for one node. `lean` drops the log monitor: unneeded for a
+    co-located cluster whose driver does not print worker logs. The autoscaler monitor
+    stays: `ray status` (Ray's own tool, which users try first) reads what it publishes, and
+    prints only "No cluster status" without it (docs/operations.md has what it costs)."""
     res = node.resources
     args: list[str] = []
     if head:
         args += ["--head", f"--port={config.ray.port}"]
         args.append(f"--include-dashboard={'true' if config.ray.include_dashboard else 'false'}")
-        if lean:
-            args.append("--no-monitor")
     else:
         args.append(f"--address={gcs_address(config)}")
     args.append(f"--node-ip-address={node.host}")

@@ -12,7 +12,13 @@ from gridtui.config import NodeConfig
 from gridtui.errors import GridError
 
 # Why a node cannot be reached; the console shows these words next to UNREACHABLE.
-REASONS = ("auth", "host-key", "timeout", "refused", "unreachable", "closed", "error")
+# "dns": the host name does not resolve; "local": a file on this machine is the problem
+# (identity, ~/.ssh/config, known_hosts), so the node itself was never asked.
+REASONS = (
+    "auth", "host-key", "timeout", "refused", "unreachable", "dns", "closed", "local", "error",
+)  # fmt: skip
+# Reasons worth another connect attempt: the others will not fix themselves in a second.
+TRANSIENT = ("timeout", "refused", "unreachable", "closed")
 
 
 class TransportError(GridError):
@@ -22,6 +28,11 @@ class TransportError(GridError):
         super().__init__(message)
         self.reason = reason if reason in REASONS else "error"
         self.message = message
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again soon can help (a local file or a bad key will not change)."""
+        return self.reason in TRANSIENT
 
 
 @dataclass(frozen=True)

@@ -52,16 +52,22 @@ class LocalTransport:
     async def _spawn(
         self, argv: Sequence[str], *, merge_stderr: bool = False
     ) -> asyncio.subprocess.Process:
+        """Start argv; FileNotFoundError or PermissionError when there is no such program."""
+        return await asyncio.create_subprocess_exec(
+            *[str(a) for a in argv],
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            # A stream's stderr joins stdout (as over SSH): the hub keeps its last words,
+            # and an unread stderr pipe can never fill up and stall the agent.
+            stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+
+    async def _spawn_or_fail(
+        self, argv: Sequence[str], *, merge_stderr: bool = False
+    ) -> asyncio.subprocess.Process:
         try:
-            return await asyncio.create_subprocess_exec(
-                *[str(a) for a in argv],
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                # A stream's stderr joins stdout (as over SSH): the hub keeps its last words,
-                # and an unread stderr pipe can never fill up and stall the agent.
-                stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
-                start_new_session=True,
-            )
+            return await self._spawn(argv, merge_stderr=merge_stderr)
         except (FileNotFoundError, PermissionError) as exc:
             raise TransportError(
                 "error", f"{self.node.name}: cannot run {argv[0]}: {exc}"
@@ -74,7 +80,16 @@ class LocalTransport:
         input: str | None = None,
         timeout: float | None = None,
     ) -> CommandResult:
-        proc = await self._spawn(argv)
+        try:
+            proc = await self._spawn(argv)
+        except (FileNotFoundError, PermissionError) as exc:
+            # What a shell over SSH answers for a missing program: the node was reached.
+            return CommandResult(
+                tuple(str(a) for a in argv),
+                127 if isinstance(exc, FileNotFoundError) else 126,
+                "",
+                f"{argv[0]}: {exc.strerror or exc}\n",
+            )
         limit = timeout if timeout is not None else self.command_timeout
         try:
             out, err = await asyncio.wait_for(
@@ -98,7 +113,7 @@ class LocalTransport:
     async def open_stream(
         self, argv: Sequence[str], *, input: str | None = None
     ) -> LocalLineStream:
-        proc = await self._spawn(argv, merge_stderr=True)
+        proc = await self._spawn_or_fail(argv, merge_stderr=True)
         assert proc.stdin is not None
         if input is not None:
             proc.stdin.write(input.encode())

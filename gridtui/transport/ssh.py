@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
+import socket
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -14,11 +14,11 @@ from typing import Any
 import asyncssh
 
 from gridtui.config import NodeConfig, SshSettings
+from gridtui.transport import sshfiles
 from gridtui.transport.backoff import Backoff
 from gridtui.transport.base import CommandResult, TransportError, command_line
+from gridtui.transport.sshfiles import display_path, known_hosts_path
 
-# Reasons worth another connect attempt; auth and host-key failures will not fix themselves.
-_TRANSIENT = ("timeout", "refused", "unreachable", "closed")
 _KEEPALIVE_SECONDS = 15.0
 
 _connect_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
@@ -52,7 +52,7 @@ def preferred_ciphers() -> list[str]:
 def _user_sets_ciphers() -> bool:
     """Whether ~/.ssh/config names Ciphers: then the user's choice wins over ours."""
     try:
-        text = Path("~/.ssh/config").expanduser().read_text(encoding="utf-8", errors="replace")
+        text = sshfiles.ssh_config_path().read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
     return any(line.strip().lower().startswith("ciphers") for line in text.splitlines())
@@ -63,16 +63,6 @@ def _signal_number(name: str) -> int:
         return int(signal.Signals[f"SIG{name}"])
     except KeyError:
         return 0
-
-
-def known_hosts_path(settings: SshSettings) -> Path:
-    return settings.known_hosts or Path("~/.ssh/known_hosts").expanduser()
-
-
-def _display_path(path: Path) -> str:
-    home = str(Path.home())
-    text = str(path)
-    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
 
 
 def known_hosts_name(host: str, port: int) -> str:
@@ -93,6 +83,7 @@ class _HostKeyCheck(asyncssh.SSHClient):
         self.problem: str | None = None  # "unknown" | "changed"
         self.where = ""
         self.lost: Exception | None = None
+        self.record_failed: OSError | None = None  # accept-new could not write the key
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey
@@ -105,7 +96,11 @@ class _HostKeyCheck(asyncssh.SSHClient):
         self.problem = "unknown"
         if self._owner.settings.host_key_policy != "accept-new":
             return False
-        self._owner.record_host_key(self.where, key)
+        try:
+            sshfiles.record_host_key(self._owner.settings, self.where, key)
+        except OSError as exc:
+            self.record_failed = exc
+            return False
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -151,6 +146,7 @@ class SshTransport:
         self._conn: asyncssh.SSHClientConnection | None = None
         self._client: _HostKeyCheck | None = None
         self._lock = asyncio.Lock()
+        self._failure: tuple[float, TransportError] | None = None  # (when, why) of the last
         self._backoff = Backoff(base=min(0.25, self.settings.connect_timeout / 4), cap=2.0)
 
     # -- connection ---------------------------------------------------------------------
@@ -160,32 +156,7 @@ class SshTransport:
         if client is self._client:
             self._conn, self._client = None, None
 
-    def record_host_key(self, where: str, key: asyncssh.SSHKey) -> None:
-        path = known_hosts_path(self.settings)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        line = f"{where} {key.export_public_key('openssh').decode().strip()}\n"
-        # O_APPEND keeps concurrent writers (other nodes' transports) from clobbering lines.
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(line)
-
-    def _load_known_hosts(self) -> asyncssh.SSHKnownHosts:
-        path = known_hosts_path(self.settings)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        except OSError as exc:
-            raise TransportError(
-                "host-key", f"{self.node.name}: cannot read {path}: {exc.strerror}"
-            ) from None
-        try:
-            # An object, never "": asyncssh reads an empty value as "use the default file".
-            return asyncssh.import_known_hosts(text)
-        except ValueError as exc:
-            raise TransportError("host-key", f"{self.node.name}: {path}: {exc}") from None
-
-    def _options(self) -> dict[str, Any]:
+    def _options(self, identity_encrypted: bool = False) -> dict[str, Any]:
         opts: dict[str, Any] = {
             "connect_timeout": self.settings.connect_timeout,
             "keepalive_interval": _KEEPALIVE_SECONDS,
@@ -202,6 +173,8 @@ class SshTransport:
             opts["username"] = self.node.user
         if self.node.identity is not None:
             opts["client_keys"] = [str(self.node.identity)]
+            # Encrypted, with an agent running: the agent's keys stand in for the file.
+            opts["ignore_encrypted"] = identity_encrypted
         return opts
 
     def _target(self) -> str:
@@ -210,7 +183,7 @@ class SshTransport:
 
     def _host_key_error(self, client: _HostKeyCheck, exc: Exception) -> TransportError:
         where = client.where or self._target()
-        kh = _display_path(known_hosts_path(self.settings))
+        kh = display_path(known_hosts_path(self.settings))
         if client.problem == "changed":
             text = (
                 f"host key for {where} does not match {kh}: the host was reinstalled or "
@@ -227,7 +200,10 @@ class SshTransport:
         return TransportError("host-key", f"{self.node.name}: {text}")
 
     async def _connect_once(self) -> asyncssh.SSHClientConnection:
-        known = self._load_known_hosts()
+        # This machine's own files first: their problems are named as such, not retried.
+        sshfiles.check_ssh_config(self.node, self.settings)
+        encrypted = sshfiles.check_identity(self.node)
+        known = sshfiles.read_known_hosts(self.node, self.settings)
         client = _HostKeyCheck(self, known)
         budget = self.settings.connect_timeout * 2  # TCP connect, then the handshake and auth
         try:
@@ -237,12 +213,26 @@ class SshTransport:
                         self.node.host,
                         known_hosts=known,
                         client_factory=lambda: client,
-                        **self._options(),
+                        **self._options(encrypted),
                     ),
                     budget,
                 )
         except asyncssh.HostKeyNotVerifiable as exc:
+            if client.record_failed is not None:
+                raise sshfiles.record_error(
+                    self.node, self.settings, client.where, client.record_failed
+                ) from None
             raise self._host_key_error(client, exc) from None
+        except asyncssh.ConfigParseError as exc:
+            raise sshfiles.ssh_config_error(self.node, exc) from None
+        except asyncssh.PermissionDenied as exc:
+            error = self.error(exc, "connect")
+            if encrypted:
+                shown = display_path(self.node.identity or Path())
+                error = TransportError(
+                    "auth", f"{error.message}; {shown} is encrypted: is it loaded in ssh-agent?"
+                )
+            raise error from None
         except asyncssh.KeyExchangeFailed as exc:
             # With a key on file asyncssh offers only its algorithm; a server that changed
             # key type fails here, and that is a changed host key too.
@@ -257,21 +247,29 @@ class SshTransport:
         return conn
 
     async def _connection(self) -> asyncssh.SSHClientConnection:
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
         async with self._lock:
             if self._conn is not None and not self._conn.is_closed():
                 return self._conn
             self._conn = None
+            # Callers that queued behind a connect share its outcome: a node that just
+            # refused three attempts is not asked three more times for the next caller.
+            if self._failure is not None and self._failure[0] >= asked:
+                raise self._failure[1]
             attempt = 0
             while True:
                 attempt += 1
                 try:
                     self._conn = await self._connect_once()
                 except TransportError as exc:
-                    if exc.reason not in _TRANSIENT or attempt >= self.connect_attempts:
+                    if not exc.transient or attempt >= self.connect_attempts:
+                        self._failure = (loop.time(), exc)
                         raise
                     await asyncio.sleep(self._backoff.next_delay())
                     continue
                 self._backoff.reset()
+                self._failure = None
                 return self._conn
 
     # -- errors -------------------------------------------------------------------------
@@ -295,7 +293,10 @@ class SshTransport:
         if isinstance(exc, asyncssh.ChannelOpenError):
             return TransportError("closed", f"{name}: {target} refused a channel: {exc.reason}")
         if isinstance(exc, UnicodeError):  # the resolver's verdict on a malformed name
-            return TransportError("unreachable", f"{name}: {target} is not a valid host name")
+            return TransportError("dns", f"{name}: {target} is not a valid host name")
+        if isinstance(exc, socket.gaierror):
+            why = exc.strerror or str(exc)
+            return TransportError("dns", f"{name}: cannot resolve {self.node.host}: {why}")
         if isinstance(exc, OSError):
             why = exc.strerror or exc.__class__.__name__
             return TransportError("unreachable", f"{name}: cannot reach {target}: {why}")

@@ -59,8 +59,10 @@ async def test_version_mismatch_reported_before_anything_starts(
         with pytest.raises(ClusterError) as err:
             await ops.start()
     assert "nothing was started" in str(err.value)
+    # pip cannot change an interpreter's Python: the advice is not `cluster install`.
     assert err.value.problems == [
-        "n2: Python 3.10.2 (console: 3.11) and Ray 2.9.0 (console: 2.60.0) at /old"
+        "n2: Python 3.10.2 (console: 3.11) and Ray 2.9.0 (console: 2.60.0) at /old; "
+        "point the node's `python:` at a Python 3.11"
     ]
     assert {e.node for e in events if e.step == "check" and e.state == "ok"} == {"n1", "n3"}
     assert not any(e.step == "start" for e in events)
@@ -106,16 +108,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 def test_bad_input_is_one_line(tmp_path: Path) -> None:
     missing = run_cli("cluster", "status", "-c", str(tmp_path / "nope.yaml"))
-    assert missing.returncode != 0 and "no such file" in missing.stderr
+    assert missing.returncode == 2 and "no such file" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
     path = tmp_path / "c.yaml"
     path.write_text(
         f"nodes:\n  - {{name: a, host: 127.0.0.2, transport: local, python: {sys.executable}}}\n"
     )
     unknown = run_cli("cluster", "stop", "--node", "zz", "-c", str(path))
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert unknown.stderr.strip() == "gridtui: unknown node 'zz' (known: a)"
     nothing = run_cli(
         "cluster", "status", env={"GRIDTUI_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path)}
     )
-    assert nothing.returncode == 1 and "no cluster file" in nothing.stderr
+    assert nothing.returncode == 2 and "no cluster file" in nothing.stderr

@@ -58,6 +58,8 @@ def start_unrelated(temp_dir: str, port: int) -> None:
             "--include-log-monitor=false",
         ],
         check=True, capture_output=True, start_new_session=True, timeout=90,
+        # As gridtui's own starts: a stray ~/.ray/auth_token must not turn token auth on.
+        env={**os.environ, "RAY_AUTH_MODE": "disabled"},
     )  # fmt: skip
 
 
@@ -84,8 +86,10 @@ async def ray_nodes(address: str) -> list[dict[str, Any]]:
         sys.executable, "-c", NODES_SCRIPT, address,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, _ = await asyncio.wait_for(proc.communicate(), 60)
-    return list(json.loads(out.decode().strip().splitlines()[-1]))
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    lines = out.decode().strip().splitlines()
+    assert lines, err.decode()[-3000:]
+    return list(json.loads(lines[-1]))
 
 
 async def test_cluster_over_ssh_start_status_stop(ssh_servers: SshCluster, tmp_path: Path) -> None:
@@ -135,6 +139,11 @@ async def test_cluster_over_ssh_start_status_stop(ssh_servers: SshCluster, tmp_p
 
         code, out, _ = await cli("cluster", "status", "-c", str(path))
         assert code == 1 and "NOT healthy" in out
+        # Reached over SSH, Ray gone: what only Ray could say is unknown (null), not 0.
+        code, out, _ = await cli("cluster", "status", "--json", "-c", str(path))
+        rows = {r["name"]: r for r in json.loads(out)["nodes"]}
+        assert code == 1 and all(r["reachable"] and r["processes"] == 0 for r in rows.values())
+        assert all(r["cpu_total"] is None and r["store_used"] is None for r in rows.values())
 
         # The unrelated cluster on the same host is still alive and answering.
         survivors = [n for n in await ray_nodes("127.0.0.5:6394") if n["alive"]]

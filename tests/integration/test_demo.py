@@ -29,6 +29,20 @@ async def cli(*args: str, timeout: float = 120) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
+async def ray_status(address: str) -> str:
+    """`ray status` once its monitor has published (it says "No cluster status" until then)."""
+    for _ in range(60):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ray.scripts.scripts", "status", "--address", address,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out = (await asyncio.wait_for(proc.communicate(), 120))[0].decode()
+        if proc.returncode == 0 and "Active:" in out:
+            return out
+        await asyncio.sleep(1)
+    raise AssertionError(f"ray status never showed the cluster:\n{out}")
+
+
 async def cpu_samples(node_name: str, count: int) -> list[float]:
     """The agent in ray-processes scope for one demo node, as the console runs it."""
     node = demo.demo_config().node(node_name)
@@ -59,8 +73,18 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             "worker-2",
         }
 
+        address = f"{config.head.host}:{config.ray.port}"
+        assert f"`ray status --address {address}`" in out
+
         code, out, _ = await cli("demo", "status", "--json")
-        assert code == 0 and json.loads(out)["healthy"]
+        status = json.loads(out)
+        assert code == 0 and status["healthy"]
+        for node in status["nodes"]:  # every figure known on a healthy cluster
+            assert node["problem"] == "" and node["processes"] > 0, node
+            assert node["cpu_total"] == 1 and node["store_total"] == demo.DEMO_STORE, node
+
+        # Ray's own tool: the autoscaler monitor publishes what it prints.
+        assert "0.0/3.0 CPU" in await ray_status(address)
 
         # Attaching is idempotent: a second start finds it healthy and starts nothing.
         assert await demo.ensure_demo_running() == config

@@ -134,8 +134,9 @@ async def test_refused_port(ssh_cluster: Cluster) -> None:
 async def test_unresolvable_host_is_unreachable() -> None:
     node = NodeConfig(name="ghost", host="no-such-host.invalid", port=2222, user="x")
     settings = SshSettings(use_ssh_config=False, connect_timeout=5)
-    err = await failure(SshTransport(node, settings, connect_attempts=1))
-    assert err.reason == "unreachable" and "ghost" in err.message
+    err = await failure(SshTransport(node, settings))
+    assert err.reason == "dns" and not err.transient
+    assert err.message.startswith("ghost: cannot resolve no-such-host.invalid: ")
 
 
 async def test_command_timeout_ends_the_remote_process(ssh_cluster: Cluster) -> None:
@@ -207,7 +208,7 @@ async def test_hostile_host_names_do_not_reach_a_shell(tmp_path: Path) -> None:
     marker = tmp_path / "injected"
     node = NodeConfig(name="evil", host=f"127.0.0.2;touch${{IFS}}{marker}", port=2222)
     err = await failure(SshTransport(node, SshSettings(use_ssh_config=False), connect_attempts=1))
-    assert err.reason == "unreachable"
+    assert err.reason == "dns"
     assert not marker.exists()
 
 

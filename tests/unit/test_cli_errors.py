@@ -38,8 +38,8 @@ def test_unknown_node_and_missing_file(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("nodes:\n  - {name: a, host: 127.0.0.2}\n")
     unknown = run("cluster", "stop", "--node", "zz", "-c", str(config), home=tmp_path)
-    assert unknown.returncode != 0
+    assert unknown.returncode == 2
     assert unknown.stderr.strip() == "gridtui: unknown node 'zz' (known: a)"
     missing = run("cluster", "status", "-c", str(tmp_path / "nope.yaml"), home=tmp_path)
-    assert missing.returncode != 0 and "Traceback" not in missing.stderr
-    assert missing.stderr.strip() == f"gridtui: {tmp_path / 'nope.yaml'}: no such file"
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip() == f"{tmp_path / 'nope.yaml'}: no such file"

@@ -50,7 +50,9 @@ def test_head_start_flags() -> None:
         "--disable-usage-stats",
     ):
         assert flag in flags
-    assert "--no-monitor" not in flags
+    # Lean (the demo) keeps the autoscaler monitor too: `ray status` needs it.
+    lean = commands.ray_start_args(config.head, config, head=True, lean=True)
+    assert "--no-monitor" not in flags + lean and "--include-log-monitor=false" in lean
 
 
 def test_worker_flags_and_interpreters() -> None:

@@ -41,9 +41,13 @@ async def test_timeout_kills_and_reports() -> None:
     assert info.value.reason == "timeout"
 
 
-async def test_missing_program_is_a_transport_error() -> None:
+async def test_missing_program_answers_like_a_shell() -> None:
+    """The node was reached; only the program is missing: exit 127, as sh over SSH says."""
+    result = await LocalTransport(NODE).run(["/no/such/program"])
+    assert result.exit_status == 127
+    assert result.stderr.startswith("/no/such/program: ")
     with pytest.raises(TransportError, match="cannot run /no/such"):
-        await LocalTransport(NODE).run(["/no/such/program"])
+        await LocalTransport(NODE).open_stream(["/no/such/program"])
 
 
 async def test_stream_yields_lines_and_close_ends_it() -> None:
