@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class RayNode:
     head: bool
     labelled: bool
     total: Mapping[str, float] = field(default_factory=dict)
+
+    def dead(self) -> RayNode:
+        return dataclasses.replace(self, alive=False)
 
 
 def ray_nodes() -> dict[str, RayNode]:

@@ -59,6 +59,7 @@ class GridController:
         self._seq = 0
         self._warned: set[str] = set()
         self._next_id = 1
+        self._nodes: dict[str, cluster.RayNode] = {}
         self._stop = threading.Event()
         self.rebuilt = self._rebuild()
         self._thread = threading.Thread(target=self._loop, name="gridtui-upkeep", daemon=True)
@@ -155,8 +156,9 @@ class GridController:
         except ValueError as exc:
             return _fail("malformed", str(exc))
         with self._mutate:
-            nodes = cluster.ray_nodes()
-            views = cluster.node_views(nodes, ray_private.available_per_node(), spec.get("metrics"))
+            available = ray_private.available_per_node()
+            nodes = self._node_table(available, str(spec.get("node", "")))
+            views = cluster.node_views(nodes, available, spec.get("metrics"))
             if kind == "boost":
                 picked = self._boost_bundles(str(spec.get("node", "")), rtype, amount, views)
                 strategy = ""
@@ -179,6 +181,19 @@ class GridController:
                 reason=picked["reason"],
             )
             return self._create(record, nodes, timeout)
+
+    def _node_table(
+        self, available: Mapping[str, Any], wanted: str = ""
+    ) -> dict[str, cluster.RayNode]:
+        """Ray's node table, cached between loop passes (it changes when nodes come and
+        go): read again when a named node is missing, or a node alive in it has no
+        available resources (Ray dropped it) or one with resources is not in it. A node
+        counts as alive only when Ray also reports its available resources."""
+        nodes = self._nodes
+        known = {n.node_id for n in nodes.values() if n.alive}
+        if (wanted and wanted not in nodes) or known != set(available) or not nodes:
+            nodes = self._nodes = cluster.ray_nodes()
+        return {name: n if n.node_id in available else n.dead() for name, n in nodes.items()}
 
     def _boost_bundles(
         self, node: str, rtype: str, amount: float, views: list[Any]
@@ -212,26 +227,25 @@ class GridController:
     def _create(
         self, record: Reservation, nodes: Mapping[str, cluster.RayNode], timeout: float
     ) -> dict[str, Any]:
-        # The record is written first: a controller that dies before the group is ready
-        # leaves a pending record its successor withdraws, never an orphan group.
-        store.put(record)
-        group = None
         try:
             group = cluster.create_group(record, nodes)
-            ready = group.wait(max(1, math.ceil(timeout)))
         except Exception as exc:
-            ready = False
-            why = f"Ray refused the placement group: {str(exc).splitlines()[0]}"
-        else:
-            why = f"Ray did not place it within {timeout:g}s; withdrawn"
-        if not ready:
-            if group is not None:
-                cluster.remove_group(group.id.hex())
-            store.delete(record.id)
-            return _fail("timeout", why)
-        assert group is not None
-        record = record.replace(state="active", pg_id=group.id.hex())
+            return _fail("refused", f"Ray refused the group: {str(exc).splitlines()[0]}")
+        record = record.replace(pg_id=group.id.hex())
+        # The one KV write of a request, while Ray schedules the group. Its state stays
+        # "pending" in the store: a successor reads the state from Ray's table. Should
+        # this controller die between the two calls, its successor adopts the group
+        # (without TTL) rather than lose it.
         store.put(record)
+        try:
+            ready = group.wait(max(1, math.ceil(timeout)))
+        except Exception:
+            ready = False
+        if not ready:
+            cluster.remove_group(record.pg_id)
+            store.delete(record.id)
+            return _fail("timeout", f"Ray did not place it within {timeout:g}s; withdrawn")
+        record = record.replace(state="active")
         with self._state:
             self._records[record.id] = record
         self._event("created", record, f"{record.id}: {_what(record)} on {record.node}")
@@ -258,7 +272,8 @@ class GridController:
         reservations it changed."""
         changed = 0
         with self._mutate:
-            alive = {n.node_id for n in cluster.ray_nodes().values() if n.alive}
+            self._nodes = cluster.ray_nodes()
+            alive = {n.node_id for n in self._nodes.values() if n.alive}
             now = time.time()
             for record in list(self._records.values()):
                 if record.state == "lost":
@@ -333,9 +348,10 @@ class GridController:
             )
 
     def _take_id(self, kind: str) -> str:
+        # Ids are never reused: the successor of a controller starts above every id in
+        # its records and its history (which keeps the newest).
         number = self._next_id
         self._next_id += 1
-        store.set_next_id(self._next_id)
         return f"{kind[0]}{number}"
 
     def _loop(self) -> None:
@@ -349,7 +365,7 @@ class GridController:
         """Reservations from Ray's group table; TTLs and owners from the KV records."""
         stored = store.load_all()
         groups = cluster.gridtui_groups()
-        nodes = cluster.ray_nodes()
+        nodes = self._nodes = cluster.ray_nodes()
         by_id = {n.node_id: n.name for n in nodes.values()}
         restored = adopted = dropped = 0
         for rid, entry in groups.items():
@@ -376,7 +392,7 @@ class GridController:
                 dropped += 1
         numbers = [int(r[1:]) for r in self._records if r[1:].isdigit()]
         numbers += [int(r.id[1:]) for r in self._history if r.id[1:].isdigit()]
-        self._next_id = max([store.next_id(), *(n + 1 for n in numbers)])
+        self._next_id = max([1, *(n + 1 for n in numbers)])
         return {"restored": restored, "adopted": adopted, "dropped": dropped}
 
 

@@ -10,7 +10,6 @@ from gridtui.model.reservations import Reservation
 
 RECORD_PREFIX = "reservation:"
 HISTORY_KEY = "history"
-NEXT_ID_KEY = "next_id"
 
 
 def put(record: Reservation) -> None:
@@ -49,15 +48,3 @@ def load_history() -> list[Reservation]:
         return [Reservation.from_record(d) for d in json.loads(raw)]
     except (ValueError, TypeError, KeyError):
         return []
-
-
-def next_id() -> int:
-    raw = ray_private.kv_get(NEXT_ID_KEY)
-    try:
-        return int(raw or b"1")
-    except ValueError:
-        return 1
-
-
-def set_next_id(value: int) -> None:
-    ray_private.kv_put(NEXT_ID_KEY, str(value).encode())

@@ -149,6 +149,11 @@ class Reservation:
         return cls(**values)
 
 
+_FREE = {"cpu": "cpu_free", "gpu": "gpu_free", "memory": "mem_free"}
+_TOTAL = {"cpu": "cpu_total", "gpu": "gpu_total", "memory": "mem_total"}
+_UTIL = {"cpu": "cpu_util", "gpu": "gpu_util", "memory": "mem_util"}
+
+
 @dataclass(frozen=True)
 class NodeView:
     """What the scheduler knows of a node: Ray's free and total resources (memory in bytes
@@ -170,15 +175,16 @@ class NodeView:
     mem_util: float | None = None
     gpu_util: float | None = None
 
+    # Field lookups by name, not a dict per call: the scheduler asks thousands of times.
     def free(self, rtype: str) -> float:
-        return {"cpu": self.cpu_free, "gpu": self.gpu_free, "memory": self.mem_free}[rtype]
+        return getattr(self, _FREE[rtype])
 
     def total(self, rtype: str) -> float:
-        return {"cpu": self.cpu_total, "gpu": self.gpu_total, "memory": self.mem_total}[rtype]
+        return getattr(self, _TOTAL[rtype])
 
     def util(self, rtype: str) -> float | None:
         """Live utilisation for `rtype` (None without live figures)."""
-        return {"cpu": self.cpu_util, "gpu": self.gpu_util, "memory": self.mem_util}[rtype]
+        return getattr(self, _UTIL[rtype])
 
     def used_fraction(self, rtype: str) -> float:
         """Ray's reserved share (1 - free/total): the load figure when nothing live exists."""
