@@ -35,8 +35,13 @@ class BoostCluster:
         self.work.mkdir(parents=True, exist_ok=True)
         self.saved = {
             k: os.environ.get(k)
-            for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "GRIDTUI_CONFIG", "PYTHONPATH")
-        }
+            for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "GRIDTUI_CONFIG", "PYTHONPATH",
+                      "RAY_AUTH_MODE")
+        }  # fmt: skip
+        # Ray 2.60 turns token auth on for `ray start --head` when ~/.ray/auth_token
+        # exists (a local ray.init() anywhere on this host writes one), and the workers
+        # then cannot join: the test cluster says what it wants.
+        os.environ["RAY_AUTH_MODE"] = "disabled"
         os.environ["XDG_STATE_HOME"] = str(base / "state")
         os.environ["XDG_CONFIG_HOME"] = str(base / "config")
         os.environ.pop("GRIDTUI_CONFIG", None)

@@ -4,6 +4,7 @@ One cluster for the module; the tests run in file order and the last one kills a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -23,13 +24,15 @@ from gridtui.agent import nodescript
 from gridtui.cli import main
 from gridtui.client import Held
 from gridtui.errors import GridError
-from gridtui.model.reservations import Reservation
+from gridtui.model.reservations import Reservation, ReservationEvent, ReservationsSnapshot
+from gridtui.policy.scheduler import Placement
 from gridtui.services.control import (
     CONTROLLER_NAME,
     NAMESPACE,
     BadRequest,
     ControlClient,
     ControllerMismatch,
+    ControlService,
     Refused,
 )
 
@@ -271,6 +274,37 @@ def test_sharing_end_to_end(cl: BoostCluster) -> None:
     assert code == 0 and [s["id"] for s in json.loads(out)] == [rid]
     assert cl.cli("resource-sharing", "release", rid)[0] == 0
     assert cl.groups() == {}
+
+
+def test_the_console_service_publishes_snapshots_and_events(cl: BoostCluster) -> None:
+    """What the Boosts pane reads: snapshots (with per-node reserved figures) and events."""
+    service = ControlService(cl.gateway, ControlClient(cl.config, owner="console"))
+    snapshots: list[ReservationsSnapshot] = []
+    events: list[ReservationEvent] = []
+    service.subscribe(snapshots.append)
+    service.subscribe_events(events.append)
+
+    async def go() -> tuple[Reservation, Placement]:
+        await service.refresh()  # the events so far: not what this test looks at
+        events.clear()
+        plan = await service.plan("cpu", 2, "spread")
+        boost = await service.boost("worker-2", "cpu", "0.5", ttl="1h")
+        await service.refresh()
+        await service.release(boost.id)
+        await service.refresh()
+        return boost, plan
+
+    boost, plan = asyncio.run(go())
+    assert len(plan.bundles) == 2 and plan.reason.startswith("even over 2 of 3")
+    assert cl.groups() == {}  # the preview reserved nothing
+    held, gone = snapshots[-2], snapshots[-1]
+    assert held.connected and held.controller_version == "0.1.0"
+    assert [r.id for r in held.reservations] == [boost.id]
+    assert held.reserved() == {"worker-2": {"cpu": 0.5}}
+    assert gone.reservations == () and gone.history[-1].id == boost.id
+    assert [(e.kind, e.reservation) for e in events] == [
+        ("created", boost.id), ("released", boost.id),
+    ]  # fmt: skip
 
 
 def test_killing_the_controller_keeps_every_reservation(cl: BoostCluster) -> None:

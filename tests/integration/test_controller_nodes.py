@@ -69,6 +69,8 @@ def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     path.write_text(yaml.safe_dump(config_data))
     config: ClusterConfig = parse_config(path.read_text(), str(path))
     saved = os.environ.pop("PYTHONPATH", None)  # the raylets inherit no path to gridtui
+    auth = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"  # see boost_cluster.py: a stray token
     cwd = os.getcwd()
     os.chdir(work)
     try:
@@ -81,6 +83,10 @@ def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     try:
         yield python, path, work
     finally:
+        if auth is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = auth
         asyncio.run(_stop(config))
         for pid in nodescript.find_pids([f"{temp}/{n.name}" for n in config.nodes])[0]:
             os.kill(pid, 9)
