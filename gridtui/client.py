@@ -82,7 +82,8 @@ class Held:
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
         r = self.reservation
-        if not r.pg_id:
+        if not r.held or not r.pg_id:
+            # A task aimed at a removed group would wait forever.
             raise ValueError(f"{r.id} holds nothing ({r.state})")
         if bundle is None:
             index = 0 if len(r.bundles) == 1 else -1

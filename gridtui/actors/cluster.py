@@ -187,9 +187,3 @@ def gridtui_groups() -> dict[str, dict[str, Any]]:
             continue
         out[parsed[1]] = {**entry, "kind": parsed[0]}
     return out
-
-
-def bundle_nodes(entry: Mapping[str, Any]) -> dict[int, str]:
-    """{bundle index: node id hex} for a table entry (unplaced bundles left out)."""
-    found = entry.get("bundles_to_node_id") or {}
-    return {int(k): str(v) for k, v in found.items() if v}

@@ -21,7 +21,7 @@ from typing import Any
 import ray
 
 from gridtui.actors import cluster, ray_private, store
-from gridtui.actors.upkeep import Action, decide
+from gridtui.actors.upkeep import Action, adopt, decide
 from gridtui.model.reservations import (
     KINDS,
     RAY_RESOURCE,
@@ -372,7 +372,7 @@ class GridController:
             record = stored.pop(rid, None)
             state = "active" if entry.get("state") == "CREATED" else "pending"
             if record is None:
-                record = _adopt(rid, entry, by_id, state)
+                record = adopt(rid, entry, by_id, state, time.time())
                 store.put(record)
                 adopted += 1
             else:
@@ -398,28 +398,3 @@ class GridController:
 
 def _what(record: Reservation) -> str:
     return format_amount(record.type, record.amount)
-
-
-def _adopt(rid: str, entry: Mapping[str, Any], by_id: Mapping[str, str], state: str) -> Reservation:
-    """A gridtui group with no record (its KV entry lost): rebuilt from the group alone."""
-    bundles_spec = entry.get("bundles") or {}
-    placed = cluster.bundle_nodes(entry)
-    resource_type = {"CPU": "cpu", "GPU": "gpu", "memory": "memory"}
-    rtype, bundles = "cpu", []
-    for index, spec in sorted((int(k), v) for k, v in bundles_spec.items()):
-        key = next((k for k in spec if k in resource_type), "CPU")
-        rtype = resource_type[key]
-        node_id = placed.get(index, "")
-        bundles.append(Bundle(by_id.get(node_id, node_id[:8]), float(spec[key]), node_id))
-    return Reservation(
-        id=rid,
-        kind=str(entry.get("kind", "boost")),
-        type=rtype,
-        amount=sum(b.amount for b in bundles),
-        bundles=tuple(bundles),
-        state=state,
-        created=time.time(),
-        owner="unknown",
-        reason="adopted from Ray's placement group table (no gridtui record)",
-        pg_id=str(entry.get("placement_group_id", "")),
-    )

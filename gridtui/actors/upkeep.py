@@ -1,11 +1,12 @@
-"""What the controller's loop does to one reservation: a pure decision, tested on its own."""
+"""Pure decisions on one reservation: what the loop does to it, how a lone group is adopted."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from gridtui.model.reservations import EXPIRING_WINDOW, Reservation
+from gridtui.model.reservations import EXPIRING_WINDOW, Bundle, Reservation
 
 # A group still pending this long after its request (its waiter gone with an old
 # controller) is withdrawn.
@@ -50,3 +51,36 @@ def decide(
     if record.expires is not None and record.expires - now <= EXPIRING_WINDOW and not warned:
         return Action("warn", "expires within a minute")
     return Action("keep")
+
+
+def bundle_nodes(entry: Mapping[str, Any]) -> dict[int, str]:
+    """{bundle index: node id hex} for a table entry (unplaced bundles left out)."""
+    found = entry.get("bundles_to_node_id") or {}
+    return {int(k): str(v) for k, v in found.items() if v}
+
+
+def adopt(
+    rid: str, entry: Mapping[str, Any], by_id: Mapping[str, str], state: str, now: float
+) -> Reservation:
+    """A gridtui group with no record (its KV entry lost): rebuilt from the group alone."""
+    bundles_spec = entry.get("bundles") or {}
+    placed = bundle_nodes(entry)
+    resource_type = {"CPU": "cpu", "GPU": "gpu", "memory": "memory"}
+    rtype, bundles = "cpu", []
+    for index, spec in sorted((int(k), v) for k, v in bundles_spec.items()):
+        key = next((k for k in spec if k in resource_type), "CPU")
+        rtype = resource_type[key]
+        node_id = placed.get(index, "")
+        bundles.append(Bundle(by_id.get(node_id, node_id[:8]), float(spec[key]), node_id))
+    return Reservation(
+        id=rid,
+        kind=str(entry.get("kind", "boost")),
+        type=rtype,
+        amount=sum(b.amount for b in bundles),
+        bundles=tuple(bundles),
+        state=state,
+        created=now,
+        owner="unknown",
+        reason="adopted from Ray's placement group table (no gridtui record)",
+        pg_id=str(entry.get("placement_group_id", "")),
+    )

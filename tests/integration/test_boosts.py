@@ -32,9 +32,9 @@ from gridtui.services.control import (
     BadRequest,
     ControlClient,
     ControllerMismatch,
-    ControlService,
     Refused,
 )
+from gridtui.services.control_service import ControlService
 
 pytestmark = pytest.mark.ray
 

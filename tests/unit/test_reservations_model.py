@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from gridtui.client import Held
 from gridtui.model.nodes import ClusterSnapshot, NodeSample, NodeState, NodeStatus
 from gridtui.model.reservations import (
     Bundle,
@@ -11,7 +14,7 @@ from gridtui.model.reservations import (
     parse_pg_name,
     pg_name,
 )
-from gridtui.services.control import metrics_table
+from gridtui.services.control_service import metrics_table
 
 SHARE = Reservation(
     id="s4", kind="share", type="memory", amount=3 * 1024**3,
@@ -88,3 +91,8 @@ def test_the_hubs_figures_become_the_schedulers_live_table() -> None:
         "c": {"state": "DOWN", "cpu": None, "mem": None, "gpu": None},
     }
     assert metrics_table(None) is None
+
+
+def test_options_refuse_a_reservation_that_holds_nothing() -> None:
+    with pytest.raises(ValueError, match="s4 holds nothing \\(lost\\)"):
+        Held(SHARE.replace(state="lost")).options()

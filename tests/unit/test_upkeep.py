@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridtui.actors.upkeep import PENDING_GRACE, decide
+from gridtui.actors.upkeep import PENDING_GRACE, adopt, decide
 from gridtui.model.reservations import Bundle, Reservation
 
 NOW = 1_000_000.0
@@ -47,3 +47,18 @@ def test_pending_ones_activate_or_are_withdrawn_after_the_grace() -> None:
 def test_lost_ones_stay_until_released_or_past_their_ttl() -> None:
     assert decide(res("lost"), None, ["worker-1"], NOW).kind == "keep"
     assert decide(res("lost", expires=NOW - 1), None, [], NOW).kind == "expire"
+
+
+def test_a_group_without_a_record_is_adopted_from_rays_table_alone() -> None:
+    entry = {
+        "placement_group_id": "pg1",
+        "kind": "share",
+        "bundles": {0: {"memory": 2.0 * 1024**2}, 1: {"memory": 1024.0**2}},
+        "bundles_to_node_id": {0: "n1", 1: ""},
+    }
+    got = adopt("s9", entry, {"n1": "worker-1"}, "pending", NOW)
+    assert (got.id, got.kind, got.type, got.amount, got.state) == (
+        "s9", "share", "memory", 3.0 * 1024**2, "pending",
+    )  # fmt: skip
+    assert got.bundles == (Bundle("worker-1", 2.0 * 1024**2, "n1"), Bundle("", 1024.0**2, ""))
+    assert got.expires is None and got.pg_id == "pg1" and "adopted" in got.reason
