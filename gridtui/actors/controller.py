@@ -232,10 +232,9 @@ class GridController:
         except Exception as exc:
             return _fail("refused", f"Ray refused the group: {str(exc).splitlines()[0]}")
         record = record.replace(pg_id=group.id.hex())
-        # The one KV write of a request, while Ray schedules the group. Its state stays
-        # "pending" in the store: a successor reads the state from Ray's table. Should
-        # this controller die between the two calls, its successor adopts the group
-        # (without TTL) rather than lose it.
+        # The one KV write of a request (the record keeps "pending": a successor reads
+        # the state from Ray's table). Should this controller die between the two
+        # calls, its successor adopts the group (without TTL) rather than lose it.
         store.put(record)
         try:
             ready = group.wait(max(1, math.ceil(timeout)))
