@@ -1,0 +1,68 @@
+"""`gridtui resource-sharing request|release|status`: reserve an amount where a strategy says."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from gridtui.commands.boost_cmd import (
+    add_common,
+    add_timeout,
+    check_timeout,
+    release_command,
+    status_command,
+    with_controller,
+)
+from gridtui.commands.lookup import find_cluster
+from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "resource-sharing", help="reserve CPU, GPU or memory on the nodes a strategy picks"
+    )
+    inner = parser.add_subparsers(dest="sharing_command", required=True)
+    p = inner.add_parser("request", help="reserve TYPE AMOUNT; prints its id, nodes and why")
+    p.add_argument("type", help="cpu, gpu or memory")
+    p.add_argument("amount", help="2, 0.5, 4GiB, 512MB")
+    p.add_argument(
+        "--strategy",
+        default=DEFAULT_STRATEGY,
+        help=f"{', '.join(STRATEGIES)} (default {DEFAULT_STRATEGY})",
+    )
+    p.add_argument("--ttl", help="release it after this long: 30m, 90s, 2h (default: never)")
+    add_timeout(p)
+    add_common(p)
+    p.set_defaults(func=request_command)
+    p = inner.add_parser("release", help="give a shared allocation back")
+    p.add_argument("id")
+    add_common(p, json_flag=False)
+    p.set_defaults(func=release_command)
+    p = inner.add_parser("status", help="every shared allocation and its state")
+    p.add_argument("--history", action="store_true", help="include released ones")
+    add_common(p)
+    p.set_defaults(func=lambda a: status_command(a, "share"))
+
+
+def request_command(args: argparse.Namespace) -> int:
+    from gridtui.model.reservations import format_amount
+    from gridtui.services.control import check_request, check_strategy_name
+
+    request = check_request(args.type, args.amount, args.ttl)
+    strategy = check_strategy_name(args.strategy)
+    timeout = check_timeout(args.timeout)
+    cluster = find_cluster(getattr(args, "config", None))
+    share = with_controller(
+        cluster,
+        lambda c: c.share(request.type, request.amount, strategy, request.ttl, timeout=timeout),
+        timeout,
+    )
+    if args.json:
+        print(json.dumps(share.to_json()))
+    else:
+        nodes = ", ".join(
+            f"{b.node} ({format_amount(share.type, b.amount)})" for b in share.bundles
+        )
+        print(f"{share.id} on {nodes}")
+        print(f"  {strategy}: {share.reason}")
+    return 0

@@ -1,0 +1,417 @@
+"""ControlClient: the controller's one client, for the CLI, the Python API and the console.
+
+Its calls block: they run on the thread that owns the Ray driver (the console's
+`ControlService` runs them through `RayGateway.call`). Ray is imported only when a call
+needs it, so importing this module costs nothing on the console's start path."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gridtui import __version__
+from gridtui.config import ClusterConfig
+from gridtui.errors import GridError, UserError
+from gridtui.model.reservations import (
+    NodeView,
+    Reservation,
+    ReservationEvent,
+    ReservationsSnapshot,
+)
+from gridtui.policy.amounts import AmountError, parse_amount, parse_ttl, parse_type
+from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement, check_strategy
+from gridtui.services.ray_gateway import RayGateway, RayUnavailable
+
+CONTROLLER_NAME = "gridtui-controller"
+NAMESPACE = "gridtui"
+# Seconds on top of a request's own timeout before the client stops waiting for the actor.
+ANSWER_SLACK = 15.0
+
+
+class BadRequest(UserError):
+    """A malformed request (type, amount, TTL, node name): nothing was sent to the cluster."""
+
+    exit_code = 2
+
+
+class Refused(UserError):
+    """The cluster refused (not alive, not enough free, unknown id, timeout); nothing left."""
+
+    exit_code = 1
+
+
+class ControllerMismatch(UserError):
+    """The cluster's controller runs another gridtui version: reported, never used."""
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    reservation: Reservation
+    already: bool
+
+
+@dataclass(frozen=True)
+class ControllerInfo:
+    version: str
+    epoch: str
+    started: float
+    pid: int
+    node_id: str
+    rebuilt: Mapping[str, int]
+    python: str = ""
+    gridtui_installed: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """A checked request: what the CLI validates before it connects to anything."""
+
+    type: str
+    amount: float
+    ttl: float | None
+
+
+def check_request(rtype: str, amount: str | float, ttl: str | float | None) -> Request:
+    """Parse type, amount and TTL or raise BadRequest (exit 2) with one line."""
+    try:
+        checked = parse_type(rtype)
+        return Request(checked, parse_amount(checked, amount), parse_ttl(ttl))
+    except AmountError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def check_node(config: ClusterConfig | None, node: str) -> None:
+    """An unknown node name is malformed (exit 2); the message lists the known ones."""
+    if config is not None and node not in {n.name for n in config.nodes}:
+        known = ", ".join(n.name for n in config.nodes)
+        raise BadRequest(f"unknown node {node!r} (known: {known})")
+
+
+def check_strategy_name(strategy: str) -> str:
+    try:
+        return check_strategy(strategy)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def owner_tag(front: str) -> str:
+    """Who asked: shown in the Boosts pane and kept in the reservation's record."""
+    with contextlib.suppress(Exception):
+        user = getpass.getuser()
+        return f"{user}@{socket.gethostname()} ({front}, pid {os.getpid()})"
+    return f"{front}, pid {os.getpid()}"
+
+
+def ship_by_value() -> None:
+    """Nodes have Python and Ray but not gridtui: the controller's code (actors, model,
+    policy) travels pickled by value instead of by import."""
+    import ray
+
+    import gridtui.actors.controller
+    import gridtui.model.reservations
+    import gridtui.policy.scheduler
+
+    for module in (gridtui.actors, gridtui.model, gridtui.policy):
+        ray.cloudpickle.register_pickle_by_value(module)
+
+
+def _error(answer: Mapping[str, Any]) -> GridError | None:
+    err = answer.get("error")
+    if not err:
+        return None
+    message = str(err.get("message", "refused"))
+    return BadRequest(message) if err.get("kind") == "malformed" else Refused(message)
+
+
+class ControlClient:
+    """Blocking calls to the controller, found by name or created on the head on demand."""
+
+    def __init__(
+        self,
+        config: ClusterConfig | None = None,
+        *,
+        owner: str = "",
+        version: str = __version__,
+        call_timeout: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.owner = owner or owner_tag("api")
+        self.version = version
+        self.call_timeout = call_timeout
+        self._handle: Any = None
+        self._job = ""
+        self._epoch = ""
+        self._seq = 0
+
+    # -- the actor ------------------------------------------------------------------------
+
+    def handle(self) -> Any:
+        """The controller's handle, checked to run this gridtui version."""
+        import ray
+
+        # A handle from an earlier driver (the console reconnected) is no use now.
+        job = ray.get_runtime_context().get_job_id() if ray.is_initialized() else ""
+        if self._handle is None or job != self._job:
+            self._handle = self._find_or_create()
+            self._job = job
+        return self._handle
+
+    def _find_or_create(self) -> Any:
+        import ray
+
+        if not ray.is_initialized():
+            raise RayUnavailable("not connected to Ray")
+        deadline = time.monotonic() + self.call_timeout
+        while True:
+            handle = self._lookup() or self._create()
+            try:
+                info = ray.get(handle.info.remote(), timeout=self.call_timeout)
+            except ray.exceptions.RayActorError:
+                # A controller killed a moment ago still holds its name: ask again.
+                if time.monotonic() > deadline:
+                    raise RayUnavailable("the gridtui controller keeps dying") from None
+                time.sleep(0.2)
+                continue
+            except ray.exceptions.GetTimeoutError:
+                raise RayUnavailable(
+                    f"the gridtui controller did not answer in {self.call_timeout:g}s"
+                ) from None
+            if info.get("version") != self.version:
+                raise ControllerMismatch(
+                    f"the cluster's controller runs gridtui {info.get('version')}, this is "
+                    f"{self.version}: `gridtui boost controller --replace` swaps it "
+                    "(reservations are kept)"
+                )
+            return handle
+
+    @staticmethod
+    def _lookup() -> Any:
+        import ray
+
+        try:
+            return ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE)
+        except ValueError:
+            return None
+
+    def _create(self) -> Any:
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        from gridtui.actors.cluster import ray_nodes
+        from gridtui.actors.controller import GridController
+
+        ship_by_value()
+        head = next((n for n in ray_nodes().values() if n.head and n.alive), None)
+        if head is None:
+            raise RayUnavailable("Ray's head node is not alive")
+        return (
+            ray.remote(GridController)
+            .options(
+                name=CONTROLLER_NAME,
+                namespace=NAMESPACE,
+                lifetime="detached",
+                get_if_exists=True,
+                num_cpus=0,
+                max_concurrency=16,
+                max_restarts=-1,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(head.node_id, soft=False),
+            )
+            .remote(self.version)
+        )
+
+    def _call(
+        self, method: str, *args: Any, timeout: float | None = None, retry: bool = True
+    ) -> Any:
+        import ray
+
+        limit = self.call_timeout if timeout is None else timeout
+        for attempt in (1, 2):
+            handle = self.handle()
+            try:
+                return ray.get(getattr(handle, method).remote(*args), timeout=limit)
+            except ray.exceptions.RayActorError:
+                self._handle = None
+                if not retry or attempt == 2:
+                    raise RayUnavailable(
+                        "the gridtui controller died during the call; it is recreated "
+                        "on the next one"
+                    ) from None
+            except ray.exceptions.GetTimeoutError:
+                raise RayUnavailable(
+                    f"the gridtui controller did not answer in {limit:g}s"
+                ) from None
+        raise AssertionError("unreachable")
+
+    def info(self) -> ControllerInfo:
+        data = self._call("info")
+        return ControllerInfo(
+            str(data["version"]),
+            str(data["epoch"]),
+            float(data["started"]),
+            int(data["pid"]),
+            str(data["node_id"]),
+            dict(data.get("rebuilt", {})),
+            str(data.get("python", "")),
+            bool(data.get("gridtui_installed")),
+        )
+
+    def replace_controller(self) -> ControllerInfo:
+        """Kill whatever controller runs (any version) and start this one; reservations
+        survive: the new one rebuilds them from Ray's tables."""
+        import ray
+
+        old = self._lookup()
+        if old is not None:
+            ray.kill(old)
+            # The name is free only once Ray has the old one dead; before that, a lookup
+            # would find it again (and it might still answer).
+            deadline = time.monotonic() + self.call_timeout
+            while self._lookup() is not None:
+                if time.monotonic() > deadline:
+                    raise RayUnavailable("the old gridtui controller did not go away")
+                time.sleep(0.1)
+        self._handle = None
+        return self.info()
+
+    # -- reservations ---------------------------------------------------------------------
+
+    def boost(
+        self,
+        node: str,
+        rtype: str,
+        amount: str | float,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = 30.0,
+    ) -> Reservation:
+        """Reserve `amount` of `rtype` on `node`; returns once Ray placed it (active)."""
+        request = check_request(rtype, amount, ttl)
+        check_node(self.config, node)
+        spec = {
+            "kind": "boost",
+            "node": node,
+            "type": request.type,
+            "amount": request.amount,
+            "ttl": request.ttl,
+            "owner": self.owner,
+            "timeout": timeout,
+        }
+        answer = self._call("request", spec, timeout=timeout + ANSWER_SLACK, retry=False)
+        if (err := _error(answer)) is not None:
+            if answer["error"].get("kind") == "unknown" and self.config is not None:
+                raise Refused(f"{node} is not alive in Ray (Ray has no node of that name)")
+            raise err
+        return Reservation.from_record(answer["reservation"])
+
+    def share(
+        self,
+        rtype: str,
+        amount: str | float,
+        strategy: str = DEFAULT_STRATEGY,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = 30.0,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Reservation:
+        """Reserve `amount` on the node(s) `strategy` picks now (split where it allows)."""
+        request = check_request(rtype, amount, ttl)
+        spec = {
+            "kind": "share",
+            "type": request.type,
+            "amount": request.amount,
+            "ttl": request.ttl,
+            "strategy": check_strategy_name(strategy),
+            "owner": self.owner,
+            "timeout": timeout,
+            "metrics": dict(metrics) if metrics else None,
+        }
+        answer = self._call("request", spec, timeout=timeout + ANSWER_SLACK, retry=False)
+        if (err := _error(answer)) is not None:
+            raise err
+        return Reservation.from_record(answer["reservation"])
+
+    def release(self, rid: str) -> ReleaseResult:
+        answer = self._call("release", rid, self.owner)
+        if (err := _error(answer)) is not None:
+            raise err
+        return ReleaseResult(Reservation.from_record(answer["reservation"]), answer["already"])
+
+    def snapshot(self, history: bool = True) -> ReservationsSnapshot:
+        """Current reservations (states as of now: `expiring` in the last minute)."""
+        data = self._call("snapshot", history)
+        now = float(data["time"])
+
+        def load(records: Any) -> tuple[Reservation, ...]:
+            out = (Reservation.from_record(r) for r in records)
+            return tuple(sorted((r.replace(state=r.state_at(now)) for r in out), key=_order))
+
+        return ReservationsSnapshot(
+            time=now,
+            reservations=load(data["reservations"]),
+            history=load(data["history"]),
+            controller_version=str(data["version"]),
+            connected=True,
+        )
+
+    def reservations(self, history: bool = False) -> list[Reservation]:
+        snap = self.snapshot(history)
+        return [*snap.reservations, *snap.history]
+
+    def events(self) -> list[ReservationEvent]:
+        """Events since the last call (all of a new controller's after it was replaced)."""
+        data = self._call("events", self._epoch, self._seq)
+        self._epoch, self._seq = str(data["epoch"]), int(data["seq"])
+        return [ReservationEvent.from_record(e) for e in data["events"]]
+
+    def node_views(self, metrics: Mapping[str, Mapping[str, Any]] | None = None) -> list[NodeView]:
+        return [NodeView.from_record(v) for v in self._call("nodes", metrics)]
+
+    def plan(
+        self,
+        rtype: str,
+        amount: str | float,
+        strategy: str = DEFAULT_STRATEGY,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Placement:
+        """What `share` would pick now, reserving nothing (the sharing form's preview)."""
+        request = check_request(rtype, amount, None)
+        answer = self._call(
+            "plan", request.type, request.amount, check_strategy_name(strategy), metrics
+        )
+        if (err := _error(answer)) is not None:
+            raise err
+        bundles = tuple((str(n), float(a)) for n, a in answer["bundles"])
+        return Placement(strategy, request.type, bundles, str(answer["reason"]))
+
+    def place(
+        self,
+        need: Mapping[str, float],
+        strategy: str = DEFAULT_STRATEGY,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> dict[str, str]:
+        """{node, node_id, reason}: the node the strategy picks now for one task."""
+        answer = self._call("place", dict(need), check_strategy_name(strategy), metrics)
+        if (err := _error(answer)) is not None:
+            raise err
+        return {k: str(answer[k]) for k in ("node", "node_id", "reason")}
+
+
+def _order(r: Reservation) -> tuple[float, str]:
+    return (r.created, r.id)
+
+
+@contextlib.asynccontextmanager
+async def driver(config: ClusterConfig) -> AsyncIterator[RayGateway]:
+    """A connected Ray driver for one command: the gateway's connect, closed at the end."""
+    gateway = RayGateway(config)
+    try:
+        await gateway.connect()
+        yield gateway
+    finally:
+        await gateway.close()

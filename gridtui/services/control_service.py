@@ -1,0 +1,169 @@
+"""ControlService: the console's async face on the controller, publishing what it reads.
+
+Every call runs on the Ray gateway's thread (`RayGateway.call`); a poll publishes
+ReservationsSnapshots to `subscribe`rs and new ReservationEvents to `subscribe_events`rs
+(a lost reservation is an `error` event: the console raises it as an alert)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gridtui.errors import GridError
+from gridtui.model.nodes import ClusterSnapshot, NodeState
+from gridtui.model.reservations import (
+    NodeView,
+    Reservation,
+    ReservationEvent,
+    ReservationsSnapshot,
+)
+from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
+from gridtui.services.control import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
+from gridtui.services.ray_gateway import RayGateway
+
+
+def metrics_table(snapshot: ClusterSnapshot | None) -> dict[str, dict[str, Any]] | None:
+    """The hub's live figures as the controller's scheduler reads them."""
+    if snapshot is None:
+        return None
+    table: dict[str, dict[str, Any]] = {}
+    for node in snapshot.nodes:
+        if node.state is NodeState.UP:
+            state = "UP"
+        elif node.state in (NodeState.DOWN, NodeState.UNREACHABLE):
+            state = "DOWN"
+        elif node.state is NodeState.STALE:
+            state = "STALE"
+        else:
+            continue  # CONNECTING: no figures yet, Ray's view decides
+        table[node.name] = {
+            "state": state,
+            "cpu": node.cpu_percent,
+            "mem": node.mem_percent,
+            "gpu": node.gpu_percent,
+        }
+    return table
+
+
+SnapshotListener = Callable[[ReservationsSnapshot], None]
+EventListener = Callable[[ReservationEvent], None]
+
+
+class ControlService:
+    """The console's face: each call on the gateway's thread; a poll publishes snapshots
+    (to `subscribe`rs) and new events (to `subscribe_events`rs: lost boosts are `error`)."""
+
+    def __init__(
+        self,
+        gateway: RayGateway,
+        client: ControlClient | None = None,
+        *,
+        live: Callable[[], ClusterSnapshot | None] = lambda: None,
+    ) -> None:
+        self.gateway = gateway
+        self.client = client or ControlClient(gateway.config, owner=owner_tag("console"))
+        self.live = live
+        self.snapshot = ReservationsSnapshot(time=time.time(), message="not connected")
+        self._listeners: list[SnapshotListener] = []
+        self._event_listeners: list[EventListener] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def subscribe_events(self, listener: EventListener) -> Callable[[], None]:
+        self._event_listeners.append(listener)
+        return lambda: (
+            self._event_listeners.remove(listener) if listener in self._event_listeners else None
+        )
+
+    async def boost(
+        self, node: str, rtype: str, amount: str | float, ttl: str | float | None = None,
+        *, timeout: float = 30.0,
+    ) -> Reservation:  # fmt: skip
+        r = await self.gateway.call(
+            lambda: self.client.boost(node, rtype, amount, ttl, timeout=timeout),
+            timeout + 2 * ANSWER_SLACK,
+        )
+        self.wake()
+        return r
+
+    async def share(
+        self, rtype: str, amount: str | float, strategy: str = DEFAULT_STRATEGY,
+        ttl: str | float | None = None, *, timeout: float = 30.0,
+    ) -> Reservation:  # fmt: skip
+        metrics = metrics_table(self.live())
+        r = await self.gateway.call(
+            lambda: self.client.share(
+                rtype, amount, strategy, ttl, timeout=timeout, metrics=metrics
+            ),
+            timeout + 2 * ANSWER_SLACK,
+        )
+        self.wake()
+        return r
+
+    async def release(self, rid: str) -> ReleaseResult:
+        result = await self.gateway.call(lambda: self.client.release(rid), 2 * ANSWER_SLACK)
+        self.wake()
+        return result
+
+    async def plan(
+        self, rtype: str, amount: str | float, strategy: str = DEFAULT_STRATEGY
+    ) -> Placement:
+        metrics = metrics_table(self.live())
+        return await self.gateway.call(lambda: self.client.plan(rtype, amount, strategy, metrics))
+
+    async def node_views(self) -> list[NodeView]:
+        metrics = metrics_table(self.live())
+        return await self.gateway.call(lambda: self.client.node_views(metrics))
+
+    async def refresh(self) -> ReservationsSnapshot:
+        """Read the controller now and publish what changed (events first)."""
+        events = await self.gateway.call(self.client.events)
+        snap = await self.gateway.call(self.client.snapshot)
+        for event in events:
+            for listener in list(self._event_listeners):
+                listener(event)
+        self._publish(snap)
+        return snap
+
+    def _publish(self, snap: ReservationsSnapshot) -> None:
+        self.snapshot = snap
+        for listener in list(self._listeners):
+            listener(snap)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def poll(self, interval: float = 1.0) -> None:
+        """Publish forever; while Ray is away, a disconnected snapshot says why."""
+        while True:
+            try:
+                if self.gateway.connected:
+                    await self.refresh()
+                else:
+                    self._publish(ReservationsSnapshot(time.time(), message=self.gateway.message))
+            except asyncio.CancelledError:
+                raise
+            except GridError as exc:
+                self._publish(ReservationsSnapshot(time.time(), message=exc.summary))
+            except Exception as exc:  # a Ray hiccup: shown, then retried
+                self._publish(ReservationsSnapshot(time.time(), message=str(exc) or repr(exc)))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), interval)
+            self._wake.clear()
+
+    def start_polling(self, interval: float = 1.0) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(self.poll(interval), name="control-poll")
+        return self._task
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait({self._task}, timeout=5)
+            self._task = None

@@ -1,0 +1,127 @@
+"""The demo cluster as one module's test cluster, with a driver, the CLI and a probe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gridtui.agent import nodescript
+from gridtui.config import ClusterConfig
+from gridtui.services import demo
+from gridtui.services.control import ControlClient
+from gridtui.services.ray_gateway import RayGateway
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+class BoostCluster:
+    """The running demo (head, worker-1, worker-2: 1 CPU and 1 GiB each), an in-process
+    driver for the controller's client, and subprocess helpers. Env set here (state and
+    config dirs) is inherited by every subprocess."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.work = base / "work"  # the cwd of subprocesses: no gridtui.yaml, no sources
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.saved = {
+            k: os.environ.get(k)
+            for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "GRIDTUI_CONFIG", "PYTHONPATH",
+                      "RAY_AUTH_MODE")
+        }  # fmt: skip
+        # Ray 2.60 turns token auth on for `ray start --head` when ~/.ray/auth_token
+        # exists (a local ray.init() anywhere on this host writes one), and the workers
+        # then cannot join: the test cluster says what it wants.
+        os.environ["RAY_AUTH_MODE"] = "disabled"
+        os.environ["XDG_STATE_HOME"] = str(base / "state")
+        os.environ["XDG_CONFIG_HOME"] = str(base / "config")
+        os.environ.pop("GRIDTUI_CONFIG", None)
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(ROOT), self.saved["PYTHONPATH"]) if p
+        )
+        self.config: ClusterConfig = asyncio.run(demo.ensure_demo_running())
+        self.address = f"{self.config.head.host}:{self.config.ray.port}"
+        self.gateway = RayGateway(self.config)
+        asyncio.run(self.gateway.connect())
+        self.control = ControlClient(self.config, owner="test")
+
+    def run(self, fn: Callable[[], T], timeout: float = 90) -> T:
+        """Run on the driver's thread (every Ray call of the in-process driver goes there)."""
+        return asyncio.run(self.gateway.call(fn, timeout))
+
+    def cli(self, *args: str, timeout: float = 120) -> tuple[int, str, str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gridtui", *args],
+            cwd=self.work, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def python(
+        self, code: str, *args: str, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=self.work, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+
+    def probe(self) -> dict[str, Any]:
+        """Ray's groups and per-node resources, seen by an independent driver process."""
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "ray_probe.py"), self.address],
+            cwd=self.work, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    def groups(self) -> dict[str, dict[str, Any]]:
+        """{name: entry} of live gridtui groups, read by the in-process driver."""
+
+        def read() -> dict[str, dict[str, Any]]:
+            from ray.util.placement_group import placement_group_table
+
+            return {
+                g["name"]: g
+                for g in placement_group_table().values()
+                if g["state"] != "REMOVED" and g["name"].startswith("gridtui:")
+            }
+
+        return self.run(read)
+
+    def available(self) -> dict[str, dict[str, float]]:
+        """{node name: available resources} by the in-process driver."""
+
+        def read() -> dict[str, dict[str, float]]:
+            from gridtui.actors.cluster import ray_nodes
+            from gridtui.actors.ray_private import available_per_node
+
+            free = available_per_node()
+            return {n.name: free.get(n.node_id, {}) for n in ray_nodes().values() if n.alive}
+
+        return self.run(read)
+
+    def markers(self) -> list[str]:
+        return [f"{self.config.ray.temp_dir}/{n.name}" for n in self.config.nodes]
+
+    def close(self) -> None:
+        try:
+            asyncio.run(self.gateway.close())
+            asyncio.run(demo.stop_demo())
+        finally:
+            for pid in nodescript.find_pids(self.markers())[0]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, 9)
+            shutil.rmtree(str(self.config.ray.temp_dir), ignore_errors=True)
+            for key, value in self.saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
