@@ -90,6 +90,11 @@ def required_args(parser: argparse.ArgumentParser) -> list[str]:
     for action in parser._actions:
         if action.required and action.option_strings:
             out += [action.option_strings[0], "1"]
+    for action in parser._actions:  # positionals (NODE TYPE AMOUNT, KEY FILE ...) follow
+        if not action.option_strings and action.nargs not in ("?", "*"):
+            plausible = {"type": "cpu", "node": "a", "key": "k", "file": __file__}
+            choice = str(next(iter(action.choices))) if action.choices else None
+            out.append(choice or plausible.get(action.dest, "1"))
     return out
 
 
