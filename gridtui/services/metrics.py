@@ -13,15 +13,16 @@ from typing import Any
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.model.nodes import (
     HISTORY_METRICS,
-    Alert,
     ClusterSnapshot,
     NodeSample,
     NodeState,
     NodeStatus,
-    RayNodeInfo,
     Ring,
 )
+from gridtui.policy.thresholds import Edge, Threshold, Track, step
 from gridtui.services.agent_launch import agent_argv, agent_source
+from gridtui.services.alerts import AlertStream
+from gridtui.services.publisher import Listener, Publisher
 from gridtui.transport.backoff import Backoff
 from gridtui.transport.base import NodeTransport, TransportError
 
@@ -37,9 +38,6 @@ STALE_AFTER_INTERVALS = 1.6
 DOWN_AFTER_INTERVALS = 2.5
 PRESSURE_CLEAR_MARGIN = 5.0  # percentage points below the threshold before re-arming
 
-SnapshotListener = Callable[[ClusterSnapshot], None]
-AlertListener = Callable[[Alert], None]
-
 
 class _NodeTrack:
     """Mutable per-node bookkeeping; only the hub touches it, always on its own loop."""
@@ -53,15 +51,15 @@ class _NodeTrack:
         self.last_seen_wall: float | None = None
         self.ever_up = False
         self.rings = {m: Ring(capacity) for m in HISTORY_METRICS}
-        self.pressure_since: dict[str, float] = {}
-        self.pressure_alerted: set[str] = set()
-        self.ray: RayNodeInfo | None = None
+        self.pressure: dict[str, Track] = {}
         self.status_cache: NodeStatus | None = None
         self.stream_task: asyncio.Task[None] | None = None
 
 
 class MetricsHub:
-    """Owns one streaming task per node and publishes coalesced ClusterSnapshots."""
+    """Owns one streaming task per node and publishes coalesced ClusterSnapshots: node
+    figures, history and node state, nothing else. Its own alerts (down, back, pressure)
+    go to the alert stream it is given."""
 
     def __init__(
         self,
@@ -71,6 +69,7 @@ class MetricsHub:
         publish_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        alerts: AlertStream | None = None,
     ) -> None:
         self.config = config
         self.interval = config.sample_interval
@@ -80,31 +79,21 @@ class MetricsHub:
         self._wall = wall_clock
         capacity = max(2, min(7200, round(config.history_seconds / self.interval)))
         self._tracks = {n.name: _NodeTrack(n, capacity) for n in config.nodes}
-        self._listeners: list[SnapshotListener] = []
-        self._alert_listeners: list[AlertListener] = []
-        self._alerts: list[Alert] = []
+        self.alerts = alerts if alerts is not None else AlertStream(wall_clock)
+        limits = config.alerts
+        self._pressure = {
+            kind: Threshold(limit, limits.sustain_seconds, PRESSURE_CLEAR_MARGIN)
+            for kind, limit in (
+                ("cpu", limits.cpu_percent),
+                ("memory", limits.memory_percent),
+                ("gpu", limits.gpu_percent),
+            )
+        }
         self._tasks: list[asyncio.Task[None]] = []
-        self._publish_handle: asyncio.TimerHandle | None = None
-        self._snapshot: ClusterSnapshot | None = None
-        self.ray_connected: bool | None = None
-        self.ray_message = ""
-        self.ray_pending = False
+        self._publisher = Publisher(self._build_snapshot, window=self.publish_interval)
 
-    # -- subscription -------------------------------------------------------------------
-
-    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-    def subscribe_alerts(self, listener: AlertListener) -> Callable[[], None]:
-        self._alert_listeners.append(listener)
-        return lambda: (
-            self._alert_listeners.remove(listener) if listener in self._alert_listeners else None
-        )
-
-    @property
-    def alerts(self) -> tuple[Alert, ...]:
-        return tuple(self._alerts)
+    def subscribe(self, listener: Listener[ClusterSnapshot]) -> Callable[[], None]:
+        return self._publisher.subscribe(listener)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -126,8 +115,7 @@ class MetricsHub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self._publish_handle is not None:
-            self._publish_handle.cancel()
+        self._publisher.cancel()
         for transport in self.transports.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(transport.close(), 5)
@@ -245,82 +233,33 @@ class MetricsHub:
         sample = track.sample
         if sample is None:
             return
-        limits = self.config.alerts
-        readings = {"cpu": (sample.cpu_percent, limits.cpu_percent)}
-        readings["memory"] = (sample.mem_percent, limits.memory_percent)
+        readings = {"cpu": sample.cpu_percent, "memory": sample.mem_percent}
         if sample.gpu_percent is not None:
-            readings["gpu"] = (sample.gpu_percent, limits.gpu_percent)
-        for kind, (value, limit) in readings.items():
-            if value >= limit:
-                since = track.pressure_since.setdefault(kind, now)
-                if now - since >= limits.sustain_seconds and kind not in track.pressure_alerted:
-                    track.pressure_alerted.add(kind)
-                    self._alert(
-                        track.node.name,
-                        "pressure",
-                        f"{track.node.name}: {kind} at {value:.0f}% for "
-                        f"{now - since:.0f}s (threshold {limit:.0f}%)",
-                        "warning",
-                    )
-            else:
-                track.pressure_since.pop(kind, None)
-                if value < limit - PRESSURE_CLEAR_MARGIN:
-                    track.pressure_alerted.discard(kind)
-
-    # -- Ray merge ----------------------------------------------------------------------
-
-    def set_ray_view(
-        self,
-        connected: bool,
-        nodes: Mapping[str, RayNodeInfo],
-        message: str = "",
-        *,
-        pending: bool = False,
-    ) -> None:
-        """Merge Ray's node table (keyed by node name) into the snapshot; `pending` says
-        Ray is on its way up, so the message is progress rather than a failure."""
-        self.ray_connected, self.ray_message, self.ray_pending = connected, message, pending
-        for name, track in self._tracks.items():
-            info = nodes.get(name)
-            if info != track.ray:
-                track.ray = info
-                track.status_cache = None
-        self._schedule_publish()
+            readings["gpu"] = sample.gpu_percent
+        for kind, value in readings.items():
+            rule = self._pressure[kind]
+            result = step(rule, track.pressure.get(kind, Track()), value, now)
+            track.pressure[kind] = result.track
+            if result.edge is Edge.RISE:
+                self._alert(
+                    track.node.name,
+                    "pressure",
+                    f"{track.node.name}: {kind} at {value:.0f}% for "
+                    f"{result.held:.0f}s (threshold {rule.limit:.0f}%)",
+                    "warning",
+                )
 
     # -- publish ------------------------------------------------------------------------
 
-    def raise_alert(self, node: str, kind: str, message: str, severity: str = "warning") -> None:
-        """An alert from another service (the demo's start), shown like the hub's own."""
-        self._alert(node, kind, message, severity)
-
     def _alert(self, node: str, kind: str, message: str, severity: str) -> None:
-        alert = Alert(self._wall(), node, kind, message, severity)
-        self._alerts.append(alert)
-        del self._alerts[:-500]
-        for listener in list(self._alert_listeners):
-            listener(alert)
+        self.alerts.raise_alert(node, kind, message, severity)
 
     def _changed(self, track: _NodeTrack) -> None:
         track.status_cache = None
-        self._schedule_publish()
-
-    def _schedule_publish(self) -> None:
-        """Coalesce: many samples in one publish window make one snapshot."""
-        self._snapshot = None
-        if self._publish_handle is not None or not self._listeners:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.publish_now()
-            return
-        self._publish_handle = loop.call_later(self.publish_interval, self.publish_now)
+        self._publisher.changed()
 
     def publish_now(self) -> None:
-        self._publish_handle = None
-        snapshot = self.snapshot()
-        for listener in list(self._listeners):
-            listener(snapshot)
+        self._publisher.publish_now()
 
     def _status(self, track: _NodeTrack) -> NodeStatus:
         if track.status_cache is None:
@@ -333,22 +272,19 @@ class MetricsHub:
                 sample=track.sample,
                 history={m: ring.tail(SNAPSHOT_POINTS) for m, ring in track.rings.items()},
                 last_seen=track.last_seen_wall,
-                ray=track.ray,
             )
         return track.status_cache
 
     def snapshot(self) -> ClusterSnapshot:
-        if self._snapshot is None:
-            self._snapshot = ClusterSnapshot(
-                name=self.config.name,
-                time=self._wall(),
-                nodes=tuple(self._status(t) for t in self._tracks.values()),
-                demo=self.config.demo,
-                ray_connected=self.ray_connected,
-                ray_message=self.ray_message,
-                ray_pending=self.ray_pending,
-            )
-        return self._snapshot
+        return self._publisher.value()
+
+    def _build_snapshot(self) -> ClusterSnapshot:
+        return ClusterSnapshot(
+            name=self.config.name,
+            time=self._wall(),
+            nodes=tuple(self._status(t) for t in self._tracks.values()),
+            demo=self.config.demo,
+        )
 
     def history(self, node: str, metric: str) -> tuple[float, ...]:
         """The whole ring for one metric: the detail screen's charts."""

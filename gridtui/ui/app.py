@@ -16,7 +16,8 @@ from textual.worker import Worker, WorkerState
 
 from gridtui.backend import Backend
 from gridtui.model.nodes import Alert, ClusterSnapshot
-from gridtui.ui.messages import AlertRaised, SnapshotUpdated
+from gridtui.model.ray import RayClusterView
+from gridtui.ui.messages import AlertRaised, RayViewUpdated, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
@@ -25,7 +26,10 @@ TABLE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
 
 
 class GridApp(App[None]):
-    """Given its Backend; starts it after the first frame so the console shows at once."""
+    """Given its Backend; starts it after the first frame so the console shows at once.
+
+    Each service's published state arrives as its own message and goes out on its own
+    signal (ui/feeds.py): panes subscribe to what they show."""
 
     CSS_PATH = "gridtui.tcss"
     TITLE = "gridtui"
@@ -40,6 +44,8 @@ class GridApp(App[None]):
         self.backend = backend
         self.snapshot: ClusterSnapshot = backend.metrics.snapshot()
         self.snapshot_signal: Signal[ClusterSnapshot] = Signal(self, "snapshot")
+        self.ray_view: RayClusterView = backend.ray_view.view()
+        self.ray_signal: Signal[RayClusterView] = Signal(self, "ray")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self.gridtui_themes: list[str] = []
@@ -73,18 +79,25 @@ class GridApp(App[None]):
         return MainScreen(self.snapshot, warn=max(0.0, hot - 15.0), hot=hot)
 
     def on_mount(self) -> None:
-        hub = self.backend.metrics
-        self._unsubscribe.append(hub.subscribe(self._hub_snapshot))
-        self._unsubscribe.append(hub.subscribe_alerts(self._hub_alert))
+        backend = self.backend
+        self._unsubscribe += [
+            backend.metrics.subscribe(self._node_snapshot),
+            backend.ray_view.subscribe(self._ray_view),
+            backend.alerts.subscribe(self._alert),
+        ]
         for note in self._startup_notes:
             self.notify(note, title="Theme", severity="warning")
         self.call_after_refresh(self._start_backend)
 
-    def _hub_snapshot(self, snapshot: ClusterSnapshot) -> None:
-        """Called by the hub on this loop; a message keeps the hub free of Textual."""
+    # The services call these on this loop; a message keeps them free of Textual.
+
+    def _node_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.post_message(SnapshotUpdated(snapshot))
 
-    def _hub_alert(self, alert: Alert) -> None:
+    def _ray_view(self, view: RayClusterView) -> None:
+        self.post_message(RayViewUpdated(view))
+
+    def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
     def _start_backend(self) -> None:
@@ -105,6 +118,10 @@ class GridApp(App[None]):
     def on_snapshot_updated(self, message: SnapshotUpdated) -> None:
         self.snapshot = message.snapshot
         self.snapshot_signal.publish(message.snapshot)
+
+    def on_ray_view_updated(self, message: RayViewUpdated) -> None:
+        self.ray_view = message.view
+        self.ray_signal.publish(message.view)
 
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert

@@ -1,4 +1,4 @@
-"""The one-line header: cluster name, nodes up/total, Ray status and the snapshot's clock."""
+"""The one-line header: cluster name, nodes up/total, Ray's state and the snapshot's clock."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from gridtui.model.nodes import ClusterSnapshot
+from gridtui.model.ray import RayClusterView
+from gridtui.ui.feeds import feeds
 from gridtui.ui.format import clock
 
 
@@ -23,9 +25,19 @@ class ClusterHeader(Widget):
     }
 
     snapshot: reactive[ClusterSnapshot | None] = reactive(None, always_update=True)
-    """The snapshot drawn; set by the screen on every update."""
+    """The node snapshot drawn; set by the screen on every update."""
+    ray: reactive[RayClusterView] = reactive(RayClusterView)
+    """Ray's view, followed from the app's Ray signal."""
     subtitle: reactive[str] = reactive("")
     """What the screen shows: the node on a detail screen, empty on the main screen."""
+
+    def on_mount(self) -> None:
+        source = feeds(self.app)
+        self.ray = source.ray_view
+        source.ray_signal.subscribe(self, self._ray_changed)
+
+    def _ray_changed(self, view: RayClusterView) -> None:
+        self.ray = view
 
     def render(self) -> Text:
         snap = self.snapshot
@@ -44,16 +56,17 @@ class ClusterHeader(Widget):
             f"{up}/{total} up",
             style=style("cluster-header--ok" if up == total else "cluster-header--bad"),
         )
-        if snap.ray_connected is not None:
+        ray = self.ray
+        if ray.connected is not None:
             text.append("  Ray ", style=style("cluster-header--dim"))
-            if snap.ray_connected:
+            if ray.connected:
                 text.append("connected", style=style("cluster-header--ok"))
-            elif snap.ray_pending:
-                text.append(snap.ray_message, style=style("cluster-header--pending"))
+            elif ray.pending:
+                text.append(ray.message, style=style("cluster-header--pending"))
             else:
                 text.append("down", style=style("cluster-header--bad"))
-                if snap.ray_message:
-                    text.append(f": {snap.ray_message}", style=style("cluster-header--bad"))
+                if ray.message:
+                    text.append(f": {ray.message}", style=style("cluster-header--bad"))
         if self.subtitle:
             text.append("  >  ", style=style("cluster-header--dim"))
             text.append(self.subtitle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.console import JustifyMethod
 from rich.style import Style
@@ -15,39 +15,48 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
+from gridtui.model.ray import RayClusterView
+from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH, num, pct, size, used_total
 
 _STATE_ORDER = {s: i for i, s in enumerate(NodeState)}
 
 
-def _ray_state(n: NodeStatus) -> str:
-    return DASH if n.ray is None else ("alive" if n.ray.alive else "dead")
+class Row(NamedTuple):
+    """One node as a row shows it: the hub's figures and Ray's view of the same node."""
+
+    node: NodeStatus
+    ray: RayNodeInfo | None
 
 
-def _live_ray(n: NodeStatus) -> RayNodeInfo | None:
+def _ray_state(r: Row) -> str:
+    return DASH if r.ray is None else ("alive" if r.ray.alive else "dead")
+
+
+def _live_ray(r: Row) -> RayNodeInfo | None:
     """Ray's figures for a node it considers alive; a dead node's resources mean nothing."""
-    return n.ray if n.ray is not None and n.ray.alive else None
+    return r.ray if r.ray is not None and r.ray.alive else None
 
 
-def _ray_cpu(n: NodeStatus) -> str:
-    r = _live_ray(n)
+def _ray_cpu(row: Row) -> str:
+    r = _live_ray(row)
     return DASH if r is None else used_total(r.cpu_total - r.cpu_available, r.cpu_total)
 
 
-def _ray_gpu(n: NodeStatus) -> str:
-    r = _live_ray(n)
+def _ray_gpu(row: Row) -> str:
+    r = _live_ray(row)
     return DASH if r is None else used_total(r.gpu_total - r.gpu_available, r.gpu_total)
 
 
-def _ray_store(n: NodeStatus) -> str:
-    r = _live_ray(n)
+def _ray_store(row: Row) -> str:
+    r = _live_ray(row)
     if r is None:
         return DASH
     return f"{size(r.object_store_total - r.object_store_available)}/{size(r.object_store_total)}"
 
 
-def _ray_used(n: NodeStatus) -> float | None:
-    r = _live_ray(n)
+def _ray_used(row: Row) -> float | None:
+    r = _live_ray(row)
     return None if r is None else r.cpu_total - r.cpu_available
 
 
@@ -56,30 +65,40 @@ class NodeColumn:
     key: str
     label: str
     width: int
-    cell: Callable[[NodeStatus], str]
-    sort: Callable[[NodeStatus], Any]
+    cell: Callable[[Row], str]
+    sort: Callable[[Row], Any]
     percent: bool = False
 
 
 COLUMNS: tuple[NodeColumn, ...] = (
-    NodeColumn("name", "Node", 12, lambda n: n.name, lambda n: n.name),
-    NodeColumn("role", "Role", 6, lambda n: n.role, lambda n: (n.role != "head", n.name)),
-    NodeColumn("state", "State", 11, lambda n: n.state.value, lambda n: _STATE_ORDER[n.state]),
-    NodeColumn("cpu", "CPU%", 6, lambda n: pct(n.cpu_percent), lambda n: n.cpu_percent, True),
-    NodeColumn("mem", "MEM%", 6, lambda n: pct(n.mem_percent), lambda n: n.mem_percent, True),
-    NodeColumn("gpu", "GPU%", 6, lambda n: pct(n.gpu_percent), lambda n: n.gpu_percent, True),
-    NodeColumn("load", "Load", 6, lambda n: num(n.load1), lambda n: n.load1),
+    NodeColumn("name", "Node", 12, lambda r: r.node.name, lambda r: r.node.name),
+    NodeColumn(
+        "role", "Role", 6, lambda r: r.node.role, lambda r: (r.node.role != "head", r.node.name)
+    ),
+    NodeColumn(
+        "state", "State", 11, lambda r: r.node.state.value, lambda r: _STATE_ORDER[r.node.state]
+    ),
+    NodeColumn(
+        "cpu", "CPU%", 6, lambda r: pct(r.node.cpu_percent), lambda r: r.node.cpu_percent, True
+    ),
+    NodeColumn(
+        "mem", "MEM%", 6, lambda r: pct(r.node.mem_percent), lambda r: r.node.mem_percent, True
+    ),
+    NodeColumn(
+        "gpu", "GPU%", 6, lambda r: pct(r.node.gpu_percent), lambda r: r.node.gpu_percent, True
+    ),
+    NodeColumn("load", "Load", 6, lambda r: num(r.node.load1), lambda r: r.node.load1),
     NodeColumn("ray", "Ray", 5, _ray_state, _ray_state),
     NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
     NodeColumn(
-        "ray_gpu", "Ray GPU", 7, _ray_gpu, lambda n: None if n.ray is None else n.ray.gpu_total
+        "ray_gpu", "Ray GPU", 7, _ray_gpu, lambda r: None if r.ray is None else r.ray.gpu_total
     ),
     NodeColumn(
         "ray_store",
         "Obj store",
         11,
         _ray_store,
-        lambda n: None if n.ray is None else n.ray.object_store_total,
+        lambda r: None if r.ray is None else r.ray.object_store_total,
     ),
 )
 
@@ -128,10 +147,11 @@ class NodesTable(DataTable[Any]):
         self.hot_percent = hot_percent
         self.warn_percent = warn_percent
         self.snapshot: ClusterSnapshot | None = None
+        self.ray_view = RayClusterView()
         self.visible_names: list[str] = []
         """Node names in display order, after filter and sort (what the rows show)."""
-        self._shown: dict[str, NodeStatus] = {}
-        """The NodeStatus each row was drawn from: the hub keeps the object until it changes."""
+        self._shown: dict[str, Row] = {}
+        """What each row was drawn from: the services keep an object until it changes."""
         self._styles: dict[str, Style] = {}
         self._texts: dict[tuple[str, str, JustifyMethod | None], Text] = {}
         """Equal cells share one Text, so an unchanged figure is neither updated nor redrawn."""
@@ -143,6 +163,9 @@ class NodesTable(DataTable[Any]):
             self.add_column(col.label, width=col.width, key=col.key)
         self._label_columns()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        source = feeds(self.app)
+        self.ray_view = source.ray_view
+        source.ray_signal.subscribe(self, self.show_ray)
 
     def _theme_changed(self, _theme: object) -> None:
         self._styles.clear()
@@ -153,6 +176,10 @@ class NodesTable(DataTable[Any]):
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.snapshot = snapshot
+        self._rebuild()
+
+    def show_ray(self, view: RayClusterView) -> None:
+        self.ray_view = view
         self._rebuild()
 
     def cycle_sort(self) -> str:
@@ -190,15 +217,18 @@ class NodesTable(DataTable[Any]):
             self.columns[col.key].label = Text(label)  # type: ignore[index]
         self.refresh()
 
-    def _ordered(self) -> list[NodeStatus]:
+    def _ordered(self) -> list[Row]:
         if self.snapshot is None:
             return []
         column = COLUMNS[self.sort_index]
-        nodes = [n for n in self.snapshot.nodes if matches(n, self.filter_text)]
-        present = [n for n in nodes if column.sort(n) is not None]
-        missing = [n for n in nodes if column.sort(n) is None]
-        present.sort(key=lambda n: (column.sort(n), n.name), reverse=self.sort_reverse)
-        return present + sorted(missing, key=lambda n: n.name)  # unknown figures sink
+        ray = self.ray_view.nodes
+        rows = [
+            Row(n, ray.get(n.name)) for n in self.snapshot.nodes if matches(n, self.filter_text)
+        ]
+        present = [r for r in rows if column.sort(r) is not None]
+        missing = [r for r in rows if column.sort(r) is None]
+        present.sort(key=lambda r: (column.sort(r), r.node.name), reverse=self.sort_reverse)
+        return present + sorted(missing, key=lambda r: r.node.name)  # unknown figures sink
 
     def _text(self, value: str, kind: str = "", justify: JustifyMethod | None = None) -> Text:
         """One shared Text per (value, style, justify); styles resolve once per theme."""
@@ -214,8 +244,9 @@ class NodesTable(DataTable[Any]):
             text = self._texts[key] = Text(value, style=style or "", justify=justify)
         return text
 
-    def _cell(self, node: NodeStatus, column: NodeColumn) -> Text:
-        value = column.cell(node)
+    def _cell(self, row: Row, column: NodeColumn) -> Text:
+        value = column.cell(row)
+        node = row.node
         if column.key == "state":
             kind = {
                 NodeState.UP: "up",
@@ -224,7 +255,7 @@ class NodesTable(DataTable[Any]):
             }.get(node.state, "down")
             return self._text(value, kind)
         if column.percent:
-            figure = column.sort(node)
+            figure = column.sort(row)
             if figure is None:
                 return self._text(value, "dim", "right")
             kind = (
@@ -242,20 +273,20 @@ class NodesTable(DataTable[Any]):
     def _rebuild(self, force: bool = False) -> None:
         if not self.is_mounted or not self.columns:
             return
-        nodes = self._ordered()
-        names = [n.name for n in nodes]
+        rows = self._ordered()
+        names = [r.node.name for r in rows]
         current = self.current_node
         if force or len(names) != len(self.visible_names) or set(names) != set(self._shown):
             self.clear()
             self._cell_lines.clear()
-            for node in nodes:
-                self.add_row(*(self._cell(node, c) for c in COLUMNS), key=node.name)
-            self._shown = {node.name: node for node in nodes}
+            for row in rows:
+                self.add_row(*(self._cell(row, c) for c in COLUMNS), key=row.node.name)
+            self._shown = {row.node.name: row for row in rows}
             self.visible_names = names
             if current in names:
                 self.move_cursor(row=names.index(current), animate=False)
         else:
-            self._update_changed(nodes)
+            self._update_changed(rows)
             if names != self.visible_names:
                 rank = {name: i for i, name in enumerate(names)}
                 self.sort("name", key=lambda cell: rank[cell.plain])
@@ -271,16 +302,18 @@ class NodesTable(DataTable[Any]):
         if self.current_node != current and self.current_node is not None:
             self.post_message(self.NodeHighlighted(self.current_node))
 
-    def _update_changed(self, nodes: list[NodeStatus]) -> None:
-        """Touch only rows whose NodeStatus is a new object, and only cells that differ."""
-        for node in nodes:
-            if self._shown.get(node.name) is node:
+    def _update_changed(self, rows: list[Row]) -> None:
+        """Touch only rows with a new NodeStatus or RayNodeInfo, and only cells that differ."""
+        for row in rows:
+            name = row.node.name
+            shown = self._shown.get(name)
+            if shown is not None and shown.node is row.node and shown.ray is row.ray:
                 continue
-            self._shown[node.name] = node
+            self._shown[name] = row
             for column in COLUMNS:
-                cell = self._cell(node, column)
-                if self.get_cell(node.name, column.key) is not cell:
-                    self.update_cell(node.name, column.key, cell)
+                cell = self._cell(row, column)
+                if self.get_cell(name, column.key) is not cell:
+                    self.update_cell(name, column.key, cell)
 
     # -- drawing: DataTable redraws every visible cell after any update_cell --------------
 
