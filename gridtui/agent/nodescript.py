@@ -247,6 +247,7 @@ def cmd_view(args):
             _out({"error": f"the GCS at {args.address} did not answer in {args.wait:g}s"})
             return 3
         time.sleep(0.2)
+    # Private Ray, listed in gridtui/services/ray_private.py (this script runs alone on nodes).
     from ray._private.internal_api import get_state_from_address
 
     state = get_state_from_address(args.address)

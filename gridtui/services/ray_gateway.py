@@ -18,6 +18,7 @@ from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import ray_infos
+from gridtui.services import ray_private
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -180,15 +181,13 @@ class RayGateway:
         """Ray's driver prints cluster events ("node ... has been marked dead") to stdout
         from a thread of its own, whatever log_to_driver says; the terminal belongs to the
         console (and to a CLI command's own output), so they go to the gateway's log."""
-        from ray._private import worker
-
         driver_log = logging.getLogger("ray.driver_messages")
 
         def to_log(data: dict[str, Any], ignore_prefix: bool) -> None:
             for line in data.get("lines", ()):
                 driver_log.warning("(%s) %s", data.get("pid", "?"), line)
 
-        worker.print_to_stdstream = to_log
+        ray_private.divert_driver_messages(to_log)
 
     @staticmethod
     def _enable_faulthandler() -> None:
@@ -262,8 +261,7 @@ class RayGateway:
         address, _ = self.address()
         if not address.startswith("ray://") and not self._head_answers(address):
             raise RayUnavailable(f"the Ray head at {address} does not answer")
-        state = self._ray._private.state.state
-        return ray_view(state, nodes=self._ray.nodes())
+        return ray_view(ray_private.global_state(), nodes=self._ray.nodes())
 
     async def nodes(self) -> dict[str, RayNodeInfo]:
         """{node name: RayNodeInfo} matched by the gridtui label or the node's address."""

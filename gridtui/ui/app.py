@@ -11,7 +11,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from gridtui.backend import Backend
@@ -21,8 +20,7 @@ from gridtui.ui.messages import AlertRaised, RayViewUpdated, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
-
-TABLE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
+from gridtui.ui.widgets.nodes_table import NodesTable
 
 
 class GridApp(App[None]):
@@ -159,7 +157,7 @@ class GridApp(App[None]):
             ("Everywhere", type(self), None),
             ("Everywhere", App, frozenset({"ctrl+q"})),
             ("Nodes", MainScreen, None),
-            ("Nodes table", DataTable, TABLE_KEYS),
+            ("Nodes table", NodesTable, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
             ("Confirmation", ConfirmScreen, None),
