@@ -182,6 +182,10 @@ class RayNodeInfo:
     gpu_available: float = 0.0
     object_store_total: float = 0.0
     object_store_available: float = 0.0
+    memory_total: float = 0.0
+    memory_available: float = 0.0
+    store_used: float | None = None
+    """What the raylet reports in use; None when Ray does not say (a dead node)."""
 
 
 @dataclass(frozen=True)

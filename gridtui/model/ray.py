@@ -74,6 +74,8 @@ def match_nodes(
 
 
 def ray_info(entry: Mapping[str, Any]) -> RayNodeInfo:
+    """One entry of the node script's `ray_view` (the gateway's too), parsed once for the
+    console's Ray view and the CLI's status table."""
     total = entry.get("total") or {}
     avail = entry.get("available") or {}
     store_total = float(total.get("object_store_memory", 0.0))
@@ -93,6 +95,9 @@ def ray_info(entry: Mapping[str, Any]) -> RayNodeInfo:
         gpu_available=float(avail.get("GPU", 0.0)) if alive else 0.0,
         object_store_total=store_total,
         object_store_available=store_avail,
+        memory_total=float(total.get("memory", 0.0)),
+        memory_available=float(avail.get("memory", 0.0)),
+        store_used=None if used is None else float(used),
     )
 
 

@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from gridtui.config import ClusterConfig
+from gridtui.model.ray import match_nodes, ray_info
+from gridtui.model.units import size
 from gridtui.services.procs import RayProcess
-from gridtui.services.ray_view import match_nodes, ray_info
 
 
 @dataclass(frozen=True)
@@ -101,14 +102,7 @@ class ClusterStatus:
 
 
 def _size(n: float | None) -> str:
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
-        value /= 1024
-    return f"{value:.1f}TiB"
+    return "?" if n is None else size(n, iec=True)
 
 
 def build_status(
@@ -138,9 +132,6 @@ def build_status(
             rows.append(NodeRow(**base, ray_state="UNKNOWN" if ray_error else "ABSENT"))
             continue
         info = ray_info(entry)
-        total = entry.get("total") or {}
-        avail = entry.get("available") or {}
-        used = entry.get("store_used")
         rows.append(
             NodeRow(
                 **base,
@@ -150,10 +141,10 @@ def build_status(
                 cpu_available=info.cpu_available,
                 gpu_total=info.gpu_total,
                 gpu_available=info.gpu_available,
-                memory_total=float(total.get("memory", 0.0)),
-                memory_available=float(avail.get("memory", 0.0)),
+                memory_total=info.memory_total,
+                memory_available=info.memory_available,
                 store_total=info.object_store_total,
-                store_used=None if used is None else float(used),
+                store_used=info.store_used,
             )
         )
     return ClusterStatus(config.name, tuple(rows), ray_error)

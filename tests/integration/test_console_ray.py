@@ -170,7 +170,7 @@ async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
         await wait_for(
             pilot, lambda: ray_states(app) == dict.fromkeys(NAMES, True), 60, "three alive nodes"
         )
-        table = nodescript._proc_table()
+        table = nodescript.proc_table()
         gcs = [p for p in pids(config, "head") if "gcs_server" in " ".join(table[p][3])]
         assert len(gcs) == 1
         os.kill(gcs[0], signal.SIGKILL)
