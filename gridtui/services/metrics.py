@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -23,7 +24,6 @@ from gridtui.policy.thresholds import Edge, Threshold, Track, step
 from gridtui.services.agent_launch import agent_argv, agent_source
 from gridtui.services.alerts import AlertStream
 from gridtui.services.publisher import Listener, Publisher
-from gridtui.transport.backoff import Backoff
 from gridtui.transport.base import NodeTransport, TransportError
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,46 @@ SNAPSHOT_POINTS = 240
 STALE_AFTER_INTERVALS = 1.6
 DOWN_AFTER_INTERVALS = 2.5
 PRESSURE_CLEAR_MARGIN = 5.0  # percentage points below the threshold before re-arming
+# A node that is away is tried again after 1, 2, 4, 8 s, then every 10 s, or less often
+# when many are away: all of them together get about RETRY_RATE attempts a second. One
+# attempt (an SSH connect, retried by the transport) costs 15-35 ms of CPU, so a hundred
+# nodes away for good cost next to nothing (bench/idle_cost.py), while a few nodes back
+# from a reboot are seen within seconds.
+RETRY_FIRST = 1.0
+RETRY_SETTLED = 10.0
+RETRY_RATE = 1.0
+RETRY_LONGEST = 120.0
+
+
+class RetryDelay:
+    """Waits between a lost node's connection attempts: doubling from `first` while under
+    `quick` seconds (a blip is over soon), then what `settled()` says now; each wait is
+    jittered by ±20% so nodes lost together do not retry in the same instant."""
+
+    def __init__(
+        self,
+        first: float,
+        quick: float,
+        settled: Callable[[], float],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.first, self.quick, self.settled = first, quick, settled
+        self.attempt = 0
+        self._rng = rng or random.Random()
+
+    def next(self) -> float:
+        delay = self.first * 2**self.attempt
+        if delay >= self.quick:
+            delay = self.settled()
+        else:
+            self.attempt += 1
+        return delay * self._rng.uniform(0.8, 1.2)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+_AWAY = (NodeState.DOWN, NodeState.UNREACHABLE)
 
 
 class _NodeTrack:
@@ -123,7 +163,7 @@ class MetricsHub:
     # -- ingest -------------------------------------------------------------------------
 
     async def _stream_node(self, track: _NodeTrack, transport: NodeTransport) -> None:
-        backoff = Backoff(base=min(1.0, self.interval), cap=max(5.0, 10 * self.interval))
+        retry = RetryDelay(min(RETRY_FIRST, self.interval), RETRY_SETTLED, self._settled_retry)
         argv = agent_argv(track.node, self.interval)
         while True:
             last_noise = ""
@@ -137,7 +177,7 @@ class MetricsHub:
                             except ValueError:
                                 continue
                             self.record(track.node.name, data)
-                            backoff.reset()
+                            retry.reset()
                         elif line.strip():
                             last_noise = line.strip()[-200:]
                 finally:
@@ -151,7 +191,12 @@ class MetricsHub:
             except Exception as exc:  # a bug or an odd node must not end the watch
                 log.exception("stream for %s failed", track.node.name)
                 self._lost(track, "error", f"{exc.__class__.__name__}: {exc}")
-            await asyncio.sleep(backoff.next_delay())
+            await asyncio.sleep(retry.next())
+
+    def _settled_retry(self) -> float:
+        away = sum(t.state in _AWAY for t in self._tracks.values())
+        spread = min(RETRY_LONGEST, away / RETRY_RATE)
+        return max(RETRY_SETTLED, 10 * self.interval, spread)
 
     async def _restart_stream(self, track: _NodeTrack, transport: NodeTransport) -> None:
         with contextlib.suppress(Exception):
@@ -188,19 +233,18 @@ class MetricsHub:
         self._changed(track)
 
     def _lost(self, track: _NodeTrack, reason: str, message: str) -> None:
-        was = track.state
-        if track.ever_up:
-            track.state = NodeState.DOWN
-        else:
-            track.state = NodeState.UNREACHABLE
+        was, said = track.state, track.reason
+        track.state = NodeState.DOWN if track.ever_up else NodeState.UNREACHABLE
         track.reason = message if reason in message else f"{reason}: {message}"
+        if (track.state, track.reason) == (was, said):
+            return  # another failed retry of a node already shown away: nothing to publish
         if was in (NodeState.UP, NodeState.STALE):
             self._alert(track.node.name, "down", f"{track.node.name} is down: {message}", "error")
         elif was is NodeState.CONNECTING and track.state is NodeState.UNREACHABLE:
             self._alert(
                 track.node.name, "unreachable", f"{track.node.name} unreachable: {message}", "error"
             )
-        self._changed(track)  # the reason may be new even when the state is not
+        self._changed(track)
 
     async def _watchdog(self) -> None:
         while True:

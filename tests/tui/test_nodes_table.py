@@ -6,11 +6,12 @@ from pathlib import Path
 
 from gridtui.backend import Backend
 from gridtui.config import ClusterConfig
+from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
 from gridtui.services.metrics import MetricsHub
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.widgets.nodes_table import NodesTable
-from gridtui.ui.widgets.sparklines import SparklinesPane
+from gridtui.ui.widgets.sparklines import NodeSparks, SparklinesPane
 
 SIZE = (140, 40)
 T0 = 1748856600.0
@@ -106,3 +107,39 @@ async def test_filtering_out_the_current_node_moves_the_cursor_to_the_first_row(
         assert table(app).current_node == table(app).visible_names[0] == "box1"
         assert app.screen.query_one(SparklinesPane).selected == "box1"
         assert table(app).border_title == "Nodes 3/4  filter: box"
+
+
+async def test_a_modal_holds_the_panes_below_until_it_closes(app: GridApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        hub = app.backend.metrics
+        below = table(app)
+        shown = {r.node.name: r.node for r in below.rows}
+        await pilot.press("question_mark")
+        hub.mark_state("box1", NodeState.STALE, "no sample for 2.0s")
+        hub.publish_now()
+        await pilot.pause()
+        assert app.snapshot.node("box1").state is NodeState.STALE  # type: ignore[union-attr]
+        # Under the help overlay the table keeps what it drew: nothing below is redrawn.
+        assert {r.node.name: r.node for r in below.rows} == shown
+        assert below.get_cell("box1", "state") == "UP"
+        await pilot.press("escape")
+        assert below.get_cell("box1", "state") == "STALE"
+        spark_rows = app.screen.query_one(NodeSparks).nodes
+        assert next(n for n in spark_rows if n.name == "box1").state is NodeState.STALE
+
+
+async def test_long_names_are_shown_whole_in_the_table_and_the_sparklines(tmp_path: Path) -> None:
+    backend = many_nodes(3, tmp_path / "prefs.json")
+    long_name = "gpu-worker-17.lab"  # longer than both panes' narrowest name column
+    config = backend.config.model_copy(
+        update={"nodes": [backend.config.nodes[0].model_copy(update={"name": long_name})]}
+    )
+    hub = MetricsHub(config, clock=lambda: T0, wall_clock=lambda: T0)
+    hub.record(long_name, {"t": T0, "cpu": 50.0, "mem": {"total": 100, "used": 40}}, received=T0)
+    app = make_app(Backend(config=config, prefs=backend.prefs, hub=hub, streaming=False, ray=False))
+    async with app.run_test(size=SIZE):
+        t = table(app)
+        assert f" {long_name} " in t.render_line(1).text
+        assert "Role" in t.render_line(0).text  # the columns after it moved over
+        sparks = app.screen.query_one(NodeSparks)
+        assert sparks.render_line(0).text.startswith(f"{long_name} ")

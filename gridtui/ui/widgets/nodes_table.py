@@ -21,6 +21,7 @@ from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeI
 from gridtui.model.ray import RayClusterView
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH, num, pct, size, used_total
+from gridtui.ui.widgets.shown import WhenShown
 
 _STATE_ORDER = {s: i for i, s in enumerate(NodeState)}
 Justify = Literal["left", "right"] | None
@@ -114,6 +115,8 @@ COLUMNS: tuple[NodeColumn, ...] = (
 PAD = 1
 """Blank cells either side of every column's text."""
 TABLE_WIDTH = sum(c.width + 2 * PAD for c in COLUMNS)
+LONGEST_NAME = 32
+"""The Node column widens for longer names, up to this many cells."""
 _STATE_KIND = {NodeState.UP: "up", NodeState.STALE: "stale", NodeState.CONNECTING: "connecting"}
 
 
@@ -248,9 +251,14 @@ class NodesTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._metas: dict[tuple[int, int], Style] = {}
         self._title = ""
+        self._name_width = COLUMNS[0].width
+        self._table_width = TABLE_WIDTH
+        self._update = WhenShown(self, self._rebuild)
+        """Rows are rebuilt only while the table's screen is on top (then once on return)."""
 
     def on_mount(self) -> None:
         self.virtual_size = Size(TABLE_WIDTH, 1)
+        self._update.attach()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         source = feeds(self.app)
         self.ray_view = source.ray_view
@@ -273,11 +281,11 @@ class NodesTable(ScrollView, can_focus=True):
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.snapshot = snapshot
-        self._rebuild()
+        self._update()
 
     def show_ray(self, view: RayClusterView) -> None:
         self.ray_view = view
-        self._rebuild()
+        self._update()
 
     def cycle_sort(self) -> str:
         self.sort_index = (self.sort_index + 1) % len(COLUMNS)
@@ -387,13 +395,13 @@ class NodesTable(ScrollView, can_focus=True):
     def watch_sort_index(self) -> None:
         self._header = None
         self.refresh(Region(0, 0, self.size.width, 1))  # the arrow moves with the sort, at once
-        self._rebuild()
+        self._update()
 
     def watch_sort_reverse(self) -> None:
         self.watch_sort_index()
 
     def watch_filter_text(self) -> None:
-        self._rebuild()
+        self._update()
 
     def _ordered(self) -> list[Row]:
         if self.snapshot is None:
@@ -408,17 +416,21 @@ class NodesTable(ScrollView, can_focus=True):
         present.sort(key=lambda r: (column.sort(r), r.node.name), reverse=self.sort_reverse)
         return present + sorted(missing, key=lambda r: r.node.name)  # unknown figures sink
 
-    def _rebuild(self) -> None:
+    def _rebuild(self) -> bool:
+        """Bring the rows up to date; whether there was a snapshot to draw (WhenShown)."""
         if not self.is_mounted:
-            return
+            return False
         rows = self._ordered()
         names = [r.node.name for r in rows]
         current = self.current_node
         old = self.rows
         self.rows, self.visible_names = rows, names
-        if len(rows) != len(old):
-            self.virtual_size = Size(TABLE_WIDTH, len(rows) + 1)
-        if names != [r.node.name for r in old]:
+        names_changed = names != [r.node.name for r in old]
+        if names_changed:
+            self._fit_names(names)
+        if len(rows) != len(old) or self.virtual_size.width != self._table_width:
+            self.virtual_size = Size(self._table_width, len(rows) + 1)
+        if names_changed:
             self._lines.clear()
             self.refresh()
             cursor = names.index(current) if current in names else 0
@@ -436,6 +448,20 @@ class NodesTable(ScrollView, can_focus=True):
         if title != self._title:
             self._title = self.border_title = title
         self._announce()
+        return self.snapshot is not None
+
+    def _fit_names(self, names: list[str]) -> None:
+        """Widen the Node column to the longest name (within LONGEST_NAME), so no name is cut."""
+        longest = max((cell_len(n) for n in names), default=0)
+        width = max(COLUMNS[0].width, min(LONGEST_NAME, longest))
+        if width != self._name_width:
+            self._name_width = width
+            self._table_width = TABLE_WIDTH + width - COLUMNS[0].width
+            self._header = None
+            self._lines.clear()
+
+    def _width(self, column: NodeColumn) -> int:
+        return self._name_width if column is COLUMNS[0] else column.width
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -513,8 +539,8 @@ class NodesTable(ScrollView, can_focus=True):
         for i, column in enumerate(COLUMNS):
             label = column.label + (arrow if i == self.sort_index else "")
             pre = style + self._meta(-1, i)
-            segments += cell_segments(label, Style(), None, column.width, pre, Style())
-        rest = Segment(" " * max(0, width - TABLE_WIDTH), style + self._meta(-1, -1))
+            segments += cell_segments(label, Style(), None, self._width(column), pre, Style())
+        rest = Segment(" " * max(0, width - self._table_width), style + self._meta(-1, -1))
         self._header = (look, Strip([*segments, rest]))
         return self._header[1]
 
@@ -534,7 +560,7 @@ class NodesTable(ScrollView, can_focus=True):
             text, kind, justify = self._cell(row, column)
             text_style = self._style(f"nodes-table--{kind}", partial=True) if kind else Style()
             pre = row_style + self._meta(index, i) + look
-            segments += cell_segments(text, text_style, justify, column.width, pre, post)
+            segments += cell_segments(text, text_style, justify, self._width(column), pre, post)
         rest = row_style + look + self._meta(index, -1)
-        segments.append(Segment(" " * max(0, width - TABLE_WIDTH), rest))
+        segments.append(Segment(" " * max(0, width - self._table_width), rest))
         return Strip(segments)
