@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
 from gridtui.prefs import Prefs
+from gridtui.services.alerts import AlertStream
 from gridtui.services.metrics import MetricsHub
+from gridtui.services.ray_view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
@@ -26,8 +28,10 @@ DEMO_STARTING = "starting demo cluster…"
 
 @dataclass
 class Backend:
-    """Services the fronts share. Building it is cheap; `start` opens the node streams and,
-    unless `ray` is off (recorded data), Ray's view: the demo is started first when needed."""
+    """Services the fronts share, each publishing its own state: the metrics hub (node
+    figures), the Ray view, and the one alert stream every service raises alerts on.
+    Building it is cheap; `start` opens the node streams and, unless `ray` is off (recorded
+    data), Ray's view: the demo is started first when needed."""
 
     config: ClusterConfig
     config_path: Path | None = None
@@ -39,11 +43,15 @@ class Backend:
     # Tests swap in their own ClusterOps factory (progress callback -> ClusterOps).
     ops_factory: Callable[[Progress | None], ClusterOps] | None = None
     gateway: RayGateway | None = field(default=None, init=False)
+    ray_view: RayView = field(default_factory=RayView, init=False)
+    alerts: AlertStream = field(default_factory=AlertStream, init=False)
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.hub is None:
-            self.hub = MetricsHub(self.config)
+            self.hub = MetricsHub(self.config, alerts=self.alerts)
+        else:  # a hub built beforehand (recorded data) brings its own stream
+            self.alerts = self.hub.alerts
 
     @property
     def metrics(self) -> MetricsHub:
@@ -79,14 +87,14 @@ class Backend:
             finally:
                 head_up.set()  # a failed start still lets the poll below take over
                 await asyncio.wait({early}, timeout=self.gateway.connect_timeout + 5)
-        await self.gateway.poll(self.metrics, self.ray_interval)
+        await self.ray_view.run(self.gateway, self.ray_interval)
 
     async def _start_demo(self, on_head_up: Callable[[], None] = lambda: None) -> None:
         """Start (or attach to) the demo; the header shows its progress meanwhile."""
         from gridtui.services.demo import ensure_demo_running
 
-        hub = self.metrics
-        hub.set_ray_view(False, {}, DEMO_STARTING, pending=True)
+        view = self.ray_view
+        view.progress(DEMO_STARTING)
         head = self.config.head.name
 
         def progress(event: NodeProgress) -> None:
@@ -94,16 +102,14 @@ class Backend:
                 on_head_up()
             if event.state in ("running", "ok"):
                 detail = f"{event.node} {event.step}" + (" ✓" if event.state == "ok" else "")
-                hub.set_ray_view(False, {}, f"{DEMO_STARTING} {detail}", pending=True)
+                view.progress(f"{DEMO_STARTING} {detail}")
 
         try:
             await ensure_demo_running(progress)
         except Exception as exc:
             why = one_line(exc)
-            hub.set_ray_view(False, {}, f"demo did not start: {why}")
-            hub.raise_alert(
-                self.config.head.name, "demo", f"The demo did not start: {why}", "error"
-            )
+            view.set(False, {}, f"demo did not start: {why}")
+            self.alerts.raise_alert(head, "demo", f"The demo did not start: {why}", "error")
             # The gateway still polls: a demo started later (`gridtui demo start`) shows up.
 
     def ops(self, progress: Progress | None = None) -> ClusterOps:
@@ -123,14 +129,12 @@ class Backend:
 
     def ray_changed(self) -> None:
         """The cluster was started or stopped: read Ray's view now, not at the next poll."""
-        if self.gateway is not None:
-            self.gateway.wake()
+        self.ray_view.wake()
 
     async def stop(self) -> None:
         """Stop Ray's side within bounded time, and always the node streams after it."""
         try:
-            if self.gateway is not None:
-                self.gateway.request_stop()  # its loop ends even if a cancel is swallowed
+            self.ray_view.close()  # its loop ends even if a cancel is swallowed
             if self._ray_task is not None:
                 self._ray_task.cancel()
                 # Never an unbounded await: 3.11's wait_for can swallow a racing cancel.

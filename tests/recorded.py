@@ -149,11 +149,14 @@ def lab_start_progress() -> list[NodeProgress]:
 def recorded_backend(path: Path, prefs: Prefs | None = None, *, ray_view: bool = False) -> Backend:
     """A Backend that opens no streams: what the console renders in tests and screenshots.
 
-    With `ray_view`, the hub carries the fixed Ray view of lab_ray_view()."""
+    With `ray_view`, the Ray view service publishes the fixed view of lab_ray_view()."""
     hub = load_hub(path)
+    backend = Backend(
+        config=hub.config, prefs=prefs or Prefs(), hub=hub, streaming=False, ray=False
+    )
     if ray_view:
-        hub.set_ray_view(True, lab_ray_view(), "")
-    return Backend(config=hub.config, prefs=prefs or Prefs(), hub=hub, streaming=False, ray=False)
+        backend.ray_view.set(True, lab_ray_view())
+    return backend
 
 
 DEFAULT_TRACE = Path(__file__).resolve().parent / "data" / "lab_trace.jsonl"

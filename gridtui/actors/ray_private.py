@@ -1,23 +1,45 @@
 """The one place gridtui uses Ray's private API; tests/unit/test_ray_private.py names each use.
 
-Nothing public in Ray 2.60 offers a key-value store in the GCS or per-node available
-resources without the dashboard, so these few calls live here and an upgrade breaks here."""
+Nothing public in Ray 2.60 offers a key-value store in the GCS, per-node available
+resources without the dashboard, or a way to keep the driver's cluster-event printing off
+the terminal, so these few calls live here and an upgrade breaks here, loudly."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import ray
 from ray.experimental import internal_kv
 
 NAMESPACE = "gridtui"
 
-# Every private symbol this module reaches, as dotted paths from `ray`.
-SYMBOLS = (
-    "ray.experimental.internal_kv._internal_kv_get",
-    "ray.experimental.internal_kv._internal_kv_put",
-    "ray.experimental.internal_kv._internal_kv_del",
-    "ray.experimental.internal_kv._internal_kv_list",
-    "ray._private.state.state.available_resources_per_node",
+PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
+    ("ray.experimental.internal_kv", "_internal_kv_get", "reservation records in the GCS"),
+    ("ray.experimental.internal_kv", "_internal_kv_put", "reservation records in the GCS"),
+    ("ray.experimental.internal_kv", "_internal_kv_del", "reservation records in the GCS"),
+    ("ray.experimental.internal_kv", "_internal_kv_list", "reservation records in the GCS"),
+    (
+        "ray._private.worker",
+        "print_to_stdstream",
+        "the driver prints cluster events to stdout with it; the console diverts them",
+    ),
+    (
+        "ray._private.state",
+        "state",
+        "the GlobalState: per-node available resources (ray.nodes() has only the totals)",
+    ),
+    (
+        "ray._private.internal_api",
+        "get_state_from_address",
+        "a GlobalState from the GCS address alone, without a driver; used by the node "
+        "script (gridtui/agent/nodescript.py), which runs on nodes and imports it itself",
+    ),
 )
+"""(module, name, why): each checked by tests/unit/test_ray_private.py."""
+
+STATE_METHODS = ("node_table", "available_resources_per_node")
+"""What gridtui calls on a GlobalState (here and in agent/nodescript.py's ray_view)."""
 
 
 def kv_get(key: str) -> bytes | None:
@@ -38,7 +60,17 @@ def kv_keys(prefix: str) -> list[str]:
     return sorted(k.decode() if isinstance(k, bytes) else str(k) for k in keys)
 
 
+def global_state() -> Any:
+    """The connected driver's GlobalState (call after ray.init, on the driver's thread)."""
+    return ray._private.state.state
+
+
 def available_per_node() -> dict[str, dict[str, float]]:
     """{node id hex: {resource: available}}; a resource at zero is left out by Ray."""
-    table = ray._private.state.state.available_resources_per_node()
+    table = global_state().available_resources_per_node()
     return {str(k): {str(r): float(v) for r, v in res.items()} for k, res in table.items()}
+
+
+def divert_driver_messages(write: Callable[..., None]) -> None:
+    """Send the driver's cluster-event printing ("node ... marked dead") to `write`."""
+    ray._private.worker.print_to_stdstream = write

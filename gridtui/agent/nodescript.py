@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+from gridtui.agent.procfs import alive, descendants, proc_table  # inlined when shipped
+
 
 def _out(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
@@ -45,27 +47,6 @@ def cmd_version(args):
 # -- processes ------------------------------------------------------------------------------
 
 
-def _proc_table():
-    """{pid: (ppid, state, rss, argv)} from /proc; zombies are dead, so they are left out."""
-    table = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = [w.decode("utf-8", "replace") for w in f.read().split(b"\0") if w]
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields[0] in ("Z", "X"):
-            continue
-        table[int(entry)] = (int(fields[1]), fields[0], int(fields[21]) * page, argv)
-    return table
-
-
 def _mentions(argv, marker):
     """A word names `marker` as a whole path (so /tmp/a does not match /tmp/ab)."""
     for word in argv:
@@ -89,28 +70,18 @@ def _ancestors(table):
 
 def find_pids(markers, table=None):
     """Processes naming any marker in their argv, plus all their descendants."""
-    table = _proc_table() if table is None else table
+    table = proc_table() if table is None else table
     skip = _ancestors(table)
     roots = {
         pid
-        for pid, (_, _, _, argv) in table.items()
-        if pid not in skip and any(_mentions(argv, m) for m in markers)
+        for pid, proc in table.items()
+        if pid not in skip and any(_mentions(proc[3], m) for m in markers)
     }
-    children = {}  # type: dict
-    for pid, (ppid, _, _, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    seen, stack = set(), list(roots)
-    while stack:
-        pid = stack.pop()
-        if pid in seen or pid in skip:
-            continue
-        seen.add(pid)
-        stack.extend(children.get(pid, ()))
-    return seen, table
+    return descendants(roots, {pid: proc[0] for pid, proc in table.items()}, skip), table
 
 
 def _describe(pid, table):
-    ppid, _, rss, argv = table[pid]
+    ppid, _, rss, argv, _ = table[pid]
     name = os.path.basename(argv[0]) if argv else "?"
     return {"pid": pid, "ppid": ppid, "rss": rss, "name": name, "cmd": " ".join(argv)[:160]}
 
@@ -119,15 +90,6 @@ def cmd_procs(args):
     pids, table = find_pids(args.marker)
     _out({"procs": [_describe(p, table) for p in sorted(pids)]})
     return 0
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
 
 
 def cmd_stop(args):
@@ -140,19 +102,19 @@ def cmd_stop(args):
         except OSError:
             pass
     deadline = time.monotonic() + args.grace
-    while time.monotonic() < deadline and any(_alive(p) for p in terminated):
+    while time.monotonic() < deadline and any(alive(p) for p in terminated):
         time.sleep(0.1)
     # A second look catches workers the raylet forked while it was shutting down.
     again, _ = find_pids(args.marker)
     for pid in sorted(set(terminated) | again):
-        if _alive(pid):
+        if alive(pid):
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
             except OSError:
                 pass
     time.sleep(0.1 if killed else 0)
-    left = [p for p in killed if _alive(p)]
+    left = [p for p in killed if alive(p)]
     _out({"terminated": terminated, "killed": killed, "left": left})
     return 0 if not left else 1
 
@@ -251,6 +213,7 @@ def cmd_view(args):
             _out({"error": f"the GCS at {args.address} did not answer in {args.wait:g}s"})
             return 3
         time.sleep(0.2)
+    # Private Ray, listed in gridtui/actors/ray_private.py (this script runs alone on nodes).
     from ray._private.internal_api import get_state_from_address
 
     state = get_state_from_address(args.address)

@@ -15,6 +15,8 @@ import sys
 import threading
 import time
 
+from gridtui.agent.procfs import cpu_rss, descendants, proc_table  # inlined when shipped
+
 AGENT_VERSION = 1
 
 try:
@@ -209,20 +211,7 @@ def _proc_list():
             info = p.info
             out.append((info["pid"], info["ppid"] or 0, info["name"] or "", info["cmdline"] or []))
         return out
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = [w.decode(errors="replace") for w in f.read().split(b"\0") if w]
-        except OSError:
-            continue
-        name = stat[stat.find("(") + 1 : stat.rfind(")")]
-        ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
-        out.append((int(entry), ppid, name, cmd))
-    return out
+    return [(pid, p[0], p[4], p[3]) for pid, p in proc_table().items()]
 
 
 def is_ray_process(name, cmd):
@@ -246,17 +235,7 @@ def belongs_to_node(cmd, address):
 def process_tree(address, procs):
     """PIDs of one co-located Ray node: processes naming its address, and their descendants."""
     roots = {pid for pid, _, _, cmd in procs if belongs_to_node(cmd, address)}
-    children = {}  # type: dict
-    for pid, ppid, _, _ in procs:
-        children.setdefault(ppid, []).append(pid)
-    seen, stack = set(), list(roots)
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        stack.extend(children.get(pid, ()))
-    return seen
+    return descendants(roots, {pid: ppid for pid, ppid, _, _ in procs})
 
 
 def proc_cpu_rss(pid):
@@ -266,11 +245,7 @@ def proc_cpu_rss(pid):
             p = psutil.Process(pid)
             t = p.cpu_times()
             return t.user + t.system, p.memory_info().rss
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
-        page = os.sysconf("SC_PAGE_SIZE")
-        return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * page
+        return cpu_rss(pid)
     except Exception:
         return None
 

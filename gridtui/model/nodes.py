@@ -152,7 +152,6 @@ class NodeStatus:
     sample: NodeSample | None = None
     history: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     last_seen: float | None = None
-    ray: RayNodeInfo | None = None
 
     @property
     def cpu_percent(self) -> float | None:
@@ -173,7 +172,7 @@ class NodeStatus:
 
 @dataclass(frozen=True)
 class RayNodeInfo:
-    """Ray's view of a node, merged into NodeStatus when the Ray gateway is connected."""
+    """Ray's view of one node (resources Ray accounts for, not what the node measures)."""
 
     alive: bool
     node_id: str = ""
@@ -183,6 +182,10 @@ class RayNodeInfo:
     gpu_available: float = 0.0
     object_store_total: float = 0.0
     object_store_available: float = 0.0
+    memory_total: float = 0.0
+    memory_available: float = 0.0
+    store_used: float | None = None
+    """What the raylet reports in use; None when Ray does not say (a dead node)."""
 
 
 @dataclass(frozen=True)
@@ -196,15 +199,13 @@ class Alert:
 
 @dataclass(frozen=True)
 class ClusterSnapshot:
-    """Everything a pane needs to draw one frame; published after each change."""
+    """The node figures at one instant, as the metrics hub publishes them (Ray's view of
+    the same nodes is a RayClusterView, published by the Ray view service)."""
 
     name: str
     time: float
     nodes: tuple[NodeStatus, ...]
     demo: bool = False
-    ray_connected: bool | None = None  # None: no Ray gateway in use
-    ray_message: str = ""
-    ray_pending: bool = False  # Ray is being brought up (the demo's start): not an error yet
 
     @property
     def up_count(self) -> int:

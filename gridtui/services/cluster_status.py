@@ -8,9 +8,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.model.ray import match_nodes, ray_info
+from gridtui.model.units import size
 from gridtui.services.advice import about, advised
 from gridtui.services.procs import NodeScriptError, RayProcess
-from gridtui.services.ray_view import match_nodes, ray_info
 from gridtui.transport.base import TransportError
 
 
@@ -124,14 +125,7 @@ def _used(total: float | None, available: float | None) -> str:
 
 
 def _size(n: float | None) -> str:
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
-        value /= 1024
-    return f"{value:.1f}TiB"
+    return "?" if n is None else size(n, iec=True)
 
 
 def build_status(
@@ -176,9 +170,6 @@ def build_status(
             rows.append(NodeRow(**base, ray_state="UNKNOWN" if ray_error else "ABSENT"))
             continue
         info = ray_info(entry)
-        total = entry.get("total") or {}
-        avail = entry.get("available") or {}
-        used = entry.get("store_used")
         alive = info.alive
         rows.append(
             NodeRow(
@@ -190,10 +181,10 @@ def build_status(
                 cpu_available=info.cpu_available if alive else None,
                 gpu_total=info.gpu_total,
                 gpu_available=info.gpu_available if alive else None,
-                memory_total=_figure(total, "memory"),
-                memory_available=_figure(avail, "memory") if alive else None,
+                memory_total=info.memory_total,
+                memory_available=info.memory_available if alive else None,
                 store_total=info.object_store_total,
-                store_used=None if used is None else float(used),
+                store_used=info.store_used,
             )
         )
     return ClusterStatus(config.name, tuple(rows), ray_error)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -13,16 +14,16 @@ from typing import Any
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.model.nodes import (
     HISTORY_METRICS,
-    Alert,
     ClusterSnapshot,
     NodeSample,
     NodeState,
     NodeStatus,
-    RayNodeInfo,
     Ring,
 )
+from gridtui.policy.thresholds import Edge, Threshold, Track, step
 from gridtui.services.agent_launch import agent_argv, agent_source
-from gridtui.transport.backoff import Backoff
+from gridtui.services.alerts import AlertStream
+from gridtui.services.publisher import Listener, Publisher
 from gridtui.transport.base import NodeTransport, TransportError
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,46 @@ SNAPSHOT_POINTS = 240
 STALE_AFTER_INTERVALS = 1.6
 DOWN_AFTER_INTERVALS = 2.5
 PRESSURE_CLEAR_MARGIN = 5.0  # percentage points below the threshold before re-arming
+# A node that is away is tried again after 1, 2, 4, 8 s, then every 10 s, or less often
+# when many are away: all of them together get about RETRY_RATE attempts a second. One
+# attempt (an SSH connect, retried by the transport) costs 15-35 ms of CPU, so a hundred
+# nodes away for good cost next to nothing (bench/idle_cost.py), while a few nodes back
+# from a reboot are seen within seconds.
+RETRY_FIRST = 1.0
+RETRY_SETTLED = 10.0
+RETRY_RATE = 1.0
+RETRY_LONGEST = 120.0
 
-SnapshotListener = Callable[[ClusterSnapshot], None]
-AlertListener = Callable[[Alert], None]
+
+class RetryDelay:
+    """Waits between a lost node's connection attempts: doubling from `first` while under
+    `quick` seconds (a blip is over soon), then what `settled()` says now; each wait is
+    jittered by ±20% so nodes lost together do not retry in the same instant."""
+
+    def __init__(
+        self,
+        first: float,
+        quick: float,
+        settled: Callable[[], float],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.first, self.quick, self.settled = first, quick, settled
+        self.attempt = 0
+        self._rng = rng or random.Random()
+
+    def next(self) -> float:
+        delay = self.first * 2**self.attempt
+        if delay >= self.quick:
+            delay = self.settled()
+        else:
+            self.attempt += 1
+        return delay * self._rng.uniform(0.8, 1.2)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+_AWAY = (NodeState.DOWN, NodeState.UNREACHABLE)
 
 
 class _NodeTrack:
@@ -53,15 +91,15 @@ class _NodeTrack:
         self.last_seen_wall: float | None = None
         self.ever_up = False
         self.rings = {m: Ring(capacity) for m in HISTORY_METRICS}
-        self.pressure_since: dict[str, float] = {}
-        self.pressure_alerted: set[str] = set()
-        self.ray: RayNodeInfo | None = None
+        self.pressure: dict[str, Track] = {}
         self.status_cache: NodeStatus | None = None
         self.stream_task: asyncio.Task[None] | None = None
 
 
 class MetricsHub:
-    """Owns one streaming task per node and publishes coalesced ClusterSnapshots."""
+    """Owns one streaming task per node and publishes coalesced ClusterSnapshots: node
+    figures, history and node state, nothing else. Its own alerts (down, back, pressure)
+    go to the alert stream it is given."""
 
     def __init__(
         self,
@@ -71,6 +109,7 @@ class MetricsHub:
         publish_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        alerts: AlertStream | None = None,
     ) -> None:
         self.config = config
         self.interval = config.sample_interval
@@ -80,31 +119,21 @@ class MetricsHub:
         self._wall = wall_clock
         capacity = max(2, min(7200, round(config.history_seconds / self.interval)))
         self._tracks = {n.name: _NodeTrack(n, capacity) for n in config.nodes}
-        self._listeners: list[SnapshotListener] = []
-        self._alert_listeners: list[AlertListener] = []
-        self._alerts: list[Alert] = []
+        self.alerts = alerts if alerts is not None else AlertStream(wall_clock)
+        limits = config.alerts
+        self._pressure = {
+            kind: Threshold(limit, limits.sustain_seconds, PRESSURE_CLEAR_MARGIN)
+            for kind, limit in (
+                ("cpu", limits.cpu_percent),
+                ("memory", limits.memory_percent),
+                ("gpu", limits.gpu_percent),
+            )
+        }
         self._tasks: list[asyncio.Task[None]] = []
-        self._publish_handle: asyncio.TimerHandle | None = None
-        self._snapshot: ClusterSnapshot | None = None
-        self.ray_connected: bool | None = None
-        self.ray_message = ""
-        self.ray_pending = False
+        self._publisher = Publisher(self._build_snapshot, window=self.publish_interval)
 
-    # -- subscription -------------------------------------------------------------------
-
-    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-    def subscribe_alerts(self, listener: AlertListener) -> Callable[[], None]:
-        self._alert_listeners.append(listener)
-        return lambda: (
-            self._alert_listeners.remove(listener) if listener in self._alert_listeners else None
-        )
-
-    @property
-    def alerts(self) -> tuple[Alert, ...]:
-        return tuple(self._alerts)
+    def subscribe(self, listener: Listener[ClusterSnapshot]) -> Callable[[], None]:
+        return self._publisher.subscribe(listener)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -126,8 +155,7 @@ class MetricsHub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self._publish_handle is not None:
-            self._publish_handle.cancel()
+        self._publisher.cancel()
         for transport in self.transports.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(transport.close(), 5)
@@ -135,7 +163,7 @@ class MetricsHub:
     # -- ingest -------------------------------------------------------------------------
 
     async def _stream_node(self, track: _NodeTrack, transport: NodeTransport) -> None:
-        backoff = Backoff(base=min(1.0, self.interval), cap=max(5.0, 10 * self.interval))
+        retry = RetryDelay(min(RETRY_FIRST, self.interval), RETRY_SETTLED, self._settled_retry)
         argv = agent_argv(track.node, self.interval)
         while True:
             last_noise = ""
@@ -149,7 +177,7 @@ class MetricsHub:
                             except ValueError:
                                 continue
                             self.record(track.node.name, data)
-                            backoff.reset()
+                            retry.reset()
                         elif line.strip():
                             last_noise = line.strip()[-200:]
                 finally:
@@ -163,7 +191,12 @@ class MetricsHub:
             except Exception as exc:  # a bug or an odd node must not end the watch
                 log.exception("stream for %s failed", track.node.name)
                 self._lost(track, "error", f"{exc.__class__.__name__}: {exc}")
-            await asyncio.sleep(backoff.next_delay())
+            await asyncio.sleep(retry.next())
+
+    def _settled_retry(self) -> float:
+        away = sum(t.state in _AWAY for t in self._tracks.values())
+        spread = min(RETRY_LONGEST, away / RETRY_RATE)
+        return max(RETRY_SETTLED, 10 * self.interval, spread)
 
     async def _restart_stream(self, track: _NodeTrack, transport: NodeTransport) -> None:
         with contextlib.suppress(Exception):
@@ -200,19 +233,18 @@ class MetricsHub:
         self._changed(track)
 
     def _lost(self, track: _NodeTrack, reason: str, message: str) -> None:
-        was = track.state
-        if track.ever_up:
-            track.state = NodeState.DOWN
-        else:
-            track.state = NodeState.UNREACHABLE
+        was, said = track.state, track.reason
+        track.state = NodeState.DOWN if track.ever_up else NodeState.UNREACHABLE
         track.reason = message if reason in message else f"{reason}: {message}"
+        if (track.state, track.reason) == (was, said):
+            return  # another failed retry of a node already shown away: nothing to publish
         if was in (NodeState.UP, NodeState.STALE):
             self._alert(track.node.name, "down", f"{track.node.name} is down: {message}", "error")
         elif was is NodeState.CONNECTING and track.state is NodeState.UNREACHABLE:
             self._alert(
                 track.node.name, "unreachable", f"{track.node.name} unreachable: {message}", "error"
             )
-        self._changed(track)  # the reason may be new even when the state is not
+        self._changed(track)
 
     async def _watchdog(self) -> None:
         while True:
@@ -245,82 +277,33 @@ class MetricsHub:
         sample = track.sample
         if sample is None:
             return
-        limits = self.config.alerts
-        readings = {"cpu": (sample.cpu_percent, limits.cpu_percent)}
-        readings["memory"] = (sample.mem_percent, limits.memory_percent)
+        readings = {"cpu": sample.cpu_percent, "memory": sample.mem_percent}
         if sample.gpu_percent is not None:
-            readings["gpu"] = (sample.gpu_percent, limits.gpu_percent)
-        for kind, (value, limit) in readings.items():
-            if value >= limit:
-                since = track.pressure_since.setdefault(kind, now)
-                if now - since >= limits.sustain_seconds and kind not in track.pressure_alerted:
-                    track.pressure_alerted.add(kind)
-                    self._alert(
-                        track.node.name,
-                        "pressure",
-                        f"{track.node.name}: {kind} at {value:.0f}% for "
-                        f"{now - since:.0f}s (threshold {limit:.0f}%)",
-                        "warning",
-                    )
-            else:
-                track.pressure_since.pop(kind, None)
-                if value < limit - PRESSURE_CLEAR_MARGIN:
-                    track.pressure_alerted.discard(kind)
-
-    # -- Ray merge ----------------------------------------------------------------------
-
-    def set_ray_view(
-        self,
-        connected: bool,
-        nodes: Mapping[str, RayNodeInfo],
-        message: str = "",
-        *,
-        pending: bool = False,
-    ) -> None:
-        """Merge Ray's node table (keyed by node name) into the snapshot; `pending` says
-        Ray is on its way up, so the message is progress rather than a failure."""
-        self.ray_connected, self.ray_message, self.ray_pending = connected, message, pending
-        for name, track in self._tracks.items():
-            info = nodes.get(name)
-            if info != track.ray:
-                track.ray = info
-                track.status_cache = None
-        self._schedule_publish()
+            readings["gpu"] = sample.gpu_percent
+        for kind, value in readings.items():
+            rule = self._pressure[kind]
+            result = step(rule, track.pressure.get(kind, Track()), value, now)
+            track.pressure[kind] = result.track
+            if result.edge is Edge.RISE:
+                self._alert(
+                    track.node.name,
+                    "pressure",
+                    f"{track.node.name}: {kind} at {value:.0f}% for "
+                    f"{result.held:.0f}s (threshold {rule.limit:.0f}%)",
+                    "warning",
+                )
 
     # -- publish ------------------------------------------------------------------------
 
-    def raise_alert(self, node: str, kind: str, message: str, severity: str = "warning") -> None:
-        """An alert from another service (the demo's start), shown like the hub's own."""
-        self._alert(node, kind, message, severity)
-
     def _alert(self, node: str, kind: str, message: str, severity: str) -> None:
-        alert = Alert(self._wall(), node, kind, message, severity)
-        self._alerts.append(alert)
-        del self._alerts[:-500]
-        for listener in list(self._alert_listeners):
-            listener(alert)
+        self.alerts.raise_alert(node, kind, message, severity)
 
     def _changed(self, track: _NodeTrack) -> None:
         track.status_cache = None
-        self._schedule_publish()
-
-    def _schedule_publish(self) -> None:
-        """Coalesce: many samples in one publish window make one snapshot."""
-        self._snapshot = None
-        if self._publish_handle is not None or not self._listeners:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.publish_now()
-            return
-        self._publish_handle = loop.call_later(self.publish_interval, self.publish_now)
+        self._publisher.changed()
 
     def publish_now(self) -> None:
-        self._publish_handle = None
-        snapshot = self.snapshot()
-        for listener in list(self._listeners):
-            listener(snapshot)
+        self._publisher.publish_now()
 
     def _status(self, track: _NodeTrack) -> NodeStatus:
         if track.status_cache is None:
@@ -333,22 +316,19 @@ class MetricsHub:
                 sample=track.sample,
                 history={m: ring.tail(SNAPSHOT_POINTS) for m, ring in track.rings.items()},
                 last_seen=track.last_seen_wall,
-                ray=track.ray,
             )
         return track.status_cache
 
     def snapshot(self) -> ClusterSnapshot:
-        if self._snapshot is None:
-            self._snapshot = ClusterSnapshot(
-                name=self.config.name,
-                time=self._wall(),
-                nodes=tuple(self._status(t) for t in self._tracks.values()),
-                demo=self.config.demo,
-                ray_connected=self.ray_connected,
-                ray_message=self.ray_message,
-                ray_pending=self.ray_pending,
-            )
-        return self._snapshot
+        return self._publisher.value()
+
+    def _build_snapshot(self) -> ClusterSnapshot:
+        return ClusterSnapshot(
+            name=self.config.name,
+            time=self._wall(),
+            nodes=tuple(self._status(t) for t in self._tracks.values()),
+            demo=self.config.demo,
+        )
 
     def history(self, node: str, metric: str) -> tuple[float, ...]:
         """The whole ring for one metric: the detail screen's charts."""

@@ -9,9 +9,9 @@ from pathlib import PurePosixPath
 
 from gridtui.agent import script_source
 from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.model.ray import LABEL_KEY
 from gridtui.transport.base import remote_path
 
-LABEL_KEY = "gridtui.node"
 # Ray's sockets live under TEMP/session_<date>_<pid>/sockets/; a Unix socket path must stay
 # under 108 bytes, so the temp dir itself gets about 45.
 MAX_TEMP_DIR = 45

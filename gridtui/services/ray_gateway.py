@@ -17,9 +17,7 @@ from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
 from gridtui.model.nodes import RayNodeInfo
-from gridtui.services.metrics import MetricsHub
-from gridtui.services.ray_view import ray_infos
-from gridtui.transport.backoff import Backoff
+from gridtui.model.ray import ray_infos
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -80,10 +78,7 @@ class RayGateway:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._ray: Any = None
-        self._poll_task: asyncio.Task[None] | None = None
-        self._closing = False
         self._address: tuple[str, str | None] | None = None
-        self._wake: asyncio.Event | None = None
 
     # -- the thread ----------------------------------------------------------------------
 
@@ -185,7 +180,9 @@ class RayGateway:
         """Ray's driver prints cluster events ("node ... has been marked dead") to stdout
         from a thread of its own, whatever log_to_driver says; the terminal belongs to the
         console (and to a CLI command's own output), so they go to the gateway's log."""
-        from ray._private import worker
+        # Imported on the gateway's thread: the adapter imports Ray, which the console's
+        # start never pays for.
+        from gridtui.actors import ray_private
 
         driver_log = logging.getLogger("ray.driver_messages")
 
@@ -193,7 +190,7 @@ class RayGateway:
             for line in data.get("lines", ()):
                 driver_log.warning("(%s) %s", data.get("pid", "?"), line)
 
-        worker.print_to_stdstream = to_log
+        ray_private.divert_driver_messages(to_log)
 
     @staticmethod
     def _enable_faulthandler() -> None:
@@ -243,18 +240,14 @@ class RayGateway:
         if self._ray is not None and self._ray.is_initialized():
             self._ray.shutdown()
 
-    def request_stop(self) -> None:
-        """Ask the poll loop to end at its next turn (and wake it from its wait)."""
-        self._closing = True
-        self.wake()
+    async def drop(self, why: str) -> None:
+        """Give up the driver after a failure (a lost head): the next connect starts afresh."""
+        if self.connected:
+            with contextlib.suppress(Exception):
+                await self.call(self._disconnect, 10)
+        self.connected, self.message = False, why
 
     async def close(self) -> None:
-        self.request_stop()
-        if self._poll_task is not None:
-            self._poll_task.cancel()
-            # Python 3.11's wait_for can swallow a cancel that races a result; the loop
-            # also checks _closing, and we never wait on it for more than a few seconds.
-            await asyncio.wait({self._poll_task}, timeout=5)
         if self._thread is not None and self._thread.is_alive():
             with contextlib.suppress(Exception):
                 await self.call(self._disconnect, 10)
@@ -264,6 +257,7 @@ class RayGateway:
     # -- reading the cluster -------------------------------------------------------------
 
     def _view(self) -> list[dict[str, Any]]:
+        from gridtui.actors import ray_private  # imports Ray: on this thread, after connect
         from gridtui.agent.nodescript import ray_view
 
         if self._ray is None or not self._ray.is_initialized():
@@ -271,49 +265,11 @@ class RayGateway:
         address, _ = self.address()
         if not address.startswith("ray://") and not self._head_answers(address):
             raise RayUnavailable(f"the Ray head at {address} does not answer")
-        state = self._ray._private.state.state
-        return ray_view(state, nodes=self._ray.nodes())
+        return ray_view(ray_private.global_state(), nodes=self._ray.nodes())
 
     async def nodes(self) -> dict[str, RayNodeInfo]:
         """{node name: RayNodeInfo} matched by the gridtui label or the node's address."""
         return ray_infos(self.config, await self.call(self._view))
-
-    def wake(self) -> None:
-        """Poll (or reconnect) now instead of after the current wait: the cluster changed."""
-        if self._wake is not None:
-            self._wake.set()
-
-    async def _pause(self, seconds: float) -> None:
-        assert self._wake is not None
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        self._wake.clear()
-
-    async def poll(self, hub: MetricsHub, interval: float = 2.0) -> None:
-        """Publish Ray's view to the hub forever; drop and retry the driver when Ray is down."""
-        backoff = Backoff(base=1.0, cap=15.0)
-        self._wake = asyncio.Event()
-        while not self._closing:
-            try:
-                if not self.connected:
-                    await self.connect()
-                    backoff.reset()
-                hub.set_ray_view(True, await self.nodes(), "")
-                await self._pause(interval)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if self.connected:
-                    with contextlib.suppress(Exception):
-                        await self.call(self._disconnect, 10)
-                self.connected = False
-                self.message = str(exc) or exc.__class__.__name__
-                hub.set_ray_view(False, {}, self.message)
-                await self._pause(backoff.next_delay())
-
-    def start_polling(self, hub: MetricsHub, interval: float = 2.0) -> asyncio.Task[None]:
-        self._poll_task = asyncio.create_task(self.poll(hub, interval), name="ray-gateway-poll")
-        return self._poll_task
 
     # -- load (the demo's) ---------------------------------------------------------------
 

@@ -1,71 +1,100 @@
-"""Ray's node table matched to the config's node names, shared by ClusterOps and RayGateway."""
+"""RayView: polls Ray's node table through the gateway and publishes it as a RayClusterView."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import asyncio
+import contextlib
+import types
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from gridtui.config import ClusterConfig
 from gridtui.model.nodes import RayNodeInfo
-from gridtui.services.ray_commands import LABEL_KEY
+from gridtui.model.ray import RayClusterView, match_nodes, ray_info, ray_infos
+from gridtui.services.publisher import Listener, Publisher
+from gridtui.transport.backoff import Backoff
+
+if TYPE_CHECKING:
+    from gridtui.services.ray_gateway import RayGateway
+
+# The parser lives in the model; lifecycle and cluster_status read it through here too.
+__all__ = ["RayClusterView", "RayView", "match_nodes", "ray_info", "ray_infos"]
 
 
-def match_nodes(
-    config: ClusterConfig, entries: Iterable[Mapping[str, Any]]
-) -> dict[str, Mapping[str, Any]]:
-    """{node name: Ray entry}: by the gridtui label, else by NodeManagerAddress == host.
+class RayView:
+    """The one owner of Ray's view for the console: nothing else pushes into it but the
+    demo's start, which reports its progress here while Ray is on its way up."""
 
-    A restarted node leaves a dead entry beside its new one, so alive entries win."""
-    by_label: dict[str, Mapping[str, Any]] = {}
-    by_address: dict[str, Mapping[str, Any]] = {}
-    for entry in entries:
-        for table, key in (
-            (by_label, (entry.get("labels") or {}).get(LABEL_KEY)),
-            (by_address, entry.get("address")),
-        ):
-            if not key:
-                continue
-            old = table.get(key)
-            if old is None or (entry.get("alive") and not old.get("alive")):
-                table[key] = entry
-    out: dict[str, Mapping[str, Any]] = {}
-    for node in config.nodes:
-        found = by_label.get(node.name)
-        if found is None:
-            candidate = by_address.get(node.host)
-            labelled = (candidate or {}).get("labels") or {}
-            # An address match only counts for a node Ray knows under no other gridtui name.
-            if candidate is not None and labelled.get(LABEL_KEY) in (None, node.name):
-                found = candidate
-        if found is not None:
-            out[node.name] = found
-    return out
+    def __init__(self, *, window: float = 0.25) -> None:
+        self._view = RayClusterView()
+        self._publisher: Publisher[RayClusterView] = Publisher(self.view, window=window)
+        self._wake = asyncio.Event()
+        self._closing = False
 
+    def subscribe(self, listener: Listener[RayClusterView]) -> Callable[[], None]:
+        return self._publisher.subscribe(listener)
 
-def ray_info(entry: Mapping[str, Any]) -> RayNodeInfo:
-    total = entry.get("total") or {}
-    avail = entry.get("available") or {}
-    store_total = float(total.get("object_store_memory", 0.0))
-    used = entry.get("store_used")
-    store_avail = (
-        max(0.0, store_total - float(used))
-        if used is not None
-        else float(avail.get("object_store_memory", store_total))
-    )
-    alive = bool(entry.get("alive"))
-    return RayNodeInfo(
-        alive=alive,
-        node_id=str(entry.get("node_id", "")),
-        cpu_total=float(total.get("CPU", 0.0)),
-        cpu_available=float(avail.get("CPU", 0.0)) if alive else 0.0,
-        gpu_total=float(total.get("GPU", 0.0)),
-        gpu_available=float(avail.get("GPU", 0.0)) if alive else 0.0,
-        object_store_total=store_total,
-        object_store_available=store_avail,
-    )
+    def view(self) -> RayClusterView:
+        return self._view
 
+    def set(
+        self,
+        connected: bool | None,
+        nodes: Mapping[str, RayNodeInfo] | None = None,
+        message: str = "",
+        *,
+        pending: bool = False,
+    ) -> None:
+        """Publish a new view when it differs; an unchanged node keeps its old object, so
+        panes that compare by identity redraw only the nodes Ray's figures moved on."""
+        old = self._view.nodes
+        kept = {
+            name: old[name] if old.get(name) == info else info
+            for name, info in (nodes or {}).items()
+        }
+        view = RayClusterView(connected, message, pending, types.MappingProxyType(kept))
+        if view == self._view:
+            return
+        self._view = view
+        self._publisher.changed()
 
-def ray_infos(
-    config: ClusterConfig, entries: Iterable[Mapping[str, Any]]
-) -> dict[str, RayNodeInfo]:
-    return {name: ray_info(e) for name, e in match_nodes(config, entries).items()}
+    def progress(self, message: str) -> None:
+        """Ray is on its way up (the demo's start): the message is progress, not a failure."""
+        self.set(False, {}, message, pending=True)
+
+    # -- the poll loop --------------------------------------------------------------------
+
+    async def run(self, gateway: RayGateway, interval: float = 2.0) -> None:
+        """Read Ray's node table every `interval` (or when woken) until stopped; a failure
+        drops the driver, says why, and retries with backoff."""
+        backoff = Backoff(base=1.0, cap=15.0)
+        while not self._closing:
+            try:
+                if not gateway.connected:
+                    await gateway.connect()
+                    backoff.reset()
+                self.set(True, await gateway.nodes())
+                await self._pause(interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await gateway.drop(str(exc) or exc.__class__.__name__)
+                self.set(False, {}, gateway.message)
+                await self._pause(backoff.next_delay())
+
+    def wake(self) -> None:
+        """Poll (or reconnect) now instead of after the current wait: the cluster changed."""
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        """End the poll loop at its next turn (and wake it from its wait)."""
+        self._closing = True
+        self.wake()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    def close(self) -> None:
+        self.request_stop()
+        self._publisher.cancel()

@@ -12,16 +12,17 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.ray import RayClusterView
 from gridtui.prefs import Prefs
-from gridtui.ui.messages import AlertRaised, SnapshotUpdated
+from gridtui.ui.messages import AlertRaised, RayViewUpdated, SnapshotUpdated
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
+from gridtui.ui.widgets.nodes_table import NodesTable
 
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
@@ -29,13 +30,15 @@ if TYPE_CHECKING:
 
 QUIT_GRACE = 2.0
 """Seconds q waits for the back-end to close before leaving anyway."""
-TABLE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
 
 
 class GridApp(App[None]):
     """Given its Backend, or a `load` that builds it: then the first frame shows at once
     and the cluster file is read and checked in a thread right after it. Either way the
-    Backend starts after the first frame."""
+    Backend starts after the first frame.
+
+    Each service's published state arrives as its own message and goes out on its own
+    signal (ui/feeds.py): panes subscribe to what they show."""
 
     CSS_PATH = "gridtui.tcss"
     TITLE = "gridtui"
@@ -72,6 +75,10 @@ class GridApp(App[None]):
         self._requested_theme = theme
         self._config_theme = False
         self.snapshot_signal: Signal[ClusterSnapshot] = Signal(self, "snapshot")
+        self.ray_view: RayClusterView = (
+            backend.ray_view.view() if backend is not None else RayClusterView()
+        )
+        self.ray_signal: Signal[RayClusterView] = Signal(self, "ray")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self._quitting = False
@@ -132,9 +139,11 @@ class GridApp(App[None]):
             self.call_after_refresh(self._begin_loading)
 
     def _wire(self, backend: Backend) -> None:
-        hub = backend.metrics
-        self._unsubscribe.append(hub.subscribe(self._hub_snapshot))
-        self._unsubscribe.append(hub.subscribe_alerts(self._hub_alert))
+        self._unsubscribe += [
+            backend.metrics.subscribe(self._node_snapshot),
+            backend.ray_view.subscribe(self._ray_view),
+            backend.alerts.subscribe(self._alert),
+        ]
 
     # -- reading the cluster file after the first frame -------------------------------------
 
@@ -171,13 +180,18 @@ class GridApp(App[None]):
             if isinstance(screen, MainScreen):
                 self.call_next(screen.loaded, warn=warn, hot=hot)
         self.post_message(SnapshotUpdated(backend.metrics.snapshot()))
+        self.post_message(RayViewUpdated(backend.ray_view.view()))
         self._start_backend()
 
-    def _hub_snapshot(self, snapshot: ClusterSnapshot) -> None:
-        """Called by the hub on this loop; a message keeps the hub free of Textual."""
+    # The services call these on this loop; a message keeps them free of Textual.
+
+    def _node_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.post_message(SnapshotUpdated(snapshot))
 
-    def _hub_alert(self, alert: Alert) -> None:
+    def _ray_view(self, view: RayClusterView) -> None:
+        self.post_message(RayViewUpdated(view))
+
+    def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
     def _start_backend(self) -> None:
@@ -217,6 +231,10 @@ class GridApp(App[None]):
         self.snapshot = message.snapshot
         self.snapshot_signal.publish(message.snapshot)
 
+    def on_ray_view_updated(self, message: RayViewUpdated) -> None:
+        self.ray_view = message.view
+        self.ray_signal.publish(message.view)
+
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
         severity: SeverityLevel = "warning"
@@ -255,7 +273,7 @@ class GridApp(App[None]):
             ("Everywhere", type(self), None),
             ("Everywhere", App, frozenset({"ctrl+q"})),
             ("Nodes", MainScreen, None),
-            ("Nodes table", DataTable, TABLE_KEYS),
+            ("Nodes table", NodesTable, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
             ("Confirmation", ConfirmScreen, None),

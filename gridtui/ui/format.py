@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from gridtui.model.units import size
+
 DASH = "-"
 
 
@@ -13,15 +15,6 @@ def pct(value: float | None) -> str:
 
 def num(value: float | None, digits: int = 2) -> str:
     return DASH if value is None else f"{value:.{digits}f}"
-
-
-def size(value: float) -> str:
-    """Bytes as a short binary size: 512M, 3.2G."""
-    for unit in ("B", "K", "M", "G", "T"):
-        if abs(value) < 1024 or unit == "T":
-            return f"{value:.0f}{unit}" if unit in ("B", "K") else f"{value:.1f}{unit}"
-        value /= 1024
-    return f"{value:.1f}T"
 
 
 def rate(value: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.ray import RayClusterView
 
 
 class SnapshotUpdated(Message):
@@ -18,8 +19,20 @@ class SnapshotUpdated(Message):
         return isinstance(message, SnapshotUpdated)
 
 
+class RayViewUpdated(Message):
+    """A new RayClusterView; only the newest matters, so queued ones are replaced."""
+
+    def __init__(self, view: RayClusterView) -> None:
+        super().__init__()
+        self.view = view
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RayViewUpdated)
+
+
 class AlertRaised(Message):
-    """The hub raised an alert (node down, back, pressure); every one is shown."""
+    """A service raised an alert (node down, back, pressure, the demo's start); every one
+    is shown."""
 
     def __init__(self, alert: Alert) -> None:
         super().__init__()

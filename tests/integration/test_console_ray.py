@@ -61,7 +61,8 @@ def pids(config: ClusterConfig, node: str) -> set[int]:
 
 
 def ray_states(app: GridApp) -> dict[str, bool | None]:
-    return {n.name: None if n.ray is None else n.ray.alive for n in app.snapshot.nodes}
+    ray = app.ray_view.nodes
+    return {n.name: None if n.name not in ray else ray[n.name].alive for n in app.snapshot.nodes}
 
 
 async def wait_for(
@@ -169,11 +170,11 @@ async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
         await wait_for(
             pilot, lambda: ray_states(app) == dict.fromkeys(NAMES, True), 60, "three alive nodes"
         )
-        table = nodescript._proc_table()
+        table = nodescript.proc_table()
         gcs = [p for p in pids(config, "head") if "gcs_server" in " ".join(table[p][3])]
         assert len(gcs) == 1
         os.kill(gcs[0], signal.SIGKILL)
-        await wait_for(pilot, lambda: app.snapshot.ray_connected is False, 30, "Ray down")
+        await wait_for(pilot, lambda: app.ray_view.connected is False, 30, "Ray down")
         assert "Ray down" in str(app.screen.query_one(ClusterHeader).render())
         seen = app.snapshot.node("worker-1").sample.received  # type: ignore[union-attr]
         started = time.monotonic()
@@ -183,14 +184,14 @@ async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
         await pilot.press("s")
         assert app.screen.query_one(NodesTable).sort_index != sort_before
         assert app.snapshot.node("worker-1").sample.received > seen  # type: ignore[union-attr]
-        assert app.snapshot.ray_connected is False
+        assert app.ray_view.connected is False
         # The head comes back: the gateway reconnects by itself and the Ray columns refill.
         await demo.stop_demo()
         await demo.ensure_demo_running()
         await wait_for(
             pilot,
             lambda: (
-                app.snapshot.ray_connected is True and ray_states(app) == dict.fromkeys(NAMES, True)
+                app.ray_view.connected is True and ray_states(app) == dict.fromkeys(NAMES, True)
             ),
             90,
             "Ray back with three alive nodes",

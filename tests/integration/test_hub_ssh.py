@@ -67,7 +67,7 @@ async def test_killed_server_goes_down_and_comes_back(
 ) -> None:
     servers, cfg = ssh_cluster
     alerts: list[Alert] = []
-    hub.subscribe_alerts(alerts.append)
+    hub.alerts.subscribe(alerts.append)
     await wait_until(lambda: all_up(hub))
 
     await servers.servers[1].stop()  # listener closed, connections dropped, agent killed

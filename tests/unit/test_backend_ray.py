@@ -1,4 +1,4 @@
-"""Backend's Ray side without Ray: the demo's start shown as progress, then the gateway polls."""
+"""Backend's Ray side without Ray: the demo's start shown as progress, then the Ray view polls."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 from gridtui.backend import DEMO_STARTING, Backend
 from gridtui.config import ClusterConfig
-from gridtui.services import demo
-from gridtui.services import ray_gateway as gateway
+from gridtui.services import demo, ray_view
 from gridtui.services.lifecycle import ClusterError, NodeProgress
+from gridtui.services.ray_gateway import RayGateway
 
 
 def demo_like() -> ClusterConfig:
@@ -32,17 +32,17 @@ async def test_demo_start_is_pending_progress_then_the_gateway_polls(
         await release.wait()
         return demo_like()
 
-    async def fake_poll(self: gateway.RayGateway, hub: Any, interval: float) -> None:
+    async def fake_poll(self: ray_view.RayView, gateway: RayGateway, interval: float) -> None:
         polled.set()
         await asyncio.sleep(3600)
 
     monkeypatch.setattr(demo, "ensure_demo_running", fake_start)
-    monkeypatch.setattr(gateway.RayGateway, "poll", fake_poll)
+    monkeypatch.setattr(ray_view.RayView, "run", fake_poll)
     backend = Backend(demo_like(), streaming=False)
     await backend.start()
     await asyncio.sleep(0.05)
-    snap = backend.metrics.snapshot()
-    seen.append((snap.ray_connected, snap.ray_pending, snap.ray_message))
+    view = backend.ray_view.view()
+    seen.append((view.connected, view.pending, view.message))
     assert seen == [(False, True, f"{DEMO_STARTING} head start")]
     assert not polled.is_set()
     release.set()
@@ -57,19 +57,19 @@ async def test_a_failed_demo_start_says_why_and_raises_an_alert(
     async def fake_start(progress: Any) -> ClusterConfig:
         raise ClusterError("the demo cluster did not start", ["head: port in use"])
 
-    async def fake_poll(self: gateway.RayGateway, hub: Any, interval: float) -> None:
+    async def fake_poll(self: ray_view.RayView, gateway: RayGateway, interval: float) -> None:
         await asyncio.sleep(3600)
 
     monkeypatch.setattr(demo, "ensure_demo_running", fake_start)
-    monkeypatch.setattr(gateway.RayGateway, "poll", fake_poll)
+    monkeypatch.setattr(ray_view.RayView, "run", fake_poll)
     backend = Backend(demo_like(), streaming=False)
     alerts: list[Any] = []
-    backend.metrics.subscribe_alerts(alerts.append)
+    backend.alerts.subscribe(alerts.append)
     await backend.start()
     await asyncio.sleep(0.05)
-    snap = backend.metrics.snapshot()
-    assert snap.ray_connected is False and not snap.ray_pending
-    assert snap.ray_message == "demo did not start: the demo cluster did not start"
+    view = backend.ray_view.view()
+    assert view.connected is False and not view.pending
+    assert view.message == "demo did not start: the demo cluster did not start"
     assert [a.severity for a in alerts] == ["error"]
     await backend.stop()
 
@@ -78,4 +78,4 @@ async def test_recorded_data_starts_no_ray() -> None:
     backend = Backend(demo_like(), streaming=False, ray=False)
     await backend.start()
     await backend.stop()
-    assert backend.gateway is None and backend.metrics.snapshot().ray_connected is None
+    assert backend.gateway is None and backend.ray_view.view().connected is None

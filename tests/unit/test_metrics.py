@@ -46,7 +46,7 @@ def make_hub() -> tuple[MetricsHub, Clock, list[Alert]]:
     clock = Clock()
     hub = MetricsHub(CONFIG, clock=clock, wall_clock=clock)
     alerts: list[Alert] = []
-    hub.subscribe_alerts(alerts.append)
+    hub.alerts.subscribe(alerts.append)
     return hub, clock, alerts
 
 

@@ -13,8 +13,9 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from gridtui.model.nodes import ClusterSnapshot, NodeStatus
+from gridtui.model.nodes import ClusterSnapshot, NodeStatus, RayNodeInfo
 from gridtui.ui.access import grid_app
+from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH, ago, num, pct, rate, size
 from gridtui.ui.widgets.core_bars import CoreBars
 from gridtui.ui.widgets.header import ClusterHeader
@@ -36,7 +37,7 @@ class _Facts:
         self.table.add_row(Text(name), Text(value))
 
 
-def node_facts(node: NodeStatus, now: float) -> Table:
+def node_facts(node: NodeStatus, now: float, ray: RayNodeInfo | None = None) -> Table:
     table = _Facts()
     table.add_row("host", node.host)
     table.add_row("role", node.role)
@@ -58,8 +59,8 @@ def node_facts(node: NodeStatus, now: float) -> Table:
             )
         if not s.gpus:
             table.add_row("GPU", f"{DASH} (none)")
-    if node.ray is not None:
-        r = node.ray
+    if ray is not None:
+        r = ray
         table.add_row("Ray", "alive" if r.alive else "dead")
         table.add_row("Ray CPU", f"{r.cpu_total - r.cpu_available:g}/{r.cpu_total:g}")
         table.add_row("Ray GPU", f"{r.gpu_total - r.gpu_available:g}/{r.gpu_total:g}")
@@ -114,7 +115,9 @@ class NodeDetailScreen(Screen[None]):
         if node is None or node is self._shown:
             return
         self._shown = node
-        self.query_one("#facts", Static).update(node_facts(node, snapshot.time))
+        self.query_one("#facts", Static).update(
+            node_facts(node, snapshot.time, feeds(self.app).ray_view.node(self.node_name))
+        )
         self.query_one(CoreBars).cores = node.sample.cpu_per_core if node.sample else ()
         hist, interval = self._history, self._interval
         name = self.node_name

@@ -1,13 +1,21 @@
-"""The one-line header: cluster name, nodes up/total, Ray status and the snapshot's clock."""
+"""The header: cluster, nodes up, Ray's state and the clock; a long Ray message wraps below."""
 
 from __future__ import annotations
+
+import textwrap
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from gridtui.model.nodes import ClusterSnapshot
+from gridtui.model.ray import RayClusterView
+from gridtui.ui.feeds import feeds
 from gridtui.ui.format import clock
+from gridtui.ui.widgets.shown import WhenShown
+
+MESSAGE_LINES = 2
+"""Ray's message gets at most this many lines of its own below the first."""
 
 
 class ClusterHeader(Widget):
@@ -22,44 +30,121 @@ class ClusterHeader(Widget):
         "cluster-header--pending",
     }
 
-    snapshot: reactive[ClusterSnapshot | None] = reactive(None, always_update=True)
-    """The snapshot drawn; set by the screen on every update."""
-    subtitle: reactive[str] = reactive("")
+    # Drawn only while the header's screen is on top: set, they wait for it (WhenShown).
+    snapshot: reactive[ClusterSnapshot | None] = reactive(None, always_update=True, repaint=False)
+    """The node snapshot drawn; set by the screen on every update."""
+    ray: reactive[RayClusterView] = reactive(RayClusterView, repaint=False)
+    """Ray's view, followed from the app's Ray signal."""
+    subtitle: reactive[str] = reactive("", repaint=False)
     """What the screen shows: the node on a detail screen, empty on the main screen."""
 
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._update = WhenShown(self, self._repaint)
+        self._height = 1
+
+    def _repaint(self) -> bool:
+        self._fit_height()
+        self.refresh()
+        return self.snapshot is not None and self.is_mounted
+
+    def watch_snapshot(self) -> None:
+        self._update()
+
+    def watch_ray(self) -> None:
+        self._update()
+
+    def watch_subtitle(self) -> None:
+        self._update()
+
+    def on_mount(self) -> None:
+        self._update.attach()
+        source = feeds(self.app)
+        self.ray = source.ray_view
+        source.ray_signal.subscribe(self, self._ray_changed)
+
+    def _ray_changed(self, view: RayClusterView) -> None:
+        self.ray = view
+
+    def on_resize(self) -> None:
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """One line, or more when Ray's message does not fit beside the rest (it wraps
+        below rather than pushing the clock off the edge)."""
+        wanted = len(self._lines(self.size.width))
+        if wanted != self._height:
+            self._height = wanted
+            self.styles.height = wanted
+
     def render(self) -> Text:
+        lines = self._lines(self.size.width)
+        return lines[0] if len(lines) == 1 else Text("\n", no_wrap=True).join(lines)
+
+    def _lines(self, width: int) -> list[Text]:
         snap = self.snapshot
         style = self.get_component_rich_style
-        text = Text(no_wrap=True, overflow="ellipsis")
         if snap is None:
-            return Text("gridtui", style=style("cluster-header--name"))
+            return [Text("gridtui", style=style("cluster-header--name"))]
+        right = clock(snap.time)
+        ray = self.ray
+        message = ray.message if ray.connected is False else ""
+        # What gives way when space is short: the demo's hint first, then Ray's message,
+        # which moves to lines of its own below.
+        for hint, inline in ((True, True), (False, True), (False, False)):
+            text = self._first_line(snap, hint, message if inline else "")
+            if width <= 0 or text.cell_len + len(right) + 1 <= width:
+                break
+        pad = width - text.cell_len - len(right) - 1
+        if pad > 0:
+            text.append(" " * pad)
+        text.append(right + " ", style=style("cluster-header--dim"))
+        if inline or not message:
+            return [text]
+        kind = "cluster-header--pending" if ray.pending else "cluster-header--bad"
+        wrapped = textwrap.wrap(message, max(10, width - 2)) or [message]
+        if len(wrapped) > MESSAGE_LINES:
+            wrapped = [*wrapped[: MESSAGE_LINES - 1], " ".join(wrapped[MESSAGE_LINES - 1 :])]
+        below = [
+            Text(f" {line}", style=style(kind), no_wrap=True, overflow="ellipsis")
+            for line in wrapped
+        ]
+        return [text, *below]
+
+    def _first_line(self, snap: ClusterSnapshot, hint: bool, message: str) -> Text:
+        """Everything but the clock; `message` empty means Ray's state alone."""
+        style = self.get_component_rich_style
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" gridtui ", style=style("cluster-header--name"))
         text.append(f" {snap.name} ")
         if snap.demo:
             text.append(" DEMO ", style=style("cluster-header--demo"))
-            text.append(" · gridtui -c FILE for your cluster  ", style=style("cluster-header--dim"))
+            if hint:
+                text.append(
+                    " · gridtui -c FILE for your cluster  ", style=style("cluster-header--dim")
+                )
+            else:
+                text.append("  ")
         total = len(snap.nodes)
         up = snap.up_count
         text.append(
             f"{up}/{total} up",
             style=style("cluster-header--ok" if up == total else "cluster-header--bad"),
         )
-        if snap.ray_connected is not None:
+        ray = self.ray
+        if ray.connected is not None:
             text.append("  Ray ", style=style("cluster-header--dim"))
-            if snap.ray_connected:
+            if ray.connected:
                 text.append("connected", style=style("cluster-header--ok"))
-            elif snap.ray_pending:
-                text.append(snap.ray_message, style=style("cluster-header--pending"))
+            elif ray.pending:
+                text.append(message or "starting…", style=style("cluster-header--pending"))
             else:
                 text.append("down", style=style("cluster-header--bad"))
-                if snap.ray_message:
-                    text.append(f": {snap.ray_message}", style=style("cluster-header--bad"))
+                if message:
+                    text.append(f": {message}", style=style("cluster-header--bad"))
         if self.subtitle:
             text.append("  >  ", style=style("cluster-header--dim"))
             text.append(self.subtitle)
-        right = clock(snap.time)
-        pad = self.size.width - text.cell_len - len(right) - 1
-        if pad > 0:
-            text.append(" " * pad)
-        text.append(right + " ", style=style("cluster-header--dim"))
         return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
@@ -15,10 +16,12 @@ from textual.widgets import Label
 
 from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus
 from gridtui.ui.format import DASH, pct
+from gridtui.ui.widgets.shown import WhenShown
 from gridtui.ui.widgets.spark import PercentSpark, fit, spark_segments
 
 _METRICS = (("cpu", "CPU"), ("mem", "MEM"), ("gpu", "GPU"))
 NAME_WIDTH = 9
+"""The name column's least width; it widens for longer names, up to a third of the row."""
 FIGURE_WIDTH = 7
 """A figure is right-aligned in 6 cells, then one blank cell."""
 
@@ -56,12 +59,14 @@ class NodeSparks(ScrollView):
         self._strips: dict[int, tuple[NodeStatus, bool, int, Strip]] = {}
         """Row index -> the node, selection and width it was drawn for, and the line."""
         self._palettes: dict[bool, tuple[Style, Style, dict[str, Style]]] = {}
+        self._longest = 0
 
     def show(self, nodes: tuple[NodeStatus, ...], selected: str | None) -> None:
         """Repaint only the visible rows whose node or selection changed."""
         old, old_selected = self.nodes, self.selected
         self.nodes, self.selected = nodes, selected
         if len(nodes) != len(old) or any(a.name != b.name for a, b in zip(nodes, old, strict=True)):
+            self._longest = max((cell_len(n.name) for n in nodes), default=0)
             self._strips.clear()
             self.virtual_size = Size(0, len(nodes))
             self.refresh()
@@ -105,10 +110,18 @@ class NodeSparks(ScrollView):
             cached = self._palettes[up] = (base, base + style("selected"), bars)
         return cached
 
+    def _name_width(self, width: int) -> int:
+        """Room for the longest name and a blank, within a third of the row."""
+        return max(NAME_WIDTH, min(self._longest + 1, width // 3))
+
     def _render_row(self, node: NodeStatus, selected: bool, width: int) -> Strip:
         base, selected_style, bars = self._palette(node.state is NodeState.UP)
-        spark_space = max(0, width - NAME_WIDTH - 2 * FIGURE_WIDTH)
-        name = node.name[:NAME_WIDTH].ljust(NAME_WIDTH)
+        name_width = self._name_width(width)
+        spark_space = max(0, width - name_width - 2 * FIGURE_WIDTH)
+        name = node.name
+        if cell_len(name) >= name_width:  # cut, and say so
+            name = set_cell_size(name, name_width - 2) + "…"
+        name = set_cell_size(name, name_width)
         segments = [Segment(name, selected_style if selected else base)]
         for metric, spark_width in (
             ("cpu", spark_space // 2),
@@ -132,6 +145,10 @@ class SparklinesPane(Widget):
         self.snapshot: ClusterSnapshot | None = None
         self._shown: NodeStatus | None = None
         """The node the large sparklines were last drawn from (the hub replaces it on change)."""
+        self._update = WhenShown(self, self._refresh_all)
+
+    def on_mount(self) -> None:
+        self._update.attach()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="spark-selected"):
@@ -147,19 +164,21 @@ class SparklinesPane(Widget):
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.snapshot = snapshot
-        self._refresh_all()
+        self._update()
 
     def watch_selected(self) -> None:
-        self._refresh_all()
+        self._update()
 
-    def _refresh_all(self) -> None:
+    def _refresh_all(self) -> bool:
+        """Draw the newest snapshot; whether there was one to draw (WhenShown)."""
         snap = self.snapshot
         if snap is None or not self.is_mounted:
-            return
+            return False
         self.query_one(NodeSparks).show(snap.nodes, self.selected)
         self._show_selected(
             snap.node(self.selected or "") or (snap.nodes[0] if snap.nodes else None)
         )
+        return True
 
     def _show_selected(self, node: NodeStatus | None) -> None:
         if node is self._shown:

@@ -1,0 +1,170 @@
+"""Idle cost: CPU of the console while nothing happens, and what a modal adds on top.
+
+Two comparisons, each in one run, the console running for real in a 140x40 pty:
+
+1. 100 unreachable nodes (SSH refused: nothing listens on their ports) beside 100 healthy
+   simulated SSH nodes (servers answering the agent command with synthetic JSON lines,
+   as bench/console_overhead.py does). Goal: unreachable under 5% of one core, measured
+   after the first quick retries, over a window long enough for every node's next try.
+2. The same console over the 100 healthy nodes: main screen alone, then with the help
+   overlay open, then with a confirmation open, one window each. Goal: any modal at most
+   1.3x the main screen alone.
+
+Run: flock /tmp/gridtui-cluster.lock .venv/bin/python bench/idle_cost.py [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from console_overhead import with_servers, write_config
+
+INTERVAL = 1.0
+
+
+def closed_port(host: str) -> int:
+    """A port nothing listens on (bound for a moment, then released)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def unreachable_info(count: int, info: dict) -> dict:
+    """The healthy servers' key files, but every node on a port that refuses."""
+    hosts = [f"127.0.0.{2 + i % 10}" for i in range(count)]
+    return {**info, "servers": [[h, closed_port(h)] for h in hosts]}
+
+
+class Console:
+    """The real `gridtui -c FILE` on a pty whose output is drained; keys can be typed."""
+
+    def __init__(self, config: Path, env: dict[str, str]) -> None:
+        gridtui = str(Path(sys.executable).with_name("gridtui"))
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+        self.proc = subprocess.Popen(
+            [gridtui, "-c", str(config)],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.stop = threading.Event()
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+        self.ps = psutil.Process(self.proc.pid)
+
+    def _drain(self) -> None:
+        while not self.stop.is_set():
+            if select.select([self.master], [], [], 0.1)[0]:
+                try:
+                    os.read(self.master, 65536)
+                except OSError:
+                    return
+
+    def type(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def cpu(self, seconds: float) -> float:
+        """CPU over the next `seconds`, as % of one core."""
+        t0, c0 = time.monotonic(), sum(self.ps.cpu_times()[:2])
+        time.sleep(seconds)
+        t1, c1 = time.monotonic(), sum(self.ps.cpu_times()[:2])
+        return 100.0 * (c1 - c0) / (t1 - t0)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.proc.kill()
+        self.proc.wait()
+        self.reader.join(2)
+        os.close(self.master)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=8.0)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="seconds before measuring unreachable nodes: their first, quick retries",
+    )
+    parser.add_argument(
+        "--away-seconds",
+        type=float,
+        default=120.0,
+        help="the unreachable window: at least one whole round of the settled retries",
+    )
+    parser.add_argument("--nodes", type=int, default=100)
+    parser.add_argument("--only", choices=("unreachable", "healthy"), help="run one case")
+    args = parser.parse_args()
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="gridtui-idle-") as tmp_name:
+        tmp = Path(tmp_name)
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        env.update(TERM="xterm-256color", XDG_STATE_HOME=str(tmp / "state"))
+
+        def measure(info: dict) -> None:
+            healthy = write_config(info, INTERVAL, tmp / "healthy.yaml")
+            down = write_config(unreachable_info(args.nodes, info), INTERVAL, tmp / "down.yaml")
+            for label, config in (("unreachable", down), ("healthy", healthy)):
+                if args.only not in (None, label):
+                    continue
+                console = Console(config, env)
+                try:
+                    away = label == "unreachable"
+                    time.sleep(args.settle if away else args.warmup)
+                    window = args.away_seconds if away else args.seconds
+                    results[f"{args.nodes} {label} nodes, main screen"] = console.cpu(window)
+                    if label == "healthy":
+                        console.type("?")  # the help overlay
+                        time.sleep(1.0)
+                        results["  with the help overlay open"] = console.cpu(args.seconds)
+                        console.type("\x1b")
+                        time.sleep(1.0)
+                        console.type("x")  # stop the selected node? (a confirmation)
+                        time.sleep(1.0)
+                        results["  with a confirmation open"] = console.cpu(args.seconds)
+                        console.type("\x1b")
+                finally:
+                    console.close()
+
+        with_servers(args.nodes, True, INTERVAL, tmp, measure)
+    for label, pct in results.items():
+        print(f"{label:<44} {pct:6.2f}% of one core")
+    print(f"load average after: {os.getloadavg()[0]:.2f} (2 cores)")
+    if args.only:
+        return 0
+    healthy = results[f"{args.nodes} healthy nodes, main screen"]
+    down = results[f"{args.nodes} unreachable nodes, main screen"]
+    help_ratio = results["  with the help overlay open"] / healthy
+    confirm_ratio = results["  with a confirmation open"] / healthy
+    print(f"ratio unreachable / healthy: {down / healthy:.2f}x")
+    print(f"ratio help overlay / main screen: {help_ratio:.2f}x")
+    print(f"ratio confirmation / main screen: {confirm_ratio:.2f}x")
+    print(
+        f"goals: unreachable < 5% -> {'met' if down < 5 else 'NOT met'}; "
+        f"any modal <= 1.3x -> {'met' if max(help_ratio, confirm_ratio) <= 1.3 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
