@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gridtui.commands import options
-from gridtui.config import ClusterConfig, Range, load_config, require_config
+from gridtui.config import ClusterConfig, Range, find_config, load_config, require_config
 
 # The documented ranges of the options (docs/troubleshooting.md, `--help`).
 START_TIMEOUT = Range(1, 3600, unit="seconds")
@@ -83,10 +83,16 @@ def printer(quiet: bool) -> Any:
     return show
 
 
-def ops_for(args: argparse.Namespace, **kw: Any) -> Any:
+def ops_for(args: argparse.Namespace, *, demo_ok: bool = False, **kw: Any) -> Any:
+    """ClusterOps on the cluster file; with `demo_ok` and no file at all, on the running
+    demo (said on stderr), as the boost and memory commands do."""
+    from gridtui.commands.lookup import find_cluster
     from gridtui.services.lifecycle import ClusterOps
 
-    config, _ = load(args)
+    if demo_ok and find_config(getattr(args, "config", None)) is None:
+        config = find_cluster(None).config  # the demo, or the usual no-file error (exit 2)
+    else:
+        config, _ = load(args)
     return ClusterOps(config, progress=printer(getattr(args, "quiet", False)), **kw)
 
 
@@ -140,7 +146,7 @@ def status_command(args: argparse.Namespace) -> int:
     from gridtui.services.lifecycle import STATUS_DEADLINE
 
     async def go() -> int:
-        async with ops_for(args) as ops:
+        async with ops_for(args, demo_ok=True) as ops:
             ops.progress = lambda _e: None
             status = await ops.status(args.timeout or STATUS_DEADLINE)
         if args.json:

@@ -61,6 +61,9 @@ async def cpu_samples(node_name: str, count: int) -> list[float]:
 
 async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("GRIDTUI_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./gridtui.yaml: the commands fall back on the demo
     config = demo.demo_config()
     markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
     try:
@@ -82,6 +85,12 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         for node in status["nodes"]:  # every figure known on a healthy cluster
             assert node["problem"] == "" and node["processes"] > 0, node
             assert node["cpu_total"] == 1 and node["store_total"] == demo.DEMO_STORE, node
+
+        # No cluster file anywhere: `cluster status` acts on the running demo and says so.
+        code, out, err = await cli("cluster", "status", "--json")
+        assert code == 0, err
+        assert "acting on the local demo cluster" in err
+        assert {n["name"] for n in json.loads(out)["nodes"]} == {"head", "worker-1", "worker-2"}
 
         # Ray's own tool: the autoscaler monitor publishes what it prints.
         assert "0.0/3.0 CPU" in await ray_status(address)

@@ -157,6 +157,7 @@ def test_no_cluster_file_is_exit_2_for_every_command(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GRIDTUI_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # no demo to fall back on
     for argv in (
         ["config", "check"],
         ["cluster", "status"],
