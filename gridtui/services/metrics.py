@@ -163,7 +163,7 @@ class MetricsHub:
     # -- ingest -------------------------------------------------------------------------
 
     async def _stream_node(self, track: _NodeTrack, transport: NodeTransport) -> None:
-        retry = RetryDelay(min(RETRY_FIRST, self.interval), RETRY_SETTLED, self._settled_retry)
+        retry = RetryDelay(min(RETRY_FIRST, self.interval), RETRY_SETTLED, self.settled_retry)
         argv = agent_argv(track.node, self.interval)
         while True:
             last_noise = ""
@@ -193,7 +193,8 @@ class MetricsHub:
                 self._lost(track, "error", f"{exc.__class__.__name__}: {exc}")
             await asyncio.sleep(retry.next())
 
-    def _settled_retry(self) -> float:
+    def settled_retry(self) -> float:
+        """How long a lost node waits between tries once its quick ones are spent."""
         away = sum(t.state in _AWAY for t in self._tracks.values())
         spread = min(RETRY_LONGEST, away / RETRY_RATE)
         return max(RETRY_SETTLED, 10 * self.interval, spread)

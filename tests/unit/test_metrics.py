@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 
 from gridtui.config import parse_config
 from gridtui.model.nodes import Alert, ClusterSnapshot, NodeState
-from gridtui.services.metrics import MetricsHub
+from gridtui.services.metrics import MetricsHub, RetryDelay
+from gridtui.transport.base import TransportError
 from gridtui.transport.local import LocalTransport
 
 CONFIG = parse_config(
@@ -149,3 +151,68 @@ def test_streams_real_agent_and_coalesces_publishes() -> None:
     assert seen[-1].nodes[0].sample is not None and seen[-1].nodes[0].sample.mem_total > 0
     # Eight or more samples arrived, but publishes are coalesced into 0.5 s windows.
     assert len(seen) < 8
+
+
+class RefusingTransport:
+    """Every stream attempt is refused at once, as a node with no SSH server would."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def open_stream(self, argv: object, *, input: str | None = None) -> object:
+        self.attempts += 1
+        raise TransportError("refused", "x: 10.0.0.9:22 refused the connection")
+
+    async def close(self) -> None:
+        return None
+
+    async def reset(self) -> None:
+        return None
+
+
+def test_retries_that_change_nothing_publish_nothing() -> None:
+    config = parse_config("sample_interval: 0.1\nnodes:\n  - {name: x, host: 10.0.0.9}\n")
+
+    async def scenario() -> tuple[int, list[ClusterSnapshot], list[Alert]]:
+        transport = RefusingTransport()
+        hub = MetricsHub(config, {"x": transport})  # type: ignore[dict-item]
+        seen: list[ClusterSnapshot] = []
+        alerts: list[Alert] = []
+        hub.subscribe(seen.append)
+        hub.alerts.subscribe(alerts.append)
+        await hub.start()
+        try:
+            for _ in range(200):
+                await asyncio.sleep(0.02)
+                if transport.attempts >= 4:
+                    break
+            await asyncio.sleep(0.1)  # a publish would be due by now
+        finally:
+            await hub.stop()
+        return transport.attempts, seen, alerts
+
+    attempts, seen, alerts = asyncio.run(scenario())
+    assert attempts >= 4  # quick retries at first (0.1, 0.2, 0.4 s ...)
+    assert len(seen) == 1 and seen[0].nodes[0].state is NodeState.UNREACHABLE
+    assert [a.kind for a in alerts] == ["unreachable"]
+
+
+def test_retry_delays_double_then_settle_to_what_the_hub_can_afford() -> None:
+    away = [3]
+    retry = RetryDelay(1.0, 10.0, lambda: max(10.0, away[0] / 1.0), random.Random(1))
+    delays = [retry.next() for _ in range(6)]
+    for got, want in zip(delays, [1, 2, 4, 8, 10, 10], strict=True):
+        assert want * 0.8 <= got <= want * 1.2
+    away[0] = 100  # a hundred nodes away share about one attempt a second
+    assert 80 <= retry.next() <= 120
+    retry.reset()
+    assert 0.8 <= retry.next() <= 1.2
+
+
+def test_the_settled_retry_grows_with_the_nodes_away() -> None:
+    names = "\n".join(f"  - {{name: n{i}, host: 10.0.1.{i}}}" for i in range(1, 41))
+    hub = MetricsHub(parse_config(f"sample_interval: 1.0\nnodes:\n{names}\n"))
+    assert hub.settled_retry() == 10.0  # nobody away yet
+    for i in range(1, 41):
+        hub.mark_state(f"n{i}", NodeState.UNREACHABLE, "refused")
+    assert hub.settled_retry() == 40.0
