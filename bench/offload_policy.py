@@ -27,7 +27,7 @@ RULES = {"cpu": Rule(80, 10, 10, 30), "memory": Rule(85, 10, 10, 30), "gpu": Rul
 
 
 def histories(nodes: int, samples: int, rng: random.Random) -> dict[str, list[Sample]]:
-    out = {}
+    out: dict[str, list[Sample]] = {}
     for n in range(nodes):
         base = rng.uniform(20, 95)
         out[f"n{n}"] = [
