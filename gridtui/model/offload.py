@@ -64,6 +64,8 @@ DEFAULT_RULES: Mapping[str, Rule] = {
     "gpu": Rule(90.0),
 }
 
+DEFAULT_RECORDS = {k: r.to_record() for k, r in DEFAULT_RULES.items()}
+
 
 @dataclass(frozen=True)
 class OffloadPolicy:
@@ -100,7 +102,7 @@ class OffloadPolicy:
     def from_record(cls, data: Mapping[str, Any]) -> OffloadPolicy:
         return cls(
             enabled=bool(data.get("enabled", False)),
-            rules={k: Rule.from_record(r) for k, r in data.get("rules", {}).items()},
+            rules={k: Rule.from_record(r) for k, r in data.get("rules", DEFAULT_RECORDS).items()},
             overrides={
                 str(n): {k: Rule.from_record(r) for k, r in o.items()}
                 for n, o in data.get("overrides", {}).items()
