@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -32,6 +33,7 @@ class NodeSampler:
             mem_used = rss
         out: dict[str, Any] = {
             "t": time.time(),
+            "pid": os.getpid(),
             "scope": self.scope_name,
             "cpu": float(total),
             "memory": 100.0 * mem_used / mem_total if mem_total else 0.0,

@@ -158,7 +158,10 @@ class OffloadEngine:
         self.history.clear()
 
     def _apply(self, action: OffloadAction, nodes: dict[str, cluster.RayNode]) -> None:
-        if action.dry_run:
+        if action.kind == "unfence" and action.node in self.fences:
+            # A real fence is lifted even in dry-run (one held from before dry-run began).
+            result = self._unfence(action.node)
+        elif action.dry_run:
             result = "dry-run"
         elif action.kind == "fence":
             result = self._fence(action.node, nodes.get(action.node))

@@ -75,7 +75,7 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         status["enabled"] and status["thresholds"] == {"cpu": 40} and status["watched"] == ["head"]
     )
     # Quiet first: the engine samples the head and nothing is fenced.
-    until("the head sampled quiet", lambda: _live_cpu(cl) is not None and _live_cpu(cl) < 15)
+    until("the head sampled quiet", lambda: _live_cpu(cl) < 15)
     assert FENCE not in cl.groups()
 
     head = cl.config.head.host
@@ -147,6 +147,7 @@ def _gone(ray: Any) -> bool:
     return False
 
 
-def _live_cpu(cl: BoostCluster) -> float | None:
+def _live_cpu(cl: BoostCluster) -> float:
+    """The head's last sampled CPU percent (100 until there is one)."""
     live = cl.run(cl.control.offload_status)["live"].get("head")
-    return None if live is None else float(live["cpu"])
+    return 100.0 if live is None else float(live["cpu"])
