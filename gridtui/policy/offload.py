@@ -49,16 +49,25 @@ def decide(
     tracks = dict(state.tracks)
     seen = dict(state.seen)
     over = dict(state.over)
+    held: dict[str, int] = {}  # per node, how many of its resources are on in `over`
+    for n, _ in over:
+        held[n] = held.get(n, 0) + 1
+
+    def drop(key: tuple[str, str]) -> None:
+        if over.pop(key, None) is not None:
+            held[key[0]] -= 1
+
     fenced = set(state.fenced)
     actions: list[OffloadAction] = []
+    made: dict[int, Threshold] = {}  # one Threshold per rule (the policy holds them all)
     watched = set(policy.watched) if policy.enabled else set()
     for node in sorted(fenced - watched):
         why = "disabled" if not policy.enabled else "unwatched"
         actions.append(OffloadAction("unfence", node, Trigger(why, 0, 0, 0), now, policy.dry_run))
         fenced.discard(node)
-        for key in [k for k in tracks if k[0] == node]:
-            tracks.pop(key, None)
-            over.pop(key, None)
+        for resource in RESOURCES:
+            tracks.pop((node, resource), None)
+            drop((node, resource))
         seen.pop(node, None)
     for node in sorted(watched):
         samples = history.get(node, ())
@@ -69,14 +78,18 @@ def decide(
         for resource in RESOURCES:
             rule = policy.rule(node, resource)
             if rule is not None:
-                rules.append((resource, rule, _threshold(rule), (node, resource)))
+                limit = made.get(id(rule))
+                if limit is None:
+                    limit = made[id(rule)] = _threshold(rule)
+                rules.append((resource, rule, limit, (node, resource)))
             else:
-                over.pop((node, resource), None)  # no rule holds no fence
+                drop((node, resource))  # no rule holds no fence
         for when, values in samples[start:]:
             for resource, rule, limit, key in rules:
                 value = values.get(resource)
                 if value is None:
-                    over.pop(key, None)  # a resource the node lacks holds no fence
+                    if key in over:
+                        drop(key)  # a resource the node lacks holds no fence
                     continue
                 track = tracks.get(key, _IDLE)
                 # The common readings change nothing: skip the step's allocations.
@@ -89,6 +102,8 @@ def decide(
                 tracks[key] = result.track
                 if result.edge is Edge.RISE:
                     trigger = Trigger(resource, value, rule.threshold, result.held)
+                    if key not in over:
+                        held[node] = held.get(node, 0) + 1
                     over[key] = trigger
                     if node not in fenced:
                         fenced.add(node)
@@ -96,8 +111,8 @@ def decide(
                     if resource == "memory":
                         actions.append(OffloadAction("spill", node, trigger, when, policy.dry_run))
                 elif result.edge is Edge.FALL:
-                    over.pop(key, None)
-                    if node in fenced and not any(k[0] == node for k in over):
+                    drop(key)
+                    if node in fenced and not held.get(node):
                         fenced.discard(node)
                         lift = rule.threshold - rule.hysteresis
                         trigger = Trigger(resource, value, lift, 0.0)
@@ -105,7 +120,7 @@ def decide(
                             OffloadAction("unfence", node, trigger, when, policy.dry_run)
                         )
             seen[node] = when
-            if node in fenced and not any(k[0] == node for k in over):
+            if node in fenced and not held.get(node):
                 fenced.discard(node)  # what held the fence is gone (a restored fence)
                 trigger = Trigger("restored", 0.0, 0.0, 0.0)
                 actions.append(OffloadAction("unfence", node, trigger, when, policy.dry_run))
