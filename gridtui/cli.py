@@ -10,7 +10,14 @@ from gridtui.commands import options
 
 # Subcommand modules, imported only when their command runs, so the console's first
 # frame never pays for Ray or asyncssh imports it does not need yet.
-COMMAND_MODULES = ("config_cmd", "cluster_cmd", "demo_cmd", "boost_cmd", "sharing_cmd")
+COMMAND_MODULES = (
+    "config_cmd",
+    "cluster_cmd",
+    "demo_cmd",
+    "boost_cmd",
+    "sharing_cmd",
+    "offload_cmd",
+)
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster
 # refused or failed"; 2 is "bad usage, or a bad or missing cluster file" (also what a

@@ -26,12 +26,15 @@ from gridtui.configvalues import (
     COMMAND_TIMEOUT,
     CONNECT_TIMEOUT,
     CONNECTS,
+    COOLDOWN,
     CPUS,
     GPUS,
     HISTORY,
+    HYSTERESIS,
     PERCENT,
     SAMPLE_INTERVAL,
     SUSTAIN,
+    THRESHOLD,
     Flag,
     Memory,
     PathText,
@@ -46,6 +49,7 @@ from gridtui.configvalues import (
     show,
     theme_names,
 )
+from gridtui.model.offload import HEAD, OffloadPolicy, Rule
 
 __all__ = [
     "MAX_NODES",
@@ -75,7 +79,7 @@ class _Strict(BaseModel):
     def _empty_sections(cls, data: Any) -> Any:
         """`ssh:` with everything below it commented out is an empty section, not an error."""
         if isinstance(data, dict):
-            sections = {"ssh", "ray", "ui", "alerts", "resources"}
+            sections = {"ssh", "ray", "ui", "alerts", "resources", "offload", "thresholds"}
             return {k: v for k, v in data.items() if not (k in sections and v is None)}
         return data
 
@@ -135,6 +139,88 @@ class AlertSettings(_Strict):
     sustain_seconds: Annotated[float, checked(SUSTAIN.check)] = 10.0
 
 
+Percent = Annotated[float, checked(THRESHOLD.check)]
+Seconds = Annotated[float, checked(SUSTAIN.check)]
+Points = Annotated[float, checked(HYSTERESIS.check)]
+Cooldown = Annotated[float, checked(COOLDOWN.check)]
+
+
+class OffloadThresholds(_Strict):
+    """Percent of the node's capacity; a resource left out here is not watched."""
+
+    cpu: Percent | None = 80.0
+    memory: Percent | None = 85.0
+    gpu: Percent | None = 90.0
+
+
+class OffloadOverride(_Strict):
+    """One node's own values; what it leaves out comes from the general ones."""
+
+    thresholds: dict[Literal["cpu", "memory", "gpu"], Percent] = Field(default_factory=dict)
+    sustain_seconds: Seconds | None = None
+    hysteresis: Points | None = None
+    cooldown_seconds: Cooldown | None = None
+
+
+class OffloadSettings(_Strict):
+    """Auto-offload (gridtui offload auto): fence a watched node its owner keeps busy."""
+
+    enabled: Flag = False
+    dry_run: Flag = False
+    thresholds: OffloadThresholds = Field(default_factory=OffloadThresholds)
+    sustain_seconds: Seconds = 10.0
+    hysteresis: Points = 10.0
+    cooldown_seconds: Cooldown = 30.0
+    # Node names; "head" is the head whatever its name.
+    watched: list[Annotated[str, checked(values.node_name)]] = Field(
+        default_factory=lambda: [HEAD], min_length=1, max_length=MAX_NODES
+    )
+    overrides: dict[Annotated[str, checked(values.node_name)], OffloadOverride] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _band_below_threshold(self) -> OffloadSettings:
+        """A lift line at or under 0% would hold a fence forever."""
+        for resource, limit in self.thresholds.model_dump().items():
+            if limit is not None and self.hysteresis >= limit:
+                raise ValueError(
+                    values.at(
+                        ("hysteresis",),
+                        f"{self.hysteresis:g} points would never lift a fence at the "
+                        f"{resource} threshold of {limit:g}%: use less than {limit:g}",
+                    )
+                )
+        return self
+
+    def policy(self) -> OffloadPolicy:
+        """The engine's form: one rule per resource, and per overridden node."""
+        general: dict[str, float] = {
+            k: v for k, v in self.thresholds.model_dump().items() if v is not None
+        }
+
+        def rule(limit: float, own: OffloadOverride | None = None) -> Rule:
+            mine = own or OffloadOverride()
+            return Rule(
+                limit,
+                self.sustain_seconds if mine.sustain_seconds is None else mine.sustain_seconds,
+                self.hysteresis if mine.hysteresis is None else mine.hysteresis,
+                self.cooldown_seconds if mine.cooldown_seconds is None else mine.cooldown_seconds,
+            )
+
+        overrides: dict[str, dict[str, Rule]] = {}
+        for node, own in self.overrides.items():
+            limits = dict(general) | {str(k): v for k, v in own.thresholds.items()}
+            overrides[node] = {r: rule(limit, own) for r, limit in limits.items()}
+        return OffloadPolicy(
+            enabled=self.enabled,
+            rules={k: rule(v) for k, v in general.items()},
+            overrides=overrides,
+            watched=tuple(self.watched),
+            dry_run=self.dry_run,
+        )
+
+
 class ClusterConfig(_Strict):
     name: Annotated[str, checked(values.text_check(63))] = "cluster"
     sample_interval: Annotated[float, checked(SAMPLE_INTERVAL.check)] = 1.0
@@ -145,6 +231,7 @@ class ClusterConfig(_Strict):
     ray: RaySettings = Field(default_factory=RaySettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    offload: OffloadSettings = Field(default_factory=OffloadSettings)
 
     @model_validator(mode="after")
     def _roles_and_names(self) -> ClusterConfig:
@@ -155,6 +242,16 @@ class ClusterConfig(_Strict):
                     values.at(("nodes", i, "name"), f"node name {node.name!r} is used twice")
                 )
             seen.add(node.name)
+        for i, name in enumerate(self.offload.watched):
+            if name != HEAD and name not in seen:
+                raise ValueError(
+                    values.at(("offload", "watched", i), f"no node named {name!r} to watch")
+                )
+        for name in self.offload.overrides:
+            if name != HEAD and name not in seen:
+                raise ValueError(
+                    values.at(("offload", "overrides", name), f"no node named {name!r}")
+                )
         heads = [i for i, n in enumerate(self.nodes) if n.role == "head"]
         if len(heads) > 1:
             names = ", ".join(self.nodes[i].name for i in heads)

@@ -260,6 +260,9 @@ COMMAND_TIMEOUT = Range(1, 3600, unit="seconds")
 CONNECTS = Range(1, 1000, integer=True)
 PERCENT = Range(0, 100, lo_open=True, unit="percent")
 SUSTAIN = Range(0, 3600, unit="seconds")
+THRESHOLD = Range(1, 100, unit="percent")
+HYSTERESIS = Range(0, 99, unit="points")
+COOLDOWN = Range(0, 86400, unit="seconds")
 
 
 def checked(check: Callable[[Any], Any]) -> PlainValidator:

@@ -7,6 +7,7 @@ classes: the client's own classes are not the ones this code was shipped with.""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -21,6 +22,7 @@ from typing import Any
 import ray
 
 from gridtui.actors import cluster, ray_private, store
+from gridtui.actors.offload_engine import OffloadEngine
 from gridtui.actors.upkeep import Action, adopt, decide
 from gridtui.model.reservations import (
     KINDS,
@@ -62,6 +64,7 @@ class GridController:
         self._nodes: dict[str, cluster.RayNode] = {}
         self._stop = threading.Event()
         self.rebuilt = self._rebuild()
+        self.offload = OffloadEngine()
         self._thread = threading.Thread(target=self._loop, name="gridtui-upkeep", daemon=True)
         self._thread.start()
 
@@ -135,6 +138,21 @@ class GridController:
         node = chosen.bundles[0][0]
         node_id = next(v.node_id for v in views if v.name == node)
         return {"node": node, "node_id": node_id, "reason": chosen.reason}
+
+    def offload_status(self) -> dict[str, Any]:
+        return self.offload.status()
+
+    def offload_events(self, since: int = 0) -> dict[str, Any]:
+        return self.offload.read_events(since)
+
+    def offload_set(
+        self, policy: dict[str, Any], scopes: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        return self.offload.set_policy(policy, scopes)
+
+    def offload_tick(self) -> int:
+        """One engine pass now (the loop runs one every tick)."""
+        return self.offload.tick()
 
     # -- changing -------------------------------------------------------------------------
 
@@ -355,10 +373,11 @@ class GridController:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.tick_seconds):
-            try:
+            # A Ray hiccup: the next pass tries again.
+            with contextlib.suppress(Exception):
                 self.tick()
-            except Exception:  # a Ray hiccup: the next pass tries again
-                continue
+            with contextlib.suppress(Exception):
+                self.offload.tick()
 
     def _rebuild(self) -> dict[str, int]:
         """Reservations from Ray's group table; TTLs and owners from the KV records."""

@@ -18,6 +18,7 @@ from typing import Any
 from gridtui import __version__
 from gridtui.config import ClusterConfig
 from gridtui.errors import GridError, UserError
+from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
     Reservation,
@@ -114,10 +115,11 @@ def ship_by_value() -> None:
     import ray
 
     import gridtui.actors.controller
+    import gridtui.agent.sampler
     import gridtui.model.reservations
     import gridtui.policy.scheduler
 
-    for module in (gridtui.actors, gridtui.model, gridtui.policy):
+    for module in (gridtui.actors, gridtui.agent, gridtui.model, gridtui.policy):
         ray.cloudpickle.register_pickle_by_value(module)
 
 
@@ -400,6 +402,22 @@ class ControlClient:
         if (err := _error(answer)) is not None:
             raise err
         return {k: str(answer[k]) for k in ("node", "node_id", "reason")}
+
+    # -- auto-offload (the engine in the controller: gridtui/actors/offload_engine.py) -----
+
+    def offload_status(self) -> dict[str, Any]:
+        return dict(self._call("offload_status"))
+
+    def offload_set(self, policy: OffloadPolicy, scopes: Mapping[str, str]) -> dict[str, Any]:
+        """Replace the running policy; a malformed one is refused and changes nothing."""
+        answer = self._call("offload_set", policy.to_record(), dict(scopes))
+        err = _error(answer)
+        if err is not None:
+            raise err
+        return dict(answer)
+
+    def offload_events(self, since: int = 0) -> dict[str, Any]:
+        return dict(self._call("offload_events", since))
 
 
 def _order(r: Reservation) -> tuple[float, str]:

@@ -56,6 +56,19 @@ CASES = [
     ("top", "alerts: {cpu_percent: 0}\n", "alerts.cpu_percent: 0 is out of range: expected a number above 0 to 100 percent"),
     ("top", "alerts: {memory_percent: 100.5}\n", "alerts.memory_percent: 100.5 is out of range: expected a number above 0 to 100 percent"),
     ("top", "alerts: {sustain_seconds: 99999}\n", "alerts.sustain_seconds: 99999 is out of range: expected a number from 0 to 3600 seconds"),
+    ("top", "offload: {thresholds: {cpu: 0}}\n", "offload.thresholds.cpu: 0 is out of range: expected a number from 1 to 100 percent"),
+    ("top", "offload: {thresholds: {memory: 101}}\n", "offload.thresholds.memory: 101 is out of range: expected a number from 1 to 100 percent"),
+    ("top", "offload: {thresholds: {disk: 50}}\n", "offload.thresholds.disk: unknown field (check the spelling; see docs/configuration.md)"),
+    ("top", "offload: {thresholds: {gpu: '90%'}}\n", "offload.thresholds.gpu: expected a number from 1 to 100 percent, got '90%'"),
+    ("top", "offload: {sustain_seconds: -1}\n", "offload.sustain_seconds: -1 is out of range: expected a number from 0 to 3600 seconds"),
+    ("top", "offload: {hysteresis: 100}\n", "offload.hysteresis: 100 is out of range: expected a number from 0 to 99 points"),
+    ("top", "offload: {hysteresis: 80}\n", "offload.hysteresis: 80 points would never lift a fence at the cpu threshold of 80%: use less than 80"),
+    ("top", "offload: {cooldown_seconds: .nan}\n", "offload.cooldown_seconds: .nan is not a finite number: expected a number from 0 to 86400 seconds"),
+    ("top", "offload: {enabled: 'on'}\n", "offload.enabled: expected true or false, got 'on'"),
+    ("top", "offload: {dry_run: 1}\n", "offload.dry_run: expected true or false, got 1"),
+    ("top", "offload:\n  watched: [a, ghost]\n", "offload.watched[1]: no node named 'ghost' to watch"),
+    ("top", "offload:\n  overrides:\n    ghost: {sustain_seconds: 1}\n", "offload.overrides.ghost: no node named 'ghost'"),
+    ("top", "offload:\n  overrides:\n    a: {thresholds: {cpu: 200}}\n", "offload.overrides.a.thresholds.cpu: 200 is out of range: expected a number from 1 to 100 percent"),
     ("top", "ui: {theme: 5}\n", "ui.theme: expected text, got the number 5: put it in quotes"),
     ("top", "ray: {version: 2.60}\n", "ray.version: expected text, got the number 2.6: put it in quotes"),
     ("top", "ray: {version: '2.60; rm'}\n", "ray.version: '2.60; rm' is not a version such as \"2.60.0\""),
@@ -108,6 +121,9 @@ def test_values_at_the_edges_of_their_ranges_pass(
         "sample_interval: 0.1\nhistory_seconds: 86400\n"
         "ssh: {connect_timeout: 300, command_timeout: 1, max_concurrent_connects: 1000}\n"
         "alerts: {cpu_percent: 100, sustain_seconds: 0}\n"
+        "offload: {enabled: true, dry_run: true, thresholds: {cpu: 1, memory: 100, gpu: null},"
+        " sustain_seconds: 3600, hysteresis: 0, cooldown_seconds: 86400, watched: [head, a],"
+        " overrides: {a: {thresholds: {gpu: 1}, sustain_seconds: 0}}}\n"
         "ray: {port: 65535, object_store_memory: 75MiB, version: '2.60.0'}\n"
         "ui: {theme: textual-light}\n"
         "nodes:\n  - {name: a, host: h, port: 1, resources: {cpu: 0, gpu: 1024, memory: 1e3,"
@@ -118,6 +134,13 @@ def test_values_at_the_edges_of_their_ranges_pass(
     config = parse_config(path.read_text())
     assert config.nodes[0].resources.memory == 1000  # 1e3 is a number in YAML 1.2, as here
     assert config.nodes[0].resources.custom == {"accelerator_type:A100": 1e9, "slot": 0.5}
+    policy = config.offload.policy()
+    assert policy.enabled and policy.dry_run and policy.watched == ("head", "a")
+    assert {r: p.threshold for r, p in policy.rules.items()} == {"cpu": 1, "memory": 100}
+    assert policy.rules["cpu"].sustain == 3600 and policy.rules["cpu"].cooldown == 86400
+    assert {r: (p.threshold, p.sustain) for r, p in policy.overrides["a"].items()} == {
+        "cpu": (1, 0), "memory": (100, 0), "gpu": (1, 0)
+    }  # fmt: skip
 
 
 def test_unknown_theme_lists_the_known_ones(

@@ -1,0 +1,210 @@
+"""`gridtui offload auto|events`: auto-offload, run by the cluster's controller."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from gridtui.commands.boost_cmd import add_common, with_controller
+from gridtui.commands.lookup import find_cluster
+from gridtui.errors import UserError
+from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
+
+if TYPE_CHECKING:
+    from gridtui.services.control import ControlClient
+
+# A bare `--threshold 70` sets memory's, as the seed's `grid offload auto` did.
+BARE_RESOURCE = "memory"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+_UNITS = {None: 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+FOLLOW_POLL = 1.0
+FOLLOW_FOREVER = 365 * 86400.0
+
+
+class BadOffloadFlag(UserError):
+    """A threshold or duration that cannot be: refused before the cluster is asked."""
+
+    exit_code = 2
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("offload", help="move work off busy nodes automatically")
+    inner = parser.add_subparsers(dest="offload_command", required=True)
+    p = inner.add_parser("auto", help="turn auto-offload on or off, or show it")
+    mode = p.add_mutually_exclusive_group()  # neither: --status
+    mode.add_argument("--enable", action="store_true", help="turn it on")
+    mode.add_argument("--disable", action="store_true", help="turn it off (lifts every fence)")
+    mode.add_argument("--status", action="store_true", help="show the running policy (default)")
+    p.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="[RESOURCE=]PERCENT",
+        help="cpu=80, memory=65, gpu=90 (repeatable); a bare 70 is memory's",
+    )
+    p.add_argument("--sustain", help="how long above a threshold before acting: 10s, 1m")
+    p.add_argument("--dry-run", action="store_true", help="decide and record, act on nothing")
+    add_common(p)
+    p.set_defaults(func=auto_command)
+    p = inner.add_parser("events", help="what auto-offload did and why")
+    p.add_argument("--follow", action="store_true", help="keep printing new events")
+    add_common(p)
+    p.set_defaults(func=events_command)
+
+
+def parse_thresholds(texts: Sequence[str]) -> dict[str, float]:
+    """{resource: percent} from `70` or `cpu=80`; BadOffloadFlag names the bad one."""
+    out: dict[str, float] = {}
+    for text in texts:
+        name, sep, raw = text.partition("=")
+        resource = name.strip().lower() if sep else BARE_RESOURCE
+        raw = raw if sep else text
+        if resource not in RESOURCES:
+            raise BadOffloadFlag(
+                f"--threshold {text!r}: unknown resource {name.strip()!r} "
+                f"(known: {', '.join(RESOURCES)})"
+            )
+        try:
+            value = float(raw.strip().rstrip("%"))
+        except ValueError:
+            raise BadOffloadFlag(
+                f"--threshold {text!r}: expected a percent from 1 to 100, such as cpu=80"
+            ) from None
+        if not (math.isfinite(value) and 1 <= value <= 100):
+            raise BadOffloadFlag(
+                f"--threshold {text!r}: {raw.strip()} is out of range: expected 1 to 100 percent"
+            )
+        out[resource] = value
+    return out
+
+
+def parse_sustain(text: str) -> float:
+    match = _DURATION.match(text)
+    seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else math.nan
+    if not (math.isfinite(seconds) and 0 <= seconds <= 3600):
+        raise BadOffloadFlag(f"--sustain {text!r}: expected a duration from 0 to 1h, such as 10s")
+    return seconds
+
+
+def changed(
+    base: OffloadPolicy,
+    enabled: bool,
+    thresholds: Mapping[str, float],
+    sustain: float | None,
+    dry_run: bool,
+) -> OffloadPolicy:
+    """The policy `--enable`/`--disable` asks for, on top of the running one."""
+    rules = dict(base.rules)
+    for resource, value in thresholds.items():
+        old = rules.get(resource) or Rule(value)
+        if old.hysteresis >= value:
+            raise BadOffloadFlag(
+                f"--threshold {resource}={value:g}: at or under its hysteresis "
+                f"({old.hysteresis:g} points) a fence would never lift"
+            )
+        rules[resource] = dataclasses.replace(old, threshold=value)
+    if sustain is not None:
+        rules = {r: dataclasses.replace(rule, sustain=sustain) for r, rule in rules.items()}
+    return dataclasses.replace(
+        base, enabled=enabled, rules=rules, dry_run=dry_run if enabled else base.dry_run
+    )
+
+
+def auto_command(args: argparse.Namespace) -> int:
+    thresholds = parse_thresholds(args.threshold)
+    sustain = None if args.sustain is None else parse_sustain(args.sustain)
+    args.status = not (args.enable or args.disable)
+    if args.status and (thresholds or sustain is not None or args.dry_run):
+        raise BadOffloadFlag(
+            "--threshold, --sustain and --dry-run go with --enable (--status shows only)"
+        )
+    if args.disable and (thresholds or sustain is not None or args.dry_run):
+        raise BadOffloadFlag("--disable takes no --threshold, --sustain or --dry-run")
+    cluster = find_cluster(getattr(args, "config", None))
+    file_policy = cluster.config.offload.policy()
+    scopes = {n.name: n.sample_scope for n in cluster.config.nodes}
+
+    def work(c: ControlClient) -> dict[str, Any]:
+        status = c.offload_status()
+        if args.status:
+            return status
+        # The first policy the engine gets is the cluster file's; later, the running one.
+        base = OffloadPolicy.from_record(status) if status.get("stored") else file_policy
+        return c.offload_set(changed(base, args.enable, thresholds, sustain, args.dry_run), scopes)
+
+    status = with_controller(cluster, work, 30.0)
+    if args.json:
+        print(json.dumps(public(status), indent=2))
+    else:
+        print(describe(status))
+    return 0
+
+
+def public(status: Mapping[str, Any]) -> dict[str, Any]:
+    """The `--status --json` object."""
+    rules = status.get("rules", {})
+    first: dict[str, Any] = next(iter(rules.values()), {})
+    return {
+        "enabled": bool(status.get("enabled")),
+        "thresholds": {r: v["threshold"] for r, v in rules.items()},
+        "sustain": {r: v["sustain"] for r, v in rules.items()},
+        "hysteresis": first.get("hysteresis"),
+        "cooldown": first.get("cooldown"),
+        "rules": rules,
+        "overrides": status.get("overrides", {}),
+        "watched": list(status.get("watched", [])),
+        "dry_run": bool(status.get("dry_run")),
+        "fenced": list(status.get("fenced", [])),
+    }
+
+
+def describe(status: Mapping[str, Any]) -> str:
+    data = public(status)
+    state = "on" + (" (dry run)" if data["dry_run"] else "") if data["enabled"] else "off"
+    limits = ", ".join(
+        f"{r} {v:g}% for {data['sustain'][r]:g}s" for r, v in data["thresholds"].items()
+    )
+    lines = [
+        f"auto-offload {state}: {limits}",
+        f"hysteresis {data['hysteresis']:g} points, cooldown {data['cooldown']:g}s; "
+        f"watching {', '.join(data['watched'])}",
+    ]
+    if data["fenced"]:
+        lines.append(f"fenced: {', '.join(data['fenced'])}")
+    return "\n".join(lines)
+
+
+def events_command(args: argparse.Namespace) -> int:
+    cluster = find_cluster(getattr(args, "config", None))
+    if not args.follow:
+        found = with_controller(cluster, lambda c: c.offload_events(0), 30.0)
+        show_events(found["events"], args.json)
+        return 0
+
+    def follow(c: ControlClient) -> None:
+        seen = 0
+        while True:
+            found = c.offload_events(seen)
+            show_events(found["events"], args.json)
+            seen = max([seen, *(int(e["seq"]) for e in found["events"])])
+            time.sleep(FOLLOW_POLL)
+
+    with_controller(cluster, follow, FOLLOW_FOREVER)
+    return 0
+
+
+def show_events(events: Sequence[Mapping[str, Any]], as_json: bool) -> None:
+    for e in events:
+        if as_json:
+            print(json.dumps(e))
+        else:
+            stamp = time.strftime("%H:%M:%S", time.localtime(float(e["time"])))
+            print(f"{stamp}  {e['message']}")
+    sys.stdout.flush()

@@ -1,0 +1,136 @@
+"""Auto-offload decisions: a pure function of metric history, policy and state; it never acts."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gridtui.model.offload import RESOURCES, OffloadAction, OffloadPolicy, Rule, Trigger
+from gridtui.policy.thresholds import Edge, Threshold, Track, step
+
+Sample = tuple[float, Mapping[str, float]]
+"""(time, {resource: percent}); a resource the node lacks (no GPU) is left out."""
+
+
+@dataclass(frozen=True)
+class OffloadState:
+    """What `decide` remembers between calls; the initial state is `OffloadState()`."""
+
+    tracks: Mapping[tuple[str, str], Track] = field(default_factory=dict)
+    seen: Mapping[str, float] = field(default_factory=dict)
+    """Per node, the time of the newest sample already stepped (older ones are skipped)."""
+    fenced: frozenset[str] = frozenset()
+    """Nodes fenced (or, in dry-run, that would be)."""
+    over: Mapping[tuple[str, str], Trigger] = field(default_factory=dict)
+    """The trigger of each (node, resource) that is on."""
+
+
+_IDLE = Track()
+
+
+def _threshold(rule: Rule) -> Threshold:
+    return Threshold(rule.threshold, rule.sustain, rule.hysteresis, rule.cooldown)
+
+
+def decide(
+    history: Mapping[str, Sequence[Sample]],
+    policy: OffloadPolicy,
+    state: OffloadState,
+    now: float,
+) -> tuple[list[OffloadAction], OffloadState]:
+    """Step every watched node's new samples (time-ordered) through its rules.
+
+    A node is fenced when its first resource triggers (sustained above the threshold,
+    cooldown rested) and unfenced when the last one clears (below threshold minus
+    hysteresis); a memory trigger also asks for a spill. `policy.watched` names nodes
+    (the caller resolves the head's alias). A disabled policy, or a node no longer
+    watched, unfences what is fenced."""
+    tracks = dict(state.tracks)
+    seen = dict(state.seen)
+    over = dict(state.over)
+    held: dict[str, int] = {}  # per node, how many of its resources are on in `over`
+    for n, _ in over:
+        held[n] = held.get(n, 0) + 1
+
+    def drop(key: tuple[str, str]) -> None:
+        if over.pop(key, None) is not None:
+            held[key[0]] -= 1
+
+    fenced = set(state.fenced)
+    actions: list[OffloadAction] = []
+    made: dict[int, Threshold] = {}  # one Threshold per rule (the policy holds them all)
+    watched = set(policy.watched) if policy.enabled else set()
+    for node in sorted(fenced - watched):
+        why = "disabled" if not policy.enabled else "unwatched"
+        actions.append(OffloadAction("unfence", node, Trigger(why, 0, 0, 0), now, policy.dry_run))
+        fenced.discard(node)
+        for resource in RESOURCES:
+            tracks.pop((node, resource), None)
+            drop((node, resource))
+        seen.pop(node, None)
+    for node in sorted(watched):
+        samples = history.get(node, ())
+        start = 0
+        if node in seen:
+            start = bisect_right(samples, seen[node], key=lambda s: s[0])
+        rules = []
+        for resource in RESOURCES:
+            rule = policy.rule(node, resource)
+            if rule is not None:
+                limit = made.get(id(rule))
+                if limit is None:
+                    limit = made[id(rule)] = _threshold(rule)
+                rules.append((resource, rule, limit, (node, resource)))
+            else:
+                drop((node, resource))  # no rule holds no fence
+        for when, values in samples[start:]:
+            for resource, rule, limit, key in rules:
+                value = values.get(resource)
+                if value is None:
+                    if key in over:
+                        drop(key)  # a resource the node lacks holds no fence
+                    continue
+                track = tracks.get(key, _IDLE)
+                # The common readings change nothing: skip the step's allocations.
+                if value < limit.limit:
+                    if track is _IDLE or (not track.on and track.above_since is None):
+                        continue
+                elif track.on and track.above_since is not None:
+                    continue
+                result = step(limit, track, value, when)
+                tracks[key] = result.track
+                if result.edge is Edge.RISE:
+                    trigger = Trigger(resource, value, rule.threshold, result.held)
+                    if key not in over:
+                        held[node] = held.get(node, 0) + 1
+                    over[key] = trigger
+                    if node not in fenced:
+                        fenced.add(node)
+                        actions.append(OffloadAction("fence", node, trigger, when, policy.dry_run))
+                    if resource == "memory":
+                        actions.append(OffloadAction("spill", node, trigger, when, policy.dry_run))
+                elif result.edge is Edge.FALL:
+                    drop(key)
+                    if node in fenced and not held.get(node):
+                        fenced.discard(node)
+                        lift = rule.threshold - rule.hysteresis
+                        trigger = Trigger(resource, value, lift, 0.0)
+                        actions.append(
+                            OffloadAction("unfence", node, trigger, when, policy.dry_run)
+                        )
+            seen[node] = when
+            if node in fenced and not held.get(node):
+                fenced.discard(node)  # what held the fence is gone (a restored fence)
+                trigger = Trigger("restored", 0.0, 0.0, 0.0)
+                actions.append(OffloadAction("unfence", node, trigger, when, policy.dry_run))
+    new = OffloadState(tracks, seen, frozenset(fenced), over)
+    return actions, new
+
+
+def restore(fenced: Sequence[str]) -> OffloadState:
+    """The state for fences found in Ray's table after a restart: every resource counts
+    as over, so each must fall below its threshold minus the hysteresis to lift it."""
+    tracks = {(n, r): Track(on=True) for n in fenced for r in RESOURCES}
+    over = {(n, r): Trigger("restored", 0.0, 0.0, 0.0) for n in fenced for r in RESOURCES}
+    return OffloadState(tracks, {}, frozenset(fenced), over)

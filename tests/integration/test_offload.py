@@ -1,0 +1,153 @@
+"""Auto-offload on a real three-node Ray cluster (the demo): load, fence, elsewhere, lift.
+
+One cluster for the module. The load is a busy-loop process outside Ray that the head's
+`ray-processes` scope counts (its command line names the head's address, as a Ray
+process of that node would): measured like the console measures the demo's head, and
+unaffected by whatever else this host runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from boost_cluster import BoostCluster
+
+from gridtui.model.offload import OffloadPolicy, Rule, fence_name
+from gridtui.services.control import CONTROLLER_NAME, NAMESPACE
+
+pytestmark = pytest.mark.ray
+
+FENCE = fence_name("head")
+WAIT = 60.0
+
+
+@pytest.fixture(scope="module")
+def cl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoostCluster]:
+    cluster = BoostCluster(tmp_path_factory.mktemp("offload"))
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def until(what: str, check: Callable[[], Any]) -> Any:
+    """Poll `check` until truthy; the bound only keeps a broken engine from hanging CI."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never: {what}")
+        time.sleep(0.3)
+
+
+def where_code() -> str:
+    """An independent driver that runs one task with no placement and prints its node."""
+    return (
+        "import logging, sys, ray\n"
+        "addr = sys.argv[1]\n"
+        "ray.init(address=addr, _node_ip_address=addr.rpartition(':')[0], namespace='w',\n"
+        "         log_to_driver=False, logging_level=logging.ERROR, configure_logging=False)\n"
+        "@ray.remote(num_cpus=1)\n"
+        "def where():\n"
+        "    return ray.get_runtime_context().get_node_id()\n"
+        "print(ray.get(where.remote(), timeout=60))\n"
+    )
+
+
+def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) -> None:
+    scopes = {n.name: n.sample_scope for n in cl.config.nodes}
+    assert scopes["head"] == "ray-processes"
+    policy = OffloadPolicy(
+        enabled=True, rules={"cpu": Rule(40, sustain=2, hysteresis=25, cooldown=0)}
+    )
+    cl.run(lambda: cl.control.offload_set(policy, scopes))
+    code, out, err = cl.cli("offload", "auto", "--status", "--json")
+    assert code == 0, err
+    status = json.loads(out)
+    assert (
+        status["enabled"] and status["thresholds"] == {"cpu": 40} and status["watched"] == ["head"]
+    )
+    # Quiet first: the engine samples the head and nothing is fenced.
+    until("the head sampled quiet", lambda: _live_cpu(cl) < 15)
+    assert FENCE not in cl.groups()
+
+    head = cl.config.head.host
+    load = subprocess.Popen([sys.executable, "-c", "while True: pass", f"--node-ip-address={head}"])
+    try:
+        # No client calls the engine from here on: its own loop acts.
+        until("the fence is placed", lambda: cl.groups().get(FENCE, {}).get("state") == "CREATED")
+        seen = cl.probe()  # an independent driver sees it in Ray's table
+        fence = next(g for g in seen["groups"] if g["name"] == FENCE)
+        head_id = seen["nodes"]["head"]["node_id"]
+        assert set(fence["nodes"].values()) == {head_id}
+        assert fence["bundles"]["0"]["CPU"] == 1
+        assert seen["nodes"]["head"]["available"].get("CPU", 0) == 0
+        ran = cl.python(where_code(), cl.address)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.strip().splitlines()[-1] != head_id
+        # A new controller keeps the policy and the fence (found in Ray's table by name).
+        cl.run(kill_controller)
+        status = cl.run(cl.control.offload_status)
+        assert status["enabled"] and status["fenced"] == ["head"]
+        assert status["rules"]["cpu"]["threshold"] == 40
+    finally:
+        load.kill()
+        load.wait()
+    until("the fence is lifted (by the new controller)", lambda: FENCE not in cl.groups())
+    assert all(g["name"] != FENCE for g in cl.probe()["groups"])
+
+    code, out, err = cl.cli("offload", "events", "--json")
+    assert code == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [(e["action"], e["node"], e["result"].split(":")[0]) for e in events] == [
+        ("fence", "head", "done"),
+        ("unfence", "head", "done"),
+    ]
+    rise, fall = events[0]["trigger"], events[1]["trigger"]
+    assert rise["metric"] == "cpu" and rise["value"] >= 40 and rise["held"] >= 2
+    assert fall["metric"] == "cpu" and fall["value"] < 15 and fall["threshold"] == 15
+    assert events[0]["seq"] < events[1]["seq"] and events[0]["time"] <= events[1]["time"]
+    assert "cpu" in events[0]["message"] and ">= 40%" in events[0]["message"]
+
+
+def test_a_bad_threshold_leaves_the_running_policy(cl: BoostCluster) -> None:
+    before = cl.run(cl.control.offload_status)
+    code, out, err = cl.cli("offload", "auto", "--enable", "--threshold", "cpu=120")
+    assert (code, out) == (2, "") and "120 is out of range" in err
+    assert cl.run(cl.control.offload_status)["rules"] == before["rules"]
+
+
+def test_disable_from_the_cli(cl: BoostCluster) -> None:
+    code, out, err = cl.cli("offload", "auto", "--disable")
+    assert code == 0, err
+    assert out.startswith("auto-offload off")
+    assert cl.run(cl.control.offload_status)["enabled"] is False
+
+
+def kill_controller() -> None:
+    """ray.kill, then wait until Ray has it dead (its name free again)."""
+    import ray
+
+    ray.kill(ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE))
+    until("the controller is gone", lambda: _gone(ray))
+
+
+def _gone(ray: Any) -> bool:
+    try:
+        ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE)
+    except ValueError:
+        return True
+    return False
+
+
+def _live_cpu(cl: BoostCluster) -> float:
+    """The head's last sampled CPU percent (100 until there is one)."""
+    live = cl.run(cl.control.offload_status)["live"].get("head")
+    return 100.0 if live is None else float(live["cpu"])
