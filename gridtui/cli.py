@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # Subcommand modules, imported only when their command runs, so the console's first
 # frame never pays for Ray or asyncssh imports it does not need yet.
-COMMAND_MODULES = ("config_cmd", "cluster_cmd", "demo_cmd")
+COMMAND_MODULES = ("config_cmd", "cluster_cmd", "demo_cmd", "memory_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

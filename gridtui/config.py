@@ -139,6 +139,9 @@ class RaySettings(_Strict):
     include_dashboard: bool = False
     object_store_memory: int | None = None
     venv: str = "~/.gridtui/venv"
+    # Share of each node's Ray object store that `gridtui memory` may fill; the rest stays
+    # free for task arguments, results and the chunks in flight of a transfer.
+    store_capacity: float = Field(default=0.5, gt=0, le=0.9)
 
     @field_validator("object_store_memory", mode="before")
     @classmethod
