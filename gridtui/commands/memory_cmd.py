@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="keep files and bytes in the cluster's memory by key",
         description=f"Keys: 1 to {KEY_MAX} of {KEY_CHARS}, starting with a letter or digit.",
     )
+    parser.add_argument("-c", "--config", default=argparse.SUPPRESS, help="the cluster file")
     inner = parser.add_subparsers(dest="memory_command", required=True)
 
     def add(name: str, help: str, func: Any) -> argparse.ArgumentParser:

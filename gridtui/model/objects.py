@@ -21,7 +21,7 @@ def key_problem(key: str) -> str | None:
         return "a key cannot be empty"
     if len(key) > KEY_MAX:
         return f"a key is at most {KEY_MAX} characters (this one has {len(key)})"
-    bad = sorted({c for c in key if not _KEY_RE.fullmatch(c)})
+    bad = list(dict.fromkeys(c for c in key if not _KEY_RE.fullmatch(c)))
     if bad:
         shown = " ".join(repr(c) for c in bad[:5])
         return f"key {key!r} has characters outside {KEY_CHARS}: {shown}"
