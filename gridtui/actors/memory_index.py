@@ -196,7 +196,11 @@ class MemoryIndex:
                 f"--replicas {replicas}: only {len(alive)} nodes are alive ({names}); "
                 "replicas go to distinct nodes"
             )
-        need = size if size is not None else min(GROWTH_STEP, max(self._frees(alive), default=0))
+        if size is not None:
+            need = size
+        else:  # a stream: room for a first stretch of it, grown as it comes
+            frees = self._frees([pinned] if pinned is not None else alive)
+            need = min(GROWTH_STEP, max(frees, default=0))
         by_room = sorted(alive, key=lambda n: (-self.free(n.node_id), n.name))
         if pinned is not None:
             by_room = [pinned, *(n for n in by_room if n is not pinned)]

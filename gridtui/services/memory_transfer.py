@@ -176,17 +176,21 @@ class StoreJob:
 
         if time.monotonic() - self._renewed < self._lease / 5:
             return
+        fresh = False
         if self._renewal is not None:
             ready, _ = ray.wait([self._renewal], timeout=0)
             if ready:
-                alive = True
-                with contextlib.suppress(ray.exceptions.RayActorError):
+                try:
                     alive = ray.get(ready[0])
+                except ray.exceptions.RayActorError:
+                    # The index host restarted: its successor rebuilt this transaction
+                    # from the shards and takes the renewals from now on.
+                    alive, fresh = True, True
                 if not alive:
                     raise MemoryRefused(
                         f"store of {self.key!r} aborted by the cluster (its lease ran out)"
                     )
-        self._renewal = self.ray_mem.host().renew.remote(self.txid)
+        self._renewal = self.ray_mem.host(fresh).renew.remote(self.txid)
         self._renewed = time.monotonic()
 
     def step(self) -> TransferProgress:
@@ -359,7 +363,10 @@ class RetrieveJob:
     def _damage(self, i: int, size: int) -> str:
         n = len(self.version["chunks"])
         span = f"bytes {self._offset}-{self._offset + size - 1}"
-        return f"chunk {i + 1} of {n} ({span}) on {self._node} does not match its checksum"
+        return (
+            f"chunk {i + 1} of {n} ({span}) on {self._node} does not match its checksum "
+            "(the stored copy is damaged)"
+        )
 
     def finish(self) -> StoredObject:
         if self._sha.hexdigest() != self.version["sha256"]:

@@ -22,6 +22,9 @@ NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0
 # The GCS declares a killed raylet dead after period x threshold instead of ~12 s: the
 # node-death tests wait for that verdict.
 FAST_DEATH = {"RAY_health_check_period_ms": "500", "RAY_health_check_failure_threshold": "4"}
+# A token left in ~/.ray by another run would switch Ray 2.60 to token auth for the head
+# only; this cluster, its drivers and the CLI runs it spawns all go without.
+NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
 
 
 def free_port(host: str = "127.0.0.2", start: int = 6420) -> int:
@@ -74,6 +77,7 @@ class LocalCluster:
 
     async def start(self) -> None:
         os.environ.update(FAST_DEATH)
+        os.environ.update(NO_AUTH)
         async with ClusterOps(self.config, lean=True, join_timeout=60) as ops:
             report = await ops.start(check=False)
         if not report.ok:
