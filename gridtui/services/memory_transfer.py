@@ -402,6 +402,14 @@ def run(
         raise
 
 
+def _check_cancelled() -> None:
+    """Python 3.11's wait_for can swallow a cancel that races a result (and a step's result
+    comes within milliseconds): the task's count of cancel requests still tells."""
+    task = asyncio.current_task()
+    if task is not None and getattr(task, "cancelling", lambda: 0)():
+        raise asyncio.CancelledError
+
+
 async def run_async(job: Job, call: Call, progress: ProgressFn | None = None) -> StoredObject:
     """The same, each step a call through `call` (the console's RayGateway.call); cancelling
     the awaiting task aborts the job. `progress` runs on the caller's event loop."""
@@ -409,8 +417,10 @@ async def run_async(job: Job, call: Call, progress: ProgressFn | None = None) ->
         await call(job.begin, CALL_TIMEOUT * 2)
         while not job.done:
             p = await call(job.step, CALL_TIMEOUT)
+            _check_cancelled()
             if progress is not None:
                 progress(p)
+        _check_cancelled()
         result: StoredObject = await call(job.finish, CALL_TIMEOUT * 3)
         return result
     except BaseException:

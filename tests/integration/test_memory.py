@@ -31,6 +31,7 @@ from gridtui.services.memory import (
     MemoryService,
     ObjectLost,
 )
+from gridtui.services.memory_transfer import run
 
 pytestmark = pytest.mark.ray
 MiB = 1024**2
@@ -262,9 +263,11 @@ def test_ctrl_c_mid_transfer_leaves_nothing(cluster: LocalCluster, svc: MemorySe
     proc.stdin.flush()
     eventually(lambda: staged("cut") >= 2 * 16 * MiB)  # mid-way on both replicas
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert err.decode().strip().endswith("store of 'cut' interrupted; nothing was stored")
+    assert proc.wait(timeout=60) == 130  # standard input still open: it did not just end
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode().strip().splitlines()
+    assert err == ["gridtui: store of 'cut' interrupted; nothing was stored"]
+    proc.stdin.close()
     assert nothing_left_of(svc, "cut")  # aborted on the spot, not at the lease's end
 
 
@@ -280,6 +283,7 @@ def test_sigkill_mid_overwrite_keeps_the_old_object(
     eventually(lambda: staged("keep") >= 16 * MiB)
     proc.kill()
     proc.wait()
+    proc.stdin.close()
     assert svc.read("keep") == old  # served while the dead store's chunks wait for the sweep
     eventually(lambda: nothing_left_of(svc, "keep", except_sealed=True), 30)
     assert svc.read("keep") == old and svc.info("keep").size == 6 * MiB
@@ -300,9 +304,12 @@ def test_over_capacity_stream_fails_half_way_and_leaves_nothing(cluster: LocalCl
 
     writer = threading.Thread(target=feed)
     writer.start()
-    with os.fdopen(r, "rb", buffering=0) as stream, pytest.raises(MemoryRefused) as refused:
-        tight.store("flood", stream, node="worker-2")
+    with os.fdopen(r, "rb", buffering=0) as stream:
+        job = tight.store_job("flood", stream, node="worker-2")
+        with pytest.raises(MemoryRefused) as refused:
+            run(job)
     writer.join()
+    assert job.sent >= 8 * MiB  # it failed half way, not up front
     assert re.match(
         r"not enough room for \d+\.\d MiB \(1 replica\); free: head ", str(refused.value)
     )
