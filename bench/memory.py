@@ -84,10 +84,20 @@ class Discard(Sink):
 def raw_actor() -> Any:
     import ray
 
-    @ray.remote(num_cpus=0)
+    @ray.remote(num_cpus=0, max_concurrency=WINDOW)
     class Raw:
+        def __init__(self) -> None:
+            self.held: list[Any] = []
+            self.refs: list[Any] = []
+
         def take(self, data: Any) -> int:
             return len(memoryview(data))
+
+        def hold(self, refs: list[Any]) -> int:
+            """ray.get on this node, the value kept: the bytes end up held in this node's
+            store, as a store's do."""
+            self.held.append(ray.get(refs[0]))
+            return len(memoryview(self.held[-1]))
 
         def make(self, path: str) -> list[Any]:
             """The same chunks, put (and owned) here: what a raw get pulls back."""
@@ -101,22 +111,31 @@ def raw_actor() -> Any:
 
         def drop(self) -> None:
             self.refs = []
+            self.held = []
 
     return Raw
 
 
-def raw_store(actor: Any, path: Path) -> None:
+def raw_store(actor: Any, path: Path, hold: bool) -> None:
+    """ray.put here, then on worker-1 either ray.get and keep the value (`hold`: the same
+    end state as a store) or just receive the argument and drop it (transport only)."""
     import ray
 
     inflight: deque[Any] = deque()
+    kept = []
     buf = bytearray(CHUNK_SIZE)
     with path.open("rb", buffering=0) as f:
         while n := f.readinto(buf):
             ref = ray.put(pickle.PickleBuffer(memoryview(buf)[:n]))
-            inflight.append(actor.take.remote(ref))
+            if hold:
+                kept.append(ref)
+                inflight.append(actor.hold.remote([ref]))
+            else:
+                inflight.append(actor.take.remote(ref))
             if len(inflight) >= WINDOW:
                 ray.get(inflight.popleft())
     ray.get(list(inflight))
+    ray.get(actor.drop.remote())
 
 
 def raw_retrieve(refs: list[Any]) -> None:
@@ -174,14 +193,15 @@ def main() -> None:
                 elapsed, sampler = timed(fn)
                 rows.setdefault(name, []).append(size / elapsed / MiB)
                 mem.setdefault(name, []).append(sampler)
-                print(f"  {name:<16} {size / elapsed / MiB:7.1f} MiB/s  {elapsed:5.2f}s  "
+                print(f"  {name:<14} {size / elapsed / MiB:7.1f} MiB/s  {elapsed:5.2f}s  "
                       f"anon +{sampler.anon_chunks:4.2f} chunks  "
                       f"shmem +{(sampler.peak_shmem - sampler.idle_shmem) / MiB:5.1f} MiB",
                       flush=True)  # fmt: skip
 
             for r in range(args.rounds):
                 print(f"round {r + 1}", flush=True)
-                record("raw put", lambda: raw_store(actor, path))
+                record("raw put+get", lambda: raw_store(actor, path, hold=True))
+                record("raw transport", lambda: raw_store(actor, path, hold=False))
                 record("store", lambda: service.store("bench", path, node="worker-1"))
                 refs = ray.get(actor.make.remote(str(path)))
                 record("raw get", lambda refs=refs: raw_retrieve(refs))
@@ -193,9 +213,13 @@ def main() -> None:
             print()
             print(f"{size // MiB} MiB, chunks of {CHUNK_SIZE // MiB} MiB, {WINDOW} in flight, "
                   "head -> worker-1 and back; median of rounds")  # fmt: skip
-            for ours, raw in (("store", "raw put"), ("retrieve", "raw get")):
+            for ours, raw in (
+                ("store", "raw put+get"),
+                ("store", "raw transport"),
+                ("retrieve", "raw get"),
+            ):
                 a, b = statistics.median(rows[ours]), statistics.median(rows[raw])
-                print(f"{ours:<9} {a:7.1f} MiB/s   raw {b:7.1f} MiB/s   ratio {a / b:.2f}x")
+                print(f"{ours:<9} {a:7.1f} MiB/s   {raw:<13} {b:7.1f} MiB/s   ratio {a / b:.2f}x")
             for name in ("store", "retrieve"):
                 worst = max(mem[name], key=lambda s: s.peak_anon - s.idle_anon)
                 print(f"client memory peak during {name}: +{worst.anon_chunks:.2f} chunks private "

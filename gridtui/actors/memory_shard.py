@@ -6,7 +6,6 @@ import pickle
 import threading
 import time
 import uuid
-import zlib
 from collections import deque
 from typing import Any
 
@@ -69,10 +68,10 @@ class MemoryShard:
 
     def put_chunk(self, txid: str, index: int, data: Any, crc: int) -> int:
         """Keep one chunk (a zero-copy view of the argument, copied once into an object
-        this actor owns); the checksum catches a chunk damaged on its way."""
+        this actor owns) with the client's checksum of it. Not checked here: on a shared
+        host it costs the transfer a fifth of its speed, and every read checks it (and the
+        whole object's sha256) before a byte is written."""
         view = memoryview(data)
-        if zlib.crc32(view) != crc:
-            raise ValueError(f"chunk {index} arrived damaged on {self.node_name}")
         with self._lock:
             held = self._held.get(txid)
             if held is None or held.sealed:

@@ -151,6 +151,7 @@ class StoreJob:
         self._lease = 6.0
         self._renewed = 0.0
         self._renewal: Any = None
+        self._hasher: concurrent.futures.ThreadPoolExecutor | None = None
         self._started = time.monotonic()
 
     def begin(self) -> None:
@@ -225,25 +226,38 @@ class StoreJob:
         n = len(chunk)
         if self.sent + n > self._reserved:
             self._reserved = self.ray_mem.ask("extend", self.txid, self.sent + n)["reserved"]
-        crc = zlib.crc32(chunk)
-        self._sha.update(chunk)
-        ref = ray.put(pickle.PickleBuffer(chunk))
+        # The object's sha256 runs on another thread (hashlib lets go of the GIL) while
+        # this one takes the chunk's crc32 and copies it into the object store; both are
+        # done before the buffer is read into again.
+        if self._hasher is None:
+            self._hasher = concurrent.futures.ThreadPoolExecutor(1, "gridtui-sha256")
+        hashing = self._hasher.submit(self._sha.update, chunk)
+        try:
+            crc = zlib.crc32(chunk)
+            ref = ray.put(pickle.PickleBuffer(chunk))
+        finally:
+            hashing.result()
         index = len(self.chunks)
         acks = [shard.put_chunk.remote(self.txid, index, ref, crc) for _, shard in self._targets]
         self._inflight.append((n, acks))
         self.chunks.append([n, crc])
         self.sent += n
 
+    def _close(self) -> None:
+        self.source.close()
+        if self._hasher is not None:
+            self._hasher.shutdown()
+
     def finish(self) -> StoredObject:
         meta = {"size": self.sent, "sha256": self._sha.hexdigest(), "chunks": self.chunks}
         result = self.ray_mem.ask("commit", self.txid, meta, timeout=CALL_TIMEOUT * 2)
         self.committed = True
-        self.source.close()
+        self._close()
         return StoredObject.from_index(result)
 
     def abort(self) -> None:
         """Drop every staged chunk now (the lease would, a few seconds later)."""
-        self.source.close()
+        self._close()
         if self.txid and not self.committed:
             import ray
 

@@ -287,6 +287,31 @@ def test_sigkill_mid_overwrite_keeps_the_old_object(
     assert svc.read("keep") == old  # served while the dead store's chunks wait for the sweep
     eventually(lambda: nothing_left_of(svc, "keep", except_sealed=True), 30)
     assert svc.read("keep") == old and svc.info("keep").size == 6 * MiB
+    # An overwrite that completes replaces it, and the old version's chunks go.
+    new = os.urandom(5 * MiB)
+    svc.store("keep", new, force=True)
+    assert svc.read("keep") == new
+    versions = [o for d in shards().values() for o in d["objects"] if o["key"] == "keep"]
+    assert [(v["size"], v["sealed"]) for v in versions] == [(5 * MiB, True)]
+
+
+def test_python_api(tmp_path: Path) -> None:
+    from gridtui import memory_api as memory
+
+    data = os.urandom(5 * MiB + 1)
+    put = memory.put("api/blob", data, replicas=2)
+    assert put.size == len(data) and len(put.nodes) == 2
+    assert memory.get("api/blob") == data
+    (tmp_path / "in.bin").write_bytes(data[:1000])
+    memory.put("api/file", str(tmp_path / "in.bin"))
+    memory.get_to("api/file", tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data[:1000]
+    assert {"api/blob", "api/file"} <= {o.key for o in memory.list()}
+    assert memory.info("api/blob").sha256 == put.sha256
+    assert sum(u.used for u in memory.usage()) >= 2 * len(data)
+    memory.delete("api/blob")
+    memory.delete("api/file")
+    assert not {"api/blob", "api/file"} & {o.key for o in memory.list()}
 
 
 def test_over_capacity_stream_fails_half_way_and_leaves_nothing(cluster: LocalCluster) -> None:

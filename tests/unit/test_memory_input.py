@@ -134,3 +134,21 @@ def test_retrieve_refuses_binary_to_a_terminal(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 2
     assert "refusing to write binary data to a terminal: use -o FILE" in child.before.decode()
+
+
+def test_progress_line_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gridtui.commands.memory_cmd import ProgressLine
+    from gridtui.model.objects import TransferProgress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    bar = ProgressLine()
+    bar(TransferProgress("k", "store", 50 * 1024**2, 200 * 1024**2, 2.0))
+    bar.close()
+    err = capsys.readouterr().err
+    assert "store k [######..................]  25.0% 50.0 MiB/200.0 MiB 25.0 MiB/s" in err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    quiet = ProgressLine()
+    quiet(TransferProgress("k", "store", 1, 2, 1.0))
+    assert capsys.readouterr().err == ""
