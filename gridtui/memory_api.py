@@ -1,13 +1,4 @@
-"""Python API of the memory store: put, get, get_to, list, info and delete by key.
-
-    from gridtui import memory_api as memory
-    memory.put("weights/v3", Path("model.bin"), replicas=2)
-    data = memory.get("weights/v3")
-
-The first call connects to the cluster found by the usual lookup (or the running demo),
-unless this process already runs a Ray driver, which is then used as it is. Objects
-outlive the process that stored them.
-"""
+"""Python API of the memory store: put, get, get_to, list, info and delete by key."""
 
 from __future__ import annotations
 
@@ -30,8 +21,14 @@ Data = bytes | bytearray | memoryview | str | os.PathLike[str]
 
 
 def connect(config: ClusterConfig | str | os.PathLike[str] | None = None) -> MemoryService:
-    """The service, connected once per process (a cluster file path, a ClusterConfig, or
-    None for the usual lookup)."""
+    """The service, connected once per process: to the cluster of a file path or a
+    ClusterConfig, else found by the usual lookup (or the running demo); a Ray driver this
+    process already runs is used as it is. Objects outlive the process that stored them:
+
+        from gridtui import memory_api as memory
+        memory.put("weights/v3", Path("model.bin"), replicas=2)
+        data = memory.get("weights/v3")
+    """
     global _service, _gateway
     with _lock:
         if _service is not None:

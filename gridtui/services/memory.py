@@ -26,18 +26,20 @@ from gridtui.services.memory_io import (
     Sink,
     StreamSink,
 )
+from gridtui.services.memory_ray import (
+    ChecksumMismatch,
+    MemoryRefused,
+    ObjectLost,
+    RayMemory,
+    TransferCancelled,
+)
 from gridtui.services.memory_transfer import (
     CHUNK_SIZE,
     WINDOW,
     Call,
-    ChecksumMismatch,
-    MemoryRefused,
-    ObjectLost,
     ProgressFn,
-    RayMemory,
     RetrieveJob,
     StoreJob,
-    TransferCancelled,
     run,
     run_async,
 )

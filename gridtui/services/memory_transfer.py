@@ -14,100 +14,28 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from gridtui.errors import UserError
-from gridtui.model.objects import StoredObject, TransferProgress, human_bytes
+from gridtui.model.objects import StoredObject, TransferProgress
 from gridtui.services.memory_io import ChunkSource, Sink
+from gridtui.services.memory_ray import (
+    CALL_TIMEOUT,
+    ChecksumMismatch,
+    MemoryRefused,
+    ObjectLost,
+    RayMemory,
+    TransferCancelled,
+    reason,
+)
 
 T = TypeVar("T")
 # A few MiB per message: large enough that Ray's per-call cost is noise, small enough that
 # a window of them in flight is a small slice of a node's object store.
 CHUNK_SIZE = 4 * 1024**2
 WINDOW = 8
-CALL_TIMEOUT = 60.0
 # How long a chunk may take to arrive before the reader tries another replica.
 CHUNK_TIMEOUT = 30.0
 
 Call = Callable[[Callable[[], Any], float], Awaitable[Any]]
 ProgressFn = Callable[[TransferProgress], None]
-
-
-class MemoryRefused(UserError):
-    """The cluster turned the request down (or could not serve it); nothing changed."""
-
-
-class ObjectLost(MemoryRefused):
-    """Every replica of the object is gone with its node or shard."""
-
-
-class ChecksumMismatch(MemoryRefused):
-    """A stored chunk does not match the checksum taken when it was stored."""
-
-
-class TransferCancelled(UserError):
-    exit_code = 130
-
-
-def _reason(exc: BaseException) -> str:
-    """One line from a Ray error (whose text is a traceback) or any other exception."""
-    import ray
-
-    cause = getattr(exc, "cause", None)
-    if isinstance(exc, ray.exceptions.RayActorError):
-        return "its shard died (node lost or actor killed)"
-    if isinstance(exc, ray.exceptions.GetTimeoutError):
-        return "no answer in time"
-    base = cause if cause is not None else exc
-    lines = [ln.strip() for ln in str(base).strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else base.__class__.__name__
-
-
-class RayMemory:
-    """The Ray side of a memory client: the index host (created on first use) and shards."""
-
-    def __init__(self, fraction: float) -> None:
-        self.fraction = fraction
-        self._host: Any = None
-        self._shards: dict[str, Any] = {}
-
-    def host(self, fresh: bool = False) -> Any:
-        if self._host is None or fresh:
-            import ray
-
-            from gridtui.actors.memory_host import MemoryHost, host_options
-
-            self._host = ray.remote(MemoryHost).options(**host_options()).remote()
-        return self._host
-
-    def ask(self, method: str, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
-        """Call the index host; a host that died is looked up (or started) again once.
-        A refusal ({"error": ...}) becomes MemoryRefused."""
-        import ray
-
-        for attempt in (0, 1):
-            try:
-                ref = getattr(self.host(attempt == 1), method).remote(*args)
-                result = ray.get(ref, timeout=timeout)
-                break
-            except ray.exceptions.RayActorError:
-                if attempt:
-                    raise MemoryRefused("the memory index is not available") from None
-            except ray.exceptions.GetTimeoutError:
-                raise MemoryRefused(f"the memory index did not answer in {timeout:g}s") from None
-        if isinstance(result, dict) and "error" in result:
-            raise MemoryRefused(result["error"])
-        return result
-
-    def shard(self, name: str) -> Any:
-        if name not in self._shards:
-            import ray
-
-            self._shards[name] = ray.get_actor(name, namespace="gridtui")
-        return self._shards[name]
-
-    def node_id(self) -> str:
-        import ray
-
-        return str(ray.get_runtime_context().get_node_id())
 
 
 class Job(Protocol):
@@ -214,7 +142,7 @@ class StoreJob:
                 try:
                     ray.get(acks)
                 except ray.exceptions.RayError as exc:
-                    raise MemoryRefused(f"store of {self.key!r} failed: {_reason(exc)}") from None
+                    raise MemoryRefused(f"store of {self.key!r} failed: {reason(exc)}") from None
                 self._inflight.popleft()
                 self.acked += size
         self.done = self.source.eof and not self._inflight
@@ -315,7 +243,7 @@ class RetrieveJob:
                 self._node = name
                 return
             except (ray.exceptions.RayError, ValueError) as exc:
-                self._failures.append(f"{name}: {_reason(exc)}")
+                self._failures.append(f"{name}: {reason(exc)}")
         self._give_up()
 
     def _give_up(self) -> None:
@@ -350,7 +278,7 @@ class RetrieveJob:
                 self._next_replica()
             return self.progress()
         except Exception as exc:
-            self._failures.append(f"{self._node}: {_reason(exc)}")
+            self._failures.append(f"{self._node}: {reason(exc)}")
             self._next_replica()
             return self.progress()
         view = memoryview(value).cast("B")
@@ -441,8 +369,3 @@ async def run_async(job: Job, call: Call, progress: ProgressFn | None = None) ->
         with contextlib.suppress(Exception):
             await asyncio.shield(call(job.abort, 30.0))
         raise
-
-
-def describe(obj: StoredObject) -> str:
-    where = ", ".join(obj.nodes) or "nowhere"
-    return f"{obj.key}: {human_bytes(obj.size)} on {where} ({obj.state})"
