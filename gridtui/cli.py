@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "boost_cmd",
     "sharing_cmd",
     "offload_cmd",
+    "memory_cmd",
 )
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster

@@ -12,6 +12,7 @@ the last `connect()` made (connecting with the defaults on first use)."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import concurrent.futures
 import os
 import sys
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gridtui import memory_api
 from gridtui.commands.lookup import find_cluster
 from gridtui.config import ClusterConfig
+from gridtui.model.objects import StoredObject
 from gridtui.model.reservations import Reservation
 from gridtui.policy.scheduler import DEFAULT_STRATEGY
 from gridtui.services.control import ControlClient, ReleaseResult, owner_tag
@@ -146,7 +149,7 @@ class Grid:
         rid = reservation if isinstance(reservation, str) else reservation.id
         return self.control.release(rid)
 
-    def reservations(self, history: bool = False) -> list[Held]:
+    def reservations(self, history: bool = False) -> builtins.list[Held]:
         return [Held(r) for r in self.control.reservations(history)]
 
     def place(
@@ -220,7 +223,7 @@ def release(reservation: Held | Reservation | str) -> ReleaseResult:
     return _grid().release(reservation)
 
 
-def reservations(history: bool = False) -> list[Held]:
+def reservations(history: bool = False) -> builtins.list[Held]:
     return _grid().reservations(history)
 
 
@@ -228,3 +231,29 @@ def place(
     cpu: float = 1.0, gpu: float = 0.0, memory: int = 0, strategy: str = DEFAULT_STRATEGY
 ) -> dict[str, Any]:
     return _grid().place(cpu, gpu, memory, strategy)
+
+
+# The memory store's calls, in the same public module as the reservations (they live in
+# gridtui/memory_api.py); `list` is the store's listing, as in the seed's API.
+def put(key: str, data: memory_api.Data, **kw: Any) -> StoredObject:
+    return memory_api.put(key, data, **kw)
+
+
+def get(key: str) -> bytes:
+    return memory_api.get(key)
+
+
+def get_to(key: str, path: str | os.PathLike[str]) -> StoredObject:
+    return memory_api.get_to(key, path)
+
+
+def list() -> builtins.list[StoredObject]:
+    return memory_api.list()
+
+
+def info(key: str) -> StoredObject:
+    return memory_api.info(key)
+
+
+def delete(key: str) -> StoredObject:
+    return memory_api.delete(key)

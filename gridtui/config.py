@@ -33,6 +33,7 @@ from gridtui.configvalues import (
     HYSTERESIS,
     PERCENT,
     SAMPLE_INTERVAL,
+    STORE_SHARE,
     SUSTAIN,
     THRESHOLD,
     Flag,
@@ -126,6 +127,9 @@ class RaySettings(_Strict):
     include_dashboard: Flag = False
     object_store_memory: StoreSize | None = None
     venv: RemotePath = "~/.gridtui/venv"
+    # Share of each node's Ray object store that `gridtui memory` may fill; the rest stays
+    # free for task arguments, results and the chunks in flight of a transfer.
+    store_capacity: Annotated[float, checked(STORE_SHARE.check)] = 0.5
 
 
 class UiSettings(_Strict):

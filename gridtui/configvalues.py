@@ -263,6 +263,7 @@ SUSTAIN = Range(0, 3600, unit="seconds")
 THRESHOLD = Range(1, 100, unit="percent")
 HYSTERESIS = Range(0, 99, unit="points")
 COOLDOWN = Range(0, 86400, unit="seconds")
+STORE_SHARE = Range(0, 0.9, lo_open=True)
 
 
 def checked(check: Callable[[Any], Any]) -> PlainValidator:

@@ -1,0 +1,296 @@
+"""The memory index's host: a detached actor on the head that runs the two-phase stores."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from typing import Any
+
+import ray
+from ray import cloudpickle
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from gridtui.actors import memory_index, memory_shard
+from gridtui.actors.memory_index import MemoryIndex, Node, Refused, Txn
+from gridtui.actors.memory_shard import SHARD_PREFIX, MemoryShard, shard_name
+
+NAMESPACE = "gridtui"
+INDEX_NAME = "gridtui-memory-index"
+LABEL_KEY = "gridtui.node"
+SWEEP_SECONDS = 1.0
+NODES_SECONDS = 2.0
+SHARD_TIMEOUT = 20.0
+
+# Nodes have Python and Ray, not gridtui: these modules travel by value with the actors.
+for _module in (memory_index, memory_shard, sys.modules[__name__]):
+    cloudpickle.register_pickle_by_value(_module)
+
+
+def node_name(entry: dict[str, Any]) -> str:
+    labels = entry.get("Labels") or {}
+    return str(labels.get(LABEL_KEY) or entry.get("NodeManagerAddress") or entry["NodeID"][:8])
+
+
+def shard_options(node_id: str, name: str) -> dict[str, Any]:
+    return {
+        "name": shard_name(node_id),
+        "namespace": NAMESPACE,
+        "lifetime": "detached",
+        "get_if_exists": True,
+        "num_cpus": 0,
+        "max_concurrency": 4,
+        "max_restarts": 0,  # a restarted shard would hold nothing: better seen as dead
+        "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=False),
+    }
+
+
+def host_options() -> dict[str, Any]:
+    return {
+        "name": INDEX_NAME,
+        "namespace": NAMESPACE,
+        "lifetime": "detached",
+        "get_if_exists": True,
+        "num_cpus": 0,
+        "resources": {"node:__internal_head__": 0.001},
+        "max_restarts": -1,
+        "max_concurrency": 256,
+    }
+
+
+def _error(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, Refused):
+        return {"error": str(exc), "refused": True}
+    cause = getattr(exc, "cause", None) or exc
+    first = (str(cause).strip().splitlines() or [cause.__class__.__name__])[-1]
+    return {"error": first, "refused": False}
+
+
+class MemoryHost:
+    """Hosts a MemoryIndex (rebuilt from the shards when this actor starts) and drives the
+    shards: open a store's staging on its nodes, seal and commit, drop what is aborted.
+
+    An async actor: index methods run between awaits, so each is atomic; a background
+    task sweeps transactions whose client stopped renewing and notices dead nodes."""
+
+    def __init__(self) -> None:
+        self.index = MemoryIndex()
+        self.fraction = 0.5
+        self._ready: asyncio.Event | None = None
+        self._loop: asyncio.Task[None] | None = None
+        self._shards: dict[str, Any] = {}
+        self._incarnations: dict[str, str] = {}
+
+    # -- start: rebuild, then keep sweeping -------------------------------------------------
+
+    async def _ensure(self) -> None:
+        if self._ready is None:
+            self._ready = asyncio.Event()
+            try:
+                await self._rebuild()
+            finally:
+                self._ready.set()
+            self._loop = asyncio.get_running_loop().create_task(self._background())
+        await self._ready.wait()
+
+    async def _rebuild(self) -> None:
+        named = await asyncio.to_thread(ray.util.list_named_actors, True)
+        reports: list[dict[str, Any]] = []
+        for entry in named:
+            if entry["namespace"] != NAMESPACE or not entry["name"].startswith(SHARD_PREFIX):
+                continue
+            with contextlib.suppress(Exception):
+                handle = await asyncio.to_thread(ray.get_actor, entry["name"], NAMESPACE)
+                described: Any = handle.describe.remote()
+                report: dict[str, Any] = await asyncio.wait_for(described, SHARD_TIMEOUT)
+                self._shards[report["node_id"]] = handle
+                self._incarnations[report["node_id"]] = report["incarnation"]
+                reports.append(report)
+        self.index, stale = MemoryIndex.rebuild(reports)
+        await self._refresh_nodes()
+        for node_id, txid in stale:
+            await self._drop_on(node_id, txid)
+
+    async def _background(self) -> None:
+        last_nodes = time.monotonic()
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            with contextlib.suppress(Exception):
+                await self._sweep()
+                if time.monotonic() - last_nodes >= NODES_SECONDS:
+                    last_nodes = time.monotonic()
+                    await self._check_nodes()
+
+    async def _sweep(self) -> None:
+        for txn in self.index.expired():
+            await self._abort(txn)
+
+    async def _refresh_nodes(self) -> None:
+        entries = await asyncio.to_thread(ray.nodes)
+        nodes = []
+        for e in entries:
+            store = float((e.get("Resources") or {}).get("object_store_memory", 0.0))
+            nodes.append(Node(e["NodeID"], node_name(e), int(store * self.fraction), e["Alive"]))
+        _, doomed = self.index.set_nodes(nodes)
+        for txn in doomed:
+            await self._abort(txn)
+
+    async def _check_nodes(self) -> None:
+        """Nodes Ray declared dead, and shards that died (or were replaced) on live nodes."""
+        await self._refresh_nodes()
+        placed = {n for v in self.index.objects.values() for n in v.nodes}
+        for node_id in placed:
+            handle: Any = self._shards.get(node_id)
+            try:
+                if handle is None:
+                    handle = await asyncio.to_thread(ray.get_actor, shard_name(node_id), NAMESPACE)
+                    self._shards[node_id] = handle
+                info = await asyncio.wait_for(handle.ping.remote(), SHARD_TIMEOUT)
+            except (ray.exceptions.RayActorError, ValueError):
+                self._forget_shard(node_id)
+                continue
+            except Exception:
+                continue  # slow, not known dead: ask again next time
+            if info["incarnation"] != self._incarnations.setdefault(node_id, info["incarnation"]):
+                self._forget_shard(node_id)
+                self._incarnations[node_id] = info["incarnation"]
+
+    def _forget_shard(self, node_id: str) -> None:
+        self._shards.pop(node_id, None)
+        self._incarnations.pop(node_id, None)
+        self.index.node_gone(node_id)
+
+    # -- shards ----------------------------------------------------------------------------
+
+    def _shard(self, node_id: str, name: str) -> Any:
+        handle = self._shards.get(node_id)
+        if handle is None:
+            actor = ray.remote(MemoryShard).options(**shard_options(node_id, name))
+            handle = self._shards[node_id] = actor.remote(node_id, name)
+        return handle
+
+    async def _drop_on(self, node_id: str, txid: str) -> None:
+        handle = self._shards.get(node_id)
+        if handle is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(handle.drop.remote(txid), SHARD_TIMEOUT)
+
+    async def _abort(self, txn: Txn) -> None:
+        self.index.drop_txn(txn.txid)
+        await asyncio.gather(*(self._drop_on(n, txn.txid) for n in txn.nodes))
+
+    # -- what clients call -----------------------------------------------------------------
+
+    async def begin(
+        self,
+        key: str,
+        size: int | None,
+        replicas: int,
+        node: str | None,
+        force: bool,
+        fraction: float,
+    ) -> dict[str, Any]:
+        await self._ensure()
+        self.fraction = fraction
+        try:
+            await self._refresh_nodes()
+            txn = self.index.begin(key, size, replicas=replicas, node=node, force=force)
+        except Exception as exc:
+            return _error(exc)
+        try:
+            calls = [
+                self._shard(node_id, name).open.remote(txn.txid, key, size, txn.created, force)
+                for node_id, name in txn.nodes.items()
+            ]
+            incarnations = await asyncio.wait_for(asyncio.gather(*calls), SHARD_TIMEOUT * 3)
+        except Exception as exc:
+            await self._abort(txn)
+            return _error(exc)
+        for node_id, incarnation in zip(txn.nodes, incarnations, strict=True):
+            if self._incarnations.setdefault(node_id, incarnation) != incarnation:
+                # A new shard on that node: whatever the old one held is gone.
+                self.index.node_gone(node_id)
+                self._incarnations[node_id] = incarnation
+        return {
+            "txid": txn.txid,
+            "nodes": [
+                {"node_id": i, "node": n, "shard": shard_name(i)} for i, n in txn.nodes.items()
+            ],
+            "reserved": txn.reserved,
+            "lease": self.index.lease,
+        }
+
+    async def extend(self, txid: str, total: int) -> dict[str, Any]:
+        await self._ensure()
+        try:
+            return {"reserved": self.index.extend(txid, total)}
+        except Exception as exc:
+            return _error(exc)
+
+    async def renew(self, txid: str) -> bool:
+        await self._ensure()
+        return self.index.renew(txid)
+
+    async def commit(self, txid: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """Seal the chunks on every replica, then switch the key to this version in one
+        index step; only then drop the version it replaced."""
+        await self._ensure()
+        try:
+            txn = self.index.start_commit(txid, int(meta["size"]))
+        except Exception as exc:
+            return _error(exc)
+        created = time.time()
+        meta = {**meta, "created": created, "replicas": len(txn.nodes), "key": txn.key}
+        try:
+            calls = [self._shard(i, n).seal.remote(txid, meta) for i, n in txn.nodes.items()]
+            await asyncio.wait_for(asyncio.gather(*calls), SHARD_TIMEOUT * 3)
+        except Exception as exc:
+            await self._abort(txn)
+            return _error(exc)
+        old = self.index.finish_commit(txid, meta, now=created)
+        if old is not None:
+            await asyncio.gather(*(self._drop_on(n, old.txid) for n in old.nodes))
+        return self.index.objects[txn.key].to_dict()
+
+    async def abort(self, txid: str) -> bool:
+        await self._ensure()
+        txn = self.index.txns.get(txid)
+        if txn is None or txn.committing:
+            return False
+        await self._abort(txn)
+        return True
+
+    async def lookup(self, key: str) -> dict[str, Any]:
+        await self._ensure()
+        try:
+            return self.index.lookup(key).to_dict()
+        except Exception as exc:
+            return _error(exc)
+
+    async def delete(self, key: str) -> dict[str, Any]:
+        await self._ensure()
+        try:
+            version = self.index.delete(key)
+        except Exception as exc:
+            return _error(exc)
+        await asyncio.gather(*(self._drop_on(n, version.txid) for n in version.nodes))
+        return version.to_dict()
+
+    async def listing(self, fraction: float | None = None) -> dict[str, Any]:
+        await self._ensure()
+        if fraction is not None and fraction != self.fraction:
+            self.fraction = fraction
+            await self._refresh_nodes()
+        return {"objects": self.index.listing(), "usage": self.index.usage(), "now": time.time()}
+
+    async def check(self) -> dict[str, Any]:
+        """Look at nodes and shards now (a reader that failed asks before giving up)."""
+        await self._ensure()
+        await self._sweep()
+        await self._check_nodes()
+        return await self.listing()
+
+    async def transactions(self) -> list[dict[str, Any]]:
+        await self._ensure()
+        return [t.to_dict() for t in self.index.txns.values()]

@@ -1,0 +1,264 @@
+"""`gridtui memory store|retrieve|list-objects|info|delete`: objects kept in cluster memory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import IO, Any
+
+from gridtui.model.objects import (
+    KEY_CHARS,
+    KEY_MAX,
+    StoredObject,
+    TransferProgress,
+    human_age,
+    human_bytes,
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "memory",
+        help="keep files and bytes in the cluster's memory by key",
+        description=f"Keys: 1 to {KEY_MAX} of {KEY_CHARS}, starting with a letter or digit.",
+    )
+    parser.add_argument("-c", "--config", default=argparse.SUPPRESS, help="the cluster file")
+    inner = parser.add_subparsers(dest="memory_command", required=True)
+
+    def add(name: str, help: str, func: Any) -> argparse.ArgumentParser:
+        p = inner.add_parser(name, help=help)
+        p.add_argument("-c", "--config", default=argparse.SUPPRESS, help="the cluster file")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("store", "store a file (or standard input) under a key", store_command)
+    p.add_argument("key")
+    p.add_argument("file", help="the file to store, or - for standard input")
+    p.add_argument("--node", help="the node to keep it on (default: the one with most room)")
+    p.add_argument("--replicas", type=int, default=1, help="copies on distinct nodes")
+    p.add_argument("--force", action="store_true", help="replace an existing key atomically")
+    p.add_argument("--json", action="store_true")
+    p = add("retrieve", "write an object's bytes to a file or standard output", retrieve_command)
+    p.add_argument("key")
+    p.add_argument("-o", "--output", help="the file to write, or - for standard output")
+    p = add("list-objects", "every object: key, size, nodes, replicas, age, state", list_command)
+    p.add_argument("--json", action="store_true")
+    p = add("info", "one object's details", info_command)
+    p.add_argument("key")
+    p.add_argument("--json", action="store_true")
+    p = add("delete", "delete an object and free its memory", delete_command)
+    p.add_argument("key")
+
+
+def _note(text: str) -> None:
+    print(f"gridtui: {text}", file=sys.stderr)
+
+
+def service() -> Any:
+    from gridtui.services.memory import MemoryService
+
+    return MemoryService()
+
+
+@asynccontextmanager
+async def session(args: argparse.Namespace, memory: Any = None) -> AsyncIterator[tuple[Any, Any]]:
+    """The memory service (configured by the cluster file) on a connected Ray driver, and
+    the gateway's `call` that every Ray call goes through."""
+    from gridtui.services.memory import find_cluster
+    from gridtui.services.ray_gateway import RayGateway
+
+    memory = memory or service()
+    config = find_cluster(getattr(args, "config", None), note=_note)
+    memory.configure(config)
+    gateway = RayGateway(config, call_timeout=60.0)
+    try:
+        await gateway.connect()
+        yield memory, gateway.call
+    finally:
+        await gateway.close()
+
+
+class ProgressLine:
+    """A bar with the rate on stderr, only when stderr is a terminal, at most 10 times a second."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+        self._last = 0.0
+
+    def __call__(self, p: TransferProgress) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.1:
+            return
+        self._last = now
+        frac = p.fraction
+        bar = pct = total = ""
+        if frac is not None:
+            filled = int(frac * 24)
+            bar = "[" + "#" * filled + "." * (24 - filled) + "] "
+            pct = f"{frac * 100:5.1f}% "
+        if p.total is not None:
+            total = f"/{human_bytes(p.total)}"
+        rate = f"{human_bytes(p.rate)}/s"
+        line = f"{p.direction} {p.key} {bar}{pct}{human_bytes(p.done)}{total} {rate}"
+        print(f"\r{line[:200]}\x1b[K", end="", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+
+
+def _run(coro: Coroutine[Any, Any, int], interrupted: str) -> int:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        print(f"gridtui: {interrupted}", file=sys.stderr)
+        return 130
+
+
+def _summary(obj: StoredObject) -> str:
+    where = ", ".join(obj.nodes) or "nowhere"
+    copies = "1 replica" if obj.replicas == 1 else f"{obj.replicas} replicas"
+    return f"{obj.key}: {human_bytes(obj.size)} on {where} ({copies}), sha256 {obj.sha256[:16]}"
+
+
+def store_command(args: argparse.Namespace) -> int:
+    memory = service()
+    # The key and the file are checked before the cluster is even reached.
+    job = memory.store_job(
+        args.key, args.file, node=args.node, replicas=args.replicas, force=args.force
+    )
+
+    async def go() -> int:
+        async with session(args, memory) as (_, call):
+            bar = ProgressLine()
+            try:
+                obj = await memory.run_async(call, job, progress=bar)
+            finally:
+                bar.close()
+        if args.json:
+            print(json.dumps(obj.to_json(), indent=2))
+        else:
+            print(f"stored {_summary(obj)}")
+        return 0
+
+    return _run(go(), f"store of {args.key!r} interrupted; nothing was stored")
+
+
+def retrieve_command(args: argparse.Namespace) -> int:
+    from gridtui.services.memory_io import FileSink, MemoryInputError
+
+    memory = service()
+    target: IO[bytes] | FileSink
+    if args.output is None or args.output == "-":
+        if args.output is None and sys.stdout.isatty():
+            raise MemoryInputError(
+                "refusing to write binary data to a terminal: use -o FILE (or -o -), "
+                "or redirect standard output"
+            )
+        target = sys.stdout.buffer
+    else:
+        target = FileSink(args.output)
+    job = memory.retrieve_job(args.key, target)
+
+    async def go() -> int:
+        async with session(args, memory) as (_, call):
+            bar = ProgressLine()
+            try:
+                obj = await memory.run_async(call, job, progress=bar)
+            finally:
+                bar.close()
+        if isinstance(target, FileSink):
+            print(f"retrieved {_summary(obj)} -> {target.path}")
+        return 0
+
+    return _run(go(), f"retrieve of {args.key!r} interrupted")
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with session(args) as (memory, call):
+            snap = await memory.snapshot_async(call)
+        if args.json:
+            out = {
+                "objects": [o.to_json(snap.taken) for o in snap.objects],
+                "nodes": [u.to_json() for u in snap.usage],
+            }
+            print(json.dumps(out, indent=2))
+            return 0
+        if not snap.objects:
+            print("no objects: `gridtui memory store KEY FILE` stores one")
+        else:
+            rows = [["KEY", "SIZE", "NODES", "REPLICAS", "AGE", "STATE"]]
+            for o in snap.objects:
+                replicas = f"{len(o.nodes)}/{o.replicas}"
+                nodes = ",".join(o.nodes) or "-"
+                age = human_age(o.age(snap.taken))
+                rows.append([o.key, human_bytes(o.size), nodes, replicas, age, o.state])
+            print(_table(rows))
+        if snap.usage:
+            rows = [["NODE", "STORED", "RESERVED", "CAPACITY", "FREE"]]
+            for u in snap.usage:
+                name = u.node if u.alive else f"{u.node} (dead)"
+                sizes = [u.used, u.reserved, u.capacity, u.free]
+                rows.append([name, *(human_bytes(x) for x in sizes)])
+            print()
+            print(_table(rows))
+        return 0
+
+    return asyncio.run(go())
+
+
+def _with_service(args: argparse.Namespace, fn: Callable[[Any, Any], Any]) -> Any:
+    async def go() -> Any:
+        async with session(args) as (memory, call):
+            return await fn(memory, call)
+
+    return asyncio.run(go())
+
+
+def info_command(args: argparse.Namespace) -> int:
+    from gridtui.services.memory import check_key
+
+    check_key(args.key)
+    obj: StoredObject = _with_service(args, lambda s, call: s.info_async(call, args.key))
+    if args.json:
+        print(json.dumps(obj.to_json(), indent=2))
+        return 0
+    fields = [
+        ("key", obj.key),
+        ("size", f"{obj.size} bytes ({human_bytes(obj.size)})"),
+        ("state", obj.state),
+        ("nodes", ", ".join(obj.nodes) or "-"),
+        ("replicas", f"{len(obj.nodes)} of {obj.replicas}"),
+        ("lost on", ", ".join(obj.lost_nodes) or "-"),
+        ("sha256", obj.sha256),
+        ("chunks", str(obj.chunks)),
+        ("created", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(obj.created))),
+        ("last read", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(obj.last_read))),
+        ("age", human_age(obj.age())),
+    ]
+    for name, value in fields:
+        print(f"{name + ':':<11}{value}")
+    return 0
+
+
+def delete_command(args: argparse.Namespace) -> int:
+    from gridtui.services.memory import check_key
+
+    check_key(args.key)
+    obj: StoredObject = _with_service(args, lambda s, call: s.delete_async(call, args.key))
+    print(f"deleted {obj.key} ({human_bytes(obj.size)})")
+    return 0

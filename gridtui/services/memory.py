@@ -1,0 +1,247 @@
+"""MemoryService: store, retrieve, list and delete objects kept in the cluster's memory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from gridtui.config import ClusterConfig, find_config, load_config
+from gridtui.errors import UserError
+from gridtui.model.objects import (
+    MemorySnapshot,
+    ShardUsage,
+    StoredObject,
+    TransferProgress,
+    key_problem,
+)
+from gridtui.services.memory_io import (
+    BufferSink,
+    ChunkSource,
+    FileSink,
+    MemoryInputError,
+    Sink,
+    StreamSink,
+)
+from gridtui.services.memory_ray import (
+    ChecksumMismatch,
+    MemoryRefused,
+    ObjectLost,
+    RayMemory,
+    TransferCancelled,
+)
+from gridtui.services.memory_transfer import (
+    CHUNK_SIZE,
+    WINDOW,
+    Call,
+    ProgressFn,
+    RetrieveJob,
+    StoreJob,
+    run,
+    run_async,
+)
+
+__all__ = [
+    "ChecksumMismatch",
+    "MemoryInputError",
+    "MemoryRefused",
+    "MemoryService",
+    "ObjectLost",
+    "TransferCancelled",
+    "TransferProgress",
+    "find_cluster",
+]
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
+Target = str | os.PathLike[str] | IO[bytes] | Sink
+
+
+def check_key(key: str) -> str:
+    problem = key_problem(key)
+    if problem is not None:
+        raise MemoryInputError(problem)
+    return key
+
+
+def find_cluster(
+    explicit: str | None = None, note: Callable[[str], None] | None = None
+) -> ClusterConfig:
+    """The cluster file by the usual lookup, else the running demo (said through `note`).
+
+    Stands in for the shared cluster lookup until it exists; same order, same words."""
+    path = find_config(explicit)
+    if path is not None:
+        return load_config(path)
+    from gridtui.services.demo import demo_config
+
+    config = demo_config()
+    try:
+        with socket.create_connection((config.head.host, config.ray.port), timeout=0.5):
+            pass
+    except OSError:
+        raise UserError(
+            "no cluster file (-c FILE, $GRIDTUI_CONFIG, ./gridtui.yaml or "
+            "~/.config/gridtui/cluster.yaml) and no demo running; `gridtui demo start` runs one"
+        ) from None
+    if note is not None:
+        note("no cluster file: using the running demo cluster")
+    return config
+
+
+class MemoryService:
+    """The one client of the memory store for the CLI, the console and the Python API.
+
+    Blocking methods make Ray calls on the calling thread (Ray must be connected: the
+    RayGateway or `ray.init`). The `*_async` methods run every Ray call through `call`
+    (RayGateway.call), in steps of milliseconds, so a transfer never holds the gateway's
+    thread for long and the console keeps its figures moving; cancelling their task
+    aborts the transfer and leaves nothing behind. Bad input raises MemoryInputError
+    (exit 2) before anything moves; the cluster's refusals raise MemoryRefused (exit 1)."""
+
+    def __init__(
+        self,
+        config: ClusterConfig | None = None,
+        *,
+        fraction: float | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        window: int = WINDOW,
+    ) -> None:
+        if fraction is None:
+            fraction = config.ray.store_capacity if config is not None else 0.5
+        self.chunk_size = chunk_size
+        self.window = window
+        self.ray = RayMemory(fraction)
+
+    def configure(self, config: ClusterConfig) -> None:
+        """Take the cluster file's per-node capacity (the share of each object store)."""
+        self.ray.fraction = config.ray.store_capacity
+
+    # -- jobs: checked before any byte moves ----------------------------------------------
+
+    def store_job(
+        self,
+        key: str,
+        source: Source,
+        *,
+        node: str | None = None,
+        replicas: int = 1,
+        force: bool = False,
+    ) -> StoreJob:
+        check_key(key)
+        if replicas < 1:
+            raise MemoryInputError("--replicas must be at least 1")
+        if isinstance(source, bytes | bytearray | memoryview):
+            chunks = ChunkSource.from_bytes(source, self.chunk_size)
+        elif isinstance(source, str | os.PathLike):
+            chunks = ChunkSource.open(source, self.chunk_size)
+        else:
+            chunks = ChunkSource(source, None, self.chunk_size)
+        return StoreJob(
+            self.ray, key, chunks, node=node, replicas=replicas, force=force, window=self.window
+        )
+
+    def retrieve_job(self, key: str, target: Target) -> RetrieveJob:
+        check_key(key)
+        if isinstance(target, Sink):
+            sink = target
+        elif isinstance(target, str | os.PathLike):
+            sink = FileSink(target)
+        else:
+            sink = StreamSink(target)
+        return RetrieveJob(self.ray, key, sink, window=self.window)
+
+    # -- blocking ----------------------------------------------------------------------------
+
+    def store(
+        self,
+        key: str,
+        source: Source,
+        *,
+        node: str | None = None,
+        replicas: int = 1,
+        force: bool = False,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> StoredObject:
+        job = self.store_job(key, source, node=node, replicas=replicas, force=force)
+        return run(job, progress, cancel)
+
+    def retrieve(
+        self,
+        key: str,
+        target: Target,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> StoredObject:
+        return run(self.retrieve_job(key, target), progress, cancel)
+
+    def read(self, key: str) -> bytes:
+        sink = BufferSink()
+        self.retrieve(key, sink)
+        return sink.value()
+
+    def info(self, key: str) -> StoredObject:
+        return StoredObject.from_index(self.ray.ask("lookup", check_key(key)))
+
+    def delete(self, key: str) -> StoredObject:
+        return StoredObject.from_index(self.ray.ask("delete", check_key(key)))
+
+    def snapshot(self) -> MemorySnapshot:
+        return self._snapshot(self.ray.ask("listing", self.ray.fraction))
+
+    def objects(self) -> list[StoredObject]:
+        return [*self.snapshot().objects]
+
+    def usage(self) -> list[ShardUsage]:
+        return [*self.snapshot().usage]
+
+    @staticmethod
+    def _snapshot(data: dict[str, Any]) -> MemorySnapshot:
+        return MemorySnapshot(
+            objects=tuple(StoredObject.from_index(o) for o in data["objects"]),
+            usage=tuple(ShardUsage.from_index(u) for u in data["usage"]),
+            taken=float(data.get("now", time.time())),
+        )
+
+    # -- async, through the gateway ------------------------------------------------------
+
+    async def run_async(
+        self, call: Call, job: StoreJob | RetrieveJob, *, progress: ProgressFn | None = None
+    ) -> StoredObject:
+        """Run a job from store_job/retrieve_job (checked already) through `call`."""
+        return await run_async(job, call, progress)
+
+    async def store_async(
+        self,
+        call: Call,
+        key: str,
+        source: Source,
+        *,
+        node: str | None = None,
+        replicas: int = 1,
+        force: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> StoredObject:
+        job = self.store_job(key, source, node=node, replicas=replicas, force=force)
+        return await run_async(job, call, progress)
+
+    async def retrieve_async(
+        self, call: Call, key: str, target: Target, *, progress: ProgressFn | None = None
+    ) -> StoredObject:
+        return await run_async(self.retrieve_job(key, target), call, progress)
+
+    async def snapshot_async(self, call: Call) -> MemorySnapshot:
+        result: MemorySnapshot = await call(self.snapshot, 30.0)
+        return result
+
+    async def info_async(self, call: Call, key: str) -> StoredObject:
+        result: StoredObject = await call(lambda: self.info(key), 30.0)
+        return result
+
+    async def delete_async(self, call: Call, key: str) -> StoredObject:
+        result: StoredObject = await call(lambda: self.delete(key), 30.0)
+        return result

@@ -1,0 +1,88 @@
+"""The Ray side of a memory client: the index host, the shards, and their errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridtui.errors import UserError
+
+CALL_TIMEOUT = 60.0
+
+
+class MemoryRefused(UserError):
+    """The cluster turned the request down (or could not serve it); nothing changed."""
+
+
+class ObjectLost(MemoryRefused):
+    """Every replica of the object is gone with its node or shard."""
+
+
+class ChecksumMismatch(MemoryRefused):
+    """A stored chunk does not match the checksum taken when it was stored."""
+
+
+class TransferCancelled(UserError):
+    exit_code = 130
+
+
+def reason(exc: BaseException) -> str:
+    """One line from a Ray error (whose text is a traceback) or any other exception."""
+    import ray
+
+    cause = getattr(exc, "cause", None)
+    if isinstance(exc, ray.exceptions.RayActorError):
+        return "its shard died (node lost or actor killed)"
+    if isinstance(exc, ray.exceptions.GetTimeoutError):
+        return "no answer in time"
+    base = cause if cause is not None else exc
+    lines = [ln.strip() for ln in str(base).strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else base.__class__.__name__
+
+
+class RayMemory:
+    """The Ray side of a memory client: the index host (created on first use) and shards."""
+
+    def __init__(self, fraction: float) -> None:
+        self.fraction = fraction
+        self._host: Any = None
+        self._shards: dict[str, Any] = {}
+
+    def host(self, fresh: bool = False) -> Any:
+        if self._host is None or fresh:
+            import ray
+
+            from gridtui.actors.memory_host import MemoryHost, host_options
+
+            self._host = ray.remote(MemoryHost).options(**host_options()).remote()
+        return self._host
+
+    def ask(self, method: str, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
+        """Call the index host; a host that died is looked up (or started) again once.
+        A refusal ({"error": ...}) becomes MemoryRefused."""
+        import ray
+
+        for attempt in (0, 1):
+            try:
+                ref = getattr(self.host(attempt == 1), method).remote(*args)
+                result = ray.get(ref, timeout=timeout)
+                break
+            except ray.exceptions.RayActorError:
+                if attempt:
+                    raise MemoryRefused("the memory index is not available") from None
+            except ray.exceptions.GetTimeoutError:
+                raise MemoryRefused(f"the memory index did not answer in {timeout:g}s") from None
+        if isinstance(result, dict) and "error" in result:
+            raise MemoryRefused(result["error"])
+        return result
+
+    def shard(self, name: str) -> Any:
+        if name not in self._shards:
+            import ray
+
+            self._shards[name] = ray.get_actor(name, namespace="gridtui")
+        return self._shards[name]
+
+    def node_id(self) -> str:
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id())
