@@ -20,3 +20,17 @@ def test_import_linter_contracts_are_kept() -> None:
     with (ROOT / "pyproject.toml").open("rb") as f:
         contracts = tomllib.load(f)["tool"]["importlinter"]["contracts"]
     assert f"Contracts: {len(contracts)} kept, 0 broken." in result.stdout
+
+
+def test_no_import_cycle_at_run_time() -> None:
+    """Type-checking-only imports aside, no module of gridtui reaches itself through imports."""
+    import grimp
+
+    graph = grimp.build_graph("gridtui", exclude_type_checking_imports=True)
+    cycles = sorted(
+        (module, imported)
+        for module in graph.modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.startswith("gridtui") and graph.chain_exists(importer=imported, imported=module)
+    )
+    assert cycles == []
