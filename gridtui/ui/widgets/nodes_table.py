@@ -114,7 +114,7 @@ COLUMNS: tuple[NodeColumn, ...] = (
     ),
     NodeColumn("load", "Load", 6, lambda r: num(r.node.load1), lambda r: r.node.load1),
     NodeColumn("ray", "Ray", 5, _ray_state, _ray_state),
-    NodeColumn("reserved", "Reserved", 10, lambda r: r.reserved, _reserved_sort),
+    NodeColumn("reserved", "Reserved", 11, lambda r: r.reserved, _reserved_sort),
     NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
     NodeColumn(
         "ray_gpu", "Ray GPU", 7, _ray_gpu, lambda r: None if r.ray is None else r.ray.gpu_total
@@ -475,7 +475,7 @@ class NodesTable(ScrollView, can_focus=True):
                 ):
                     self.refresh_line(i + 1)
         total = len(self.snapshot.nodes) if self.snapshot else 0
-        title = f"Nodes {len(names)}/{total}"
+        title = f"1 Nodes {len(names)}/{total}"
         if self.filter_text.strip():
             title += f"  filter: {self.filter_text.strip()}"
         if title != self._title:
