@@ -37,8 +37,17 @@ def lab_reservations(now: float = LAB_NOW) -> ReservationsSnapshot:
         r("7c1e", "boost", "cpu", 2, (Bundle("box1", 2),), "pending", 3),
         r("3f2a", "boost", "cpu", 4, (Bundle("ws", 4),), "active", 125, ttl=1800),
         r("9b04", "boost", "memory", 2 * GIB, (Bundle("ws", 2 * GIB),), "active", 3700, ttl=42),
-        r("d51c", "share", "cpu", 3, (Bundle("box1", 1), Bundle("box2", 2)), "active", 610,
-          strategy="spread", reason="spread over the least loaded nodes"),  # fmt: skip
+        r(
+            "d51c",
+            "share",
+            "cpu",
+            3,
+            (Bundle("box1", 1), Bundle("box2", 2)),
+            "active",
+            610,
+            strategy="spread",
+            reason="spread over the least loaded nodes",
+        ),
         r("e870", "boost", "cpu", 1, (Bundle("box3", 1),), "lost", 900, note="box3 died"),
     )
     return ReservationsSnapshot(now, rows, connected=True, controller_version="test")

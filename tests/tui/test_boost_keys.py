@@ -67,7 +67,7 @@ async def test_quick_keys_boost_the_selected_node_and_minus_releases(
             ("boost", node, "gpu", "1"),
             ("boost", node, "memory", "1GiB"),
         ]
-        assert [(r.node, r.type) for r in pane(app).rows][0] == (node, "memory")
+        assert (pane(app).rows[0].node, pane(app).rows[0].type) == (node, "memory")
         assert len(pane(app).rows) == 3
         assert table(app).get_cell(node, "reserved") == "1 CPU 1 GPU 1 GiB"
         assert any("is active" in m for m, _ in messages(app))
@@ -159,9 +159,7 @@ async def test_r_releases_the_selected_reservation_after_a_yes(
         assert chosen.id not in [r.id for r in pane(app).rows]
 
 
-async def test_share_form_shows_the_plan_before_submitting(
-    app: GridApp, fake: FakeControl
-) -> None:
+async def test_share_form_shows_the_plan_before_submitting(app: GridApp, fake: FakeControl) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("B")
         form = app.screen

@@ -12,14 +12,14 @@ from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.help import HelpScreen, own_bindings
-from gridtui.ui.widgets.boosts_pane import BoostsPane
-from gridtui.ui.widgets.panes import NodesPane
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.screens.node_detail import NodeDetailScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
+from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.core_bars import CoreBars
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.panes import NodesPane
 from gridtui.ui.widgets.sparklines import SparklinesPane
 
 SIZE = (140, 40)
