@@ -26,7 +26,7 @@ from gridtui.ui.widgets.sparklines import SparklinesPane
 
 PANE_TITLES = ("Nodes", "Sparklines", "Boosts & allocations", "Memory objects", "Offload events")
 PANE_IDS = ("nodes-pane", "spark-pane", "boosts-pane", "memory-pane", "offload-pane")
-PANES_HELP = "Focus a pane: " + ", ".join(f"{n} {t}" for n, t in enumerate(PANE_TITLES, 1))
+PANES_HELP = "Focus a pane: 1 Nodes, 2 Sparklines, 3 Boosts, 4 Memory, 5 Offload"
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, the panes are tabs (same digit keys) instead of all at once."""
 
