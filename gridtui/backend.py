@@ -19,7 +19,10 @@ from gridtui.services.ray_view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
+    from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster_control import ClusterControl
+    from gridtui.services.control import Request
+    from gridtui.services.control_service import ControlService
     from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.ray_gateway import RayGateway
 
@@ -45,7 +48,12 @@ class Backend:
     gateway: RayGateway | None = field(default=None, init=False)
     ray_view: RayView = field(default_factory=RayView, init=False)
     alerts: AlertStream = field(default_factory=AlertStream, init=False)
+    control: ControlService | None = field(default=None, init=False)
+    """Reservations (boosts, shared allocations): built once Ray's driver exists."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.hub is None:
@@ -71,6 +79,11 @@ class Backend:
         from gridtui.services.ray_gateway import RayGateway, RayUnavailable
 
         self.gateway = RayGateway(self.config)
+        from gridtui.services.control_service import ControlService
+
+        self.attach_control(ControlService(self.gateway, live=self.metrics.snapshot))
+        assert self.control is not None
+        self.control.start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 
@@ -140,10 +153,55 @@ class Backend:
                 # Never an unbounded await: 3.11's wait_for can swallow a racing cancel.
                 await asyncio.wait({self._ray_task}, timeout=5)
                 self._ray_task = None
+            if self.control is not None:
+                await self.control.close()
             if self.gateway is not None:
                 await self.gateway.close()
         finally:
             await self.metrics.stop()
+
+    # -- reservations: the controller's snapshots and events, for every console ----------
+
+    def attach_control(self, control: ControlService) -> None:
+        """Use `control` for reservations (tests attach a fake): its snapshots go to the
+        reservation listeners, its lost reservations to the alert stream."""
+        self.control = control
+        control.subscribe(self._publish_reservations)
+        control.subscribe_events(self._reservation_event)
+
+    def subscribe_reservations(
+        self, listener: Callable[[ReservationsSnapshot], None]
+    ) -> Callable[[], None]:
+        """Each ReservationsSnapshot the controller's poll publishes, whenever it exists."""
+        self._reservation_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._reservation_listeners:
+                self._reservation_listeners.remove(listener)
+
+        return unsubscribe
+
+    def _publish_reservations(self, snapshot: ReservationsSnapshot) -> None:
+        for listener in list(self._reservation_listeners):
+            listener(snapshot)
+
+    def _reservation_event(self, event: ReservationEvent) -> None:
+        if event.kind == "lost":
+            self.alerts.raise_alert(event.node, "lost", event.message, "error")
+
+    @staticmethod
+    def check_reservation(rtype: str, amount: str, ttl: str | None) -> Request:
+        """Parse what a form holds as the CLI does; BadRequest (a GridError) says what is wrong."""
+        from gridtui.services.control import check_request
+
+        return check_request(rtype, amount, ttl or None)
+
+    @staticmethod
+    def strategies() -> tuple[tuple[str, ...], str]:
+        """The sharing strategies, and the default one."""
+        from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
+
+        return STRATEGIES, DEFAULT_STRATEGY
 
     # -- the console's cluster controls (kept together: the rest of Backend is the services') --
 

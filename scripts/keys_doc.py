@@ -15,11 +15,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tests
 
 from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
-from textual.binding import Binding  # noqa: E402
 
 from gridtui.prefs import Prefs  # noqa: E402
 from gridtui.ui.app import make_app  # noqa: E402
-from gridtui.ui.screens.help import key_rows  # noqa: E402
 
 HEADER = """# Keys
 
@@ -32,9 +30,7 @@ command palette, which has an entry for every action below.
 def render() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(recorded_backend(DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json")))
-        rows = key_rows(app, app.help_sections())
-        palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
-    rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
+        rows = app.help_rows()
     out = [HEADER]
     current = None
     for where, key, what in rows:

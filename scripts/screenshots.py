@@ -13,10 +13,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tests
 
+from fake_control import LAB_NOW, FakeControl, attach, lab_reservations  # noqa: E402
 from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
 
 from gridtui.prefs import Prefs  # noqa: E402
 from gridtui.ui.app import make_app  # noqa: E402
+from gridtui.ui.widgets import boosts_pane  # noqa: E402
 
 SHOTS = {
     "main": (),
@@ -28,6 +30,13 @@ RAY_SHOTS = {
     "ray-view": (),
     "confirm-stop-node": ("down", "x"),
 }
+# With the Ray view and recorded reservations (pending, active, expiring, lost).
+BOOST_SHOTS = {
+    "dashboard": (),
+    "boost-form": ("b",),
+    "share-form": ("B",),
+    "release-confirm": ("3", "r"),
+}
 
 
 async def shoot(
@@ -37,17 +46,22 @@ async def shoot(
     theme: str | None,
     size: tuple[int, int],
     ray_view: bool = False,
+    boosts: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         backend = recorded_backend(
             DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json"), ray_view=ray_view
         )
         app = make_app(backend, theme=theme)
+        if boosts:
+            attach(backend, FakeControl(lab_reservations()))
+            boosts_pane.now = lambda: LAB_NOW + 5
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             for key in keys:
                 await pilot.press(key)
             await pilot.wait_for_scheduled_animations()
+            await app.workers.wait_for_complete()
             await pilot.pause()
             path = out / f"{name}.svg"
             app.save_screenshot(filename=path.name, path=str(out))
@@ -68,6 +82,9 @@ def main() -> None:
         print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows))))
     for name, keys in RAY_SHOTS.items():
         print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True)))
+    for name, keys in BOOST_SHOTS.items():
+        shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, boosts=True)
+        print(asyncio.run(shot))
 
 
 if __name__ == "__main__":

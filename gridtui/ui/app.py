@@ -17,12 +17,20 @@ from textual.worker import Worker, WorkerState
 from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.model.ray import RayClusterView
+from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.prefs import Prefs
-from gridtui.ui.messages import AlertRaised, RayViewUpdated, SnapshotUpdated
+from gridtui.ui.messages import (
+    AlertRaised,
+    RayViewUpdated,
+    ReservationsUpdated,
+    SnapshotUpdated,
+)
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
-from gridtui.ui.screens.main import MainScreen
+from gridtui.ui.screens.main import PANES_HELP, MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
+from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.panes import NodesPane
 
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
@@ -79,6 +87,8 @@ class GridApp(App[None]):
             backend.ray_view.view() if backend is not None else RayClusterView()
         )
         self.ray_signal: Signal[RayClusterView] = Signal(self, "ray")
+        self.reservations = ReservationsSnapshot(time.time(), message="Ray not connected yet")
+        self.reservations_signal: Signal[ReservationsSnapshot] = Signal(self, "reservations")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self._quitting = False
@@ -143,7 +153,10 @@ class GridApp(App[None]):
             backend.metrics.subscribe(self._node_snapshot),
             backend.ray_view.subscribe(self._ray_view),
             backend.alerts.subscribe(self._alert),
+            backend.subscribe_reservations(self._reservations),
         ]
+        if backend.control is not None:
+            self.reservations = backend.control.snapshot
 
     # -- reading the cluster file after the first frame -------------------------------------
 
@@ -191,6 +204,9 @@ class GridApp(App[None]):
     def _ray_view(self, view: RayClusterView) -> None:
         self.post_message(RayViewUpdated(view))
 
+    def _reservations(self, snapshot: ReservationsSnapshot) -> None:
+        self.post_message(ReservationsUpdated(snapshot))
+
     def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
@@ -235,6 +251,10 @@ class GridApp(App[None]):
         self.ray_view = message.view
         self.ray_signal.publish(message.view)
 
+    def on_reservations_updated(self, message: ReservationsUpdated) -> None:
+        self.reservations = message.snapshot
+        self.reservations_signal.publish(message.snapshot)
+
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
         severity: SeverityLevel = "warning"
@@ -272,8 +292,10 @@ class GridApp(App[None]):
         return [
             ("Everywhere", type(self), None),
             ("Everywhere", App, frozenset({"ctrl+q"})),
-            ("Nodes", MainScreen, None),
+            ("Dashboard", MainScreen, None),
+            ("Nodes pane", NodesPane, None),
             ("Nodes table", NodesTable, None),
+            ("Boosts pane", BoostsPane, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
             ("Confirmation", ConfirmScreen, None),
@@ -281,13 +303,18 @@ class GridApp(App[None]):
             ("Help", HelpScreen, None),
         ]
 
-    def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """(where, key, what) for the help and docs/keys.md."""
         rows = key_rows(self, self.help_sections())
         palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
         rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
-        self.push_screen(HelpScreen(rows))
+        at = next(i for i, row in enumerate(rows) if row[0] == "Dashboard")
+        rows.insert(at + 1, ("Dashboard", "1-5", PANES_HELP))
+        return rows
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_rows()))
 
     def set_theme(self, name: str) -> None:
         self.theme = name

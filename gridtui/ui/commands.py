@@ -13,6 +13,8 @@ from textual.widget import Widget
 
 from gridtui.ui.screens.help import own_bindings
 from gridtui.ui.screens.main import MainScreen
+from gridtui.ui.widgets.boosts_pane import BoostsPane
+from gridtui.ui.widgets.panes import NodesPane
 
 if TYPE_CHECKING:
     from gridtui.ui.app import GridApp
@@ -33,6 +35,13 @@ TITLES = {
     "install": "Install Ray on every node",
     "logs": "Ray logs of the selected node",
     "shell": "Shell on the selected node",
+    "boost_form": "Boost the selected node…",
+    "quick_boost('cpu')": "Boost the selected node: +1 CPU",
+    "quick_boost('gpu')": "Boost the selected node: +1 GPU",
+    "quick_boost('memory')": "Boost the selected node: +1 GiB memory",
+    "release_newest": "Release the selected node's newest boost",
+    "share_form": "Share an amount over the cluster…",
+    "release_reservation": "Release the selected reservation",
 }
 
 
@@ -40,14 +49,18 @@ def console_commands(app: GridApp, screen: Screen[object]) -> Iterator[SystemCom
     """One entry per binding of the app, and of the main screen when it is showing."""
     owners: list[tuple[type[DOMNode], App[None] | Widget]] = [(type(app), app)]
     if isinstance(screen, MainScreen):
-        owners.insert(0, (MainScreen, screen))
+        # The panes' keys name screen actions ("screen.sort_next"): the screen runs them.
+        owners[:0] = [(MainScreen, screen), (NodesPane, screen), (BoostsPane, screen)]
     for owner_class, target in owners:
         for binding in own_bindings(owner_class):
-            title = TITLES.get(binding.action, binding.description)
+            if not binding.description:
+                continue  # the digits: focusing a pane is a key, not a command
+            action = binding.action.removeprefix("screen.")
+            title = TITLES.get(action, binding.description)
             yield SystemCommand(
                 title,
                 binding.tooltip or binding.description,
-                partial(target.run_action, binding.action),
+                partial(target.run_action, action),
             )
     for name in app.gridtui_themes:
         yield SystemCommand(

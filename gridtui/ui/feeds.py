@@ -9,6 +9,7 @@ from textual.signal import Signal
 
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.model.ray import RayClusterView
+from gridtui.model.reservations import ReservationsSnapshot
 
 
 class Feeds(Protocol):
@@ -18,6 +19,8 @@ class Feeds(Protocol):
     snapshot_signal: Signal[ClusterSnapshot]
     ray_view: RayClusterView
     ray_signal: Signal[RayClusterView]
+    reservations: ReservationsSnapshot
+    reservations_signal: Signal[ReservationsSnapshot]
 
 
 def feeds(app: App[Any]) -> Feeds:

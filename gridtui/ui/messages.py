@@ -6,6 +6,7 @@ from textual.message import Message
 
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.model.ray import RayClusterView
+from gridtui.model.reservations import ReservationsSnapshot
 
 
 class SnapshotUpdated(Message):
@@ -28,6 +29,17 @@ class RayViewUpdated(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RayViewUpdated)
+
+
+class ReservationsUpdated(Message):
+    """A new ReservationsSnapshot from the controller; only the newest matters."""
+
+    def __init__(self, snapshot: ReservationsSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ReservationsUpdated)
 
 
 class AlertRaised(Message):

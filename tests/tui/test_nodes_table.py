@@ -106,7 +106,7 @@ async def test_filtering_out_the_current_node_moves_the_cursor_to_the_first_row(
         await pilot.press("slash", "b", "o", "x", "enter")
         assert table(app).current_node == table(app).visible_names[0] == "box1"
         assert app.screen.query_one(SparklinesPane).selected == "box1"
-        assert table(app).border_title == "Nodes 3/4  filter: box"
+        assert table(app).border_title == "1 Nodes 3/4  filter: box"
 
 
 async def test_a_modal_holds_the_panes_below_until_it_closes(app: GridApp) -> None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from fake_control import LAB_NOW, FakeControl, attach, lab_reservations
 from recorded import lab_start_progress, recorded_backend
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from gridtui.backend import Backend
 from gridtui.prefs import Prefs
 from gridtui.services.cluster_control import STEPS
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent
+from gridtui.ui.widgets import boosts_pane
 
 SnapCompare = Callable[..., bool]
 
@@ -69,3 +72,44 @@ class TestRayView:
             await pilot.pause()
 
         assert snap_compare(ray_app, terminal_size=SIZE, run_before=run_before)
+
+
+class TestBoosts:
+    """The dashboard with recorded reservations (pending, active, expiring, split, lost),
+    and both forms, at a pinned clock."""
+
+    @pytest.fixture
+    def boost_app(
+        self, trace_path: Path, prefs_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> GridApp:
+        monkeypatch.setattr(boosts_pane, "now", lambda: LAB_NOW + 5)
+        backend = recorded_backend(trace_path, Prefs(prefs_path), ray_view=True)
+        attach(backend, FakeControl(lab_reservations()))
+        return make_app(backend)
+
+    @staticmethod
+    def pressing(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+        async def run_before(pilot: Pilot[None]) -> None:
+            await pilot.press(*keys)
+            for field in pilot.app.screen.query(Input):
+                field.cursor_blink = False  # a blink caught half way is not a change
+            await pilot.app.workers.wait_for_complete()
+            for screen in pilot.app.screen_stack:
+                await screen.workers.wait_for_complete()
+            await pilot.pause()
+
+        return run_before
+
+    def test_dashboard(self, boost_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(boost_app, terminal_size=SIZE, run_before=self.pressing("3"))
+
+    def test_boost_form(self, boost_app: GridApp, snap_compare: SnapCompare) -> None:
+        run = self.pressing("b", "backspace", "4")  # more than box1 has free: the error shows
+        assert snap_compare(boost_app, terminal_size=SIZE, run_before=run)
+
+    def test_share_form(self, boost_app: GridApp, snap_compare: SnapCompare) -> None:
+        run = self.pressing("B", "backspace", "2")
+        assert snap_compare(boost_app, terminal_size=SIZE, run_before=run)
+
+    def test_small_terminal_tabs(self, boost_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(boost_app, terminal_size=(90, 28), run_before=self.pressing("3"))

@@ -1,4 +1,4 @@
-"""The main screen: header, Nodes table, and the tabbed panes below it."""
+"""The main screen: the dashboard of every pane at once, or tabs on a small terminal."""
 
 from __future__ import annotations
 
@@ -7,17 +7,28 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 from textual.worker import Worker
 
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
+from gridtui.ui.controllers.boosts import BoostsController
 from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
+from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.panes import NodesPane, Pane
 from gridtui.ui.widgets.sparklines import SparklinesPane
+
+PANE_TITLES = ("Nodes", "Sparklines", "Boosts & allocations", "Memory objects", "Offload events")
+PANE_IDS = ("nodes-pane", "spark-pane", "boosts-pane", "memory-pane", "offload-pane")
+PANES_HELP = "Focus a pane: 1 Nodes, 2 Sparklines, 3 Boosts, 4 Memory, 5 Offload"
+COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
+"""Below either, the panes are tabs (same digit keys) instead of all at once."""
 
 
 class MainScreen(Screen[None]):
@@ -29,43 +40,10 @@ class MainScreen(Screen[None]):
             "open_detail",
             "Detail",
             priority=True,
-            tooltip="Open the selected node: history charts, per-core bars, facts",
+            tooltip="Open the selected node (history charts, per-core bars) or reservation",
         ),
-        Binding("s", "sort_next", "Sort", tooltip="Sort the Nodes table by the next column"),
-        Binding("S", "sort_reverse", "Reverse", tooltip="Reverse the Nodes table's sort order"),
-        Binding(
-            "slash",
-            "filter",
-            "Filter",
-            key_display="/",
-            tooltip="Filter nodes by name, host or state (enter keeps it)",
-        ),
-        Binding(
-            "escape", "clear_filter", "Clear filter", show=False, tooltip="Show every node again"
-        ),
-        # -- cluster lifecycle: each asks for confirmation first (controllers/cluster.py) ------
-        Binding(
-            "u", "start_cluster", "Start Ray", tooltip="Start Ray on every node not running it"
-        ),
-        Binding(
-            "D",
-            "stop_cluster",
-            "Stop Ray",
-            show=False,
-            tooltip="Stop Ray on every node (workers, then head)",
-        ),
-        Binding("x", "stop_node", "Stop node", tooltip="Stop Ray on the selected node only"),
-        Binding(
-            "i",
-            "install",
-            "Install",
-            show=False,
-            tooltip="Install the console's Ray version on every node",
-        ),
-        Binding("l", "logs", "Logs", tooltip="The selected node's Ray logs (f follows)"),
-        Binding(
-            "o", "shell", "Shell", tooltip="Open a shell on the selected node (ssh); exit returns"
-        ),
+        # Digits: one row in the help and the palette (app.action_help), not five.
+        *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),
     ]
 
     def __init__(
@@ -75,22 +53,68 @@ class MainScreen(Screen[None]):
         self._latest = snapshot
         self._warn, self._hot = warn, hot
         self.cluster = ClusterController(self)
+        self.boosts = BoostsController(self)
         self._loading = loading
         self._recomposing = False
+        self.compact = False
+        """Tabs instead of the dashboard: the terminal is small."""
+
+    def _panes(self) -> list[Widget]:
+        """The five panes, in digit order; memory and offload are filled by later issues."""
+        nodes = NodesPane(
+            NodesTable(id="nodes", warn_percent=self._warn, hot_percent=self._hot),
+            FilterBar(id="filter"),
+            id="nodes-pane",
+        )
+        spark = Pane("2 Sparklines", SparklinesPane(id="sparklines"), id="spark-pane")
+        # Room laid out for the next issues; until then nothing is drawn there.
+        memory = Pane("4 Memory objects", id="memory-pane")
+        offload = Pane("5 Offload events", id="offload-pane")
+        return [nodes, spark, BoostsPane(id="boosts-pane"), memory, offload]
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
-        yield NodesTable(id="nodes", warn_percent=self._warn, hot_percent=self._hot)
-        yield FilterBar(id="filter")
-        # Later panes (boosts, memory objects, offload) are further tabs here.
-        with TabbedContent(id="panes"), TabPane("History", id="tab-history"):
-            yield SparklinesPane(id="sparklines")
+        size = self.app.size
+        self.compact = size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT
+        panes = self._panes()
+        if self.compact:
+            with TabbedContent(id="panes"):
+                for n, (title, pane) in enumerate(zip(PANE_TITLES, panes, strict=True), 1):
+                    with TabPane(f"{n} {title}", id=f"tab-{n}"):
+                        yield pane
+        else:
+            with Horizontal(id="top-row"):
+                yield from panes[:2]
+            with Horizontal(id="bottom-row"):
+                yield from panes[2:]
         yield Footer()
 
     def on_mount(self) -> None:
         self.show_snapshot(self._latest)
         grid_app(self).snapshot_signal.subscribe(self, self.show_snapshot)
         self.query_one(NodesTable).focus()
+
+    async def on_resize(self) -> None:
+        size = self.app.size
+        compact = size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT
+        if compact != self.compact and not self._recomposing:
+            await self._relayout()
+
+    async def _relayout(self) -> None:
+        """Recompose the panes, keeping the table's sort, filter and selected node."""
+        table = self.table
+        kept = (table.sort_index, table.sort_reverse, table.filter_text, table.current_node)
+        self._recomposing = True
+        try:
+            await self.recompose()
+        finally:
+            self._recomposing = False
+        table = self.table
+        table.sort_index, table.sort_reverse, table.filter_text = kept[:3]
+        self.show_snapshot(self._latest)
+        if kept[3] in table.visible_names:
+            table.move_cursor(table.visible_names.index(kept[3]))
+        table.focus()
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self._latest = snapshot
@@ -111,13 +135,7 @@ class MainScreen(Screen[None]):
         self._loading = False
         if (warn, hot) != (self._warn, self._hot):
             self._warn, self._hot = warn, hot
-            self._recomposing = True
-            try:
-                await self.recompose()
-            finally:
-                self._recomposing = False
-            self.show_snapshot(self._latest)
-            self.table.focus()
+            await self._relayout()
 
     def on_screen_resume(self) -> None:
         self.show_snapshot(self._latest)
@@ -151,14 +169,30 @@ class MainScreen(Screen[None]):
     # -- actions --------------------------------------------------------------------------
 
     def action_open_detail(self) -> None:
-        """Enter: in the filter it keeps the filter; on the table it opens the node."""
+        """Enter: in the filter it keeps the filter; on the Boosts pane it tells all about
+        the reservation; elsewhere it opens the selected node."""
         if self.focused is self.query_one(FilterBar):
             self.query_one(FilterBar).display = False
             self.table.focus()
             return
+        boosts = self.query_one(BoostsPane)
+        if self.focused is not None and boosts in self.focused.ancestors_with_self:
+            boosts.show_detail()
+            return
         node = self.selected_node()
         if node is not None:
             grid_app(self).open_detail(node)
+
+    def action_focus_pane(self, number: int) -> None:
+        """A digit: that pane gets the focus (its tab first, on a small terminal)."""
+        if self.compact:
+            self.query_one(TabbedContent).active = f"tab-{number}"
+        target: Widget = self.query_one(f"#{PANE_IDS[number - 1]}")
+        if number == 1:
+            target = self.table
+        elif number == 3:
+            target = self.query_one(BoostsPane).table
+        self.call_after_refresh(target.focus)
 
     def action_sort_next(self) -> None:
         self.table.cycle_sort()
@@ -206,6 +240,23 @@ class MainScreen(Screen[None]):
 
     def action_shell(self) -> None:
         self.cluster.open_shell()
+
+    # -- boosts and shared allocations: the flow lives in the controller ------------------
+
+    def action_boost_form(self) -> None:
+        self.boosts.open_boost_form()
+
+    def action_quick_boost(self, rtype: str) -> None:
+        self.boosts.quick_boost(rtype)
+
+    def action_release_newest(self) -> None:
+        self.boosts.release_newest()
+
+    def action_release_reservation(self) -> None:
+        self.boosts.release_selected(self.query_one(BoostsPane).current)
+
+    def action_share_form(self) -> None:
+        self.boosts.open_share_form()
 
     def on_cluster_intent(self, message: ClusterIntent) -> None:
         self.cluster.confirm(message.operation)

@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
 from gridtui.model.ray import RayClusterView
+from gridtui.model.reservations import ReservationsSnapshot, format_amount
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH, num, pct, size, used_total
 from gridtui.ui.widgets.shown import WhenShown
@@ -32,6 +33,8 @@ class Row(NamedTuple):
 
     node: NodeStatus
     ray: RayNodeInfo | None
+    reserved: str = DASH
+    """What boosts and shared allocations hold on the node ("2 CPU 1 GiB")."""
 
 
 def _ray_state(r: Row) -> str:
@@ -63,6 +66,17 @@ def _ray_store(row: Row) -> str:
 def _ray_used(row: Row) -> float | None:
     r = _live_ray(row)
     return None if r is None else r.cpu_total - r.cpu_available
+
+
+def reserved_text(held: dict[str, float] | None) -> str:
+    """The Nodes table's "reserved" cell: each type's held amount, CPU first."""
+    if not held:
+        return DASH
+    return " ".join(format_amount(t, held[t]) for t in ("cpu", "gpu", "memory") if t in held)
+
+
+def _reserved_sort(row: Row) -> str | None:
+    return None if row.reserved == DASH else row.reserved
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ COLUMNS: tuple[NodeColumn, ...] = (
     ),
     NodeColumn("load", "Load", 6, lambda r: num(r.node.load1), lambda r: r.node.load1),
     NodeColumn("ray", "Ray", 5, _ray_state, _ray_state),
+    NodeColumn("reserved", "Reserved", 11, lambda r: r.reserved, _reserved_sort),
     NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
     NodeColumn(
         "ray_gpu", "Ray GPU", 7, _ray_gpu, lambda r: None if r.ray is None else r.ray.gpu_total
@@ -238,6 +253,8 @@ class NodesTable(ScrollView, can_focus=True):
         self.warn_percent = warn_percent
         self.snapshot: ClusterSnapshot | None = None
         self.ray_view = RayClusterView()
+        self.reserved: dict[str, str] = {}
+        """Node -> its "reserved" cell, from the newest ReservationsSnapshot."""
         self.rows: list[Row] = []
         """The rows in display order, after filter and sort."""
         self.visible_names: list[str] = []
@@ -263,6 +280,8 @@ class NodesTable(ScrollView, can_focus=True):
         source = feeds(self.app)
         self.ray_view = source.ray_view
         source.ray_signal.subscribe(self, self.show_ray)
+        self.show_reservations(source.reservations)
+        source.reservations_signal.subscribe(self, self.show_reservations)
 
     def _theme_changed(self, _theme: object) -> None:
         self._forget_drawing()
@@ -286,6 +305,12 @@ class NodesTable(ScrollView, can_focus=True):
     def show_ray(self, view: RayClusterView) -> None:
         self.ray_view = view
         self._update()
+
+    def show_reservations(self, snapshot: ReservationsSnapshot) -> None:
+        reserved = {node: reserved_text(held) for node, held in snapshot.reserved().items()}
+        if reserved != self.reserved:
+            self.reserved = reserved
+            self._update()
 
     def cycle_sort(self) -> str:
         self.sort_index = (self.sort_index + 1) % len(COLUMNS)
@@ -408,8 +433,11 @@ class NodesTable(ScrollView, can_focus=True):
             return []
         column = COLUMNS[self.sort_index]
         ray = self.ray_view.nodes
+        held = self.reserved
         rows = [
-            Row(n, ray.get(n.name)) for n in self.snapshot.nodes if matches(n, self.filter_text)
+            Row(n, ray.get(n.name), held.get(n.name, DASH))
+            for n in self.snapshot.nodes
+            if matches(n, self.filter_text)
         ]
         present = [r for r in rows if column.sort(r) is not None]
         missing = [r for r in rows if column.sort(r) is None]
@@ -439,10 +467,15 @@ class NodesTable(ScrollView, can_focus=True):
         else:
             top = round(self.scroll_y)
             for i in range(top, min(len(rows), top + self.scrollable_content_region.height)):
-                if rows[i].node is not old[i].node or rows[i].ray is not old[i].ray:
+                new, was = rows[i], old[i]
+                if (
+                    new.node is not was.node
+                    or new.ray is not was.ray
+                    or new.reserved != was.reserved
+                ):
                     self.refresh_line(i + 1)
         total = len(self.snapshot.nodes) if self.snapshot else 0
-        title = f"Nodes {len(names)}/{total}"
+        title = f"1 Nodes {len(names)}/{total}"
         if self.filter_text.strip():
             title += f"  filter: {self.filter_text.strip()}"
         if title != self._title:
@@ -519,6 +552,7 @@ class NodesTable(ScrollView, can_focus=True):
             cached is None
             or cached[0].node is not row.node
             or cached[0].ray is not row.ray
+            or cached[0].reserved != row.reserved
             or cached[1] != look
         ):
             if len(self._lines) > 2000:

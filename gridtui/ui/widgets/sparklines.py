@@ -21,7 +21,7 @@ from gridtui.ui.widgets.spark import PercentSpark, fit, spark_segments
 
 _METRICS = (("cpu", "CPU"), ("mem", "MEM"), ("gpu", "GPU"))
 NAME_WIDTH = 9
-"""The name column's least width; it widens for longer names, up to a third of the row."""
+"""The name column's least width; it widens for longer names, up to half the row."""
 FIGURE_WIDTH = 7
 """A figure is right-aligned in 6 cells, then one blank cell."""
 
@@ -111,8 +111,8 @@ class NodeSparks(ScrollView):
         return cached
 
     def _name_width(self, width: int) -> int:
-        """Room for the longest name and a blank, within a third of the row."""
-        return max(NAME_WIDTH, min(self._longest + 1, width // 3))
+        """Room for the longest name and a blank, within half the row (the pane is narrow)."""
+        return max(NAME_WIDTH, min(self._longest + 1, width // 2))
 
     def _render_row(self, node: NodeStatus, selected: bool, width: int) -> Strip:
         base, selected_style, bars = self._palette(node.state is NodeState.UP)

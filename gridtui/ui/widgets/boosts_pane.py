@@ -1,0 +1,156 @@
+"""The Boosts pane: boosts and shared allocations, live; pending ones spin, lost ones are red."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import DataTable, Static
+
+from gridtui.model.reservations import Reservation, ReservationsSnapshot, format_amount
+from gridtui.ui.feeds import feeds
+from gridtui.ui.format import DASH
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPIN_RATE = 8.0
+"""Spinner frames per second, while something is pending (and only then)."""
+EMPTY = "no boosts: b on a node requests one, B shares an amount over the cluster"
+COLUMNS = ("ID", "Kind", "Node(s)", "Type", "Amount", "Age", "TTL", "State")
+
+
+def now() -> float:
+    """The pane's clock (snapshot tests pin it)."""
+    return time.time()
+
+
+def duration(seconds: float) -> str:
+    """`45s`, `3m05s`, `2h01m`: ages and TTLs in at most six cells."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+class ReservationTable(DataTable[Text]):
+    """The rows; a state's colour is a component class, so themes restyle it."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
+        "reservation-table--pending",
+        "reservation-table--active",
+        "reservation-table--expiring",
+        "reservation-table--lost",
+        "reservation-table--released",
+    }
+
+
+class BoostsPane(Vertical):
+    """Redrawn from the newest ReservationsSnapshot, and each second for ages and TTLs."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "r",
+            "screen.release_reservation",
+            "Release",
+            tooltip="Release the selected reservation (asks first)",
+        ),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.snapshot = ReservationsSnapshot(time=0.0)
+        self.rows: list[Reservation] = []
+        self._spinner: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        table = ReservationTable(id="boosts-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static(EMPTY, id="boosts-empty", markup=False)
+
+    def on_mount(self) -> None:
+        self.border_title = "3 Boosts & allocations"
+        source = feeds(self.app)
+        self.show(source.reservations)
+        source.reservations_signal.subscribe(self, self.show)
+        self.set_interval(1.0, self._redraw)
+
+    @property
+    def table(self) -> ReservationTable:
+        return self.query_one(ReservationTable)
+
+    @property
+    def current(self) -> Reservation | None:
+        """The reservation under the cursor."""
+        row = self.table.cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def show(self, snapshot: ReservationsSnapshot) -> None:
+        self.snapshot = snapshot
+        self.rows = sorted(snapshot.reservations, key=lambda r: r.created, reverse=True)
+        pending = any(r.state == "pending" for r in self.rows)
+        if pending and self._spinner is None:
+            self._spinner = self.set_interval(1 / SPIN_RATE, self._redraw)
+        elif not pending and self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
+        self._redraw()
+
+    def show_detail(self) -> None:
+        """Enter: everything the pane has no room for, as one notification."""
+        r = self.current
+        if r is None:
+            self.notify("No reservation selected", severity="warning")
+            return
+        lines = [f"{r.kind} {r.id}: {format_amount(r.type, r.amount)} on {r.node or DASH}"]
+        lines += [f"{b.node}: {format_amount(r.type, b.amount)}" for b in r.bundles[1:]]
+        for label, value in (("strategy", r.strategy), ("why", r.reason), ("owner", r.owner),
+                             ("placement group", r.pg_name), ("note", r.note)):  # fmt: skip
+            if value:
+                lines.append(f"{label}: {value}")
+        self.notify("\n".join(lines), title=f"{r.kind} {r.id} · {r.state_at(now())}")
+
+    def _redraw(self) -> None:
+        table = self.table
+        hint = self.query_one("#boosts-empty", Static)
+        empty = not self.rows
+        table.display = not empty
+        hint.display = empty
+        if empty:
+            text = EMPTY
+            if not self.snapshot.connected and self.snapshot.message:
+                text = f"{self.snapshot.message}\n{EMPTY}"
+            hint.update(text)
+        keep = self.current.id if self.current is not None else None
+        at = now()
+        table.clear()
+        for r in self.rows:
+            table.add_row(*self._cells(r, at), key=r.id)
+        ids = [r.id for r in self.rows]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep), animate=False)
+
+    def _cells(self, r: Reservation, at: float) -> list[Text]:
+        state = r.state_at(at)
+        style = self.table.get_component_rich_style(f"reservation-table--{state}", partial=True)
+        label = state
+        if state == "pending":
+            label = f"{SPINNER[int(at * SPIN_RATE) % len(SPINNER)]} pending"
+        ttl = r.ttl_left(at)
+        texts = (
+            r.id,
+            r.kind,
+            r.node or DASH,
+            r.type,
+            format_amount(r.type, r.amount),
+            duration(at - r.created),
+            DASH if ttl is None else duration(ttl),
+        )
+        cells = [Text(t, style=style if state == "lost" else "") for t in texts]
+        return [*cells, Text(label, style=style)]

@@ -1,0 +1,138 @@
+"""A ControlService stand-in for console tests: recorded reservations and recorded calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, cast
+
+from gridtui.backend import Backend
+from gridtui.errors import GridError
+from gridtui.model.reservations import (
+    Bundle,
+    Reservation,
+    ReservationEvent,
+    ReservationsSnapshot,
+)
+from gridtui.policy.scheduler import Placement
+from gridtui.services.control import ReleaseResult, check_request
+from gridtui.services.control_service import ControlService
+
+# The lab trace's last sample (its header's time): the recorded reservations' "now".
+LAB_NOW = 1748856719.0
+GIB = 1024**3
+
+
+def lab_reservations(now: float = LAB_NOW) -> ReservationsSnapshot:
+    """One of each look the pane has: pending, active with a TTL, expiring, a split share,
+    and a lost one (box3 is dead in the recorded Ray view)."""
+
+    def r(rid: str, kind: str, rtype: str, amount: float, bundles: tuple[Bundle, ...], state: str,
+          age: float, ttl: float | None = None, **kw: Any) -> Reservation:  # fmt: skip
+        created = now - age
+        expires = None if ttl is None else now + ttl
+        return Reservation(rid, kind, rtype, amount, bundles, state, created, expires, **kw)
+
+    rows = (
+        r("7c1e", "boost", "cpu", 2, (Bundle("box1", 2),), "pending", 3),
+        r("3f2a", "boost", "cpu", 4, (Bundle("ws", 4),), "active", 125, ttl=1800),
+        r("9b04", "boost", "memory", 2 * GIB, (Bundle("ws", 2 * GIB),), "active", 3700, ttl=42),
+        r(
+            "d51c",
+            "share",
+            "cpu",
+            3,
+            (Bundle("box1", 1), Bundle("box2", 2)),
+            "active",
+            610,
+            strategy="spread",
+            reason="spread over the least loaded nodes",
+        ),
+        r("e870", "boost", "cpu", 1, (Bundle("box3", 1),), "lost", 900, note="box3 died"),
+    )
+    return ReservationsSnapshot(now, rows, connected=True, controller_version="test")
+
+
+class FakeControl:
+    """What the console calls on a ControlService, answered at once from memory.
+
+    `fail` makes the next calls raise it; `hold` keeps boosts pending until it is set."""
+
+    def __init__(self, snapshot: ReservationsSnapshot | None = None, clock: float = LAB_NOW):
+        self.snapshot = snapshot or ReservationsSnapshot(clock, connected=True)
+        self.clock = clock
+        self.calls: list[tuple[Any, ...]] = []
+        self.fail: GridError | None = None
+        self._listeners: list[Callable[[ReservationsSnapshot], None]] = []
+        self._event_listeners: list[Callable[[ReservationEvent], None]] = []
+        self._n = 0
+
+    def subscribe(self, fn: Callable[[ReservationsSnapshot], None]) -> Callable[[], None]:
+        self._listeners.append(fn)
+        return lambda: None
+
+    def subscribe_events(self, fn: Callable[[ReservationEvent], None]) -> Callable[[], None]:
+        self._event_listeners.append(fn)
+        return lambda: None
+
+    def publish(self, reservations: tuple[Reservation, ...]) -> None:
+        self.snapshot = ReservationsSnapshot(self.clock, reservations, connected=True)
+        for fn in list(self._listeners):
+            fn(self.snapshot)
+
+    def emit(self, event: ReservationEvent) -> None:
+        for fn in list(self._event_listeners):
+            fn(event)
+
+    def _check(self) -> None:
+        if self.fail is not None:
+            raise self.fail
+
+    async def boost(self, node: str, rtype: str, amount: str | float,
+                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+        self.calls.append(("boost", node, rtype, amount, ttl))
+        await asyncio.sleep(0)
+        self._check()
+        req = check_request(rtype, amount, ttl)
+        self._n += 1
+        expires = None if req.ttl is None else self.clock + req.ttl
+        r = Reservation(f"f{self._n:03d}", "boost", req.type, req.amount,
+                        (Bundle(node, req.amount),), "active", self.clock + self._n, expires)  # fmt: skip
+        self.publish((*self.snapshot.reservations, r))
+        return r
+
+    async def share(self, rtype: str, amount: str | float, strategy: str = "best-fit",
+                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+        self.calls.append(("share", rtype, amount, strategy, ttl))
+        self._check()
+        req = check_request(rtype, amount, ttl)
+        self._n += 1
+        r = Reservation(f"s{self._n:03d}", "share", req.type, req.amount,
+                        (Bundle("box1", req.amount),), "active", self.clock, strategy=strategy)  # fmt: skip
+        self.publish((*self.snapshot.reservations, r))
+        return r
+
+    async def release(self, rid: str) -> ReleaseResult:
+        self.calls.append(("release", rid))
+        self._check()
+        gone = next(r for r in self.snapshot.reservations if r.id == rid)
+        self.publish(tuple(r for r in self.snapshot.reservations if r.id != rid))
+        return ReleaseResult(gone.replace(state="released"), already=False)
+
+    async def plan(self, rtype: str, amount: str | float, strategy: str = "best-fit") -> Placement:
+        self.calls.append(("plan", rtype, amount, strategy))
+        self._check()
+        req = check_request(rtype, amount, None)
+        half = req.amount / 2
+        return Placement(strategy, req.type, (("box1", half), ("box2", half)), f"{strategy}: fake")
+
+    def wake(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+def attach(backend: Backend, control: FakeControl) -> FakeControl:
+    backend.attach_control(cast(ControlService, control))
+    return control

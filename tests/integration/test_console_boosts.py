@@ -1,0 +1,164 @@
+"""The dashboard's boost keys on the real demo cluster, checked by an independent driver."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from gridtui.agent import nodescript
+from gridtui.backend import make_backend
+from gridtui.config import ClusterConfig
+from gridtui.prefs import Prefs
+from gridtui.services import demo
+from gridtui.ui.app import GridApp, make_app
+from gridtui.ui.screens.boost_form import BoostForm
+from gridtui.ui.screens.confirm import ConfirmScreen
+from gridtui.ui.screens.main import MainScreen
+from gridtui.ui.widgets.boosts_pane import BoostsPane
+from gridtui.ui.widgets.nodes_table import NodesTable
+
+pytestmark = pytest.mark.ray
+
+SIZE = (140, 40)
+NAMES = ("head", "worker-1", "worker-2")
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = Path(__file__).resolve().parent / "ray_probe.py"
+ENV = ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "GRIDTUI_CONFIG", "RAY_AUTH_MODE")
+
+
+@pytest.fixture(scope="module")
+def demo_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterConfig]:
+    """One demo cluster for the module, in its own state dir; torn down by PID."""
+    saved = {k: os.environ.get(k) for k in ENV}
+    state = tmp_path_factory.mktemp("state")
+    os.environ.update(
+        XDG_STATE_HOME=str(state), XDG_CONFIG_HOME=str(state), RAY_AUTH_MODE="disabled"
+    )
+    os.environ.pop("GRIDTUI_CONFIG", None)
+    config = demo.demo_config()
+    markers = [f"{config.ray.temp_dir}/{n}" for n in NAMES]
+    try:
+        yield asyncio.run(demo.ensure_demo_running())
+    finally:
+        try:
+            asyncio.run(demo.stop_demo())
+        finally:
+            for pid in nodescript.find_pids(markers)[0]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            shutil.rmtree(str(config.ray.temp_dir), ignore_errors=True)
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def probe(config: ClusterConfig) -> dict[str, Any]:
+    """Ray's live groups and free resources, read by a driver process of its own."""
+    address = f"{config.head.host}:{config.ray.port}"
+    proc = subprocess.run(
+        [sys.executable, str(PROBE), address],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def gridtui_groups(seen: dict[str, Any]) -> list[dict[str, Any]]:
+    return [g for g in seen["groups"] if g["name"].startswith("gridtui:")]
+
+
+async def wait_for(
+    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float, what: str
+) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.1)
+
+
+def held(app: GridApp) -> list[tuple[str, str, str]]:
+    """(id, node, state) of what the Boosts pane lists."""
+    return [(r.id, r.node, r.state) for r in app.screen.query_one(BoostsPane).rows]
+
+
+async def test_boost_keys_make_and_remove_real_placement_groups(
+    demo_cluster: ClusterConfig, tmp_path: Path
+) -> None:
+    config = demo_cluster
+    app = make_app(make_backend(config, prefs=Prefs(tmp_path / "prefs.json")))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot,
+            lambda: (
+                app.reservations.connected
+                and all(n in app.ray_view.nodes for n in NAMES)
+                and app.ray_view.nodes["worker-1"].cpu_available == 1
+            ),
+            90,
+            "the controller and three alive nodes",
+        )
+        table = app.screen.query_one(NodesTable)
+        while table.current_node != "worker-1":
+            await pilot.press("down")
+        worker_id = app.ray_view.nodes["worker-1"].node_id
+
+        # Escape in the form: nothing is requested.
+        await pilot.press("b")
+        assert isinstance(app.screen, BoostForm)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert gridtui_groups(probe(config)) == []
+
+        # `+`: one more CPU on worker-1, shown active in the pane, a real group on worker-1.
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: [h[1:] for h in held(app)] == [("worker-1", "active")],
+                       30, "the boost shown active")  # fmt: skip
+        rid = held(app)[0][0]
+        seen = probe(config)
+        (group,) = gridtui_groups(seen)
+        assert group["name"] == f"gridtui:boost:{rid}" and group["state"] == "CREATED"
+        assert set(group["nodes"].values()) == {worker_id}
+        assert seen["nodes"]["worker-1"]["available"].get("CPU", 0.0) == 0.0
+        await wait_for(pilot, lambda: table.get_cell("worker-1", "reserved") == "1 CPU",
+                       10, "the reserved column")  # fmt: skip
+
+        # `r` on the Boosts pane: no keeps it, yes removes it.
+        await pilot.press("3", "r")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert [g["name"] for g in gridtui_groups(probe(config))] == [f"gridtui:boost:{rid}"]
+        await pilot.press("r", "y")
+        await wait_for(pilot, lambda: held(app) == [], 30, "the pane emptied")
+        seen = probe(config)
+        assert gridtui_groups(seen) == []
+        assert seen["nodes"]["worker-1"]["available"]["CPU"] == 1.0
+
+        # The form: enter submits its prefilled 1 CPU; `-` releases the node's newest boost.
+        await pilot.press("1", "b")
+        assert isinstance(app.screen, BoostForm) and app.screen.node == "worker-1"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: [h[1:] for h in held(app)] == [("worker-1", "active")],
+                       30, "the form's boost active")  # fmt: skip
+        assert len(gridtui_groups(probe(config))) == 1
+        await pilot.press("minus")
+        await wait_for(pilot, lambda: held(app) == [], 30, "the boost released")
+        assert gridtui_groups(probe(config)) == []
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == []
