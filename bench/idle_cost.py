@@ -6,9 +6,9 @@ Two comparisons, each in one run, the console running for real in a 140x40 pty:
    simulated SSH nodes (servers answering the agent command with synthetic JSON lines,
    as bench/console_overhead.py does). Goal: unreachable under 5% of one core, measured
    after the first quick retries, over a window long enough for every node's next try.
-2. The same console over the 100 healthy nodes: main screen alone, then with the help
-   overlay open, then with a confirmation open, one window each. Goal: any modal at most
-   1.3x the main screen alone.
+2. The same console over the 100 healthy nodes, in alternating windows: main screen,
+   help overlay open, main screen, a confirmation open, main screen. Goal: any modal at
+   most 1.3x the main-screen windows either side of it.
 
 Run: flock /tmp/gridtui-cluster.lock .venv/bin/python bench/idle_cost.py [--seconds 20]
 """
@@ -124,45 +124,52 @@ def main() -> int:
         def measure(info: dict) -> None:
             healthy = write_config(info, INTERVAL, tmp / "healthy.yaml")
             down = write_config(unreachable_info(args.nodes, info), INTERVAL, tmp / "down.yaml")
-            for label, config in (("unreachable", down), ("healthy", healthy)):
-                if args.only not in (None, label):
-                    continue
-                console = Console(config, env)
+            if args.only in (None, "unreachable"):
+                console = Console(down, env)
                 try:
-                    away = label == "unreachable"
-                    time.sleep(args.settle if away else args.warmup)
-                    window = args.away_seconds if away else args.seconds
-                    results[f"{args.nodes} {label} nodes, main screen"] = console.cpu(window)
-                    if label == "healthy":
-                        console.type("?")  # the help overlay
-                        time.sleep(1.0)
-                        results["  with the help overlay open"] = console.cpu(args.seconds)
+                    time.sleep(args.settle)
+                    results["unreachable"] = console.cpu(args.away_seconds)
+                finally:
+                    console.close()
+            if args.only in (None, "healthy"):
+                console = Console(healthy, env)
+                try:
+                    time.sleep(args.warmup)
+                    # Alternating windows: the console's cost creeps up while its history
+                    # rings fill, so each modal is set against the main-screen windows on
+                    # either side of it.
+                    mains = [console.cpu(args.seconds)]
+                    for key, name in (("?", "help"), ("x", "confirm")):  # x: stop the node?
+                        console.type(key)
+                        time.sleep(3.0)  # opening it (mount, first layout) is not idling
+                        results[name] = console.cpu(args.seconds)
                         console.type("\x1b")
                         time.sleep(1.0)
-                        console.type("x")  # stop the selected node? (a confirmation)
-                        time.sleep(1.0)
-                        results["  with a confirmation open"] = console.cpu(args.seconds)
-                        console.type("\x1b")
+                        mains.append(console.cpu(args.seconds))
+                        results[f"{name} ratio"] = results[name] / ((mains[-2] + mains[-1]) / 2)
+                    results["healthy"] = sum(mains) / len(mains)
                 finally:
                     console.close()
 
         with_servers(args.nodes, True, INTERVAL, tmp, measure)
-    for label, pct in results.items():
-        print(f"{label:<44} {pct:6.2f}% of one core")
+    n = args.nodes
+    for key, label in (
+        ("unreachable", f"{n} unreachable nodes, main screen"),
+        ("healthy", f"{n} healthy nodes, main screen (mean of 3)"),
+        ("help", "  with the help overlay open"),
+        ("confirm", "  with a confirmation open"),
+    ):
+        if key in results:
+            print(f"{label:<44} {results[key]:6.2f}% of one core")
     print(f"load average after: {os.getloadavg()[0]:.2f} (2 cores)")
-    if args.only:
-        return 0
-    healthy = results[f"{args.nodes} healthy nodes, main screen"]
-    down = results[f"{args.nodes} unreachable nodes, main screen"]
-    help_ratio = results["  with the help overlay open"] / healthy
-    confirm_ratio = results["  with a confirmation open"] / healthy
-    print(f"ratio unreachable / healthy: {down / healthy:.2f}x")
-    print(f"ratio help overlay / main screen: {help_ratio:.2f}x")
-    print(f"ratio confirmation / main screen: {confirm_ratio:.2f}x")
-    print(
-        f"goals: unreachable < 5% -> {'met' if down < 5 else 'NOT met'}; "
-        f"any modal <= 1.3x -> {'met' if max(help_ratio, confirm_ratio) <= 1.3 else 'NOT met'}"
-    )
+    if "unreachable" in results and "healthy" in results:
+        print(f"ratio unreachable / healthy: {results['unreachable'] / results['healthy']:.2f}x")
+        print(f"goal: unreachable < 5% -> {'met' if results['unreachable'] < 5 else 'NOT met'}")
+    if "healthy" in results:
+        worst = max(results["help ratio"], results["confirm ratio"])
+        print(f"ratio help overlay / main screen around it: {results['help ratio']:.2f}x")
+        print(f"ratio confirmation / main screen around it: {results['confirm ratio']:.2f}x")
+        print(f"goal: any modal <= 1.3x -> {'met' if worst <= 1.3 else 'NOT met'}")
     return 0
 
 
