@@ -16,23 +16,10 @@ import yaml
 from pydantic import PlainValidator
 
 import gridtui
+from gridtui.model import units
 
-SIZE_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "kib": 1024,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "gib": 1024**3,
-    "t": 1000**4,
-    "tb": 1000**4,
-    "tib": 1024**4,
-}
+# In a cluster file a bare number is bytes.
+SIZE_UNITS = {"": 1, **units.SIZE_UNITS}
 # PyYAML (YAML 1.1) reads 1e9 and 1.0e9 as text; YAML 1.2 and every user read a number.
 _EXPONENT = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")

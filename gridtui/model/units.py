@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+# Size suffixes as people type them (lower-cased): decimal k/m/g/t, binary kib/mib/gib/tib.
+SIZE_UNITS = {
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "tib": 1024**4,
+}
 SHORT = ("B", "K", "M", "G", "T")
 IEC = ("B", "KiB", "MiB", "GiB", "TiB")
 

@@ -6,26 +6,12 @@ import math
 import re
 
 from gridtui.model.reservations import TYPES
+from gridtui.model.units import SIZE_UNITS  # a bare number is no size here: 2 is not 2 B
 
 # Ray keeps resource quantities to four decimal places; anything finer rounds away.
 RESOLUTION = 0.0001
 # A memory amount below this is a typo for a size (`2` meaning 2 GiB), not a request.
 MIN_MEMORY = 1024**2
-SIZE_UNITS = {
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "kib": 1024,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "gib": 1024**3,
-    "t": 1000**4,
-    "tb": 1000**4,
-    "tib": 1024**4,
-}
 TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NUMBER = r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|nan|infinity|inf)"
 _AMOUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]*)\s*$", re.IGNORECASE)
