@@ -47,7 +47,9 @@ async def wait_for_screen(session: str, predicate, timeout: float = 60.0) -> str
 
 
 def row_shows_figures(screen: str, name: str) -> bool:
-    row = next((line for line in screen.splitlines() if re.search(rf"\b{name}\b", line)), "")
+    # The node's own row in the Nodes pane: its name opens the line. (The Sparklines pane
+    # beside it titles itself "alpha · head · UP" on the table's header line.)
+    row = next((line for line in screen.splitlines() if re.match(rf"│ {name}\b", line)), "")
     return " UP " in row and re.search(r"\d+\.\d", row) is not None
 
 
