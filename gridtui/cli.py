@@ -39,6 +39,11 @@ def build_parser() -> options.Parser:
     parser.add_argument(
         "--theme", type=options.theme, help="console theme (remembered for next time)"
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="console that refuses every key that changes the cluster (also ui.read_only)",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

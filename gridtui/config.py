@@ -134,6 +134,8 @@ class RaySettings(_Strict):
 
 class UiSettings(_Strict):
     theme: Annotated[str, checked(values.theme)] | None = None
+    # The console refuses every key that changes the cluster (as `gridtui --read-only`).
+    read_only: Flag = False
 
 
 class AlertSettings(_Strict):

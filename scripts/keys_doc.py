@@ -23,7 +23,9 @@ HEADER = """# Keys
 
 Every key of the console, generated from its bindings by `scripts/keys_doc.py` (a test
 checks this page is current). `?` in the console shows the same list; `ctrl+p` opens the
-command palette, which has an entry for every action below.
+command palette, which has an entry for every action below. A read-only console
+(`gridtui --read-only`, or `ui.read_only: true` in the cluster file) refuses the keys marked
+"(changes the cluster)" and leaves them out of its footer and palette.
 """
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
@@ -25,6 +28,7 @@ from gridtui.ui.messages import (
     ReservationsUpdated,
     SnapshotUpdated,
 )
+from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
 from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import PANES_HELP, MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
@@ -40,7 +44,7 @@ QUIT_GRACE = 2.0
 """Seconds q waits for the back-end to close before leaving anyway."""
 
 
-class GridApp(App[None]):
+class GridApp(ReadOnlyAware, App[None]):
     """Given its Backend, or a `load` that builds it: then the first frame shows at once
     and the cluster file is read and checked in a thread right after it. Either way the
     Backend starts after the first frame.
@@ -56,6 +60,10 @@ class GridApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="Leave gridtui"),
     ]
 
+    read_only: reactive[bool] = reactive(False, init=False)
+    """`--read-only` or the file's `ui.read_only`: every key that changes the cluster is
+    refused (ui/readonly.py). Only ever turned on: the file is read after the first frame."""
+
     def __init__(
         self,
         backend: Backend | None = None,
@@ -64,8 +72,13 @@ class GridApp(App[None]):
         load: Callable[[], Backend] | None = None,
         loading: str = "",
         prefs: Prefs | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.set_reactive(
+            GridApp.read_only,
+            read_only or (backend is not None and backend.config.ui.read_only),
+        )
         if (backend is None) == (load is None):
             raise ValueError("give the app a backend or a load, not both")
         self._backend = backend
@@ -181,6 +194,8 @@ class GridApp(App[None]):
     def _loaded(self, backend: Backend) -> None:
         self._backend = backend
         self.prefs = backend.prefs
+        if backend.config.ui.read_only:
+            self.read_only = True
         if not self._requested_theme and not self.prefs.get("theme"):
             theme = self._choose_theme(None)
             if theme != self.theme:
@@ -263,6 +278,22 @@ class GridApp(App[None]):
         elif alert.severity == "error":
             severity = "error"
         self.notify(alert.message, title=alert.node, severity=severity)
+
+    def watch_read_only(self) -> None:
+        self.refresh_bindings()
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """The read-only console's one gate: keys, footer clicks and the palette all come
+        here, so an action that changes the cluster is refused whatever asked for it."""
+        if self.read_only and changes_cluster(action):
+            self.notify(refusal(self, action), title="Read-only", severity="warning")
+            return True  # handled: the key goes nowhere else
+        return await super().run_action(action, default_namespace, namespaces)
 
     def watch_theme(self, name: str) -> None:
         if self.is_running and not self._config_theme and self.prefs.get("theme") != name:
@@ -356,6 +387,6 @@ class GridApp(App[None]):
         yield from console_commands(self, screen)
 
 
-def make_app(backend: Backend, theme: str | None = None) -> GridApp:
+def make_app(backend: Backend, theme: str | None = None, *, read_only: bool = False) -> GridApp:
     """The one factory: the console, the screenshot script and the tests all build the app here."""
-    return GridApp(backend, theme=theme)
+    return GridApp(backend, theme=theme, read_only=read_only)

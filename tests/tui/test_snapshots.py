@@ -113,3 +113,9 @@ class TestBoosts:
 
     def test_small_terminal_tabs(self, boost_app: GridApp, snap_compare: SnapCompare) -> None:
         assert snap_compare(boost_app, terminal_size=(90, 28), run_before=self.pressing("3"))
+
+
+class TestReadOnly:
+    def test_read_only_header_and_footer(self, backend: Backend, snap_compare: SnapCompare) -> None:
+        """`read-only` in the header; the footer offers none of the refused keys."""
+        assert snap_compare(make_app(backend, read_only=True), terminal_size=SIZE)

@@ -13,6 +13,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+from gridtui.ui.readonly import changes_cluster
+
 
 def own_bindings(owner: type[DOMNode]) -> list[Binding]:
     """The bindings a class declares itself (not those inherited from Textual)."""
@@ -26,6 +28,7 @@ def key_rows(app: App[Any], sections: Iterable[Section]) -> list[tuple[str, str,
     """(where, key, what) for every described binding, in declaration order.
 
     A section may name the keys it keeps: Textual's own widgets declare more than we use.
+    The keys a read-only console refuses say so.
     """
     rows: list[tuple[str, str, str]] = []
     for where, owner, keys in sections:
@@ -33,6 +36,8 @@ def key_rows(app: App[Any], sections: Iterable[Section]) -> list[tuple[str, str,
             if not binding.description or (keys is not None and binding.key not in keys):
                 continue
             what = binding.tooltip or binding.description
+            if changes_cluster(binding.action):
+                what += " (changes the cluster)"
             rows.append((where, app.get_key_display(binding), what))
     return rows
 
