@@ -15,6 +15,7 @@ from recorded import recorded_backend
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.widgets import Static
 
 import gridtui.ui
 from gridtui.backend import Backend
@@ -165,6 +166,8 @@ async def test_read_only_console_refuses_every_key_that_changes_the_cluster(
     app = make_app(ray_backend, read_only=True)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         assert app.read_only
+        hint = str(app.screen.query_one("#boosts-empty", Static).content)
+        assert "read-only: it cannot request one" in hint and "b on a node" not in hint
         for owner, binding in refused_bindings():
             if PRESS_FROM[owner]:
                 await pilot.press(PRESS_FROM[owner])
