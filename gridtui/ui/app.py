@@ -29,7 +29,6 @@ from gridtui.ui.messages import (
     SnapshotUpdated,
 )
 from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
-from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import PANES_HELP, MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 from gridtui.ui.widgets.boosts_pane import BoostsPane
@@ -39,6 +38,7 @@ from gridtui.ui.widgets.panes import NodesPane
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
     from gridtui.backend import Backend
+    from gridtui.ui.screens.help import Section
 
 QUIT_GRACE = 2.0
 """Seconds q waits for the back-end to close before leaving anyway."""
@@ -317,6 +317,7 @@ class GridApp(ReadOnlyAware, App[None]):
     def help_sections(self) -> list[Section]:
         from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
         from gridtui.ui.screens.confirm import ConfirmScreen
+        from gridtui.ui.screens.help import HelpScreen
         from gridtui.ui.screens.node_detail import NodeDetailScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
 
@@ -336,6 +337,8 @@ class GridApp(ReadOnlyAware, App[None]):
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(where, key, what) for the help and docs/keys.md."""
+        from gridtui.ui.screens.help import key_rows  # loaded with the help, after the first frame
+
         rows = key_rows(self, self.help_sections())
         palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
         rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
@@ -344,6 +347,8 @@ class GridApp(ReadOnlyAware, App[None]):
         return rows
 
     def action_help(self) -> None:
+        from gridtui.ui.screens.help import HelpScreen  # not needed for the first frame
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_rows()))
 
