@@ -25,7 +25,7 @@ from gridtui.services import cluster_control, shell
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.commands import console_commands
 from gridtui.ui.readonly import CHANGES_CLUSTER, LOOKS_ONLY, action_name, changes_cluster
-from gridtui.ui.screens.help import own_bindings
+from gridtui.ui.screens.help import HelpScreen, own_bindings
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.header import ClusterHeader
@@ -186,7 +186,10 @@ async def test_read_only_console_refuses_every_key_that_changes_the_cluster(
         assert fake.calls == [] and changes == []
         # A key that only looks still works: the help opens.
         await pilot.press("question_mark")
-        assert not isinstance(app.screen, MainScreen)
+        assert isinstance(app.screen, HelpScreen)
+        rows = {key: what for _, key, what in app.screen.rows}
+        assert rows["b"].endswith(" (not in a read-only console)")
+        assert not rows["l"].endswith(" (not in a read-only console)")
 
 
 async def test_boost_refusal_reads_as_documented(ray_backend: Backend) -> None:

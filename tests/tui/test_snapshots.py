@@ -37,6 +37,10 @@ class TestNodeDetail:
     def test_gpu_node(self, app: GridApp, snap_compare: SnapCompare) -> None:
         assert snap_compare(app, terminal_size=SIZE, press=["down", "down", "enter"])
 
+    def test_gpu_node_80x24(self, app: GridApp, snap_compare: SnapCompare) -> None:
+        """The smallest terminal: the side column gives way, every chart keeps its title."""
+        assert snap_compare(app, terminal_size=(80, 24), press=["down", "down", "enter"])
+
 
 class TestHelp:
     def test_help(self, app: GridApp, snap_compare: SnapCompare) -> None:

@@ -109,7 +109,9 @@ class ClusterController:
             severity="information" if outcome.ok else "error",
         )
         if progress.is_attached:
-            progress.finish(outcome.ok, outcome.text)
+            # Queued behind the progress events still on their way: a late "running" must
+            # never land on a finished view.
+            progress.call_later(progress.finish, outcome.ok, outcome.text)
 
     # -- logs and shell -----------------------------------------------------------------
 
