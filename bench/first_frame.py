@@ -1,7 +1,8 @@
 """First frame: seconds from process start to the console's first drawn frame, in a pty.
 
 Baseline, in the same run: a bare Textual app that draws one line. The product's goal is
-under 0.5 s (no Ray import on the start path). Run: .venv/bin/python bench/first_frame.py
+to take under 0.3 s more than the baseline (no pydantic, Ray or asyncssh import before the
+first frame). Run: .venv/bin/python bench/first_frame.py
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def main() -> int:
         f"gridtui console, first frame:  median {p:.3f}s  (runs: {', '.join(f'{t:.3f}' for t in product_times)})"
     )
     print(
-        f"ratio gridtui / bare Textual: {p / b:.2f}x   goal: gridtui under 0.5 s -> {'met' if p < 0.5 else 'NOT met'}"
+        f"ratio gridtui / bare Textual: {p / b:.2f}x, {p - b:+.3f}s   "
+        f"goal: under 0.3 s more -> {'met' if p - b < 0.3 else 'NOT met'}"
     )
     return 0
 

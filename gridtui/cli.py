@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ COMMAND_MODULES = (
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def build_parser() -> options.Parser:
+def build_parser(*, commands: bool = True) -> options.Parser:
     parser = options.Parser(
         prog="gridtui",
         description="A keyboard-driven console for a pool of machines run by Ray over SSH.",
@@ -39,17 +40,35 @@ def build_parser() -> options.Parser:
     parser.add_argument(
         "--theme", type=options.theme, help="console theme (remembered for next time)"
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="console that refuses every key that changes the cluster (also ui.read_only)",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    if not commands:
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"gridtui.commands.{name}").register(sub)
     return parser
 
 
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Without a subcommand (the console), only the top-level options are parsed: the
+    subcommands' modules import pydantic and more, which the first frame does not need."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not {"-h", "--help"} & set(words):
+        args, rest = build_parser(commands=False).parse_known_args(words)
+        if not rest:
+            args.command = None
+            return args
+    return build_parser().parse_args(words)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse_args(argv)
     except SystemExit as done:  # --help, or a usage error already printed on one line
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     if args.version:

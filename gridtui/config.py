@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
 from gridtui import configvalues as values
 from gridtui import paths
@@ -28,29 +35,51 @@ from gridtui.configvalues import (
     CONNECTS,
     COOLDOWN,
     CPUS,
+    EXPONENT,
     GPUS,
     HISTORY,
     HYSTERESIS,
+    MIN_OBJECT_STORE,
     PERCENT,
+    PORT,
     SAMPLE_INTERVAL,
     STORE_SHARE,
     SUSTAIN,
     THRESHOLD,
-    Flag,
-    Memory,
-    PathText,
-    Port,
     Range,
-    RemotePath,
-    StoreSize,
-    Text,
-    checked,
+    flag,
     human_size,
     parse_size,
     show,
+    size_check,
+    text_check,
     theme_names,
 )
 from gridtui.model.offload import HEAD, OffloadPolicy, Rule
+
+
+def checked(check: Callable[[Any], Any]) -> PlainValidator:
+    """Pydantic's half of the value checks. Here, not in configvalues, which stays free of
+    pydantic: the CLI's option types and the console's first frame never import it."""
+    if isinstance(getattr(check, "__self__", None), Range):
+
+        def number(value: Any) -> Any:
+            if isinstance(value, str) and EXPONENT.match(value):
+                value = float(value)
+            return check(value)
+
+        return PlainValidator(number)
+    return PlainValidator(check)
+
+
+Text = Annotated[str, checked(text_check())]
+PathText = Annotated[Path, checked(text_check(4096, path=True))]
+RemotePath = Annotated[str, checked(text_check(4096))]
+Flag = Annotated[bool, checked(flag)]
+Port = Annotated[int, checked(PORT.check)]
+Memory = Annotated[int, checked(size_check(0))]
+StoreSize = Annotated[int, checked(size_check(MIN_OBJECT_STORE))]
+
 
 __all__ = [
     "MAX_NODES",
@@ -134,6 +163,8 @@ class RaySettings(_Strict):
 
 class UiSettings(_Strict):
     theme: Annotated[str, checked(values.theme)] | None = None
+    # The console refuses every key that changes the cluster (as `gridtui --read-only`).
+    read_only: Flag = False
 
 
 class AlertSettings(_Strict):

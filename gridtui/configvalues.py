@@ -10,10 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import PlainValidator
 
 import gridtui
 from gridtui.model import units
@@ -21,7 +20,7 @@ from gridtui.model import units
 # In a cluster file a bare number is bytes.
 SIZE_UNITS = {"": 1, **units.SIZE_UNITS}
 # PyYAML (YAML 1.1) reads 1e9 and 1.0e9 as text; YAML 1.2 and every user read a number.
-_EXPONENT = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
+EXPONENT = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 # Node names are shown, used as Ray labels and in file names; hosts reach ssh(1) for shells.
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -118,7 +117,7 @@ def parse_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a size such as 4GiB or 512MB, got {show(value)}")
     number: float
-    if isinstance(value, str) and _EXPONENT.match(value):
+    if isinstance(value, str) and EXPONENT.match(value):
         number = float(value)
     elif isinstance(value, str):
         match = _SIZE_RE.match(value)
@@ -251,27 +250,6 @@ THRESHOLD = Range(1, 100, unit="percent")
 HYSTERESIS = Range(0, 99, unit="points")
 COOLDOWN = Range(0, 86400, unit="seconds")
 STORE_SHARE = Range(0, 0.9, lo_open=True)
-
-
-def checked(check: Callable[[Any], Any]) -> PlainValidator:
-    if isinstance(getattr(check, "__self__", None), Range):
-
-        def number(value: Any) -> Any:
-            if isinstance(value, str) and _EXPONENT.match(value):
-                value = float(value)
-            return check(value)
-
-        return PlainValidator(number)
-    return PlainValidator(check)
-
-
-Text = Annotated[str, checked(text_check())]
-PathText = Annotated[Path, checked(text_check(4096, path=True))]
-RemotePath = Annotated[str, checked(text_check(4096))]
-Flag = Annotated[bool, checked(flag)]
-Port = Annotated[int, checked(PORT.check)]
-Memory = Annotated[int, checked(size_check(0))]
-StoreSize = Annotated[int, checked(size_check(MIN_OBJECT_STORE))]
 
 
 def at(loc: tuple[int | str, ...], message: str) -> str:

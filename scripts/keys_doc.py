@@ -23,13 +23,18 @@ HEADER = """# Keys
 
 Every key of the console, generated from its bindings by `scripts/keys_doc.py` (a test
 checks this page is current). `?` in the console shows the same list; `ctrl+p` opens the
-command palette, which has an entry for every action below.
+command palette, which has an entry for every action below. A read-only console
+(`gridtui --read-only`, or `ui.read_only: true` in the cluster file) refuses the keys marked
+"(not in a read-only console)": they change the cluster. It leaves them out of its footer
+and palette, and says why when one is pressed.
 """
 
 
 def render() -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(recorded_backend(DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json")))
+        # Read-only, so the page marks the keys such a console refuses.
+        backend = recorded_backend(DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json"))
+        app = make_app(backend, read_only=True)
         rows = app.help_rows()
     out = [HEADER]
     current = None

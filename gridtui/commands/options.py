@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from gridtui.config import Range, human_size, parse_size, show, theme_names
+from gridtui.configvalues import Range, human_size, parse_size, show, theme_names
 
 
 class Parser(argparse.ArgumentParser):

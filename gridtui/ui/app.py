@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
@@ -25,7 +28,7 @@ from gridtui.ui.messages import (
     ReservationsUpdated,
     SnapshotUpdated,
 )
-from gridtui.ui.screens.help import HelpScreen, Section, key_rows
+from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
 from gridtui.ui.screens.main import PANES_HELP, MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 from gridtui.ui.widgets.boosts_pane import BoostsPane
@@ -35,12 +38,13 @@ from gridtui.ui.widgets.panes import NodesPane
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
     from gridtui.backend import Backend
+    from gridtui.ui.screens.help import Section
 
 QUIT_GRACE = 2.0
 """Seconds q waits for the back-end to close before leaving anyway."""
 
 
-class GridApp(App[None]):
+class GridApp(ReadOnlyAware, App[None]):
     """Given its Backend, or a `load` that builds it: then the first frame shows at once
     and the cluster file is read and checked in a thread right after it. Either way the
     Backend starts after the first frame.
@@ -56,6 +60,10 @@ class GridApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="Leave gridtui"),
     ]
 
+    read_only: reactive[bool] = reactive(False, init=False)
+    """`--read-only` or the file's `ui.read_only`: every key that changes the cluster is
+    refused (ui/readonly.py). Only ever turned on: the file is read after the first frame."""
+
     def __init__(
         self,
         backend: Backend | None = None,
@@ -64,8 +72,13 @@ class GridApp(App[None]):
         load: Callable[[], Backend] | None = None,
         loading: str = "",
         prefs: Prefs | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.set_reactive(
+            GridApp.read_only,
+            read_only or (backend is not None and backend.config.ui.read_only),
+        )
         if (backend is None) == (load is None):
             raise ValueError("give the app a backend or a load, not both")
         self._backend = backend
@@ -181,6 +194,8 @@ class GridApp(App[None]):
     def _loaded(self, backend: Backend) -> None:
         self._backend = backend
         self.prefs = backend.prefs
+        if backend.config.ui.read_only:
+            self.read_only = True
         if not self._requested_theme and not self.prefs.get("theme"):
             theme = self._choose_theme(None)
             if theme != self.theme:
@@ -264,6 +279,22 @@ class GridApp(App[None]):
             severity = "error"
         self.notify(alert.message, title=alert.node, severity=severity)
 
+    def watch_read_only(self) -> None:
+        self.refresh_bindings()
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """The read-only console's one gate: keys, footer clicks and the palette all come
+        here, so an action that changes the cluster is refused whatever asked for it."""
+        if self.read_only and changes_cluster(action):
+            self.notify(refusal(self, action), title="Read-only", severity="warning")
+            return True  # handled: the key goes nowhere else
+        return await super().run_action(action, default_namespace, namespaces)
+
     def watch_theme(self, name: str) -> None:
         if self.is_running and not self._config_theme and self.prefs.get("theme") != name:
             self.prefs.set("theme", name)
@@ -286,6 +317,7 @@ class GridApp(App[None]):
     def help_sections(self) -> list[Section]:
         from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
         from gridtui.ui.screens.confirm import ConfirmScreen
+        from gridtui.ui.screens.help import HelpScreen
         from gridtui.ui.screens.node_detail import NodeDetailScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
 
@@ -305,6 +337,8 @@ class GridApp(App[None]):
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(where, key, what) for the help and docs/keys.md."""
+        from gridtui.ui.screens.help import key_rows  # loaded with the help, after the first frame
+
         rows = key_rows(self, self.help_sections())
         palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
         rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
@@ -313,6 +347,8 @@ class GridApp(App[None]):
         return rows
 
     def action_help(self) -> None:
+        from gridtui.ui.screens.help import HelpScreen  # not needed for the first frame
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_rows()))
 
@@ -356,6 +392,6 @@ class GridApp(App[None]):
         yield from console_commands(self, screen)
 
 
-def make_app(backend: Backend, theme: str | None = None) -> GridApp:
+def make_app(backend: Backend, theme: str | None = None, *, read_only: bool = False) -> GridApp:
     """The one factory: the console, the screenshot script and the tests all build the app here."""
-    return GridApp(backend, theme=theme)
+    return GridApp(backend, theme=theme, read_only=read_only)

@@ -11,6 +11,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 
+from gridtui.ui.readonly import changes_cluster
 from gridtui.ui.screens.help import own_bindings
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.widgets.boosts_pane import BoostsPane
@@ -56,6 +57,8 @@ def console_commands(app: GridApp, screen: Screen[object]) -> Iterator[SystemCom
             if not binding.description:
                 continue  # the digits: focusing a pane is a key, not a command
             action = binding.action.removeprefix("screen.")
+            if app.read_only and changes_cluster(action):
+                continue  # refused anyway (GridApp.run_action): not offered
             title = TITLES.get(action, binding.description)
             yield SystemCommand(
                 title,

@@ -25,7 +25,13 @@ def run_console(args: argparse.Namespace) -> int:
 
     prefs = Prefs()
     loading = f"reading {config}…" if config else "reading the cluster file…"
-    app = GridApp(theme=args.theme, load=load, loading=loading, prefs=prefs)
+    app = GridApp(
+        theme=args.theme,
+        load=load,
+        loading=loading,
+        prefs=prefs,
+        read_only=getattr(args, "read_only", False),
+    )
     app.run()
     if app.load_error is not None:
         # A ConfigError reaches the CLI's one handler (one line per problem, exit 2).

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from recorded import TRACE_START
+from rich.cells import cell_len
 from textual.widgets import DataTable
 
 from gridtui.backend import Backend
 from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
 from gridtui.ui.app import GridApp, make_app
-from gridtui.ui.screens.help import HelpScreen, own_bindings
+from gridtui.ui.screens.help import HelpScreen, action_text, own_bindings
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.screens.node_detail import NodeDetailScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.core_bars import CoreBars
 from gridtui.ui.widgets.filter_bar import FilterBar
+from gridtui.ui.widgets.history_chart import HistoryChart
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.panes import NodesPane
 from gridtui.ui.widgets.sparklines import SparklinesPane
@@ -102,6 +106,23 @@ async def test_select_enter_opens_detail_and_escape_returns(app: GridApp) -> Non
         assert table(app).current_node == "ws"
 
 
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_detail_charts_fit_inside_their_borders(app: GridApp, size: tuple[int, int]) -> None:
+    """Each plot is drawn to its chart's content size (inside the border) and keeps its
+    title, on the smallest terminal and a large one."""
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("down", "down", "enter")  # ws: the GPU node, two series
+        await pilot.pause()
+        charts = list(app.screen.query(HistoryChart))
+        assert len(charts) == 4
+        for chart in charts:
+            lines = re.sub(r"\x1b\[[0-9;]*m", "", chart.plt.build()).rstrip("\n").split("\n")
+            assert len(lines) <= chart.size.height, chart.id
+            assert max(cell_len(line) for line in lines) <= chart.size.width, chart.id
+            assert lines[0].strip(), f"{chart.id} lost its title at {size}"
+            assert chart.region.width >= 20, chart.id  # the side column gives way at 80
+
+
 async def test_question_mark_lists_every_key(app: GridApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
@@ -112,7 +133,7 @@ async def test_question_mark_lists_every_key(app: GridApp) -> None:
                 if not binding.description:
                     continue  # the digits: one "1-5" row
                 key = app.get_key_display(binding)
-                assert (key, binding.tooltip or binding.description) in shown
+                assert (key, action_text(binding)) in shown
         assert app.screen.query_one(DataTable).row_count == len(app.screen.rows)
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)

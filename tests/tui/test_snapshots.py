@@ -37,6 +37,10 @@ class TestNodeDetail:
     def test_gpu_node(self, app: GridApp, snap_compare: SnapCompare) -> None:
         assert snap_compare(app, terminal_size=SIZE, press=["down", "down", "enter"])
 
+    def test_gpu_node_80x24(self, app: GridApp, snap_compare: SnapCompare) -> None:
+        """The smallest terminal: the side column gives way, every chart keeps its title."""
+        assert snap_compare(app, terminal_size=(80, 24), press=["down", "down", "enter"])
+
 
 class TestHelp:
     def test_help(self, app: GridApp, snap_compare: SnapCompare) -> None:
@@ -113,3 +117,9 @@ class TestBoosts:
 
     def test_small_terminal_tabs(self, boost_app: GridApp, snap_compare: SnapCompare) -> None:
         assert snap_compare(boost_app, terminal_size=(90, 28), run_before=self.pressing("3"))
+
+
+class TestReadOnly:
+    def test_read_only_header_and_footer(self, backend: Backend, snap_compare: SnapCompare) -> None:
+        """`read-only` in the header; the footer offers none of the refused keys."""
+        assert snap_compare(make_app(backend, read_only=True), terminal_size=SIZE)

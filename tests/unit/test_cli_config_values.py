@@ -70,6 +70,8 @@ CASES = [
     ("top", "offload:\n  overrides:\n    ghost: {sustain_seconds: 1}\n", "offload.overrides.ghost: no node named 'ghost'"),
     ("top", "offload:\n  overrides:\n    a: {thresholds: {cpu: 200}}\n", "offload.overrides.a.thresholds.cpu: 200 is out of range: expected a number from 1 to 100 percent"),
     ("top", "ui: {theme: 5}\n", "ui.theme: expected text, got the number 5: put it in quotes"),
+    ("top", "ui: {read_only: 'yes'}\n", "ui.read_only: expected true or false, got 'yes'"),
+    ("top", "ui: {read_only: 0}\n", "ui.read_only: expected true or false, got 0"),
     ("top", "ray: {version: 2.60}\n", "ray.version: expected text, got the number 2.6: put it in quotes"),
     ("top", "ray: {version: '2.60; rm'}\n", "ray.version: '2.60; rm' is not a version such as \"2.60.0\""),
     ("top", "ray: {port: true}\n", "ray.port: expected a whole number from 1 to 65535, got true"),
@@ -125,13 +127,14 @@ def test_values_at_the_edges_of_their_ranges_pass(
         " sustain_seconds: 3600, hysteresis: 0, cooldown_seconds: 86400, watched: [head, a],"
         " overrides: {a: {thresholds: {gpu: 1}, sustain_seconds: 0}}}\n"
         "ray: {port: 65535, object_store_memory: 75MiB, version: '2.60.0'}\n"
-        "ui: {theme: textual-light}\n"
+        "ui: {theme: textual-light, read_only: true}\n"
         "nodes:\n  - {name: a, host: h, port: 1, resources: {cpu: 0, gpu: 1024, memory: 1e3,"
         " custom: {'accelerator_type:A100': 1000000000, slot: 0.5}}}\n"
     )
     code, out, err = check(path, capsys)
     assert (code, err) == (0, "") and out.startswith(f"{path}: ok")
     config = parse_config(path.read_text())
+    assert config.ui.read_only
     assert config.nodes[0].resources.memory == 1000  # 1e3 is a number in YAML 1.2, as here
     assert config.nodes[0].resources.custom == {"accelerator_type:A100": 1e9, "slot": 0.5}
     policy = config.offload.policy()

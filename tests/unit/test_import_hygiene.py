@@ -34,3 +34,18 @@ def test_console_start_path_does_not_import_ray() -> None:
         "gridtui.cli, gridtui.ui.console, gridtui.backend, gridtui.ui.app"
     )
     assert "ray" not in loaded
+
+
+def test_console_first_frame_imports_none_of_the_back_end() -> None:
+    """Until the first frame, `gridtui` parses its options and draws: pydantic, the cluster
+    file's models, the subcommands and the forms load after it (issue 7's first frame)."""
+    code = (
+        "import sys; from gridtui.cli import parse_args; parse_args(['-c', 'x.yaml']); "
+        "import gridtui.ui.console; print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    late = ("pydantic", "gridtui.config", "gridtui.backend", "gridtui.commands.cluster_cmd",
+            "gridtui.ui.screens.boost_form", "gridtui.ui.screens.help", "asyncssh", "ray")  # fmt: skip
+    assert not [m for m in late if m in out]

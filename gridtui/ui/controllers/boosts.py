@@ -9,11 +9,10 @@ from textual.worker import Worker
 
 from gridtui.model.reservations import Reservation, format_amount
 from gridtui.ui.access import grid_app
-from gridtui.ui.screens.boost_form import BoostForm, FormRequest, ShareForm
-from gridtui.ui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from gridtui.backend import ControlService
+    from gridtui.ui.screens.boost_form import FormRequest
     from gridtui.ui.screens.main import MainScreen
 
 GROUP = "boosts"
@@ -56,6 +55,8 @@ class BoostsController:
         control = self._control() if node is not None else None
         if node is None or control is None:
             return
+        from gridtui.ui.screens.boost_form import FormRequest  # the forms load on first use
+
         self._run(self._boost(control, node, FormRequest(rtype, QUICK[rtype], None)), "Boost")
 
     def open_boost_form(self, rtype: str = "cpu") -> None:
@@ -68,6 +69,8 @@ class BoostsController:
         def submitted(request: FormRequest | None) -> None:
             if request is not None:
                 self._run(self._boost(control, node, request), "Boost")
+
+        from gridtui.ui.screens.boost_form import BoostForm  # not needed for the first frame
 
         form = BoostForm(node, self._free(node), backend.check_reservation, rtype)
         self.screen.app.push_screen(form, submitted)
@@ -122,6 +125,8 @@ class BoostsController:
             f"{describe(r)}, {r.state}.",
             "Ray removes its placement group: work running inside it loses the reservation.",
         ]
+        from gridtui.ui.screens.confirm import ConfirmScreen  # not needed for the first frame
+
         self.screen.app.push_screen(
             ConfirmScreen(f"Release {r.kind} {r.id}?", lines, "Release"), answered
         )
@@ -136,6 +141,8 @@ class BoostsController:
         def submitted(request: FormRequest | None) -> None:
             if request is not None:
                 self._run(self._share(control, request), "Share")
+
+        from gridtui.ui.screens.boost_form import ShareForm  # not needed for the first frame
 
         form = ShareForm(strategies, default, backend.check_reservation, control.plan)
         self.screen.app.push_screen(form, submitted)

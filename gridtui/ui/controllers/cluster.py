@@ -12,11 +12,10 @@ from gridtui.errors import GridError, one_line
 from gridtui.model.nodes import NodeState
 from gridtui.model.operations import Operation, Outcome
 from gridtui.ui.access import grid_app
-from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent, StepEvent
-from gridtui.ui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from gridtui.backend import Backend
+    from gridtui.ui.screens.cluster_progress import StepEvent
     from gridtui.ui.screens.main import MainScreen
 
 GROUP = "cluster"
@@ -71,6 +70,8 @@ class ClusterController:
             if yes:
                 self.run_operation(op)
 
+        from gridtui.ui.screens.confirm import ConfirmScreen  # not needed for the first frame
+
         self.screen.app.push_screen(
             ConfirmScreen(plan.title, list(plan.lines), plan.verb), answered
         )
@@ -88,6 +89,9 @@ class ClusterController:
         """One back-end call; its progress feeds the bars, its end becomes a notification."""
         control = self.backend.cluster_control()
         plan = control.plan(op)
+        # Not needed for the first frame: loaded with the first operation.
+        from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent
+
         progress = ClusterProgressScreen(plan.label, list(plan.nodes), plan.steps)
         await self.screen.app.push_screen(progress)
 
@@ -105,7 +109,9 @@ class ClusterController:
             severity="information" if outcome.ok else "error",
         )
         if progress.is_attached:
-            progress.finish(outcome.ok, outcome.text)
+            # Queued behind the progress events still on their way: a late "running" must
+            # never land on a finished view.
+            progress.call_later(progress.finish, outcome.ok, outcome.text)
 
     # -- logs and shell -----------------------------------------------------------------
 

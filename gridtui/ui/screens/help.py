@@ -13,10 +13,22 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+from gridtui.ui.readonly import changes_cluster
+
 
 def own_bindings(owner: type[DOMNode]) -> list[Binding]:
     """The bindings a class declares itself (not those inherited from Textual)."""
     return list(Binding.make_bindings(owner.__dict__.get("BINDINGS", [])))
+
+
+REFUSED = " (not in a read-only console)"
+"""Said after each key a read-only console refuses, in its help and in docs/keys.md."""
+
+
+def action_text(binding: Binding, *, read_only: bool = False) -> str:
+    """What a key does, in the help and docs/keys.md."""
+    what = binding.tooltip or binding.description
+    return what + REFUSED if read_only and changes_cluster(binding.action) else what
 
 
 Section = tuple[str, type[DOMNode], frozenset[str] | None]
@@ -26,13 +38,14 @@ def key_rows(app: App[Any], sections: Iterable[Section]) -> list[tuple[str, str,
     """(where, key, what) for every described binding, in declaration order.
 
     A section may name the keys it keeps: Textual's own widgets declare more than we use.
+    In a read-only console, the keys it refuses say so.
     """
     rows: list[tuple[str, str, str]] = []
     for where, owner, keys in sections:
         for binding in own_bindings(owner):
             if not binding.description or (keys is not None and binding.key not in keys):
                 continue
-            what = binding.tooltip or binding.description
+            what = action_text(binding, read_only=getattr(app, "read_only", False))
             rows.append((where, app.get_key_display(binding), what))
     return rows
 

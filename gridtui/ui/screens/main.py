@@ -17,6 +17,7 @@ from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
 from gridtui.ui.controllers.boosts import BoostsController
 from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
+from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader
@@ -31,7 +32,7 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, the panes are tabs (same digit keys) instead of all at once."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReadOnlyAware, Screen[None]):
     """Coordinates the panes: the table's cursor picks the node the other panes show."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

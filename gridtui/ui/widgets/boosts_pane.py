@@ -20,6 +20,7 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPIN_RATE = 8.0
 """Spinner frames per second, while something is pending (and only then)."""
 EMPTY = "no boosts: b on a node requests one, B shares an amount over the cluster"
+EMPTY_READ_ONLY = "no boosts (this console is read-only: it cannot request one)"
 COLUMNS = ("ID", "Kind", "Node(s)", "Type", "Amount", "Age", "TTL", "State")
 
 
@@ -123,9 +124,10 @@ class BoostsPane(Vertical):
         table.display = not empty
         hint.display = empty
         if empty:
-            text = EMPTY
+            # Redrawn each second, so a read-only set by the file once read shows soon.
+            text = EMPTY_READ_ONLY if getattr(self.app, "read_only", False) else EMPTY
             if not self.snapshot.connected and self.snapshot.message:
-                text = f"{self.snapshot.message}\n{EMPTY}"
+                text = f"{self.snapshot.message}\n{text}"
             hint.update(text)
         keep = self.current.id if self.current is not None else None
         at = now()

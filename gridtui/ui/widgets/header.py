@@ -28,6 +28,7 @@ class ClusterHeader(Widget):
         "cluster-header--bad",
         "cluster-header--dim",
         "cluster-header--pending",
+        "cluster-header--read-only",
     }
 
     # Drawn only while the header's screen is on top: set, they wait for it (WhenShown).
@@ -37,6 +38,8 @@ class ClusterHeader(Widget):
     """Ray's view, followed from the app's Ray signal."""
     subtitle: reactive[str] = reactive("", repaint=False)
     """What the screen shows: the node on a detail screen, empty on the main screen."""
+    read_only: reactive[bool] = reactive(False, repaint=False)
+    """The console refuses keys that change the cluster; followed from the app."""
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -59,11 +62,19 @@ class ClusterHeader(Widget):
     def watch_subtitle(self) -> None:
         self._update()
 
+    def watch_read_only(self) -> None:
+        self._update()
+
     def on_mount(self) -> None:
         self._update.attach()
         source = feeds(self.app)
         self.ray = source.ray_view
         source.ray_signal.subscribe(self, self._ray_changed)
+        if hasattr(self.app, "read_only"):  # GridApp's; the file may turn it on later
+            self.watch(self.app, "read_only", self._read_only_changed)
+
+    def _read_only_changed(self, value: bool) -> None:
+        self.read_only = value
 
     def _ray_changed(self, view: RayClusterView) -> None:
         self.ray = view
@@ -119,6 +130,9 @@ class ClusterHeader(Widget):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" gridtui ", style=style("cluster-header--name"))
         text.append(f" {snap.name} ")
+        if self.read_only:
+            text.append(" read-only ", style=style("cluster-header--read-only"))
+            text.append(" ")
         if snap.demo:
             text.append(" DEMO ", style=style("cluster-header--demo"))
             if hint:

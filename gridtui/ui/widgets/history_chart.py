@@ -9,6 +9,13 @@ from textual_plotext import PlotextPlot
 
 from gridtui.ui.widgets.spark import fit
 
+TICKS_WIDTH = 6
+"""Columns the y-axis labels and the axis take at most ("0.96┤", "100┤")."""
+FRAME_ROWS = 5
+"""Rows of a chart that are not plot: title, top border, x axis, its ticks, its label."""
+LEGEND_ROWS = 14
+"""Rows the plot needs before a legend (two series) is drawn on it."""
+
 
 class HistoryChart(PlotextPlot):
     """Line colour is read from the theme's variables at draw time, so theme switches apply."""
@@ -49,7 +56,13 @@ class HistoryChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(self.title + (f"  ({self.note})" if self.note else ""))
+        title = self.title + (f"  ({self.note})" if self.note else "")
+        width = self.size.width
+        # plotext drops a title wider than its canvas: the width less the y-axis labels.
+        room = width - TICKS_WIDTH
+        if width and len(title) > room:
+            title = title[: max(1, room - 1)] + "…"
+        plt.title(title)
         variables = self.app.theme_variables
         colours = [self.colour_variable, "accent", "success", "warning"]
         for index, (label, values) in enumerate(self._series):
@@ -69,10 +82,16 @@ class HistoryChart(PlotextPlot):
                 list(values),
                 marker="braille",
                 color=rgb,
-                label=label if len(self._series) > 1 else None,
+                # Below LEGEND_ROWS the legend box would hide most of the lines.
+                label=label if len(self._series) > 1 and self.size.height >= LEGEND_ROWS else None,
             )
         if self.percent:
             plt.ylim(0, 100)
-            plt.yticks([0, 25, 50, 75, 100])
+            # No more ticks than rows: plotext picks which of two colliding ticks shows
+            # in an order that changes from run to run.
+            rows = self.size.height - FRAME_ROWS
+            plt.yticks(
+                [0, 25, 50, 75, 100] if rows >= 9 else [0, 50, 100] if rows >= 3 else [0, 100]
+            )
         plt.xlabel("seconds ago")
         self.refresh()
