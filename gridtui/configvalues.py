@@ -12,10 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-import gridtui
 from gridtui.model import units
+from gridtui.themefiles import read_theme_files
 
 # In a cluster file a bare number is bytes.
 SIZE_UNITS = {"": 1, **units.SIZE_UNITS}
@@ -264,22 +262,11 @@ def split_at(message: str) -> tuple[list[int | str], str] | None:
     return [int(p) if p.isdigit() else p for p in tag.split("/")], rest
 
 
-def themes_dir() -> Path:
-    """The wheel ships themes/ as gridtui/_themes; a checkout has it beside the package."""
-    shipped = Path(gridtui.__file__).parent / "_themes"
-    return shipped if shipped.is_dir() else Path(gridtui.__file__).parent.parent / "themes"
-
-
 @cache
 def theme_names() -> frozenset[str]:
     """Every theme the console can show: gridtui's theme files and Textual's built-ins."""
     names = set(TEXTUAL_THEMES)
-    directory = themes_dir()
-    for path in sorted(directory.glob("*.y*ml")) if directory.is_dir() else []:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, yaml.YAMLError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("name"), str):
-            names.add(data["name"])
+    for theme in read_theme_files():
+        if isinstance(theme.data, dict) and isinstance(theme.data.get("name"), str):
+            names.add(theme.data["name"])
     return frozenset(names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,9 @@ def run_console(args: argparse.Namespace) -> int:
 
         return Backend.for_console(config, prefs)
 
+    # What the imports made lives as long as the process: frozen, the collector never walks
+    # it again. The CLI turned the collector off for the first frame; it is back on after it.
+    gc.freeze()
     prefs = Prefs()
     loading = f"reading {config}…" if config else "reading the cluster file…"
     app = GridApp(
@@ -31,8 +35,12 @@ def run_console(args: argparse.Namespace) -> int:
         loading=loading,
         prefs=prefs,
         read_only=getattr(args, "read_only", False),
+        after_first_frame=gc.enable,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        gc.enable()
     if app.load_error is not None:
         # A ConfigError reaches the CLI's one handler (one line per problem, exit 2).
         raise app.load_error

@@ -6,10 +6,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
 from textual.theme import Theme
 
-import gridtui
+from gridtui.themefiles import read_theme_files
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +33,6 @@ _FIELDS = {
 }
 
 
-def themes_dir() -> Path:
-    """The wheel ships themes/ as gridtui/_themes; a checkout has it beside the package."""
-    shipped = Path(gridtui.__file__).parent / "_themes"
-    return shipped if shipped.is_dir() else Path(gridtui.__file__).parent.parent / "themes"
-
-
 def theme_from_data(data: dict[str, Any], source: str) -> Theme:
     unknown = set(data) - _FIELDS
     if unknown:
@@ -52,14 +45,14 @@ def theme_from_data(data: dict[str, Any], source: str) -> Theme:
 
 def load_themes(directory: Path | None = None) -> list[Theme]:
     """Every readable theme file, sorted by name; a broken file is skipped with a log line."""
-    directory = directory or themes_dir()
     themes = []
-    for path in sorted(directory.glob("*.y*ml")) if directory.is_dir() else []:
+    for found in read_theme_files(directory):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError(f"{path}: a theme file is a mapping")
-            themes.append(theme_from_data(data, str(path)))
-        except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
-            log.warning("skipping theme %s: %s", path, exc)
+            if found.error:
+                raise ValueError(found.error)
+            if not isinstance(found.data, dict):
+                raise ValueError(f"{found.path}: a theme file is a mapping")
+            themes.append(theme_from_data(found.data, str(found.path)))
+        except (ValueError, TypeError) as exc:
+            log.warning("skipping theme %s: %s", found.path, exc)
     return sorted(themes, key=lambda t: t.name)

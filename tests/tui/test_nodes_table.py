@@ -137,9 +137,10 @@ async def test_long_names_are_shown_whole_in_the_table_and_the_sparklines(tmp_pa
     hub = MetricsHub(config, clock=lambda: T0, wall_clock=lambda: T0)
     hub.record(long_name, {"t": T0, "cpu": 50.0, "mem": {"total": 100, "used": 40}}, received=T0)
     app = make_app(Backend(config=config, prefs=backend.prefs, hub=hub, streaming=False, ray=False))
-    async with app.run_test(size=SIZE):
+    async with app.run_test(size=SIZE) as pilot:
         t = table(app)
         assert f" {long_name} " in t.render_line(1).text
         assert "Role" in t.render_line(0).text  # the columns after it moved over
+        await pilot.pause()  # the sparklines come in the frame after the first
         sparks = app.screen.query_one(NodeSparks)
         assert sparks.render_line(0).text.startswith(f"{long_name} ")

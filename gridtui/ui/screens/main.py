@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.widgets import Footer, Input
 from textual.worker import Worker
 
 from gridtui.model.nodes import ClusterSnapshot
@@ -62,9 +62,9 @@ class MainScreen(ReadOnlyAware, Screen[None]):
 
     def _panes(self) -> list[Widget]:
         """The five panes, in digit order; memory and offload are filled by later issues."""
+        # The filter line joins the table on the first `/` (_filter_bar).
         nodes = NodesPane(
             NodesTable(id="nodes", warn_percent=self._warn, hot_percent=self._hot),
-            FilterBar(id="filter"),
             id="nodes-pane",
         )
         spark = Pane("2 Sparklines", SparklinesPane(id="sparklines"), id="spark-pane")
@@ -79,6 +79,9 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         self.compact = size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT
         panes = self._panes()
         if self.compact:
+            # Imported only here: the dashboard, the common case, draws without them.
+            from textual.widgets import TabbedContent, TabPane
+
             with TabbedContent(id="panes"):
                 for n, (title, pane) in enumerate(zip(PANE_TITLES, panes, strict=True), 1):
                     with TabPane(f"{n} {title}", id=f"tab-{n}"):
@@ -172,8 +175,8 @@ class MainScreen(ReadOnlyAware, Screen[None]):
     def action_open_detail(self) -> None:
         """Enter: in the filter it keeps the filter; on the Boosts pane it tells all about
         the reservation; elsewhere it opens the selected node."""
-        if self.focused is self.query_one(FilterBar):
-            self.query_one(FilterBar).display = False
+        if isinstance(self.focused, FilterBar):
+            self.focused.display = False
             self.table.focus()
             return
         boosts = self.query_one(BoostsPane)
@@ -187,12 +190,15 @@ class MainScreen(ReadOnlyAware, Screen[None]):
     def action_focus_pane(self, number: int) -> None:
         """A digit: that pane gets the focus (its tab first, on a small terminal)."""
         if self.compact:
+            from textual.widgets import TabbedContent  # loaded by compose when compact
+
             self.query_one(TabbedContent).active = f"tab-{number}"
         target: Widget = self.query_one(f"#{PANE_IDS[number - 1]}")
         if number == 1:
             target = self.table
         elif number == 3:
-            target = self.query_one(BoostsPane).table
+            self.call_after_refresh(self.query_one(BoostsPane).focus_table)
+            return
         self.call_after_refresh(target.focus)
 
     def action_sort_next(self) -> None:
@@ -201,15 +207,25 @@ class MainScreen(ReadOnlyAware, Screen[None]):
     def action_sort_reverse(self) -> None:
         self.table.reverse_sort()
 
-    def action_filter(self) -> None:
-        bar = self.query_one(FilterBar)
+    async def action_filter(self) -> None:
+        bar = await self._filter_bar()
         bar.display = True
         bar.focus()
 
+    async def _filter_bar(self) -> FilterBar:
+        """The `/` line, made on first use: hidden until then, it cost the first frame an
+        input's styles and cursor for nothing."""
+        found = self.query(FilterBar)
+        if found:
+            return found.first()
+        bar = FilterBar(id="filter")
+        await self.query_one(NodesPane).mount(bar)
+        return bar
+
     def action_clear_filter(self) -> None:
-        bar = self.query_one(FilterBar)
-        bar.value = ""
-        bar.display = False
+        for bar in self.query(FilterBar):
+            bar.value = ""
+            bar.display = False
         self.table.filter_text = ""
         self.table.focus()
 

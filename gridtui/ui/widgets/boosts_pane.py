@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from gridtui.model.reservations import Reservation, ReservationsSnapshot, format_amount
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH
+
+if TYPE_CHECKING:
+    from gridtui.ui.widgets.reservation_table import ReservationTable
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPIN_RATE = 8.0
@@ -39,18 +42,6 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
-class ReservationTable(DataTable[Text]):
-    """The rows; a state's colour is a component class, so themes restyle it."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
-        "reservation-table--pending",
-        "reservation-table--active",
-        "reservation-table--expiring",
-        "reservation-table--lost",
-        "reservation-table--released",
-    }
-
-
 class BoostsPane(Vertical):
     """Redrawn from the newest ReservationsSnapshot, and each second for ages and TTLs."""
 
@@ -68,11 +59,10 @@ class BoostsPane(Vertical):
         self.snapshot = ReservationsSnapshot(time=0.0)
         self.rows: list[Reservation] = []
         self._spinner: Timer | None = None
+        self._table: ReservationTable | None = None
+        self._focus_when_built = False
 
     def compose(self) -> ComposeResult:
-        table = ReservationTable(id="boosts-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
-        yield table
         yield Static(EMPTY, id="boosts-empty", markup=False)
 
     def on_mount(self) -> None:
@@ -81,15 +71,42 @@ class BoostsPane(Vertical):
         self.show(source.reservations)
         source.reservations_signal.subscribe(self, self.show)
         self.set_interval(1.0, self._redraw)
+        self.call_after_refresh(self._build)
+
+    async def _build(self) -> None:
+        """The table after the first frame: DataTable's import, CSS and layout cost ~40 ms
+        there, and it starts empty (the hint stands in for it until a reservation comes)."""
+        from gridtui.ui.widgets.reservation_table import ReservationTable
+
+        if not self.is_attached:  # the app closed before its first frame
+            return
+        table = ReservationTable(id="boosts-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        table.display = bool(self.rows)
+        await self.mount(table, before=0)
+        if not table.is_mounted:  # the app closed meanwhile
+            return
+        self._table = table
+        self._redraw()
+        if self._focus_when_built:
+            table.focus()
+
+    def focus_table(self) -> None:
+        """The digit 3: the table gets the focus, now or as soon as it is built."""
+        if self._table is None:
+            self._focus_when_built = True
+        else:
+            self._table.focus()
 
     @property
     def table(self) -> ReservationTable:
-        return self.query_one(ReservationTable)
+        """The rows' table; only from the frame after the first (NoMatches before)."""
+        return cast("ReservationTable", self.query_one("#boosts-table"))
 
     @property
     def current(self) -> Reservation | None:
         """The reservation under the cursor."""
-        row = self.table.cursor_row
+        row = self._table.cursor_row if self._table is not None else -1
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def show(self, snapshot: ReservationsSnapshot) -> None:
@@ -118,10 +135,9 @@ class BoostsPane(Vertical):
         self.notify("\n".join(lines), title=f"{r.kind} {r.id} · {r.state_at(now())}")
 
     def _redraw(self) -> None:
-        table = self.table
+        table = self._table
         hint = self.query_one("#boosts-empty", Static)
         empty = not self.rows
-        table.display = not empty
         hint.display = empty
         if empty:
             # Redrawn each second, so a read-only set by the file once read shows soon.
@@ -129,18 +145,21 @@ class BoostsPane(Vertical):
             if not self.snapshot.connected and self.snapshot.message:
                 text = f"{self.snapshot.message}\n{text}"
             hint.update(text)
+        if table is None:
+            return
+        table.display = not empty
         keep = self.current.id if self.current is not None else None
         at = now()
         table.clear()
         for r in self.rows:
-            table.add_row(*self._cells(r, at), key=r.id)
+            table.add_row(*self._cells(table, r, at), key=r.id)
         ids = [r.id for r in self.rows]
         if keep in ids:
             table.move_cursor(row=ids.index(keep), animate=False)
 
-    def _cells(self, r: Reservation, at: float) -> list[Text]:
+    def _cells(self, table: ReservationTable, r: Reservation, at: float) -> list[Text]:
         state = r.state_at(at)
-        style = self.table.get_component_rich_style(f"reservation-table--{state}", partial=True)
+        style = table.get_component_rich_style(f"reservation-table--{state}", partial=True)
         label = state
         if state == "pending":
             label = f"{SPINNER[int(at * SPIN_RATE) % len(SPINNER)]} pending"

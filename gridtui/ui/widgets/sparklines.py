@@ -146,11 +146,23 @@ class SparklinesPane(Widget):
         self._shown: NodeStatus | None = None
         """The node the large sparklines were last drawn from (the hub replaces it on change)."""
         self._update = WhenShown(self, self._refresh_all)
+        self._built = False
 
     def on_mount(self) -> None:
         self._update.attach()
+        # Its 15 widgets cost ~40 ms before the first frame, where they would show dashes:
+        # the pane's frame is drawn at once, its content one frame later.
+        self.call_after_refresh(self._build)
 
-    def compose(self) -> ComposeResult:
+    async def _build(self) -> None:
+        if not self.is_attached:  # the app closed before its first frame
+            return
+        await self.mount_compose(self._parts())
+        self._built = bool(self.query(NodeSparks))  # not if the app closed meanwhile
+        if self._built:
+            self._update()
+
+    def _parts(self) -> ComposeResult:
         with Vertical(id="spark-selected"):
             yield Label("", id="spark-title")
             for key, label in _METRICS:
@@ -172,7 +184,7 @@ class SparklinesPane(Widget):
     def _refresh_all(self) -> bool:
         """Draw the newest snapshot; whether there was one to draw (WhenShown)."""
         snap = self.snapshot
-        if snap is None or not self.is_mounted:
+        if snap is None or not self._built:
             return False
         self.query_one(NodeSparks).show(snap.nodes, self.selected)
         self._show_selected(
