@@ -50,7 +50,8 @@ class GridApp(ReadOnlyAware, App[None]):
     Backend starts after the first frame.
 
     Each service's published state arrives as its own message and goes out on its own
-    signal (ui/feeds.py): panes subscribe to what they show."""
+    signal (ui/feeds.py): panes subscribe to what they show. `after_first_frame` runs once
+    that frame is drawn (the console turns the garbage collector back on there)."""
 
     CSS_PATH = "gridtui.tcss"
     TITLE = "gridtui"
@@ -169,15 +170,18 @@ class GridApp(ReadOnlyAware, App[None]):
         return MainScreen(self.snapshot, warn=warn, hot=hot, loading=self._backend is None)
 
     def on_mount(self) -> None:
-        if self._after_first_frame is not None:
-            self.call_after_refresh(self._after_first_frame)
         for note in self._startup_notes:
             self.notify(note, title="Theme", severity="warning")
         if self._backend is not None:
             self._wire(self._backend)
             self.call_after_refresh(self._start_backend)
         else:
-            self.call_after_refresh(self._begin_loading)
+            # After the frame after the first: the one where the panes and the footer fill
+            # in. Started sooner, the loading thread's imports took the interpreter from it
+            # for up to a second.
+            self.call_after_refresh(self.call_after_refresh, self._begin_loading)
+        if self._after_first_frame is not None:
+            self.call_after_refresh(self._after_first_frame)
 
     def _wire(self, backend: Backend) -> None:
         self._unsubscribe += [

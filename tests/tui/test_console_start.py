@@ -4,15 +4,18 @@ ends in its one-line errors, and a demo this console started is never left witho
 from __future__ import annotations
 
 import argparse
+import gc
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from screen_text import screen_text
 
+from gridtui import cli
 from gridtui.backend import Backend
 from gridtui.config import ConfigError
 from gridtui.errors import GridError
@@ -21,6 +24,7 @@ from gridtui.services import demo
 from gridtui.ui import console
 from gridtui.ui.app import GridApp
 from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.sparklines import NodeSparks
 
 SIZE = (140, 40)
 
@@ -33,7 +37,12 @@ nodes:
 """
 
 
-def loading_app(path: Path, tmp_path: Path, hold: threading.Event | None = None) -> GridApp:
+def loading_app(
+    path: Path,
+    tmp_path: Path,
+    hold: threading.Event | None = None,
+    after_first_frame: Callable[[], None] | None = None,
+) -> GridApp:
     prefs = Prefs(tmp_path / "prefs.json")
 
     def load() -> Backend:
@@ -43,7 +52,12 @@ def loading_app(path: Path, tmp_path: Path, hold: threading.Event | None = None)
         backend.streaming = backend.ray = False  # no agents or Ray in this test
         return backend
 
-    return GridApp(load=load, loading=f"reading {path.name}…", prefs=prefs)
+    return GridApp(
+        load=load,
+        loading=f"reading {path.name}…",
+        prefs=prefs,
+        after_first_frame=after_first_frame,
+    )
 
 
 async def test_first_frame_comes_before_the_file_then_the_nodes(tmp_path: Path) -> None:
@@ -68,6 +82,47 @@ async def test_first_frame_comes_before_the_file_then_the_nodes(tmp_path: Path) 
         messages = [n.message for n in app._notifications]
         assert "The cluster file is still being read" in messages
         assert "No node selected: the cluster file is still being read" in messages
+
+
+async def test_the_first_frame_is_whole_and_the_panes_fill_in_after_it(tmp_path: Path) -> None:
+    """Issue 7: the first frame draws the header and every pane's frame and title; what the
+    panes hold (sparklines, the Boosts table) is built right after it, as are the footer's
+    keys (Textual's footer draws them from the frame after the first, always has)."""
+    path = tmp_path / "twin.yaml"
+    path.write_text(GOOD)
+    hold = threading.Event()
+    first: list[str] = []
+    app = loading_app(
+        path, tmp_path, hold, after_first_frame=lambda: first.append(screen_text(app))
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.query(NodeSparks) and app.screen.query("#boosts-table")
+        hold.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert len(first) == 1
+    for text in ("reading twin.yaml…", "1 Nodes", "2 Sparklines", "3 Boosts & allocations",
+                 "4 Memory objects", "5 Offload events", "Ray not connected yet"):  # fmt: skip
+        assert text in first[0], text
+
+
+def test_the_console_runs_its_first_frame_without_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cyclic collector's full pass cost the first frame ~0.1 s: the CLI turns it off
+    for the console, which hands it back on to the app's first frame, and on at the end."""
+    seen: dict[str, object] = {}
+
+    def run(self: GridApp) -> None:
+        seen["during"] = gc.isenabled()
+        seen["after_first_frame"] = self._after_first_frame
+        self.load_error = ConfigError("bad.yaml:3: nodes.0.port: too big")
+
+    monkeypatch.setattr(GridApp, "run", run)
+    assert cli.main(["-c", str(tmp_path / "bad.yaml")]) == 2
+    assert seen == {"during": False, "after_first_frame": gc.enable}
+    assert gc.isenabled()
 
 
 async def test_a_bad_file_ends_the_console_with_its_errors(tmp_path: Path) -> None:

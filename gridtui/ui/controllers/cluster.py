@@ -10,11 +10,11 @@ from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, one_line
 from gridtui.model.nodes import NodeState
-from gridtui.model.operations import Operation, Outcome
 from gridtui.ui.access import grid_app
 
 if TYPE_CHECKING:
     from gridtui.backend import Backend
+    from gridtui.model.operations import Operation
     from gridtui.ui.screens.cluster_progress import StepEvent
     from gridtui.ui.screens.main import MainScreen
 
@@ -52,6 +52,9 @@ class ClusterController:
         name = self.screen.selected_node() if node else None
         if node and name is None:
             return
+        # Here, not at the top: its dataclasses cost the first frame ~5 ms for a later key.
+        from gridtui.model.operations import Operation
+
         self.screen.post_message(ClusterIntent(Operation(kind, name)))
 
     def confirm(self, op: Operation) -> None:
@@ -101,6 +104,8 @@ class ClusterController:
         try:
             outcome = await control.run(op, report)
         except Exception as exc:  # a bug: logged with its traceback, one line shown
+            from gridtui.model.operations import Outcome  # see request()
+
             outcome = Outcome(False, one_line(exc))
         # Notify first: the user may have closed the progress view while the work went on.
         self.screen.notify(

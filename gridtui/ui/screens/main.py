@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker
 
 from gridtui.model.nodes import ClusterSnapshot
@@ -20,6 +20,7 @@ from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
 from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
+from gridtui.ui.widgets.footer import KeysFooter
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.panes import NodesPane, Pane
@@ -91,7 +92,7 @@ class MainScreen(ReadOnlyAware, Screen[None]):
                 yield from panes[:2]
             with Horizontal(id="bottom-row"):
                 yield from panes[2:]
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.show_snapshot(self._latest)
