@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from recorded import TRACE_START
 from rich.cells import cell_len
+from textual.color import Color
 from textual.widgets import DataTable
 
 from gridtui.backend import Backend
@@ -178,6 +179,32 @@ async def test_remembered_theme_is_used_and_unknown_theme_falls_back(backend: Ba
     chosen = make_app(backend, theme="gridtui-paper")
     assert chosen.theme == "gridtui-paper"
     assert backend.prefs.get("theme") == "gridtui-paper"
+
+
+@pytest.mark.parametrize("theme", ["gridtui-dusk", "gridtui-phosphor", "textual-dark"])
+async def test_a_dark_theme_costs_no_second_css_pass_at_start(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch, theme: str
+) -> None:
+    """Issue 7: a theme set the usual way re-parsed every stylesheet after the first parse
+    (40 to 80 ms of the first frame); the start's theme is in the first parse instead."""
+    passes: list[str] = []
+    refresh_css = GridApp.refresh_css
+
+    def counted(self: GridApp, animate: bool = True) -> None:
+        passes.append(self.theme)
+        refresh_css(self, animate)
+
+    monkeypatch.setattr(GridApp, "refresh_css", counted)
+    app = make_app(backend, theme=theme)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert passes == [] and app.theme == theme
+        title = app.screen.query_one(NodesTable).styles.border_title_color  # $primary
+        assert title == Color.parse(app.current_theme.primary)
+        assert app.has_class(f"-theme-{theme}", "-dark-mode")
+        await pilot.press("t")  # a change later still goes the usual way
+        await pilot.pause()
+        assert passes == [app.theme] and app.theme != theme
 
 
 def test_own_themes_load_from_files() -> None:
