@@ -150,8 +150,8 @@ class SparklinesPane(Widget):
 
     def on_mount(self) -> None:
         self._update.attach()
-        # Its 15 widgets cost ~40 ms before the first frame, where they would show dashes:
-        # the pane's frame is drawn at once, its content one frame later.
+        # Its 15 widgets cost ~40 ms before the first frame, which has no data for them
+        # yet: the pane's frame is drawn at once, its content one frame later.
         self.call_after_refresh(self._build)
 
     async def _build(self) -> None:
