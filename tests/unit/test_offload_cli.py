@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from gridtui.cli import main
-from gridtui.commands.offload_cmd import (
+from gridtui.commands.offload_cmd import describe
+from gridtui.services.offload_policy import (
     BadOffloadFlag,
     changed,
-    describe,
     parse_sustain,
     parse_thresholds,
     public,
