@@ -23,6 +23,7 @@ events_router = APIRouter()
     "/events",
     summary="server-sent events: snapshot (at most 1/s), alert, reservation, offload",
     response_class=EventStreamResponse,
+    status_code=200,
 )
 async def events(request: Request) -> EventStreamResponse:
     hub = context(request).events

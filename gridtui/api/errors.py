@@ -70,8 +70,12 @@ def validation_message(exc: RequestValidationError) -> tuple[str, list[str]]:
             ctx = err.get("ctx") or {}
             lines.append(f"malformed JSON body: {ctx.get('error', 'cannot parse it')}")
             continue
-        if err.get("type") == "missing" and tuple(err.get("loc", ())) == ("body",):
+        whole = tuple(err.get("loc", ())) == ("body",)
+        if whole and err.get("type") == "missing":
             lines.append("a JSON body is required")
+            continue
+        if whole and err.get("type") in ("model_attributes_type", "dict_type"):
+            lines.append("the body must be a JSON object (Content-Type: application/json)")
             continue
         lines.append(f"{_where(tuple(err.get('loc', ())))}: {err.get('msg', 'invalid')}")
     return (lines[0] if lines else "invalid request"), lines

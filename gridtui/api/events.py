@@ -89,8 +89,10 @@ class EventHub:
         offload_poll: float = OFFLOAD_POLL,
         max_bytes: int = QUEUE_BYTES,
         max_events: int = QUEUE_EVENTS,
+        history: int = 0,
     ) -> None:
         self.backend = backend
+        self.history = history  # points of each metric's history in a snapshot
         self.interval = interval
         self.offload_poll = offload_poll
         self.max_bytes, self.max_events = max_bytes, max_events
@@ -126,7 +128,7 @@ class EventHub:
 
     def subscribe(self) -> Client:
         client = Client(self.max_bytes, self.max_events)
-        client.offer(frame("snapshot", self.backend.nodes_json()))
+        client.offer(frame("snapshot", self.backend.nodes_json(self.history)))
         self.clients.add(client)
         return client
 
@@ -166,7 +168,7 @@ class EventHub:
             if self._changed:
                 self._changed = False
                 keepalive = time.monotonic()
-                self.broadcast(frame("snapshot", self.backend.nodes_json()))
+                self.broadcast(frame("snapshot", self.backend.nodes_json(self.history)))
             elif time.monotonic() - keepalive > KEEPALIVE:
                 keepalive = time.monotonic()
                 self.broadcast(b": keepalive\n\n")
@@ -207,8 +209,10 @@ class EventStreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = self.hub.subscribe()
+        # Response's own headers include "content-length: 0" for its empty body: not here.
+        headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
 
             async def pump() -> None:
                 while (data := await client.take()) is not None:
