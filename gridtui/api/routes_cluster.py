@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from gridtui.api.context import backend
 from gridtui.api.schemas import OffloadBody, PlaceBody
@@ -24,9 +25,34 @@ Svc = Annotated[Backend, Depends(backend)]
 STATUS_DEADLINE = 20.0
 
 
-@router.get("/nodes", summary="every node: state, live figures, Ray's view, reserved amounts")
-async def nodes(svc: Svc, history: Annotated[int, Query(ge=0, le=3600)] = 0) -> dict[str, Any]:
-    return svc.nodes_json(history)
+class _Encoded:
+    """GET /nodes encoded once per change of what it shows (the hub's coalesced snapshot,
+    Ray's view, the reservations), not once per request: polling dashboards cost bytes only."""
+
+    def __init__(self) -> None:
+        self.key: tuple[Any, ...] = ()
+        self.body = b""
+
+    def get(self, svc: Backend, history: int) -> bytes:
+        control = svc.control.snapshot if svc.control is not None else None
+        key = (svc, svc.metrics.snapshot(), svc.ray_view.view(), control, history)
+        if any(a is not b for a, b in zip(key, self.key, strict=False)) or not self.key:
+            self.body = json.dumps(svc.nodes_json(history), separators=(",", ":")).encode()
+            self.key = key
+        return self.body
+
+
+_nodes = _Encoded()
+
+
+@router.get(
+    "/nodes",
+    summary="every node: state, live figures, Ray's view, reserved amounts",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+async def nodes(svc: Svc, history: Annotated[int, Query(ge=0, le=3600)] = 0) -> Response:
+    return Response(_nodes.get(svc, history), media_type="application/json")
 
 
 @router.get("/cluster", summary="`gridtui cluster status --json`: SSH, Ray and resources")

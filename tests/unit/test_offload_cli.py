@@ -6,6 +6,7 @@ import pytest
 
 from gridtui.cli import main
 from gridtui.commands.offload_cmd import describe
+from gridtui.model.offload import OffloadPolicy, Rule
 from gridtui.services.offload_policy import (
     BadOffloadFlag,
     changed,
@@ -13,7 +14,6 @@ from gridtui.services.offload_policy import (
     parse_thresholds,
     public,
 )
-from gridtui.model.offload import OffloadPolicy, Rule
 
 
 def test_thresholds_by_resource_and_bare() -> None:
