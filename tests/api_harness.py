@@ -24,6 +24,7 @@ class ThreadServer:
         self.ctx = ctx
         self.app = create_app(ctx, manage_backend=manage_backend)
         self.sock = socket.socket()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if sndbuf is not None:  # inherited by accepted connections: a stall shows sooner
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.sock.bind(("127.0.0.1", 0))
