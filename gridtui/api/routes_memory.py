@@ -54,11 +54,14 @@ async def delete(svc: Svc, key: Key) -> dict[str, Any]:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def retrieve(
-    svc: Svc, key: Key, info_only: Annotated[bool, Query(alias="info")] = False
+    svc: Svc,
+    key: Key,
+    request: Request,
+    info: Annotated[str | None, Query(description="present (`?info`): the details")] = None,
 ) -> Any:
     memory = svc.memory()
     obj = await memory.info_async(svc.ray_call, check_key(key))  # 404 before any byte
-    if info_only:
+    if "info" in request.query_params and info not in ("false", "0"):
         return JSONResponse(obj.to_json())
     sink = QueueSink(asyncio.get_running_loop())
     job = memory.retrieve_job(key, sink)

@@ -41,6 +41,7 @@ MUTATING: list[tuple[str, str, dict[str, Any] | bytes | None]] = [
     ("PUT", "/offload/policy", {"enabled": True}),
 ]
 READS = ["/nodes", "/boosts", "/sharing", "/memory", "/memory/k1", "/memory/k1/info",
+         "/memory/k1?info",
          "/offload/policy", "/offload/events", "/cluster?timeout=0.5"]  # fmt: skip
 
 
@@ -165,8 +166,8 @@ def test_a_read_only_token_reads_everything_and_changes_nothing(
             assert r.status_code == 403, (method, path, r.text)
             assert "read-only" in r.json()["error"]
         # Ray is needed for these: the read is allowed, the answer says why it cannot be.
-        r = c.post("/place", json={"cpu": 1})
-        assert r.status_code == 503 and "Ray is not reachable" in r.json()["error"]
+        for r in (c.post("/place", json={"cpu": 1}), c.get("/memory/k1?info")):
+            assert r.status_code == 503 and "Ray is not reachable" in r.json()["error"]
     assert control.calls == [] and control.snapshot is before
 
 
