@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
@@ -21,11 +21,13 @@ from gridtui.transport.factory import make_transports
 if TYPE_CHECKING:
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster_control import ClusterControl
-    from gridtui.services.control import Request
+    from gridtui.services.control import ControlClient, Request
     from gridtui.services.control_service import ControlService
     from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
+    from gridtui.services.memory import MemoryService
     from gridtui.services.ray_gateway import RayGateway
 
+T = TypeVar("T")
 DEMO_STARTING = "starting demo cluster…"
 
 
@@ -50,6 +52,7 @@ class Backend:
     alerts: AlertStream = field(default_factory=AlertStream, init=False)
     control: ControlService | None = field(default=None, init=False)
     """Reservations (boosts, shared allocations): built once Ray's driver exists."""
+    _memory: MemoryService | None = field(default=None, init=False, repr=False)
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
         default_factory=list, init=False, repr=False
@@ -188,6 +191,67 @@ class Backend:
     def _reservation_event(self, event: ReservationEvent) -> None:
         if event.kind == "lost":
             self.alerts.raise_alert(event.node, "lost", event.message, "error")
+
+    # -- what the REST API reads and calls (the same services, through the same gateway) --
+
+    def nodes_json(self, history: int = 0) -> dict[str, Any]:
+        """Every node: the hub's live figures and state, Ray's view, what is reserved."""
+        snap = self.metrics.snapshot()
+        view = self.ray_view.view()
+        reserved = self.control.snapshot.reserved() if self.control is not None else {}
+        nodes = []
+        for node in snap.nodes:
+            info = view.node(node.name)
+            nodes.append(
+                dict(
+                    node.to_json(history),
+                    ray=None if info is None else info.to_json(),
+                    reserved=reserved.get(node.name, {}),
+                )
+            )
+        return {
+            "cluster": snap.name,
+            "time": snap.time,
+            "demo": snap.demo,
+            "ray": {"connected": view.connected, "message": view.message},
+            "nodes": nodes,
+        }
+
+    def controller(self) -> ControlService:
+        """The reservations service, or RayUnavailable (with Ray's own reason) before it is up."""
+        from gridtui.services.ray_gateway import RayUnavailable
+
+        if self.control is None:
+            raise RayUnavailable("not connected to Ray yet")
+        return self.control
+
+    def connected_gateway(self) -> RayGateway:
+        """The gateway, or RayUnavailable saying why Ray cannot be reached now."""
+        from gridtui.services.ray_gateway import RayUnavailable
+
+        gateway = self.gateway
+        if gateway is None or not gateway.connected:
+            why = gateway.message if gateway is not None else "not connected"
+            raise RayUnavailable(f"Ray is not reachable: {why}")
+        return gateway
+
+    async def ray_call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Run `fn` on the gateway's thread (every Ray call of this process goes there)."""
+        return await self.connected_gateway().call(fn, timeout)
+
+    async def control_call(self, fn: Callable[[ControlClient], T], timeout: float = 30.0) -> T:
+        """Run `fn` with the controller's client on the gateway's thread."""
+        gateway = self.connected_gateway()
+        client = self.controller().client
+        return await gateway.call(lambda: fn(client), timeout)
+
+    def memory(self) -> MemoryService:
+        """The memory store's client, configured by the cluster file (built once)."""
+        if self._memory is None:
+            from gridtui.services.memory import MemoryService
+
+            self._memory = MemoryService(self.config)
+        return self._memory
 
     @staticmethod
     def check_reservation(rtype: str, amount: str, ttl: str | None) -> Request:

@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "sharing_cmd",
     "offload_cmd",
     "memory_cmd",
+    "token_cmd",
+    "serve_cmd",
 )
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster

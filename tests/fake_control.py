@@ -66,6 +66,9 @@ class FakeControl:
         self._listeners: list[Callable[[ReservationsSnapshot], None]] = []
         self._event_listeners: list[Callable[[ReservationEvent], None]] = []
         self._n = 0
+        # The controller's own client: calls through it need Ray (the REST API's offload,
+        # place), which a fake gateway refuses.
+        self.client: Any = None
 
     def subscribe(self, fn: Callable[[ReservationsSnapshot], None]) -> Callable[[], None]:
         self._listeners.append(fn)
@@ -125,6 +128,12 @@ class FakeControl:
         req = check_request(rtype, amount, None)
         half = req.amount / 2
         return Placement(strategy, req.type, (("box1", half), ("box2", half)), f"{strategy}: fake")
+
+    async def refresh(self) -> ReservationsSnapshot:
+        """What the controller holds now (the REST API reads it before it lists)."""
+        await asyncio.sleep(0)
+        self._check()
+        return self.snapshot
 
     def wake(self) -> None:
         pass

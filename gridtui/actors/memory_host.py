@@ -61,7 +61,7 @@ def host_options() -> dict[str, Any]:
 
 def _error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, Refused):
-        return {"error": str(exc), "refused": True}
+        return {"error": str(exc), "refused": True, "kind": exc.kind}
     cause = getattr(exc, "cause", None) or exc
     first = (str(cause).strip().splitlines() or [cause.__class__.__name__])[-1]
     return {"error": first, "refused": False}

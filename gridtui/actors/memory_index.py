@@ -16,7 +16,12 @@ GROWTH_STEP = 64 * 1024**2
 
 
 class Refused(Exception):
-    """A request the index turns down; its message is the one line the user sees."""
+    """A request the index turns down; its message is the one line the user sees, its
+    `kind` what the REST API answers with (unknown: 404, exists: 409, else refused)."""
+
+    def __init__(self, message: str, kind: str = "refused") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def human(n: float) -> str:
@@ -178,10 +183,11 @@ class MemoryIndex:
         if existing is not None and not force:
             raise Refused(
                 f"key {key!r} exists ({human(existing.size)}, {existing.state}); "
-                "--force replaces it"
+                "--force replaces it",
+                "exists",
             )
         if not force and any(t.key == key for t in self.txns.values()):
-            raise Refused(f"key {key!r} is being stored by another client")
+            raise Refused(f"key {key!r} is being stored by another client", "exists")
         alive = self._alive()
         names = ", ".join(n.name for n in alive) or "none"
         pinned: Node | None = None
@@ -294,14 +300,14 @@ class MemoryIndex:
     def lookup(self, key: str, now: float | None = None) -> Version:
         version = self.objects.get(key)
         if version is None:
-            raise Refused(f"no object with key {key!r}")
+            raise Refused(f"no object with key {key!r}", "unknown")
         version.last_read = time.time() if now is None else now
         return version
 
     def delete(self, key: str) -> Version:
         version = self.objects.pop(key, None)
         if version is None:
-            raise Refused(f"no object with key {key!r}")
+            raise Refused(f"no object with key {key!r}", "unknown")
         return version
 
     def listing(self) -> list[dict[str, Any]]:

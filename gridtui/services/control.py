@@ -47,6 +47,10 @@ class Refused(UserError):
     exit_code = 1
 
 
+class NotFound(Refused):
+    """No reservation (or Ray node) of that name: nothing was changed."""
+
+
 class ControllerMismatch(UserError):
     """The cluster's controller runs another gridtui version: reported, never used."""
 
@@ -128,7 +132,10 @@ def _error(answer: Mapping[str, Any]) -> GridError | None:
     if not err:
         return None
     message = str(err.get("message", "refused"))
-    return BadRequest(message) if err.get("kind") == "malformed" else Refused(message)
+    kind = err.get("kind")
+    if kind == "malformed":
+        return BadRequest(message)
+    return NotFound(message) if kind == "unknown" else Refused(message)
 
 
 class ControlClient:

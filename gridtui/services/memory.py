@@ -28,7 +28,9 @@ from gridtui.services.memory_io import (
 )
 from gridtui.services.memory_ray import (
     ChecksumMismatch,
+    KeyExists,
     MemoryRefused,
+    NoSuchObject,
     ObjectLost,
     RayMemory,
     TransferCancelled,
@@ -46,9 +48,11 @@ from gridtui.services.memory_transfer import (
 
 __all__ = [
     "ChecksumMismatch",
+    "KeyExists",
     "MemoryInputError",
     "MemoryRefused",
     "MemoryService",
+    "NoSuchObject",
     "ObjectLost",
     "TransferCancelled",
     "TransferProgress",
@@ -129,7 +133,10 @@ class MemoryService:
         node: str | None = None,
         replicas: int = 1,
         force: bool = False,
+        size: int | None = None,
     ) -> StoreJob:
+        """`size` is a stream's announced length (an HTTP upload's): room for it is asked
+        for up front, so a store too big for the cluster is refused before it is sent."""
         check_key(key)
         if replicas < 1:
             raise MemoryInputError("--replicas must be at least 1")
@@ -138,7 +145,7 @@ class MemoryService:
         elif isinstance(source, str | os.PathLike):
             chunks = ChunkSource.open(source, self.chunk_size)
         else:
-            chunks = ChunkSource(source, None, self.chunk_size)
+            chunks = ChunkSource(source, size, self.chunk_size)
         return StoreJob(
             self.ray, key, chunks, node=node, replicas=replicas, force=force, window=self.window
         )

@@ -13,6 +13,17 @@ class MemoryRefused(UserError):
     """The cluster turned the request down (or could not serve it); nothing changed."""
 
 
+class NoSuchObject(MemoryRefused):
+    """No object under that key."""
+
+
+class KeyExists(MemoryRefused):
+    """The key is taken (or being stored) and the store did not ask to replace it."""
+
+
+_KINDS: dict[str, type[MemoryRefused]] = {"unknown": NoSuchObject, "exists": KeyExists}
+
+
 class ObjectLost(MemoryRefused):
     """Every replica of the object is gone with its node or shard."""
 
@@ -72,7 +83,7 @@ class RayMemory:
             except ray.exceptions.GetTimeoutError:
                 raise MemoryRefused(f"the memory index did not answer in {timeout:g}s") from None
         if isinstance(result, dict) and "error" in result:
-            raise MemoryRefused(result["error"])
+            raise _KINDS.get(str(result.get("kind")), MemoryRefused)(result["error"])
         return result
 
     def shard(self, name: str) -> Any:
