@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gridtui.errors import GridError, one_line
 
     try:
-        if args.command is None:
+        if args.command is None or getattr(args, "console_view", None):
             from gridtui.ui.console import run_console
 
             return run_console(args)

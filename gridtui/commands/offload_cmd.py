@@ -1,4 +1,4 @@
-"""`gridtui offload auto|events`: auto-offload, run by the cluster's controller."""
+"""`gridtui offload auto|events|watch`: auto-offload, run by the cluster's controller."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--follow", action="store_true", help="keep printing new events")
     add_common(p)
     p.set_defaults(func=events_command)
+    p = inner.add_parser("watch", help="open the console on the Offload view")
+    # The CLI's entry point opens the console when it sees console_view (commands never
+    # import the console).
+    add_common(p, json_flag=False)
+    p.set_defaults(console_view="offload")
 
 
 def parse_thresholds(texts: Sequence[str]) -> dict[str, float]:

@@ -25,7 +25,8 @@ def run_console(args: argparse.Namespace) -> int:
 
     prefs = Prefs()
     loading = f"reading {config}…" if config else "reading the cluster file…"
-    app = GridApp(theme=args.theme, load=load, loading=loading, prefs=prefs)
+    view = getattr(args, "console_view", "")
+    app = GridApp(theme=args.theme, load=load, loading=loading, prefs=prefs, view=view)
     app.run()
     if app.load_error is not None:
         # A ConfigError reaches the CLI's one handler (one line per problem, exit 2).

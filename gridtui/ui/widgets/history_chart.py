@@ -1,4 +1,6 @@
-"""A plotext history chart of one metric, x in seconds before the newest sample."""
+"""A plotext history chart of one metric, x in seconds before the newest sample.
+
+Optionally a threshold line and marks (offload tuning: where a threshold would have acted)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from gridtui.ui.widgets.spark import fit
+
+Mark = tuple[float, float, str]
+"""(x in seconds before the newest sample, value, "fence" or "lift")."""
 
 
 class HistoryChart(PlotextPlot):
@@ -29,6 +34,8 @@ class HistoryChart(PlotextPlot):
         self.interval = 1.0
         self._series: tuple[tuple[str, Sequence[float]], ...] = ()
         self.note = ""
+        self.threshold: float | None = None
+        self.marks: tuple[Mark, ...] = ()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -38,11 +45,19 @@ class HistoryChart(PlotextPlot):
         self.replot()  # the averaging above depends on the width
 
     def show(
-        self, series: Sequence[tuple[str, Sequence[float]]], interval: float, note: str = ""
+        self,
+        series: Sequence[tuple[str, Sequence[float]]],
+        interval: float,
+        note: str = "",
+        *,
+        threshold: float | None = None,
+        marks: Sequence[Mark] = (),
     ) -> None:
         self._series = tuple(series)
         self.interval = interval
         self.note = note
+        self.threshold = threshold
+        self.marks = tuple(marks)
         self.replot()
 
     def replot(self) -> None:
@@ -71,6 +86,14 @@ class HistoryChart(PlotextPlot):
                 color=rgb,
                 label=label if len(self._series) > 1 else None,
             )
+        if self.threshold is not None:
+            plt.hline(self.threshold, Color.parse(variables.get("warning", "yellow")).rgb)
+        for kind, marker, variable in (("fence", "▲", "error"), ("lift", "▼", "success")):
+            at = [(x, y) for x, y, k in self.marks if k == kind]
+            if at:
+                rgb = Color.parse(variables.get(variable, "white")).rgb
+                xs_, ys_ = [x for x, _ in at], [y for _, y in at]
+                plt.scatter(xs_, ys_, marker=marker, color=rgb, label=f"would {kind}")
         if self.percent:
             plt.ylim(0, 100)
             plt.yticks([0, 25, 50, 75, 100])
