@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def save_threshold(path: Path, resource: str, value: float, override: str | None
     text = decode(read_bytes(path, source), source)
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
+    offset = _dash_offset(text)
+    yaml.indent(mapping=2, sequence=offset + 2, offset=offset)
+    yaml.width = 4096  # never re-wrap a long line the user wrote on one
     try:
         data = yaml.load(text)
     except Exception as exc:
@@ -59,6 +63,15 @@ def save_threshold(path: Path, resource: str, value: float, override: str | None
         raise SaveRefused(f"not saved: {exc.problems[0]}") from None
     _replace(path, new)
     return ".".join(keys)
+
+
+_SEQUENCE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\n(?:[ \t]*(?:#[^\n]*)?\n)*( *)- ", re.M)
+
+
+def _dash_offset(text: str) -> int:
+    """How far the file indents a list's dashes under their key (ruamel cannot tell)."""
+    found = _SEQUENCE.search(text)
+    return max(0, len(found.group(2)) - len(found.group(1))) if found else 0
 
 
 def _replace(path: Path, text: str) -> None:

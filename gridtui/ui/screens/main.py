@@ -47,6 +47,7 @@ class MainScreen(Screen[None]):
             "O",
             "open_offload",
             "Offload",
+            show=False,
             tooltip="Open the Offload view: live figures against thresholds, tuning, events",
         ),
         # Digits: one row in the help and the palette (app.action_help), not five.

@@ -71,18 +71,16 @@ class OffloadPane(Pane):
             return
         table = Table.grid(padding=(0, 1))
         table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
         table.add_column(overflow="fold")
         for e in snapshot.events[:SHOWN]:
             kind = "failed" if e.result.startswith("failed") else e.action
-            reason = e.trigger.describe()
-            table.add_row(
-                Text(clock(e.time), style=self._style("muted")),
-                Text(e.node),
-                Text(e.action, style=self._style(kind)),
-                Text(f"{reason} → {e.result}"),
-            )
+            outcome, _, detail = e.result.partition(":")
+            what = Text(f"{e.node} ")
+            what.append(e.action, style=self._style(kind))
+            what.append(f" {outcome.strip()}\n{e.trigger.describe()}")
+            if detail.strip():
+                what.append(f" · {detail.strip()}")
+            table.add_row(Text(clock(e.time), style=self._style("muted")), what)
         body.update(table)
 
     def _style(self, name: str) -> Style:
