@@ -60,11 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gridtui.errors import GridError, one_line
 
     try:
-        if args.command is None or getattr(args, "console_view", None):
+        if args.command is None:
             from gridtui.ui.console import run_console
 
             return run_console(args)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if getattr(args, "console_view", None):  # `offload watch`: its file checked first
+            from gridtui.ui.console import run_console
+
+            return run_console(args)
+        return code
     except GridError as exc:
         print(f"{exc.prefix}{exc.report()}", file=sys.stderr)
         return exc.exit_code

@@ -61,7 +61,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # The CLI's entry point opens the console when it sees console_view (commands never
     # import the console).
     add_common(p, json_flag=False)
-    p.set_defaults(console_view="offload")
+    p.set_defaults(func=watch_command, console_view="offload")
+
+
+def watch_command(args: argparse.Namespace) -> int:
+    """The cluster file checked as every command checks it (a bad one: exit 2, before any
+    screen); cli.main then opens the console on the Offload view (with no file, the demo's)."""
+    from gridtui.config import find_config, load_config
+
+    path = find_config(getattr(args, "config", None))
+    if path is not None:
+        load_config(path)
+    return 0
 
 
 def parse_thresholds(texts: Sequence[str]) -> dict[str, float]:

@@ -337,6 +337,10 @@ class GridApp(App[None]):
         rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
         at = next(i for i, row in enumerate(rows) if row[0] == "Dashboard")
         rows.insert(at + 1, ("Dashboard", "1-5", PANES_HELP))
+        from gridtui.ui.screens.offload import OffloadScreen
+
+        at = next(i for i, row in enumerate(rows) if row[0] == "Offload view")
+        rows[at + 1 : at + 1] = [("Offload view", k, w) for k, w in OffloadScreen.HELP_ROWS]
         return rows
 
     def action_help(self) -> None:

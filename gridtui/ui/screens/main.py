@@ -48,7 +48,7 @@ class MainScreen(Screen[None]):
             "open_offload",
             "Offload",
             show=False,
-            tooltip="Open the Offload view: live figures against thresholds, tuning, events",
+            tooltip="Open the Offload view (gauges, tuning, events)",
         ),
         # Digits: one row in the help and the palette (app.action_help), not five.
         *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),

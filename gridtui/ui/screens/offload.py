@@ -59,28 +59,30 @@ class OffloadScreen(Screen[None]):
             "escape",
             "escape",
             "Back / revert",
-            tooltip="Tuning: revert the threshold; otherwise back to the dashboard",
+            tooltip="Back; while tuning, revert the threshold",
         ),
-        Binding("t", "tune", "Tune", tooltip="Tune the selected threshold on the recent history"),
-        Binding("up", "pick(-1)", "Previous", show=False, tooltip="Select the previous gauge"),
-        Binding("down", "pick(1)", "Next", show=False, tooltip="Select the next gauge"),
-        Binding("left", "nudge(-1)", "-1", tooltip="Tuning: lower the threshold by 1 point"),
-        Binding("right", "nudge(1)", "+1", tooltip="Tuning: raise the threshold by 1 point"),
-        Binding(
-            "shift+left", "nudge(-5)", "-5", show=False, tooltip="Tuning: lower it by 5 points"
-        ),
-        Binding(
-            "shift+right", "nudge(5)", "+5", show=False, tooltip="Tuning: raise it by 5 points"
-        ),
+        Binding("t", "tune", "Tune", tooltip="Tune the selected threshold"),
+        # The arrows: two rows in the help (HELP_ROWS, added by app.help_rows), not six.
+        Binding("up", "pick(-1)", "", show=False),
+        Binding("down", "pick(1)", "", show=False),
+        Binding("left", "nudge(-1)", "", show=False),
+        Binding("right", "nudge(1)", "", show=False),
+        Binding("shift+left", "nudge(-5)", "", show=False),
+        Binding("shift+right", "nudge(5)", "", show=False),
         Binding(
             "enter",
             "apply",
             "Apply",
-            tooltip="Tuning: apply the threshold to the running engine, then offer to save it",
+            tooltip="Tuning: apply it to the running engine (then offer to save)",
         ),
         Binding(
             "A", "toggle_auto", "Auto on/off", tooltip="Turn auto-offload on or off (asks first)"
         ),
+    ]
+
+    HELP_ROWS: ClassVar[list[tuple[str, str]]] = [
+        ("↑ ↓", "Select a gauge"),
+        ("← →", "Tuning: move the threshold 1 point (with shift: 5)"),
     ]
 
     def __init__(self) -> None:
