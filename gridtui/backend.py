@@ -19,12 +19,14 @@ from gridtui.services.ray_view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
+    from gridtui.model.offload_view import OffloadSnapshot
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster_control import ClusterControl
     from gridtui.services.control import ControlClient, Request
     from gridtui.services.control_service import ControlService
     from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.memory import MemoryService
+    from gridtui.services.offload_feed import OffloadFeed
     from gridtui.services.ray_gateway import RayGateway
 
 T = TypeVar("T")
@@ -53,7 +55,12 @@ class Backend:
     control: ControlService | None = field(default=None, init=False)
     """Reservations (boosts, shared allocations): built once Ray's driver exists."""
     _memory: MemoryService | None = field(default=None, init=False, repr=False)
+    offload: OffloadFeed | None = field(default=None, init=False)
+    """Auto-offload's engine as the console sees it: built with `control`."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _offload_listeners: list[Callable[[OffloadSnapshot], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
     _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
         default_factory=list, init=False, repr=False
     )
@@ -87,6 +94,8 @@ class Backend:
         self.attach_control(ControlService(self.gateway, live=self.metrics.snapshot))
         assert self.control is not None
         self.control.start_polling()
+        assert self.offload is not None
+        self.offload.start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 
@@ -158,6 +167,8 @@ class Backend:
                 self._ray_task = None
             if self.control is not None:
                 await self.control.close()
+            if self.offload is not None:
+                await self.offload.close()
             if self.gateway is not None:
                 await self.gateway.close()
         finally:
@@ -171,6 +182,31 @@ class Backend:
         self.control = control
         control.subscribe(self._publish_reservations)
         control.subscribe_events(self._reservation_event)
+        from gridtui.services.offload_feed import OffloadFeed
+
+        gateway = getattr(control, "gateway", None)
+        self.offload = OffloadFeed(
+            control,
+            file_policy=self.config.offload.policy(),
+            scopes={n.name: n.sample_scope for n in self.config.nodes},
+            head=self.config.head.name,
+            config_path=self.config_path,
+            ready=(lambda: gateway.connected) if gateway is not None else (lambda: True),
+        )
+        self.offload.subscribe(self._publish_offload)
+
+    def subscribe_offload(self, listener: Callable[[OffloadSnapshot], None]) -> Callable[[], None]:
+        """Each OffloadSnapshot the engine's poll publishes, whenever it exists."""
+        self._offload_listeners.append(listener)
+        return lambda: (
+            self._offload_listeners.remove(listener)
+            if listener in self._offload_listeners
+            else None
+        )
+
+    def _publish_offload(self, snapshot: OffloadSnapshot) -> None:
+        for listener in list(self._offload_listeners):
+            listener(snapshot)
 
     def subscribe_reservations(
         self, listener: Callable[[ReservationsSnapshot], None]

@@ -85,7 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gridtui.ui.console import run_console
 
             return run_console(args)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if getattr(args, "console_view", None):  # `offload watch`: its file checked first
+            from gridtui.ui.console import run_console
+
+            return run_console(args)
+        return code
     except GridError as exc:
         print(f"{exc.prefix}{exc.report()}", file=sys.stderr)
         return exc.exit_code

@@ -30,6 +30,12 @@ RAY_SHOTS = {
     "ray-view": (),
     "confirm-stop-node": ("down", "x"),
 }
+# With the fake engine's lab state: ws fenced, four events (tuning: memory 85% -> 60%).
+OFFLOAD_SHOTS = {
+    "offload-events": ("5",),
+    "offload-view": ("O",),
+    "offload-tuning": ("O", "down", "t", *["shift+left"] * 5),
+}
 # With the Ray view and recorded reservations (pending, active, expiring, lost).
 BOOST_SHOTS = {
     "dashboard": (),
@@ -47,6 +53,7 @@ async def shoot(
     size: tuple[int, int],
     ray_view: bool = False,
     boosts: bool = False,
+    offload: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         backend = recorded_backend(
@@ -56,8 +63,13 @@ async def shoot(
         if boosts:
             attach(backend, FakeControl(lab_reservations()))
             boosts_pane.now = lambda: LAB_NOW + 5
+        if offload:
+            attach(backend, FakeControl().lab_offload())
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
+            if offload and backend.offload is not None:
+                await backend.offload.refresh()
+                await pilot.pause()
             for key in keys:
                 await pilot.press(key)
             await pilot.wait_for_scheduled_animations()
@@ -84,6 +96,9 @@ def main() -> None:
         print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True)))
     for name, keys in BOOST_SHOTS.items():
         shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, boosts=True)
+        print(asyncio.run(shot))
+    for name, keys in OFFLOAD_SHOTS.items():
+        shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, offload=True)
         print(asyncio.run(shot))
 
 

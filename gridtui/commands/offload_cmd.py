@@ -1,4 +1,4 @@
-"""`gridtui offload auto|events`: auto-offload, run by the cluster's controller."""
+"""`gridtui offload auto|events|watch`: auto-offload, run by the cluster's controller."""
 
 from __future__ import annotations
 
@@ -49,6 +49,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--follow", action="store_true", help="keep printing new events")
     add_common(p)
     p.set_defaults(func=events_command)
+    p = inner.add_parser("watch", help="open the console on the Offload view")
+    # The CLI's entry point opens the console when it sees console_view (commands never
+    # import the console).
+    add_common(p, json_flag=False)
+    p.set_defaults(func=watch_command, console_view="offload")
+
+
+def watch_command(args: argparse.Namespace) -> int:
+    """The cluster file checked as every command checks it (a bad one: exit 2, before any
+    screen); cli.main then opens the console on the Offload view (with no file, the demo's)."""
+    from gridtui.config import find_config, load_config
+
+    path = find_config(getattr(args, "config", None))
+    if path is not None:
+        load_config(path)
+    return 0
 
 
 def auto_command(args: argparse.Namespace) -> int:

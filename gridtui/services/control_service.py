@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gridtui.errors import GridError
 from gridtui.model.nodes import ClusterSnapshot, NodeState
+from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
     Reservation,
@@ -121,6 +122,17 @@ class ControlService:
     async def node_views(self) -> list[NodeView]:
         metrics = metrics_table(self.live())
         return await self.gateway.call(lambda: self.client.node_views(metrics))
+
+    # -- auto-offload: the engine's calls (services/offload_feed.py polls and publishes) ---
+
+    async def offload_status(self) -> dict[str, Any]:
+        return await self.gateway.call(self.client.offload_status)
+
+    async def offload_set(self, policy: OffloadPolicy, scopes: Mapping[str, str]) -> dict[str, Any]:
+        return await self.gateway.call(lambda: self.client.offload_set(policy, scopes))
+
+    async def offload_events(self, since: int = 0) -> dict[str, Any]:
+        return await self.gateway.call(lambda: self.client.offload_events(since))
 
     async def refresh(self) -> ReservationsSnapshot:
         """Read the controller now and publish what changed (events first)."""

@@ -19,11 +19,13 @@ from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.prefs import Prefs
 from gridtui.ui.messages import (
     AlertRaised,
+    OffloadUpdated,
     RayViewUpdated,
     ReservationsUpdated,
     SnapshotUpdated,
@@ -73,12 +75,15 @@ class GridApp(ReadOnlyAware, App[None]):
         loading: str = "",
         prefs: Prefs | None = None,
         read_only: bool = False,
+        view: str = "",
     ) -> None:
         super().__init__()
         self.set_reactive(
             GridApp.read_only,
             read_only or (backend is not None and backend.config.ui.read_only),
         )
+        self.start_view = view
+        """`offload`: open straight on the Offload view (`gridtui offload watch`)."""
         if (backend is None) == (load is None):
             raise ValueError("give the app a backend or a load, not both")
         self._backend = backend
@@ -102,6 +107,8 @@ class GridApp(ReadOnlyAware, App[None]):
         self.ray_signal: Signal[RayClusterView] = Signal(self, "ray")
         self.reservations = ReservationsSnapshot(time.time(), message="Ray not connected yet")
         self.reservations_signal: Signal[ReservationsSnapshot] = Signal(self, "reservations")
+        self.offload = OffloadSnapshot(time.time(), message="Ray not connected yet")
+        self.offload_signal: Signal[OffloadSnapshot] = Signal(self, "offload")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self._quitting = False
@@ -160,6 +167,8 @@ class GridApp(ReadOnlyAware, App[None]):
             self.call_after_refresh(self._start_backend)
         else:
             self.call_after_refresh(self._begin_loading)
+        if self.start_view == "offload":
+            self.call_after_refresh(self.open_offload)
 
     def _wire(self, backend: Backend) -> None:
         self._unsubscribe += [
@@ -167,9 +176,12 @@ class GridApp(ReadOnlyAware, App[None]):
             backend.ray_view.subscribe(self._ray_view),
             backend.alerts.subscribe(self._alert),
             backend.subscribe_reservations(self._reservations),
+            backend.subscribe_offload(self._offload),
         ]
         if backend.control is not None:
             self.reservations = backend.control.snapshot
+        if backend.offload is not None:
+            self.offload = backend.offload.snapshot
 
     # -- reading the cluster file after the first frame -------------------------------------
 
@@ -222,6 +234,9 @@ class GridApp(ReadOnlyAware, App[None]):
     def _reservations(self, snapshot: ReservationsSnapshot) -> None:
         self.post_message(ReservationsUpdated(snapshot))
 
+    def _offload(self, snapshot: OffloadSnapshot) -> None:
+        self.post_message(OffloadUpdated(snapshot))
+
     def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
@@ -270,6 +285,10 @@ class GridApp(ReadOnlyAware, App[None]):
         self.reservations = message.snapshot
         self.reservations_signal.publish(message.snapshot)
 
+    def on_offload_updated(self, message: OffloadUpdated) -> None:
+        self.offload = message.snapshot
+        self.offload_signal.publish(message.snapshot)
+
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
         severity: SeverityLevel = "warning"
@@ -314,11 +333,18 @@ class GridApp(ReadOnlyAware, App[None]):
             )
         )
 
+    def open_offload(self) -> None:
+        from gridtui.ui.screens.offload import OffloadScreen
+
+        if not isinstance(self.screen, OffloadScreen):
+            self.push_screen(OffloadScreen())
+
     def help_sections(self) -> list[Section]:
         from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
         from gridtui.ui.screens.confirm import ConfirmScreen
         from gridtui.ui.screens.help import HelpScreen
         from gridtui.ui.screens.node_detail import NodeDetailScreen
+        from gridtui.ui.screens.offload import OffloadScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
 
         return [
@@ -330,6 +356,7 @@ class GridApp(ReadOnlyAware, App[None]):
             ("Boosts pane", BoostsPane, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
+            ("Offload view", OffloadScreen, None),
             ("Confirmation", ConfirmScreen, None),
             ("Cluster progress", ClusterProgressScreen, None),
             ("Help", HelpScreen, None),
@@ -344,6 +371,10 @@ class GridApp(ReadOnlyAware, App[None]):
         rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
         at = next(i for i, row in enumerate(rows) if row[0] == "Dashboard")
         rows.insert(at + 1, ("Dashboard", "1-5", PANES_HELP))
+        from gridtui.ui.screens.offload import OffloadScreen
+
+        at = next(i for i, row in enumerate(rows) if row[0] == "Offload view")
+        rows[at + 1 : at + 1] = [("Offload view", k, w) for k, w in OffloadScreen.HELP_ROWS]
         return rows
 
     def action_help(self) -> None:
@@ -392,6 +423,8 @@ class GridApp(ReadOnlyAware, App[None]):
         yield from console_commands(self, screen)
 
 
-def make_app(backend: Backend, theme: str | None = None, *, read_only: bool = False) -> GridApp:
+def make_app(
+    backend: Backend, theme: str | None = None, *, read_only: bool = False, view: str = ""
+) -> GridApp:
     """The one factory: the console, the screenshot script and the tests all build the app here."""
-    return GridApp(backend, theme=theme, read_only=read_only)
+    return GridApp(backend, theme=theme, read_only=read_only, view=view)

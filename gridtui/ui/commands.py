@@ -43,6 +43,7 @@ TITLES = {
     "release_newest": "Release the selected node's newest boost",
     "share_form": "Share an amount over the cluster…",
     "release_reservation": "Release the selected reservation",
+    "open_offload": "Open the Offload view (gauges, threshold tuning, events)",
 }
 
 

@@ -31,6 +31,7 @@ def run_console(args: argparse.Namespace) -> int:
         loading=loading,
         prefs=prefs,
         read_only=getattr(args, "read_only", False),
+        view=getattr(args, "console_view", ""),
     )
     app.run()
     if app.load_error is not None:

@@ -27,6 +27,8 @@ CHANGES_CLUSTER = frozenset(
         "release_newest",
         "share_form",
         "release_reservation",
+        "apply",  # a tuned threshold into the running engine
+        "toggle_auto",
     }
 )
 """Refused in a read-only console (keys, footer clicks and the command palette alike)."""
@@ -57,6 +59,12 @@ LOOKS_ONLY = frozenset(
         "cancel",
         # A confirmation's answer runs only what a refused action would have asked for.
         "answer",
+        "open_offload",
+        "escape",
+        # Tuning moves a threshold in the view only; `apply` is what reaches the engine.
+        "tune",
+        "pick",
+        "nudge",
     }
 )
 """Allowed in a read-only console: they look at the cluster, or at the console itself."""

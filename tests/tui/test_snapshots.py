@@ -123,3 +123,36 @@ class TestReadOnly:
     def test_read_only_header_and_footer(self, backend: Backend, snap_compare: SnapCompare) -> None:
         """`read-only` in the header; the footer offers none of the refused keys."""
         assert snap_compare(make_app(backend, read_only=True), terminal_size=SIZE)
+
+
+class TestOffload:
+    """The events pane, the Offload view and tuning mode, on the fake engine's lab state."""
+
+    @pytest.fixture
+    def offload_app(self, trace_path: Path, prefs_path: Path) -> GridApp:
+        backend = recorded_backend(trace_path, Prefs(prefs_path), ray_view=True)
+        attach(backend, FakeControl().lab_offload())
+        return make_app(backend)
+
+    @staticmethod
+    def pressing(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+        async def run_before(pilot: Pilot[None]) -> None:
+            app = pilot.app
+            assert isinstance(app, GridApp) and app.backend.offload is not None
+            await app.backend.offload.refresh()
+            await pilot.pause()
+            await pilot.press(*keys)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        return run_before
+
+    def test_events_pane(self, offload_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(offload_app, terminal_size=SIZE, run_before=self.pressing("5"))
+
+    def test_offload_view(self, offload_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(offload_app, terminal_size=SIZE, run_before=self.pressing("O"))
+
+    def test_tuning(self, offload_app: GridApp, snap_compare: SnapCompare) -> None:
+        run = self.pressing("O", "down", "t", *["shift+left"] * 5)  # memory 85 -> 60
+        assert snap_compare(offload_app, terminal_size=SIZE, run_before=run)

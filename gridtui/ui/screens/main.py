@@ -22,6 +22,7 @@ from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.offload_pane import OffloadPane
 from gridtui.ui.widgets.panes import NodesPane, Pane
 from gridtui.ui.widgets.sparklines import SparklinesPane
 
@@ -42,6 +43,13 @@ class MainScreen(ReadOnlyAware, Screen[None]):
             "Detail",
             priority=True,
             tooltip="Open the selected node (history charts, per-core bars) or reservation",
+        ),
+        Binding(
+            "O",
+            "open_offload",
+            "Offload",
+            show=False,
+            tooltip="Open the Offload view (gauges, tuning, events)",
         ),
         # Digits: one row in the help and the palette (app.action_help), not five.
         *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),
@@ -70,7 +78,7 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         spark = Pane("2 Sparklines", SparklinesPane(id="sparklines"), id="spark-pane")
         # Room laid out for the next issues; until then nothing is drawn there.
         memory = Pane("4 Memory objects", id="memory-pane")
-        offload = Pane("5 Offload events", id="offload-pane")
+        offload = OffloadPane(id="offload-pane")
         return [nodes, spark, BoostsPane(id="boosts-pane"), memory, offload]
 
     def compose(self) -> ComposeResult:
@@ -180,9 +188,15 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         if self.focused is not None and boosts in self.focused.ancestors_with_self:
             boosts.show_detail()
             return
+        if self.focused is self.query_one(OffloadPane):
+            self.action_open_offload()
+            return
         node = self.selected_node()
         if node is not None:
             grid_app(self).open_detail(node)
+
+    def action_open_offload(self) -> None:
+        grid_app(self).open_offload()
 
     def action_focus_pane(self, number: int) -> None:
         """A digit: that pane gets the focus (its tab first, on a small terminal)."""
