@@ -19,11 +19,13 @@ from gridtui.services.ray_view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
+    from gridtui.model.objects import MemorySnapshot
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster_control import ClusterControl
     from gridtui.services.control import Request
     from gridtui.services.control_service import ControlService
     from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
+    from gridtui.services.memory_console import ConsoleMemory
     from gridtui.services.ray_gateway import RayGateway
 
 DEMO_STARTING = "starting demo cluster…"
@@ -50,8 +52,13 @@ class Backend:
     alerts: AlertStream = field(default_factory=AlertStream, init=False)
     control: ControlService | None = field(default=None, init=False)
     """Reservations (boosts, shared allocations): built once Ray's driver exists."""
+    memory: ConsoleMemory | None = field(default=None, init=False)
+    """The memory store (listing, stores, retrieves): built once Ray's driver exists."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
+    _memory_listeners: list[Callable[[MemorySnapshot], None]] = field(
         default_factory=list, init=False, repr=False
     )
 
@@ -84,6 +91,11 @@ class Backend:
         self.attach_control(ControlService(self.gateway, live=self.metrics.snapshot))
         assert self.control is not None
         self.control.start_polling()
+        from gridtui.services.memory_console import ConsoleMemory
+
+        self.attach_memory(ConsoleMemory(self.gateway))
+        assert self.memory is not None
+        self.memory.start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 
@@ -155,6 +167,8 @@ class Backend:
                 self._ray_task = None
             if self.control is not None:
                 await self.control.close()
+            if self.memory is not None:
+                await self.memory.close()
             if self.gateway is not None:
                 await self.gateway.close()
         finally:
@@ -188,6 +202,38 @@ class Backend:
     def _reservation_event(self, event: ReservationEvent) -> None:
         if event.kind == "lost":
             self.alerts.raise_alert(event.node, "lost", event.message, "error")
+
+    # -- the memory store: its listing for every console, and the dialogs' checks --------
+
+    def attach_memory(self, memory: ConsoleMemory) -> None:
+        """Use `memory` for the memory store (tests attach a fake): its listings go to the
+        memory listeners."""
+        self.memory = memory
+        memory.subscribe(self._publish_memory)
+
+    def subscribe_memory(self, listener: Callable[[MemorySnapshot], None]) -> Callable[[], None]:
+        """Each MemorySnapshot the memory poll publishes, whenever it exists."""
+        self._memory_listeners.append(listener)
+        return lambda: (
+            self._memory_listeners.remove(listener) if listener in self._memory_listeners else None
+        )
+
+    def _publish_memory(self, snapshot: MemorySnapshot) -> None:
+        for listener in list(self._memory_listeners):
+            listener(snapshot)
+
+    @staticmethod
+    def check_store(key: str, path: str) -> Path:
+        """The store dialog's check: MemoryInputError (a GridError) says what is wrong."""
+        from gridtui.services.memory_console import check_store
+
+        return check_store(key, path)
+
+    @staticmethod
+    def check_retrieve(key: str, path: str) -> Path:
+        from gridtui.services.memory_console import check_retrieve
+
+        return check_retrieve(key, path)
 
     @staticmethod
     def check_reservation(rtype: str, amount: str, ttl: str | None) -> Request:

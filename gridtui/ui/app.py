@@ -16,11 +16,13 @@ from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.objects import MemorySnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.prefs import Prefs
 from gridtui.ui.messages import (
     AlertRaised,
+    MemoryUpdated,
     RayViewUpdated,
     ReservationsUpdated,
     SnapshotUpdated,
@@ -29,6 +31,7 @@ from gridtui.ui.screens.help import HelpScreen, Section, key_rows
 from gridtui.ui.screens.main import PANES_HELP, MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 from gridtui.ui.widgets.boosts_pane import BoostsPane
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.panes import NodesPane
 
@@ -89,6 +92,8 @@ class GridApp(App[None]):
         self.ray_signal: Signal[RayClusterView] = Signal(self, "ray")
         self.reservations = ReservationsSnapshot(time.time(), message="Ray not connected yet")
         self.reservations_signal: Signal[ReservationsSnapshot] = Signal(self, "reservations")
+        self.memory = MemorySnapshot((), (), time.time(), message="Ray not connected yet")
+        self.memory_signal: Signal[MemorySnapshot] = Signal(self, "memory")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self._quitting = False
@@ -154,9 +159,12 @@ class GridApp(App[None]):
             backend.ray_view.subscribe(self._ray_view),
             backend.alerts.subscribe(self._alert),
             backend.subscribe_reservations(self._reservations),
+            backend.subscribe_memory(self._memory),
         ]
         if backend.control is not None:
             self.reservations = backend.control.snapshot
+        if backend.memory is not None:
+            self.memory = backend.memory.snapshot
 
     # -- reading the cluster file after the first frame -------------------------------------
 
@@ -207,6 +215,9 @@ class GridApp(App[None]):
     def _reservations(self, snapshot: ReservationsSnapshot) -> None:
         self.post_message(ReservationsUpdated(snapshot))
 
+    def _memory(self, snapshot: MemorySnapshot) -> None:
+        self.post_message(MemoryUpdated(snapshot))
+
     def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
@@ -255,6 +266,10 @@ class GridApp(App[None]):
         self.reservations = message.snapshot
         self.reservations_signal.publish(message.snapshot)
 
+    def on_memory_updated(self, message: MemoryUpdated) -> None:
+        self.memory = message.snapshot
+        self.memory_signal.publish(message.snapshot)
+
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
         severity: SeverityLevel = "warning"
@@ -288,6 +303,7 @@ class GridApp(App[None]):
         from gridtui.ui.screens.confirm import ConfirmScreen
         from gridtui.ui.screens.node_detail import NodeDetailScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
+        from gridtui.ui.screens.transfer import TransferScreen
 
         return [
             ("Everywhere", type(self), None),
@@ -296,6 +312,8 @@ class GridApp(App[None]):
             ("Nodes pane", NodesPane, None),
             ("Nodes table", NodesTable, None),
             ("Boosts pane", BoostsPane, None),
+            ("Memory pane", MemoryPane, None),
+            ("Memory transfer", TransferScreen, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
             ("Confirmation", ConfirmScreen, None),

@@ -17,9 +17,11 @@ from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
 from gridtui.ui.controllers.boosts import BoostsController
 from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
+from gridtui.ui.controllers.memory import MemoryController
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.panes import NodesPane, Pane
 from gridtui.ui.widgets.sparklines import SparklinesPane
@@ -54,6 +56,7 @@ class MainScreen(Screen[None]):
         self._warn, self._hot = warn, hot
         self.cluster = ClusterController(self)
         self.boosts = BoostsController(self)
+        self.memory = MemoryController(self)
         self._loading = loading
         self._recomposing = False
         self.compact = False
@@ -68,7 +71,7 @@ class MainScreen(Screen[None]):
         )
         spark = Pane("2 Sparklines", SparklinesPane(id="sparklines"), id="spark-pane")
         # Room laid out for the next issues; until then nothing is drawn there.
-        memory = Pane("4 Memory objects", id="memory-pane")
+        memory = MemoryPane(id="memory-pane")
         offload = Pane("5 Offload events", id="offload-pane")
         return [nodes, spark, BoostsPane(id="boosts-pane"), memory, offload]
 
@@ -179,6 +182,9 @@ class MainScreen(Screen[None]):
         if self.focused is not None and boosts in self.focused.ancestors_with_self:
             boosts.show_detail()
             return
+        if self.focused is not None and self.query_one(MemoryPane) in self.focused.ancestors:
+            self.memory.info()
+            return
         node = self.selected_node()
         if node is not None:
             grid_app(self).open_detail(node)
@@ -192,6 +198,8 @@ class MainScreen(Screen[None]):
             target = self.table
         elif number == 3:
             target = self.query_one(BoostsPane).table
+        elif number == 4:
+            target = self.query_one(MemoryPane).table
         self.call_after_refresh(target.focus)
 
     def action_sort_next(self) -> None:
@@ -257,6 +265,10 @@ class MainScreen(Screen[None]):
 
     def action_share_form(self) -> None:
         self.boosts.open_share_form()
+
+    def action_memory(self, verb: str) -> None:
+        """The Memory pane's keys: the flow lives in the controller."""
+        self.memory.run(verb)
 
     def on_cluster_intent(self, message: ClusterIntent) -> None:
         self.cluster.confirm(message.operation)
