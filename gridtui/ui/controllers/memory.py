@@ -114,9 +114,11 @@ class MemoryController:
         path: Path | None = None,
     ) -> Worker[None]:
         shown = TransferScreen(title, total)
-        self.screen.app.push_screen(shown)
 
         async def run() -> None:
+            # Pushed here, not in the dialog's result callback: the dialog is still being
+            # taken down then, and a screen pushed in that moment never comes off again.
+            await self.screen.app.push_screen(shown)
             try:
                 obj = await work(shown)
             finally:

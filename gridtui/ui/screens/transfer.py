@@ -36,6 +36,7 @@ class TransferScreen(ModalScreen[None]):
         self.cancel = threading.Event()
         self.latest: TransferProgress | None = None
         self.finished = False
+        self._closed = False
         self._drawn = 0.0
 
     def compose(self) -> ComposeResult:
@@ -73,9 +74,15 @@ class TransferScreen(ModalScreen[None]):
         """The transfer is over (done, failed or cancelled and cleaned up): close, now if
         this screen is on top, else as soon as the screens above it are gone."""
         self.finished = True
-        if self.is_current:
-            self.dismiss()
+        # From this screen's own message queue, as a key's dismiss would be: taken down
+        # from another task, it can deadlock with callbacks queued on it meanwhile.
+        self.call_later(self._close)
 
     def on_screen_resume(self) -> None:
         if self.finished:
+            self._close()
+
+    def _close(self) -> None:
+        if self.is_current and not self._closed:
+            self._closed = True
             self.dismiss()
