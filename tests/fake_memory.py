@@ -94,7 +94,7 @@ class FakeMemory:
         self.calls.append(("store", key, str(path), node, replicas, force))
         if self.fail is not None:
             raise self.fail
-        data = Path(path).read_bytes()
+        data = await asyncio.to_thread(Path(path).read_bytes)
         if not await self._steps(key, "store", len(data), progress, cancel):
             return None
         self.data[key] = data
@@ -112,7 +112,7 @@ class FakeMemory:
         data = self.data.get(key, b"")
         if not await self._steps(key, "retrieve", len(data), progress, cancel):
             return None
-        Path(path).write_bytes(data)
+        await asyncio.to_thread(Path(path).write_bytes, data)
         return found
 
     async def delete(self, key: str) -> StoredObject:
