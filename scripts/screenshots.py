@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tests
 
 from fake_control import LAB_NOW, FakeControl, attach, lab_reservations  # noqa: E402
+from fake_memory import FakeMemory, attach_memory, lab_memory  # noqa: E402
 from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
 
 from gridtui.prefs import Prefs  # noqa: E402
@@ -38,6 +39,12 @@ BOOST_SHOTS = {
     "release-confirm": ("3", "r"),
 }
 
+# With the Ray view and recorded stored objects (replicas, a lost one) and node use.
+MEMORY_SHOTS = {
+    "memory-pane": ("4", "down"),
+    "store-form": ("4", "s"),
+}
+
 
 async def shoot(
     name: str,
@@ -47,6 +54,7 @@ async def shoot(
     size: tuple[int, int],
     ray_view: bool = False,
     boosts: bool = False,
+    memory: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         backend = recorded_backend(
@@ -56,6 +64,9 @@ async def shoot(
         if boosts:
             attach(backend, FakeControl(lab_reservations()))
             boosts_pane.now = lambda: LAB_NOW + 5
+        if memory:
+            attach(backend, FakeControl())
+            attach_memory(backend, FakeMemory(lab_memory()))
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             for key in keys:
@@ -84,6 +95,9 @@ def main() -> None:
         print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True)))
     for name, keys in BOOST_SHOTS.items():
         shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, boosts=True)
+        print(asyncio.run(shot))
+    for name, keys in MEMORY_SHOTS.items():
+        shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, memory=True)
         print(asyncio.run(shot))
 
 

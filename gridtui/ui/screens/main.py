@@ -42,7 +42,7 @@ class MainScreen(Screen[None]):
             "open_detail",
             "Detail",
             priority=True,
-            tooltip="Open the selected node (history charts, per-core bars) or reservation",
+            tooltip="Open the selected node (history charts, per-core bars), reservation or object",
         ),
         # Digits: one row in the help and the palette (app.action_help), not five.
         *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),
