@@ -14,6 +14,7 @@ from textual.widget import Widget
 from gridtui.ui.screens.help import own_bindings
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.widgets.boosts_pane import BoostsPane
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.panes import NodesPane
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ TITLES = {
     "release_newest": "Release the selected node's newest boost",
     "share_form": "Share an amount over the cluster…",
     "release_reservation": "Release the selected reservation",
+    "memory('store')": "Store a file in the cluster's memory…",
+    "memory('retrieve')": "Retrieve the selected stored object…",
+    "memory('delete')": "Delete the selected stored object",
 }
 
 
@@ -50,7 +54,12 @@ def console_commands(app: GridApp, screen: Screen[object]) -> Iterator[SystemCom
     owners: list[tuple[type[DOMNode], App[None] | Widget]] = [(type(app), app)]
     if isinstance(screen, MainScreen):
         # The panes' keys name screen actions ("screen.sort_next"): the screen runs them.
-        owners[:0] = [(MainScreen, screen), (NodesPane, screen), (BoostsPane, screen)]
+        owners[:0] = [
+            (MainScreen, screen),
+            (NodesPane, screen),
+            (BoostsPane, screen),
+            (MemoryPane, screen),
+        ]
     for owner_class, target in owners:
         for binding in own_bindings(owner_class):
             if not binding.description:
