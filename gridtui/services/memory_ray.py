@@ -57,9 +57,8 @@ class RayMemory:
         return self._host
 
     def exists(self) -> bool:
-        """Whether the index host runs, asked without starting it (looking changes nothing)."""
-        if self._host is not None:
-            return True
+        """Whether the index host runs, asked without starting it (looking changes nothing;
+        asked each time, so one killed for good is not brought back by the next look)."""
         import ray
 
         from gridtui.actors.memory_host import INDEX_NAME
@@ -67,6 +66,7 @@ class RayMemory:
         try:
             self._host = ray.get_actor(INDEX_NAME, namespace="gridtui")
         except ValueError:
+            self._host = None
             return False
         return True
 
