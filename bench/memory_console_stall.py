@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
@@ -96,6 +97,7 @@ async def run(size: int, idle: float, work: Path) -> None:
             took = time.monotonic() - t0
             rows.append(("store 1 GiB", await ticker.stop(), took))
             shown.finish()
+            await asyncio.sleep(0.5)
             assert obj is not None and obj.size == size
 
             shown = TransferScreen("bench retrieve", size)
@@ -128,7 +130,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp(prefix="gridtui-bench-state-"))
     with tempfile.TemporaryDirectory(prefix="gridtui-stall-") as tmp:
-        asyncio.run(run(args.size_mib * MiB, args.idle, Path(tmp)))
+        try:
+            asyncio.run(run(args.size_mib * MiB, args.idle, Path(tmp)))
+        except BaseException:
+            # Ray's exception hook would report to a GCS that is gone by now, and hang.
+            traceback.print_exc()
+            sys.stdout.flush()
+            os._exit(1)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,10 @@ class TransferScreen(ModalScreen[None]):
             self._draw(progress)
 
     def _draw(self, p: TransferProgress) -> None:
-        bar = self.query_one(ProgressBar)
+        bars = self.query(ProgressBar)
+        if not bars:
+            return  # pushed, not composed yet: the next step draws
+        bar = bars.first()
         if p.total is not None:
             bar.update(total=max(1, p.total), progress=p.done)
         of = f" of {human_bytes(p.total)}" if p.total is not None else ""
