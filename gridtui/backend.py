@@ -19,6 +19,7 @@ from gridtui.services.ray_view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
+    from gridtui.model.objects import MemorySnapshot
     from gridtui.model.offload_view import OffloadSnapshot
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster_control import ClusterControl
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from gridtui.services.control_service import ControlService
     from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.memory import MemoryService
+    from gridtui.services.memory_console import ConsoleMemory
     from gridtui.services.offload_feed import OffloadFeed
     from gridtui.services.ray_gateway import RayGateway
 
@@ -57,11 +59,16 @@ class Backend:
     _memory: MemoryService | None = field(default=None, init=False, repr=False)
     offload: OffloadFeed | None = field(default=None, init=False)
     """Auto-offload's engine as the console sees it: built with `control`."""
+    memory: ConsoleMemory | None = field(default=None, init=False)
+    """The memory store (listing, stores, retrieves): built once Ray's driver exists."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _offload_listeners: list[Callable[[OffloadSnapshot], None]] = field(
         default_factory=list, init=False, repr=False
     )
     _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
+    _memory_listeners: list[Callable[[MemorySnapshot], None]] = field(
         default_factory=list, init=False, repr=False
     )
 
@@ -96,6 +103,11 @@ class Backend:
         self.control.start_polling()
         assert self.offload is not None
         self.offload.start_polling()
+        from gridtui.services.memory_console import ConsoleMemory
+
+        self.attach_memory(ConsoleMemory(self.gateway))
+        assert self.memory is not None
+        self.memory.start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 
@@ -169,6 +181,8 @@ class Backend:
                 await self.control.close()
             if self.offload is not None:
                 await self.offload.close()
+            if self.memory is not None:
+                await self.memory.close()
             if self.gateway is not None:
                 await self.gateway.close()
         finally:
@@ -281,13 +295,45 @@ class Backend:
         client = self.controller().client
         return await gateway.call(lambda: fn(client), timeout)
 
-    def memory(self) -> MemoryService:
+    def memory_service(self) -> MemoryService:
         """The memory store's client, configured by the cluster file (built once)."""
         if self._memory is None:
             from gridtui.services.memory import MemoryService
 
             self._memory = MemoryService(self.config)
         return self._memory
+
+    # -- the memory store: its listing for every console, and the dialogs' checks --------
+
+    def attach_memory(self, memory: ConsoleMemory) -> None:
+        """Use `memory` for the memory store (tests attach a fake): its listings go to the
+        memory listeners."""
+        self.memory = memory
+        memory.subscribe(self._publish_memory)
+
+    def subscribe_memory(self, listener: Callable[[MemorySnapshot], None]) -> Callable[[], None]:
+        """Each MemorySnapshot the memory poll publishes, whenever it exists."""
+        self._memory_listeners.append(listener)
+        return lambda: (
+            self._memory_listeners.remove(listener) if listener in self._memory_listeners else None
+        )
+
+    def _publish_memory(self, snapshot: MemorySnapshot) -> None:
+        for listener in list(self._memory_listeners):
+            listener(snapshot)
+
+    @staticmethod
+    def check_store(key: str, path: str) -> Path:
+        """The store dialog's check: MemoryInputError (a GridError) says what is wrong."""
+        from gridtui.services.memory_console import check_store
+
+        return check_store(key, path)
+
+    @staticmethod
+    def check_retrieve(key: str, path: str) -> Path:
+        from gridtui.services.memory_console import check_retrieve
+
+        return check_retrieve(key, path)
 
     @staticmethod
     def check_reservation(rtype: str, amount: str, ttl: str | None) -> Request:

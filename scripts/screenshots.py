@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tests
 
 from fake_control import LAB_NOW, FakeControl, attach, lab_reservations  # noqa: E402
+from fake_memory import FakeMemory, attach_memory, lab_memory  # noqa: E402
 from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
 
 from gridtui.prefs import Prefs  # noqa: E402
@@ -44,6 +45,12 @@ BOOST_SHOTS = {
     "release-confirm": ("3", "r"),
 }
 
+# With the Ray view and recorded stored objects (replicas, a lost one) and node use.
+MEMORY_SHOTS = {
+    "memory-pane": ("4", "down"),
+    "store-form": ("4", "s"),
+}
+
 
 async def shoot(
     name: str,
@@ -54,6 +61,7 @@ async def shoot(
     ray_view: bool = False,
     boosts: bool = False,
     offload: bool = False,
+    memory: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         backend = recorded_backend(
@@ -65,6 +73,9 @@ async def shoot(
             boosts_pane.now = lambda: LAB_NOW + 5
         if offload:
             attach(backend, FakeControl().lab_offload())
+        if memory:
+            attach(backend, FakeControl())
+            attach_memory(backend, FakeMemory(lab_memory()))
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             if offload and backend.offload is not None:
@@ -99,6 +110,8 @@ def main() -> None:
         print(asyncio.run(shot))
     for name, keys in OFFLOAD_SHOTS.items():
         shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, offload=True)
+    for name, keys in MEMORY_SHOTS.items():
+        shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, memory=True)
         print(asyncio.run(shot))
 
 

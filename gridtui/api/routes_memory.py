@@ -28,7 +28,7 @@ PIPE_SIZE = 1024 * 1024
 
 @router.get("/memory", summary="`gridtui memory list-objects --json`")
 async def objects(svc: Svc) -> dict[str, Any]:
-    snap = await svc.memory().snapshot_async(svc.ray_call)
+    snap = await svc.memory_service().snapshot_async(svc.ray_call)
     return {
         "objects": [o.to_json(snap.taken) for o in snap.objects],
         "nodes": [u.to_json() for u in snap.usage],
@@ -37,13 +37,13 @@ async def objects(svc: Svc) -> dict[str, Any]:
 
 @router.get("/memory/{key}/info", summary="`gridtui memory info KEY --json`")
 async def info(svc: Svc, key: Key) -> dict[str, Any]:
-    obj = await svc.memory().info_async(svc.ray_call, check_key(key))
+    obj = await svc.memory_service().info_async(svc.ray_call, check_key(key))
     return obj.to_json()
 
 
 @router.delete("/memory/{key}", summary="`gridtui memory delete KEY`")
 async def delete(svc: Svc, key: Key) -> dict[str, Any]:
-    obj = await svc.memory().delete_async(svc.ray_call, check_key(key))
+    obj = await svc.memory_service().delete_async(svc.ray_call, check_key(key))
     return dict(obj.to_json(), deleted=True)
 
 
@@ -59,7 +59,7 @@ async def retrieve(
     request: Request,
     info: Annotated[str | None, Query(description="present (`?info`): the details")] = None,
 ) -> Any:
-    memory = svc.memory()
+    memory = svc.memory_service()
     obj = await memory.info_async(svc.ray_call, check_key(key))  # 404 before any byte
     if "info" in request.query_params and info not in ("false", "0"):
         return JSONResponse(obj.to_json())
@@ -116,7 +116,7 @@ async def store(
         fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
     os.set_blocking(write_fd, False)
     source = os.fdopen(read_fd, "rb", buffering=0)  # the job closes it
-    memory = svc.memory()
+    memory = svc.memory_service()
     try:
         job = memory.store_job(
             key, source, node=node, replicas=replicas, force=force,

@@ -67,6 +67,20 @@ class RayMemory:
             self._host = ray.remote(MemoryHost).options(**host_options()).remote()
         return self._host
 
+    def exists(self) -> bool:
+        """Whether the index host runs, asked without starting it (looking changes nothing;
+        asked each time, so one killed for good is not brought back by the next look)."""
+        import ray
+
+        from gridtui.actors.memory_host import INDEX_NAME
+
+        try:
+            self._host = ray.get_actor(INDEX_NAME, namespace="gridtui")
+        except ValueError:
+            self._host = None
+            return False
+        return True
+
     def ask(self, method: str, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
         """Call the index host; a host that died is looked up (or started) again once.
         A refusal ({"error": ...}) becomes MemoryRefused."""

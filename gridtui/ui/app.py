@@ -19,12 +19,14 @@ from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.prefs import Prefs
 from gridtui.ui.messages import (
     AlertRaised,
+    MemoryUpdated,
     OffloadUpdated,
     RayViewUpdated,
     ReservationsUpdated,
@@ -34,6 +36,7 @@ from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
 from gridtui.ui.screens.main import PANES_HELP, MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 from gridtui.ui.widgets.boosts_pane import BoostsPane
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.panes import NodesPane
 
@@ -109,6 +112,8 @@ class GridApp(ReadOnlyAware, App[None]):
         self.reservations_signal: Signal[ReservationsSnapshot] = Signal(self, "reservations")
         self.offload = OffloadSnapshot(time.time(), message="Ray not connected yet")
         self.offload_signal: Signal[OffloadSnapshot] = Signal(self, "offload")
+        self.memory = MemorySnapshot((), (), time.time(), message="Ray not connected yet")
+        self.memory_signal: Signal[MemorySnapshot] = Signal(self, "memory")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self._quitting = False
@@ -177,11 +182,14 @@ class GridApp(ReadOnlyAware, App[None]):
             backend.alerts.subscribe(self._alert),
             backend.subscribe_reservations(self._reservations),
             backend.subscribe_offload(self._offload),
+            backend.subscribe_memory(self._memory),
         ]
         if backend.control is not None:
             self.reservations = backend.control.snapshot
         if backend.offload is not None:
             self.offload = backend.offload.snapshot
+        if backend.memory is not None:
+            self.memory = backend.memory.snapshot
 
     # -- reading the cluster file after the first frame -------------------------------------
 
@@ -237,6 +245,9 @@ class GridApp(ReadOnlyAware, App[None]):
     def _offload(self, snapshot: OffloadSnapshot) -> None:
         self.post_message(OffloadUpdated(snapshot))
 
+    def _memory(self, snapshot: MemorySnapshot) -> None:
+        self.post_message(MemoryUpdated(snapshot))
+
     def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
@@ -288,6 +299,10 @@ class GridApp(ReadOnlyAware, App[None]):
     def on_offload_updated(self, message: OffloadUpdated) -> None:
         self.offload = message.snapshot
         self.offload_signal.publish(message.snapshot)
+
+    def on_memory_updated(self, message: MemoryUpdated) -> None:
+        self.memory = message.snapshot
+        self.memory_signal.publish(message.snapshot)
 
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
@@ -346,6 +361,7 @@ class GridApp(ReadOnlyAware, App[None]):
         from gridtui.ui.screens.node_detail import NodeDetailScreen
         from gridtui.ui.screens.offload import OffloadScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
+        from gridtui.ui.screens.transfer import TransferScreen
 
         return [
             ("Everywhere", type(self), None),
@@ -354,6 +370,8 @@ class GridApp(ReadOnlyAware, App[None]):
             ("Nodes pane", NodesPane, None),
             ("Nodes table", NodesTable, None),
             ("Boosts pane", BoostsPane, None),
+            ("Memory pane", MemoryPane, None),
+            ("Memory transfer", TransferScreen, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
             ("Offload view", OffloadScreen, None),

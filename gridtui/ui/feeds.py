@@ -8,6 +8,7 @@ from textual.app import App
 from textual.signal import Signal
 
 from gridtui.model.nodes import ClusterSnapshot
+from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
@@ -24,6 +25,8 @@ class Feeds(Protocol):
     reservations_signal: Signal[ReservationsSnapshot]
     offload: OffloadSnapshot
     offload_signal: Signal[OffloadSnapshot]
+    memory: MemorySnapshot
+    memory_signal: Signal[MemorySnapshot]
 
 
 def feeds(app: App[Any]) -> Feeds:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
@@ -52,6 +53,17 @@ class OffloadUpdated(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, OffloadUpdated)
+
+
+class MemoryUpdated(Message):
+    """A new MemorySnapshot (stored objects, per-node use); only the newest matters."""
+
+    def __init__(self, snapshot: MemorySnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MemoryUpdated)
 
 
 class AlertRaised(Message):

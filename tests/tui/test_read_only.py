@@ -31,6 +31,7 @@ from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.screens.offload import OffloadScreen
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.panes import NodesPane
 
 SIZE = (140, 40)
@@ -43,6 +44,7 @@ PRESS_FROM: dict[type[DOMNode], tuple[str, ...]] = {
     MainScreen: (),
     NodesPane: ("1",),
     BoostsPane: ("3",),
+    MemoryPane: ("4",),
     OffloadScreen: ("O", "t"),  # `enter` applies only in tuning
 }
 

@@ -17,10 +17,12 @@ from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
 from gridtui.ui.controllers.boosts import BoostsController
 from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
+from gridtui.ui.controllers.memory import MemoryController
 from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.offload_pane import OffloadPane
 from gridtui.ui.widgets.panes import NodesPane, Pane
@@ -42,7 +44,7 @@ class MainScreen(ReadOnlyAware, Screen[None]):
             "open_detail",
             "Detail",
             priority=True,
-            tooltip="Open the selected node (history charts, per-core bars) or reservation",
+            tooltip="Open the selected node (history charts, per-core bars), reservation or object",
         ),
         Binding(
             "O",
@@ -63,6 +65,7 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         self._warn, self._hot = warn, hot
         self.cluster = ClusterController(self)
         self.boosts = BoostsController(self)
+        self.memory = MemoryController(self)
         self._loading = loading
         self._recomposing = False
         self.compact = False
@@ -77,7 +80,7 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         )
         spark = Pane("2 Sparklines", SparklinesPane(id="sparklines"), id="spark-pane")
         # Room laid out for the next issues; until then nothing is drawn there.
-        memory = Pane("4 Memory objects", id="memory-pane")
+        memory = MemoryPane(id="memory-pane")
         offload = OffloadPane(id="offload-pane")
         return [nodes, spark, BoostsPane(id="boosts-pane"), memory, offload]
 
@@ -191,6 +194,9 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         if self.focused is self.query_one(OffloadPane):
             self.action_open_offload()
             return
+        if self.focused is not None and self.query_one(MemoryPane) in self.focused.ancestors:
+            self.memory.info()
+            return
         node = self.selected_node()
         if node is not None:
             grid_app(self).open_detail(node)
@@ -207,6 +213,8 @@ class MainScreen(ReadOnlyAware, Screen[None]):
             target = self.table
         elif number == 3:
             target = self.query_one(BoostsPane).table
+        elif number == 4:
+            target = self.query_one(MemoryPane).table
         self.call_after_refresh(target.focus)
 
     def action_sort_next(self) -> None:
@@ -272,6 +280,17 @@ class MainScreen(ReadOnlyAware, Screen[None]):
 
     def action_share_form(self) -> None:
         self.boosts.open_share_form()
+
+    # The Memory pane's keys, one action each so the read-only console can tell a store or
+    # delete (changes the cluster) from a retrieve; the flows live in the controller.
+    def action_memory_store(self) -> None:
+        self.memory.run("store")
+
+    def action_memory_retrieve(self) -> None:
+        self.memory.run("retrieve")
+
+    def action_memory_delete(self) -> None:
+        self.memory.run("delete")
 
     def on_cluster_intent(self, message: ClusterIntent) -> None:
         self.cluster.confirm(message.operation)
