@@ -289,6 +289,8 @@ class GridController:
         reservations it changed."""
         changed = 0
         with self._mutate:
+            if not self._records:
+                return 0  # nothing to look after: no read of Ray's tables while idle
             self._nodes = cluster.ray_nodes()
             alive = {n.node_id for n in self._nodes.values() if n.alive}
             now = time.time()

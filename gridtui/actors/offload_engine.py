@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import threading
 import time
 from collections import deque
 from typing import Any
 
 import ray
-from ray.util.placement_group import placement_group, placement_group_table
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from gridtui.actors import cluster, ray_private
+from gridtui.actors import cluster, fences, ray_private
 from gridtui.actors.node_sampler import NodeSampler
 from gridtui.model.offload import (
     HEAD,
@@ -26,10 +26,8 @@ from gridtui.model.offload import (
     OffloadAction,
     OffloadEvent,
     OffloadPolicy,
-    fence_name,
-    fenced_node,
+    Trigger,
 )
-from gridtui.model.reservations import NODE_LABEL
 from gridtui.policy.offload import OffloadState, Sample, decide, restore
 
 POLICY_KEY = "offload:policy"
@@ -38,8 +36,13 @@ EVENTS_KEY = "offload:events"
 EVENT_LIMIT = 500
 HISTORY_SAMPLES = 600
 SAMPLE_TIMEOUT = 2.0
-FENCE_WAIT = 5
+# A fence that failed is tried again this often while its node stays over a threshold.
+FENCE_RETRY = 10.0
 SAMPLER_PREFIX = "gridtui:sampler:"
+# Ray's node table is read again this often (a GCS round trip and a table per node was
+# half the engine's idle cost when read every tick), and at once when a watched node is
+# missing from it or its sampler fails.
+NODES_SECONDS = 15.0
 NAMESPACE = "gridtui"
 
 
@@ -56,9 +59,13 @@ class OffloadEngine:
         self.seq = max((e.seq for e in self.events), default=0)
         self.history: dict[str, deque[Sample]] = {}
         self.samplers: dict[str, Any] = {}
-        self.fences = _fence_groups()
+        self.fences: dict[str, list[str]] = fences.groups()
+        self._retry_at: dict[str, float] = {}
+        self._failed: dict[str, str] = {}
         self.state: OffloadState = restore(sorted(self.fences))
         self.live: dict[str, dict[str, Any]] = {}
+        self._nodes: dict[str, cluster.RayNode] = {}
+        self._nodes_at = -math.inf
 
     # -- clients --------------------------------------------------------------------------
 
@@ -105,8 +112,11 @@ class OffloadEngine:
                 if self.samplers:
                     self._drop_samplers()
                 return 0
-            nodes = cluster.ray_nodes()
+            nodes = self.nodes()
             policy = _resolve(self.policy, nodes)
+            if policy.enabled and any(nodes.get(n) is None for n in policy.watched):
+                nodes = self.nodes(fresh=True)
+                policy = _resolve(self.policy, nodes)
             for name in policy.watched if policy.enabled else ():
                 node = nodes.get(name)
                 if node is not None and node.alive:
@@ -115,7 +125,54 @@ class OffloadEngine:
             actions, self.state = decide(history, policy, self.state, time.time())
             for action in actions:
                 self._apply(action, nodes)
+            if policy.enabled and not policy.dry_run:
+                self._keep_fences(nodes)
             return len(actions)
+
+    def _keep_fences(self, nodes: dict[str, cluster.RayNode]) -> None:
+        """Retry a fence that failed while its node stays over; top a held fence up
+        with CPU/GPU that came free on its node since (work that ended there)."""
+        over: dict[str, Trigger] = {}
+        for (node, _), trigger in self.state.over.items():
+            over.setdefault(node, trigger)
+        now = time.time()
+        for node, trigger in sorted(over.items()):
+            if node in self.state.fenced or now < self._retry_at.get(node, 0.0):
+                continue
+            result = self._fence(node, nodes.get(node))
+            if result.startswith("failed"):
+                self._retry_at[node] = now + FENCE_RETRY
+                if self._failed.get(node) == result:
+                    continue  # the same failure again: said once already
+                self._failed[node] = result
+                result += f"; not fenced, tried again every {FENCE_RETRY:g}s while over"
+            else:
+                self._failed.pop(node, None)
+                self.state = dataclasses.replace(self.state, fenced=self.state.fenced | {node})
+            self._record(OffloadAction("fence", node, trigger, now), result)
+        if not self.fences:
+            return
+        free = ray_private.available_per_node()
+        for node, ids in sorted(self.fences.items()):
+            ray_node = nodes.get(node)
+            if ray_node is None or not ray_node.alive:
+                continue
+            bundle = fences.free_bundle(free.get(ray_node.node_id, {}))
+            if not bundle:
+                continue
+            pg_id, result = fences.hold(ray_node, bundle, len(ids) + 1)
+            if pg_id is not None:
+                ids.append(pg_id)
+                result = f"done: topped up with {fences.held(bundle)} that came free"
+            why = over.get(node) or Trigger("fenced", 0.0, 0.0, 0.0)
+            self._record(OffloadAction("fence", node, why, now), result)
+
+    def nodes(self, fresh: bool = False) -> dict[str, cluster.RayNode]:
+        """Ray's node table, cached for NODES_SECONDS."""
+        now = time.monotonic()
+        if fresh or not self._nodes or now - self._nodes_at >= NODES_SECONDS:
+            self._nodes, self._nodes_at = cluster.ray_nodes(), now
+        return self._nodes
 
     def _sample(self, name: str, node: cluster.RayNode) -> None:
         handle = self.samplers.get(name)
@@ -123,8 +180,9 @@ class OffloadEngine:
             handle = self.samplers[name] = self._start_sampler(name, node)
         try:
             reading = ray.get(handle.sample.remote(), timeout=SAMPLE_TIMEOUT)
-        except Exception:  # a dead or slow sampler: start another next time
+        except Exception:  # a dead or slow sampler (or node): look again next time
             self.samplers.pop(name, None)
+            self._nodes_at = -math.inf
             return
         self.live[name] = reading
         values = {r: float(reading[r]) for r in RESOURCES if reading.get(r) is not None}
@@ -165,10 +223,21 @@ class OffloadEngine:
             result = "dry-run"
         elif action.kind == "fence":
             result = self._fence(action.node, nodes.get(action.node))
+            if result.startswith("failed"):
+                # Not counted as fenced: retried while the node stays over.
+                self.state = dataclasses.replace(
+                    self.state, fenced=self.state.fenced - {action.node}
+                )
+                self._retry_at[action.node] = time.time() + FENCE_RETRY
+                self._failed[action.node] = result
+                result += f"; not fenced, tried again every {FENCE_RETRY:g}s while over"
         elif action.kind == "unfence":
             result = self._unfence(action.node)
         else:
             result = "not done: spilling is not built yet"
+        self._record(action, result)
+
+    def _record(self, action: OffloadAction, result: str) -> None:
         self.seq += 1
         event = OffloadEvent(
             self.seq, action.time, action.node, action.trigger, action.kind, result
@@ -178,44 +247,26 @@ class OffloadEngine:
         ray_private.kv_put(EVENTS_KEY, json.dumps(data).encode())
 
     def _fence(self, name: str, node: cluster.RayNode | None) -> str:
+        """Hold the node's free CPU/GPU. Nothing free holds nothing yet but counts as
+        fenced: what comes free later is taken by the top-up."""
         if node is None or not node.alive:
             return "failed: the node is not alive in Ray"
+        if name in self.fences:
+            return "done: already fenced"
         free = ray_private.available_per_node().get(node.node_id, {})
-        bundle = {r: free[r] for r in ("CPU", "GPU") if free.get(r, 0.0) > 0}
+        bundle = fences.free_bundle(free)
         if not bundle:
-            return "done: nothing free to hold"
-        selector: dict[str, str] = {}
-        if node.labelled:
-            selector = {NODE_LABEL: node.name}
-        else:
-            bundle[f"node:{node.address}"] = cluster.PIN_AMOUNT
-        try:
-            group = placement_group(
-                [bundle],
-                strategy="STRICT_PACK",
-                name=fence_name(name),
-                lifetime="detached",
-                bundle_label_selector=[selector],
-            )
-            ready = group.wait(FENCE_WAIT)
-        except Exception as exc:
-            return f"failed: {str(exc).splitlines()[0]}"
-        if not ready:
-            cluster.remove_group(group.id.hex())
-            return f"failed: Ray did not place the fence within {FENCE_WAIT}s"
-        self.fences[name] = group.id.hex()
-        held = ", ".join(f"{v:g} {k}" for k, v in bundle.items() if not k.startswith("node:"))
-        return f"done: holding {held}"
+            self.fences[name] = []
+            return "done: nothing free to hold yet (what comes free is taken)"
+        pg_id, result = fences.hold(node, bundle, 0)
+        if pg_id is not None:
+            self.fences[name] = [pg_id]
+        return result
 
     def _unfence(self, name: str) -> str:
-        pg_id = self.fences.pop(name, "")
-        if not pg_id:
-            return "done: no fence was held"
-        try:
-            cluster.remove_group(pg_id)
-        except Exception as exc:
-            return f"failed: {str(exc).splitlines()[0]}"
-        return "done"
+        self._retry_at.pop(name, None)
+        self._failed.pop(name, None)
+        return fences.lift(self.fences.pop(name, []))
 
 
 def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> OffloadPolicy:
@@ -226,16 +277,6 @@ def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> Offloa
     watched = tuple(dict.fromkeys(head if w == HEAD else w for w in policy.watched))
     overrides = {head if k == HEAD else k: v for k, v in policy.overrides.items()}
     return dataclasses.replace(policy, watched=watched, overrides=overrides)
-
-
-def _fence_groups() -> dict[str, str]:
-    """{node: group id} of every live fence in Ray's table."""
-    out: dict[str, str] = {}
-    for entry in placement_group_table().values():
-        node = fenced_node(str(entry.get("name", "")))
-        if node is not None and entry.get("state") != "REMOVED":
-            out[node] = str(entry["placement_group_id"])
-    return out
 
 
 def _load_json(key: str, default: Any) -> Any:

@@ -168,6 +168,9 @@ def test_records_round_trip() -> None:
     event = OffloadEvent(3, 12.5, "head", Trigger("cpu", 91, 70, 10), "fence", "done")
     assert OffloadEvent.from_record(event.to_record()) == event
     assert fenced_node(fence_name("head")) == "head"
+    # A top-up is one more group for the same node.
+    assert fence_name("worker-1", 2) == "gridtui:fence:worker-1#2"
+    assert fenced_node(fence_name("worker-1", 2)) == "worker-1"
     assert fenced_node("gridtui:boost:b1") is None
 
 
