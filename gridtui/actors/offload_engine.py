@@ -97,6 +97,24 @@ class OffloadEngine:
             ray_private.kv_put(SCOPES_KEY, json.dumps(scopes).encode())
         return self.status()
 
+    def busy(self) -> dict[str, str]:
+        """{node: why} for nodes auto-offload counts busy: fenced, or (enabled) its last
+        reading at or over a threshold even before the sustain time has passed."""
+        with self._lock:
+            out = {n: "fenced" for n in self.fences}
+            if not self.policy.enabled:
+                return out
+            policy = _resolve(self.policy, self._nodes)
+            for node, reading in sorted(self.live.items()):
+                for resource in RESOURCES:
+                    rule = policy.rule(node, resource)
+                    value = reading.get(resource)
+                    if node in out or rule is None or value is None:
+                        continue
+                    if float(value) >= rule.threshold:
+                        out[node] = f"{resource} {float(value):.0f}% >= {rule.threshold:g}%"
+            return out
+
     def read_events(self, since: int = 0) -> dict[str, Any]:
         with self._lock:
             found = [e.to_record() for e in self.events if e.seq > since]

@@ -92,6 +92,10 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         ran = cl.python(where_code(), cl.address)
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.strip().splitlines()[-1] != head_id
+        # local-first skips the fenced head even for memory, which the fence leaves free.
+        plan = cl.run(lambda: cl.control.plan("memory", "64MiB", "local-first"))
+        assert "head" not in plan.nodes, plan
+        assert "busy for auto-offload (fenced)" in plan.reason
         # A new controller keeps the policy and the fence (found in Ray's table by name).
         cl.run(kill_controller)
         status = cl.run(cl.control.offload_status)
