@@ -19,6 +19,8 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from gridtui.actors import cluster, fences, ray_private
+from gridtui.actors.memory_host import INDEX_NAME
+from gridtui.actors.memory_index import human
 from gridtui.actors.node_sampler import NodeSampler
 from gridtui.model.offload import (
     HEAD,
@@ -36,6 +38,8 @@ EVENTS_KEY = "offload:events"
 EVENT_LIMIT = 500
 HISTORY_SAMPLES = 600
 SAMPLE_TIMEOUT = 2.0
+# A spill moves objects one at a time; a whole node's worth may take this long.
+MOVE_TIMEOUT = 600.0
 # A fence that failed is tried again this often while its node stays over a threshold.
 FENCE_RETRY = 10.0
 SAMPLER_PREFIX = "gridtui:sampler:"
@@ -252,8 +256,37 @@ class OffloadEngine:
         elif action.kind == "unfence":
             result = self._unfence(action.node)
         else:
-            result = "not done: spilling is not built yet"
+            result = self.spill(action.node, action.trigger)
         self._record(action, result)
+
+    def spill(self, node: str, trigger: Trigger) -> str:
+        """Move every memory-store object off `node` (to nodes that are neither fenced
+        nor busy), one event per object; the result sums them up."""
+        avoid = sorted(set(self.busy()) | {node})
+        try:
+            host = ray.get_actor(INDEX_NAME, namespace=NAMESPACE)
+        except ValueError:
+            return "done: nothing stored (the memory store was never used)"
+        try:
+            answer: Any = ray.get(
+                host.evacuate.remote(node, avoid), timeout=MOVE_TIMEOUT
+            )
+        except Exception as exc:
+            return f"failed: the memory index did not move them: {str(exc).splitlines()[0]}"
+        moves = answer.get("moves", [])
+        for m in moves:
+            where = f"{m['from']} -> {m['to']}" if m["to"] else f"off {m['from']}"
+            text = f"{m['key']} ({human(m['size'])}) {where}"
+            verdict, _, why = str(m["result"]).partition(": ")
+            self._record(
+                OffloadAction("move", node, trigger, time.time()),
+                f"{verdict}: {text}" + (f": {why}" if why else ""),
+            )
+        done = [m for m in moves if m["result"] == "done"]
+        size = human(sum(int(m["size"]) for m in done))
+        if len(done) == len(moves):
+            return f"done: {len(done)} objects moved ({size})" if moves else "done: none stored"
+        return f"failed: {len(moves) - len(done)} of {len(moves)} objects stayed ({size} moved)"
 
     def _record(self, action: OffloadAction, result: str) -> None:
         self.seq += 1
