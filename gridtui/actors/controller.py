@@ -160,6 +160,12 @@ class GridController:
     ) -> dict[str, Any]:
         return self.offload.set_policy(policy, scopes)
 
+    def node_drain(self, node: str) -> dict[str, Any]:
+        return self.offload.drain(node)
+
+    def node_undrain(self, node: str) -> dict[str, Any]:
+        return self.offload.undrain(node)
+
     def offload_tick(self) -> int:
         """One engine pass now (the loop runs one every tick)."""
         return self.offload.tick()

@@ -35,6 +35,7 @@ from gridtui.policy.offload import OffloadState, Sample, decide, restore
 POLICY_KEY = "offload:policy"
 SCOPES_KEY = "offload:scopes"
 EVENTS_KEY = "offload:events"
+DRAINED_KEY = "offload:drained"
 EVENT_LIMIT = 500
 HISTORY_SAMPLES = 600
 SAMPLE_TIMEOUT = 2.0
@@ -65,6 +66,7 @@ class OffloadEngine:
         self.samplers: dict[str, Any] = {}
         self.fences: dict[str, list[str]] = fences.groups()
         self._retry_at: dict[str, float] = {}
+        self.drained: dict[str, float] = _load_json(DRAINED_KEY, {})
         self._failed: dict[str, str] = {}
         self.state: OffloadState = restore(sorted(self.fences))
         self.live: dict[str, dict[str, Any]] = {}
@@ -80,6 +82,7 @@ class OffloadEngine:
                 "stored": self.stored,
                 "scopes": dict(self.scopes),
                 "fenced": sorted(self.fences),
+                "drained": sorted(self.drained),
                 "live": {n: dict(v) for n, v in self.live.items()},
             }
 
@@ -105,7 +108,7 @@ class OffloadEngine:
         """{node: why} for nodes auto-offload counts busy: fenced, or (enabled) its last
         reading at or over a threshold even before the sustain time has passed."""
         with self._lock:
-            out = {n: "fenced" for n in self.fences}
+            out = {n: "drained" if n in self.drained else "fenced" for n in self.fences}
             if not self.policy.enabled:
                 return out
             policy = _resolve(self.policy, self._nodes)
@@ -123,6 +126,62 @@ class OffloadEngine:
         with self._lock:
             found = [e.to_record() for e in self.events if e.seq > since]
             return {"seq": self.seq, "events": found}
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def drain(self, name: str) -> dict[str, Any]:
+        """Fence the node, move its stored objects off, then Ray's own drain. Each step
+        is an event; a step that fails does not stop the next (Ray's drain alone already
+        keeps new work off)."""
+        with self._lock:
+            nodes = self.nodes(fresh=True)
+            node = nodes.get(name)
+            if node is None:
+                known = ", ".join(sorted(nodes)) or "none"
+                return _fail("unknown", f"no Ray node named {name!r} (Ray has: {known})")
+            if node.head:
+                return _fail(
+                    "refused",
+                    f"{name} is the head: draining it would stop the cluster "
+                    "(auto-offload fences it instead)",
+                )
+            if name in self.drained:
+                return _fail(
+                    "refused", f"{name} is drained already (`gridtui node undrain {name}`)"
+                )
+            if not node.alive:
+                return _fail("refused", f"{name} is not alive in Ray")
+            trigger = Trigger("drain", 0.0, 0.0, 0.0)
+            self.drained[name] = time.time()
+            ray_private.kv_put(DRAINED_KEY, json.dumps(self.drained).encode())
+            fence = self._fence(name, node)
+            self._record(OffloadAction("fence", name, trigger, time.time()), fence)
+            spill = self.spill(name, trigger)
+            try:
+                accepted, why = ray_private.drain_node(node.node_id, "gridtui node drain")
+                ray_result = "done: Ray drains it" if accepted else f"failed: Ray refused: {why}"
+            except Exception as exc:
+                ray_result = f"failed: {str(exc).splitlines()[0]}"
+            result = f"{ray_result}; fence {fence.partition(':')[0]}; objects {spill}"
+            self._record(OffloadAction("drain", name, trigger, time.time()), result)
+            return {"node": name, "fence": fence, "spill": spill, "ray": ray_result}
+
+    def undrain(self, name: str) -> dict[str, Any]:
+        """Lift the drain's fence (kept when auto-offload holds the node fenced itself).
+        Ray's drain is not undone: Ray has no call for it."""
+        with self._lock:
+            if name not in self.drained:
+                drained = ", ".join(sorted(self.drained)) or "none"
+                return _fail("refused", f"{name} is not drained (drained: {drained})")
+            del self.drained[name]
+            ray_private.kv_put(DRAINED_KEY, json.dumps(self.drained).encode())
+            if name in self.state.fenced:
+                fence = "kept: auto-offload holds it fenced (over a threshold)"
+            else:
+                fence = self._unfence(name)
+            trigger = Trigger("undrain", 0.0, 0.0, 0.0)
+            self._record(OffloadAction("undrain", name, trigger, time.time()), fence)
+            return {"node": name, "fence": fence}
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -238,7 +297,9 @@ class OffloadEngine:
         self.history.clear()
 
     def _apply(self, action: OffloadAction, nodes: dict[str, cluster.RayNode]) -> None:
-        if action.kind == "unfence" and action.node in self.fences:
+        if action.kind == "unfence" and action.node in self.drained:
+            result = "kept: the node is drained (`gridtui node undrain` lifts its fence)"
+        elif action.kind == "unfence" and action.node in self.fences:
             # A real fence is lifted even in dry-run (one held from before dry-run began).
             result = self._unfence(action.node)
         elif action.dry_run:
@@ -268,9 +329,7 @@ class OffloadEngine:
         except ValueError:
             return "done: nothing stored (the memory store was never used)"
         try:
-            answer: Any = ray.get(
-                host.evacuate.remote(node, avoid), timeout=MOVE_TIMEOUT
-            )
+            answer: Any = ray.get(host.evacuate.remote(node, avoid), timeout=MOVE_TIMEOUT)
         except Exception as exc:
             return f"failed: the memory index did not move them: {str(exc).splitlines()[0]}"
         moves = answer.get("moves", [])
@@ -318,6 +377,10 @@ class OffloadEngine:
         self._retry_at.pop(name, None)
         self._failed.pop(name, None)
         return fences.lift(self.fences.pop(name, []))
+
+
+def _fail(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"kind": kind, "message": message}}
 
 
 def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> OffloadPolicy:

@@ -8,6 +8,7 @@ unaffected by whatever else this host runs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -119,6 +120,49 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
     assert fall["metric"] == "cpu" and fall["value"] < 15 and fall["threshold"] == 15
     assert events[0]["seq"] < events[1]["seq"] and events[0]["time"] <= events[1]["time"]
     assert "cpu" in events[0]["message"] and ">= 40%" in events[0]["message"]
+
+
+def test_memory_pressure_spills_stored_objects_off_the_head_byte_exact(
+    cl: BoostCluster,
+) -> None:
+    from gridtui.services.memory import MemoryService
+
+    svc = MemoryService(cl.config)
+    scopes = {n.name: n.sample_scope for n in cl.config.nodes}
+    one, two = os.urandom(3 * 1024**2 + 17), os.urandom(5 * 1024**2)
+    cl.run(lambda: svc.store("spill-one", one, node="head"))
+    cl.run(lambda: svc.store("spill-two", two, node="head", replicas=2))
+    before = {o.key: o.nodes for o in cl.run(svc.objects)}
+    assert "head" in before["spill-one"] and "head" in before["spill-two"]
+    seen = cl.run(cl.control.offload_events)["seq"]
+    # The head's Ray processes use far more than 1% of its declared memory: pressure.
+    rule = Rule(1, sustain=0, hysteresis=0, cooldown=0)
+    policy = OffloadPolicy(enabled=True, rules={"memory": rule})
+    try:
+        cl.run(lambda: cl.control.offload_set(policy, scopes))
+
+        def spilled() -> list[dict[str, Any]]:
+            found = cl.run(lambda: cl.control.offload_events(seen))["events"]
+            return found if any(e["action"] == "spill" for e in found) else []
+
+        events = until("the spill is done", spilled)
+        after = {o.key: o for o in cl.run(svc.objects)}
+        assert after["spill-one"].nodes != () and "head" not in after["spill-one"].nodes
+        kept = after["spill-two"].nodes
+        assert len(kept) == 2 and len(set(kept)) == 2 and "head" not in kept
+        assert cl.run(lambda: svc.read("spill-one")) == one
+        assert cl.run(lambda: svc.read("spill-two")) == two
+        moves = [e for e in events if e["action"] == "move"]
+        assert sorted(e["result"].split(" ")[1] for e in moves) == ["spill-one", "spill-two"]
+        assert all(e["result"].startswith("done: ") and "head -> worker-" in e["result"]
+                   for e in moves)  # fmt: skip
+        spill = next(e for e in events if e["action"] == "spill")
+        assert spill["result"] == "done: 2 objects moved (8.0 MiB)"
+        assert spill["trigger"]["metric"] == "memory"
+    finally:
+        cl.run(lambda: cl.control.offload_set(OffloadPolicy(), scopes))
+        cl.run(lambda: [svc.delete(k) for k in ("spill-one", "spill-two")])
+    until("the memory fence is lifted", lambda: FENCE not in cl.groups())
 
 
 def test_a_bad_threshold_leaves_the_running_policy(cl: BoostCluster) -> None:
