@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "sharing_cmd",
     "offload_cmd",
     "memory_cmd",
+    "node_cmd",
 )
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster

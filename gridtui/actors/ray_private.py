@@ -46,7 +46,7 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
 )
 """(module, name, why): each checked by tests/unit/test_ray_private.py."""
 
-STATE_METHODS = ("node_table", "available_resources_per_node")
+STATE_METHODS = ("node_table", "available_resources_per_node", "get_draining_nodes")
 """What gridtui calls on a GlobalState (here and in agent/nodescript.py's ray_view)."""
 
 
@@ -77,6 +77,11 @@ def available_per_node() -> dict[str, dict[str, float]]:
     """{node id hex: {resource: available}}; a resource at zero is left out by Ray."""
     table = global_state().available_resources_per_node()
     return {str(k): {str(r): float(v) for r, v in res.items()} for k, res in table.items()}
+
+
+def draining_nodes() -> set[str]:
+    """Node ids (hex) Ray is draining now."""
+    return {str(k) for k in global_state().get_draining_nodes()}
 
 
 def divert_driver_messages(write: Callable[..., None]) -> None:

@@ -165,6 +165,55 @@ def test_memory_pressure_spills_stored_objects_off_the_head_byte_exact(
     until("the memory fence is lifted", lambda: FENCE not in cl.groups())
 
 
+def test_drain_then_undrain_a_worker(cl: BoostCluster) -> None:
+    from gridtui.services.memory import MemoryService
+
+    svc = MemoryService(cl.config)
+    data = os.urandom(2 * 1024**2 + 5)
+    cl.run(lambda: svc.store("drain-one", data, node="worker-2"))
+    try:
+        code, out, err = cl.cli("node", "drain", "worker-2", "--json")
+        assert code == 0, err
+        done = json.loads(out.splitlines()[-1])
+        assert done["ray"] == "done: Ray drains it", done
+        assert done["fence"].startswith("done") and done["spill"].startswith("done: 1 objects")
+        seen = cl.probe()
+        worker = seen["nodes"]["worker-2"]
+        assert worker["draining"] and worker["available"].get("CPU", 0) == 0
+        fence = next(g for g in seen["groups"] if g["name"] == fence_name("worker-2"))
+        assert set(fence["nodes"].values()) == {worker["node_id"]}
+        moved = next(o for o in cl.run(svc.objects) if o.key == "drain-one")
+        assert "worker-2" not in moved.nodes and cl.run(lambda: svc.read("drain-one")) == data
+        code, out, err = cl.cli("node", "drain", "worker-2")
+        assert (code, out) == (1, "") and "worker-2 is drained already" in err
+        assert len(err.strip().splitlines()) == 1
+
+        code, out, err = cl.cli("node", "undrain", "worker-2")
+        assert code == 0, err
+        assert out.splitlines()[0] == "undrained worker-2"
+        assert all(g["name"] != fence_name("worker-2") for g in cl.probe()["groups"])
+        events = cl.run(cl.control.offload_events)["events"]
+        kinds = [(e["action"], e["node"]) for e in events if e["node"] == "worker-2"]
+        assert kinds[-4:] == [
+            ("fence", "worker-2"),
+            ("move", "worker-2"),
+            ("drain", "worker-2"),
+            ("undrain", "worker-2"),
+        ]
+    finally:
+        cl.run(lambda: svc.delete("drain-one"))
+
+
+def test_node_drain_refuses_bad_input_in_one_line(cl: BoostCluster) -> None:
+    code, out, err = cl.cli("node", "drain", "nosuch")
+    assert (code, out) == (2, "") and "unknown node 'nosuch'" in err
+    code, out, err = cl.cli("node", "drain", "head")
+    assert (code, out) == (2, "") and "head is the head" in err
+    code, out, err = cl.cli("node", "undrain", "worker-1")
+    assert (code, out) == (1, "") and "worker-1 is not drained" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_a_bad_threshold_leaves_the_running_policy(cl: BoostCluster) -> None:
     before = cl.run(cl.control.offload_status)
     code, out, err = cl.cli("offload", "auto", "--enable", "--threshold", "cpu=120")

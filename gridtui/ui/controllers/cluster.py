@@ -16,7 +16,7 @@ from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressE
 from gridtui.ui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
-    from gridtui.backend import Backend
+    from gridtui.backend import Backend, ControlService
     from gridtui.ui.screens.main import MainScreen
 
 GROUP = "cluster"
@@ -106,6 +106,44 @@ class ClusterController:
         )
         if progress.is_attached:
             progress.finish(outcome.ok, outcome.text)
+
+    # -- drain (a mutating action: asks first) -------------------------------------------
+
+    def drain_or_undrain(self) -> None:
+        """`N` on the Nodes pane: drain the selected worker, or undrain a drained one."""
+        app = grid_app(self.screen)
+        name = self.screen.selected_node()
+        control = app.backend.control if app.ready else None
+        if name is None or control is None:
+            return
+        self.screen.run_worker(
+            self._drain(control, name), name="drain", group=GROUP, exit_on_error=False
+        )
+
+    async def _drain(self, control: ControlService, name: str) -> None:
+        drained = name in await control.drained()
+        if drained:
+            title, verb = f"Undrain {name}?", "Undrain"
+            lines = [
+                "Lift the fence gridtui holds on it.",
+                "Ray's own drain cannot be undone: restart Ray on the node to use it again.",
+            ]
+        else:
+            title, verb = f"Drain {name}?", "Drain"
+            lines = [
+                "Fence its free CPU/GPU, move its stored objects to other nodes,",
+                "then Ray's own drain: nothing new runs there; Ray stops it once idle.",
+            ]
+        if not await self.screen.app.push_screen_wait(ConfirmScreen(title, lines, verb)):
+            return
+        if drained:
+            done = await control.node_undrain(name)
+            self.screen.notify(f"Undrained {name}: fence {done['fence']}", title="Drain")
+        else:
+            done = await control.node_drain(name)
+            self.screen.notify(
+                f"Drained {name}: Ray {done['ray']}; objects {done['spill']}", title="Drain"
+            )
 
     # -- logs and shell -----------------------------------------------------------------
 
