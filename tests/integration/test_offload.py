@@ -7,8 +7,10 @@ unaffected by whatever else this host runs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -79,8 +81,12 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
     until("the head sampled quiet", lambda: _live_cpu(cl) < 15)
     assert FENCE not in cl.groups()
 
-    head = cl.config.head.host
-    load = subprocess.Popen([sys.executable, "-c", "while True: pass", f"--node-ip-address={head}"])
+    # The demo's own load outside Ray (a plain busy process the head's scope counts).
+    load = subprocess.Popen(
+        [sys.executable, "-m", "gridtui", "demo", "load", "--node", "head", "--outside-ray",
+         "--seconds", "600"],
+        cwd=cl.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
         # No client calls the engine from here on: its own loop acts.
         until("the fence is placed", lambda: cl.groups().get(FENCE, {}).get("state") == "CREATED")
@@ -102,9 +108,14 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         status = cl.run(cl.control.offload_status)
         assert status["enabled"] and status["fenced"] == ["head"]
         assert status["rules"]["cpu"]["threshold"] == 40
+        load.send_signal(signal.SIGINT)  # Ctrl-C: the load command stops its processes
+        out, _ = load.communicate(timeout=60)
+        assert load.returncode == 130
+        assert not _outside_loads(), "a load process outlived its command"
     finally:
-        load.kill()
-        load.wait()
+        if load.poll() is None:
+            load.kill()
+            load.wait()
     until("the fence is lifted (by the new controller)", lambda: FENCE not in cl.groups())
     assert all(g["name"] != FENCE for g in cl.probe()["groups"])
 
@@ -248,3 +259,17 @@ def _live_cpu(cl: BoostCluster) -> float:
     """The head's last sampled CPU percent (100 until there is one)."""
     live = cl.run(cl.control.offload_status)["live"].get("head")
     return 100.0 if live is None else float(live["cpu"])
+
+
+def _outside_loads() -> list[int]:
+    """PIDs of `demo load --outside-ray` processes still running on this host."""
+    from pathlib import Path
+
+    from gridtui.services.outside_load import LOAD_CODE
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and LOAD_CODE.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+    return found
