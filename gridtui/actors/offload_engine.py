@@ -43,6 +43,8 @@ SAMPLE_TIMEOUT = 2.0
 MOVE_TIMEOUT = 600.0
 # A fence that failed is tried again this often while its node stays over a threshold.
 FENCE_RETRY = 10.0
+# Seconds after a fence (or top-up) is placed before free CPU on its node counts as new.
+TOPUP_SETTLE = 3.0
 SAMPLER_PREFIX = "gridtui:sampler:"
 # Ray's node table is read again this often (a GCS round trip and a table per node was
 # half the engine's idle cost when read every tick), and at once when a watched node is
@@ -68,6 +70,7 @@ class OffloadEngine:
         self._retry_at: dict[str, float] = {}
         self.drained: dict[str, float] = _load_json(DRAINED_KEY, {})
         self._failed: dict[str, str] = {}
+        self._settled: dict[str, float] = {}
         self.state: OffloadState = restore(sorted(self.fences))
         self.live: dict[str, dict[str, Any]] = {}
         self._nodes: dict[str, cluster.RayNode] = {}
@@ -239,13 +242,15 @@ class OffloadEngine:
             if ray_node is None or not ray_node.alive:
                 continue
             bundle = fences.free_bundle(free.get(ray_node.node_id, {}))
-            if not bundle:
+            if not bundle or time.monotonic() < self._settled.get(node, 0.0):
                 continue
-            pg_id, result = fences.hold(ray_node, bundle, len(ids) + 1)
-            if pg_id is not None:
-                ids.append(pg_id)
-                result = f"done: topped up with {fences.held(bundle)} that came free"
+            pg_id, _ = fences.hold(ray_node, bundle, len(ids) + 1)
+            self._settled[node] = time.monotonic() + TOPUP_SETTLE
+            if pg_id is None:
+                continue  # best effort: the fence holds what it held; tried again later
+            ids.append(pg_id)
             why = over.get(node) or Trigger("fenced", 0.0, 0.0, 0.0)
+            result = f"done: topped up with {fences.held(bundle)} that came free"
             self._record(OffloadAction("fence", node, why, now), result)
 
     def nodes(self, fresh: bool = False) -> dict[str, cluster.RayNode]:
@@ -371,6 +376,8 @@ class OffloadEngine:
         pg_id, result = fences.hold(node, bundle, 0)
         if pg_id is not None:
             self.fences[name] = [pg_id]
+            # Ray's free figures lag a placed group a moment: no top-up until they settle.
+            self._settled[name] = time.monotonic() + TOPUP_SETTLE
         return result
 
     def _unfence(self, name: str) -> str:

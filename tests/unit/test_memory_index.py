@@ -154,7 +154,7 @@ def test_a_move_keeps_replicas_on_distinct_nodes_and_switches_in_one_step() -> N
 def test_a_move_with_nowhere_to_go_or_a_key_replaced_meanwhile() -> None:
     ix = index(100, 100, 10)
     stored(ix, "big", 50 * MiB, node="head", replicas=2)
-    with pytest.raises(Refused, match="no node has room for 50.0 MiB beside its other replicas"):
+    with pytest.raises(Refused, match=r"no node has room for 50\.0 MiB beside its other replicas"):
         ix.begin_move("big", "id-head")
     stored(ix, "one", 5 * MiB, node="head")
     with pytest.raises(Refused, match="no node has room"):

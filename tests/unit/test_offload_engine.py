@@ -36,7 +36,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> tuple[OffloadEngine, dict[str, An
     e._lock = threading.RLock()
     e.policy = OffloadPolicy(enabled=True, rules={"cpu": Rule(80)})
     e.events, e.seq, e.fences, e.drained = deque(), 0, {}, {}
-    e._retry_at, e._failed, e._nodes, e.live = {}, {}, {"head": HEAD}, {}
+    e._retry_at, e._failed, e._nodes, e.live, e._settled = {}, {}, {"head": HEAD}, {}, {}
     e.state = OffloadState(fenced=frozenset({"head"}), over={("head", "cpu"): OVER})
     return e, ray
 
@@ -73,5 +73,7 @@ def test_a_held_fence_is_topped_up_with_what_comes_free(
     assert ray["placed"] == [] and len(e.events) == 1
     ray["free"] = {"CPU": 1.0, "memory": 5.0}
     e._keep_fences({"head": HEAD})
+    assert ray["placed"] == [(1, {"CPU": 1.0})] and e.fences["head"] == ["pg1"]
+    e._keep_fences({"head": HEAD})  # Ray's figures have not settled: no second top-up
     assert ray["placed"] == [(1, {"CPU": 1.0})] and e.fences["head"] == ["pg1"]
     assert e.events[-1].result == "done: topped up with 1 CPU that came free"
