@@ -19,6 +19,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from gridtui.actors import cluster, fences, ray_private
+from gridtui.actors import offload_kept as kept
 from gridtui.actors.memory_host import INDEX_NAME
 from gridtui.actors.memory_index import human
 from gridtui.actors.node_sampler import NodeSampler
@@ -32,10 +33,6 @@ from gridtui.model.offload import (
 )
 from gridtui.policy.offload import OffloadState, Sample, decide, restore
 
-POLICY_KEY = "offload:policy"
-SCOPES_KEY = "offload:scopes"
-EVENTS_KEY = "offload:events"
-DRAINED_KEY = "offload:drained"
 EVENT_LIMIT = 500
 HISTORY_SAMPLES = 600
 SAMPLE_TIMEOUT = 2.0
@@ -59,16 +56,16 @@ class OffloadEngine:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.stored = ray_private.kv_get(POLICY_KEY) is not None
-        self.policy = _load_policy()
-        self.scopes: dict[str, str] = _load_json(SCOPES_KEY, {})
-        self.events: deque[OffloadEvent] = deque(_load_events(), maxlen=EVENT_LIMIT)
+        self.stored = ray_private.kv_get(kept.POLICY_KEY) is not None
+        self.policy = kept.load_policy()
+        self.scopes: dict[str, str] = kept.load_json(kept.SCOPES_KEY, {})
+        self.events: deque[OffloadEvent] = deque(kept.load_events(), maxlen=EVENT_LIMIT)
         self.seq = max((e.seq for e in self.events), default=0)
         self.history: dict[str, deque[Sample]] = {}
         self.samplers: dict[str, Any] = {}
         self.fences: dict[str, list[str]] = fences.groups()
         self._retry_at: dict[str, float] = {}
-        self.drained: dict[str, float] = _load_json(DRAINED_KEY, {})
+        self.drained: dict[str, float] = kept.load_json(kept.DRAINED_KEY, {})
         self._failed: dict[str, str] = {}
         self._settled: dict[str, float] = {}
         self.state: OffloadState = restore(sorted(self.fences))
@@ -103,8 +100,8 @@ class OffloadEngine:
             if scopes != self.scopes:
                 self._drop_samplers()
             self.policy, self.scopes, self.stored = policy, scopes, True
-            ray_private.kv_put(POLICY_KEY, json.dumps(policy.to_record()).encode())
-            ray_private.kv_put(SCOPES_KEY, json.dumps(scopes).encode())
+            ray_private.kv_put(kept.POLICY_KEY, json.dumps(policy.to_record()).encode())
+            ray_private.kv_put(kept.SCOPES_KEY, json.dumps(scopes).encode())
         return self.status()
 
     def busy(self) -> dict[str, str]:
@@ -156,7 +153,7 @@ class OffloadEngine:
                 return _fail("refused", f"{name} is not alive in Ray")
             trigger = Trigger("drain", 0.0, 0.0, 0.0)
             self.drained[name] = time.time()
-            ray_private.kv_put(DRAINED_KEY, json.dumps(self.drained).encode())
+            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
             fence = self._fence(name, node)
             self._record(OffloadAction("fence", name, trigger, time.time()), fence)
             spill = self.spill(name, trigger)
@@ -177,7 +174,7 @@ class OffloadEngine:
                 drained = ", ".join(sorted(self.drained)) or "none"
                 return _fail("refused", f"{name} is not drained (drained: {drained})")
             del self.drained[name]
-            ray_private.kv_put(DRAINED_KEY, json.dumps(self.drained).encode())
+            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
             if name in self.state.fenced:
                 fence = "kept: auto-offload holds it fenced (over a threshold)"
             else:
@@ -359,7 +356,7 @@ class OffloadEngine:
         )
         self.events.append(event)
         data = [e.to_record() for e in self.events]
-        ray_private.kv_put(EVENTS_KEY, json.dumps(data).encode())
+        ray_private.kv_put(kept.EVENTS_KEY, json.dumps(data).encode())
 
     def _fence(self, name: str, node: cluster.RayNode | None) -> str:
         """Hold the node's free CPU/GPU. Nothing free holds nothing yet but counts as
@@ -398,30 +395,3 @@ def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> Offloa
     watched = tuple(dict.fromkeys(head if w == HEAD else w for w in policy.watched))
     overrides = {head if k == HEAD else k: v for k, v in policy.overrides.items()}
     return dataclasses.replace(policy, watched=watched, overrides=overrides)
-
-
-def _load_json(key: str, default: Any) -> Any:
-    raw = ray_private.kv_get(key)
-    if raw is None:
-        return default
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return default
-
-
-def _load_policy() -> OffloadPolicy:
-    try:
-        return OffloadPolicy.from_record(_load_json(POLICY_KEY, {}))
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return OffloadPolicy()
-
-
-def _load_events() -> list[OffloadEvent]:
-    out = []
-    for data in _load_json(EVENTS_KEY, []):
-        try:
-            out.append(OffloadEvent.from_record(data))
-        except (ValueError, TypeError, KeyError):
-            continue
-    return out
