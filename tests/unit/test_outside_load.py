@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,11 @@ def test_the_load_counts_for_its_node_and_is_stopped_at_the_end() -> None:
 
     def during(seconds: float) -> None:
         assert seconds == 30
-        for pid in outside_load._started[-2:]:
-            seen[pid.pid] = argv(pid.pid)
+        for proc in outside_load._started[-2:]:
+            deadline = time.monotonic() + 10  # until the fork has become the load (exec)
+            while "-c" not in argv(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen[proc.pid] = argv(proc.pid)
         scope = sampler.RayScope(config.node("head").host, 1.0, 1024**3)
         seen[0] = [str(p) for p in sorted(scope.pids())]
 
