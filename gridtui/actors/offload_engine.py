@@ -262,7 +262,10 @@ class OffloadEngine:
         if handle is None:
             handle = self.samplers[name] = self._start_sampler(name, node)
         try:
-            reading = ray.get(handle.sample.remote(), timeout=SAMPLE_TIMEOUT)
+            if isinstance(handle, NodeSampler):
+                reading = handle.sample()
+            else:
+                reading = ray.get(handle.sample.remote(), timeout=SAMPLE_TIMEOUT)
         except Exception:  # a dead or slow sampler (or node): look again next time
             self.samplers.pop(name, None)
             self._nodes_at = -math.inf
@@ -274,9 +277,14 @@ class OffloadEngine:
         )
 
     def _start_sampler(self, name: str, node: cluster.RayNode) -> Any:
+        """A sampler on the node: on the controller's own node (the head, as a rule), in
+        this process (an actor of its own there cost another Ray worker's idle CPU and a
+        call a second); elsewhere a zero-CPU actor pinned to the node."""
         scope = self.scopes.get(name, "host")
         cpus = node.total.get("CPU", 1.0)
         memory = int(node.total.get("memory", 0))
+        if node.node_id == _own_node_id():
+            return NodeSampler(scope, node.address, cpus, memory)
         return (
             ray.remote(NodeSampler)
             .options(
@@ -291,6 +299,8 @@ class OffloadEngine:
 
     def _drop_samplers(self) -> None:
         for handle in self.samplers.values():
+            if isinstance(handle, NodeSampler):
+                continue
             try:
                 ray.kill(handle)
             except Exception:
@@ -381,6 +391,14 @@ class OffloadEngine:
         self._retry_at.pop(name, None)
         self._failed.pop(name, None)
         return fences.lift(self.fences.pop(name, []))
+
+
+def _own_node_id() -> str:
+    """The Ray node this code runs on ("" outside a Ray worker or driver)."""
+    try:
+        return str(ray.get_runtime_context().get_node_id())
+    except Exception:
+        return ""
 
 
 def _fail(kind: str, message: str) -> dict[str, Any]:
