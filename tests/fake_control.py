@@ -66,6 +66,7 @@ class FakeControl:
         self._listeners: list[Callable[[ReservationsSnapshot], None]] = []
         self._event_listeners: list[Callable[[ReservationEvent], None]] = []
         self._n = 0
+        self.drained_nodes: set[str] = set()
 
     def subscribe(self, fn: Callable[[ReservationsSnapshot], None]) -> Callable[[], None]:
         self._listeners.append(fn)
@@ -125,6 +126,23 @@ class FakeControl:
         req = check_request(rtype, amount, None)
         half = req.amount / 2
         return Placement(strategy, req.type, (("box1", half), ("box2", half)), f"{strategy}: fake")
+
+    async def drained(self) -> list[str]:
+        self.calls.append(("drained",))
+        return sorted(self.drained_nodes)
+
+    async def node_drain(self, node: str) -> dict[str, Any]:
+        self.calls.append(("node_drain", node))
+        self._check()
+        self.drained_nodes.add(node)
+        return {"node": node, "fence": "done: holding 1 CPU", "spill": "done: none stored",
+                "ray": "done: Ray drains it"}  # fmt: skip
+
+    async def node_undrain(self, node: str) -> dict[str, Any]:
+        self.calls.append(("node_undrain", node))
+        self._check()
+        self.drained_nodes.discard(node)
+        return {"node": node, "fence": "done"}
 
     def wake(self) -> None:
         pass
