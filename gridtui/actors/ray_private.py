@@ -91,8 +91,8 @@ def divert_driver_messages(write: Callable[..., None]) -> None:
 
 def drain_node(node_id: str, message: str, deadline_ms: int = 0) -> tuple[bool, str]:
     """Ask the GCS to drain a node, as `ray drain-node --reason DRAIN_NODE_REASON_PREEMPTION`
-    does: Ray schedules nothing new there and the raylet exits once the node is idle.
-    (accepted, Ray's reason when not). Ray has no call that undoes it."""
+    does: Ray schedules nothing new there until the raylet restarts. (accepted, Ray's
+    reason when not). Ray has no call that undoes it."""
     import importlib
 
     raylet: Any = importlib.import_module("ray._raylet")

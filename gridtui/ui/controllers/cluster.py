@@ -126,13 +126,14 @@ class ClusterController:
             title, verb = f"Undrain {name}?", "Undrain"
             lines = [
                 "Lift the fence gridtui holds on it.",
-                "Ray's own drain cannot be undone: restart Ray on the node to use it again.",
+                "Ray's own drain cannot be undone: the node takes no new work until Ray",
+                "restarts on it (x, then u).",
             ]
         else:
             title, verb = f"Drain {name}?", "Drain"
             lines = [
                 "Fence its free CPU/GPU, move its stored objects to other nodes,",
-                "then Ray's own drain: nothing new runs there; Ray stops it once idle.",
+                "then Ray's own drain: nothing new runs there until Ray restarts on it.",
             ]
         if not await self.screen.app.push_screen_wait(ConfirmScreen(title, lines, verb)):
             return
