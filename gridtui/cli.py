@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "memory_cmd",
     "token_cmd",
     "serve_cmd",
+    "node_cmd",
 )
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster

@@ -101,6 +101,8 @@ class FakeControl:
         self.offload_log = lab_offload_events(self.clock)
         return self
 
+        self.drained_nodes: set[str] = set()
+
     def subscribe(self, fn: Callable[[ReservationsSnapshot], None]) -> Callable[[], None]:
         self._listeners.append(fn)
         return lambda: None
@@ -189,6 +191,23 @@ class FakeControl:
         self._check()
         seq = max((e.seq for e in self.offload_log), default=0)
         return {"seq": seq, "events": [e.to_record() for e in self.offload_log if e.seq > since]}
+
+    async def drained(self) -> list[str]:
+        self.calls.append(("drained",))
+        return sorted(self.drained_nodes)
+
+    async def node_drain(self, node: str) -> dict[str, Any]:
+        self.calls.append(("node_drain", node))
+        self._check()
+        self.drained_nodes.add(node)
+        return {"node": node, "fence": "done: holding 1 CPU", "spill": "done: none stored",
+                "ray": "done: Ray drains it"}  # fmt: skip
+
+    async def node_undrain(self, node: str) -> dict[str, Any]:
+        self.calls.append(("node_undrain", node))
+        self._check()
+        self.drained_nodes.discard(node)
+        return {"node": node, "fence": "done"}
 
     def wake(self) -> None:
         pass

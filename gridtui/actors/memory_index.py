@@ -13,6 +13,8 @@ from typing import Any
 LEASE_SECONDS = 6.0
 # What a store of unknown size (stdin) reserves at a time as its data arrives.
 GROWTH_STEP = 64 * 1024**2
+# A move is driven by the index's own host, not a client that renews: a long lease.
+MOVE_LEASE = 600.0
 
 
 class Refused(Exception):
@@ -291,6 +293,57 @@ class MemoryIndex:
         old = self.objects.get(txn.key)
         self.objects[txn.key] = version
         return old
+
+    # -- moving a replica (spill, drain) -----------------------------------------------
+
+    def begin_move(
+        self, key: str, source: str, avoid: Iterable[str] = (), now: float | None = None
+    ) -> Txn:
+        """Reserve room for one more copy of `key`'s replica on `source` on a node that
+        holds none of its replicas (replicas stay on distinct nodes), is alive, is not in
+        `avoid` (node ids) and has the most room. The transaction carries the version's
+        own txid, so the copy is that version's chunks on a new node."""
+        now = time.time() if now is None else now
+        version = self.objects.get(key)
+        if version is None or source not in version.nodes:
+            raise Refused(f"{key!r} has no replica on that node any more")
+        if version.txid in self.txns:
+            raise Refused(f"{key!r} is being moved already")
+        skip = set(avoid) | set(version.nodes) | {source}
+        room = [n for n in self._alive() if n.node_id not in skip]
+        fits = [n for n in room if self.free(n.node_id) >= version.size]
+        if not fits:
+            where = ", ".join(f"{n.name} {human(self.free(n.node_id))}" for n in room) or "none"
+            raise Refused(
+                f"no node has room for {human(version.size)} beside its other replicas "
+                f"(free elsewhere: {where})"
+            )
+        target = max(fits, key=lambda n: (self.free(n.node_id), n.name))
+        txn = Txn(
+            txid=version.txid,
+            key=key,
+            force=False,
+            nodes={target.node_id: target.name},
+            reserved=version.size,
+            created=now,
+            lease_until=now + MOVE_LEASE,
+        )
+        self.txns[txn.txid] = txn
+        return txn
+
+    def finish_move(self, txid: str, source: str) -> bool:
+        """The copy is sealed on its node: it replaces the replica on `source` in one
+        step. False when the key was deleted or replaced meanwhile (the copy is then
+        dropped by the caller, and so is the source's old one)."""
+        txn = self.txns.pop(txid, None)
+        if txn is None:
+            return False
+        version = self.objects.get(txn.key)
+        if version is None or version.txid != txid:
+            return False
+        version.nodes.pop(source, None)
+        version.nodes.update(txn.nodes)
+        return True
 
     def drop_txn(self, txid: str) -> Txn | None:
         return self.txns.pop(txid, None)

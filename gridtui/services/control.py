@@ -426,6 +426,20 @@ class ControlClient:
     def offload_events(self, since: int = 0) -> dict[str, Any]:
         return dict(self._call("offload_events", since))
 
+    def node_drain(self, node: str) -> dict[str, Any]:
+        """Fence, move stored objects off, then Ray's drain (gridtui/actors/offload_engine.py);
+        an unknown node, the head or a drained one is refused and nothing changes."""
+        answer = self._call("node_drain", node, timeout=max(self.call_timeout, 660.0))
+        if (err := _error(answer)) is not None:
+            raise err
+        return dict(answer)
+
+    def node_undrain(self, node: str) -> dict[str, Any]:
+        answer = self._call("node_undrain", node)
+        if (err := _error(answer)) is not None:
+            raise err
+        return dict(answer)
+
 
 def _order(r: Reservation) -> tuple[float, str]:
     return (r.created, r.id)

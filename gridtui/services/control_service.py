@@ -119,6 +119,22 @@ class ControlService:
         metrics = metrics_table(self.live())
         return await self.gateway.call(lambda: self.client.plan(rtype, amount, strategy, metrics))
 
+    async def drained(self) -> list[str]:
+        """Nodes drained by `gridtui node drain` (or the console's key)."""
+        status = await self.gateway.call(self.client.offload_status)
+        return [str(n) for n in status.get("drained", [])]
+
+    async def node_drain(self, node: str) -> dict[str, Any]:
+        """Fence, move stored objects off, Ray's drain: minutes at most (objects move)."""
+        done = await self.gateway.call(lambda: self.client.node_drain(node), 660.0)
+        self.wake()
+        return done
+
+    async def node_undrain(self, node: str) -> dict[str, Any]:
+        done = await self.gateway.call(lambda: self.client.node_undrain(node), 2 * ANSWER_SLACK)
+        self.wake()
+        return done
+
     async def node_views(self) -> list[NodeView]:
         metrics = metrics_table(self.live())
         return await self.gateway.call(lambda: self.client.node_views(metrics))

@@ -255,6 +255,9 @@ class MainScreen(ReadOnlyAware, Screen[None]):
     def action_stop_node(self) -> None:
         self.cluster.request("stop", node=True)
 
+    def action_drain_node(self) -> None:
+        self.cluster.drain_or_undrain()
+
     def action_install(self) -> None:
         self.cluster.request("install")
 

@@ -57,6 +57,14 @@ class NodesPane(Vertical):
         ),
         Binding("x", "screen.stop_node", "Stop node", tooltip="Stop Ray on the selected node only"),
         Binding(
+            "N",
+            "screen.drain_node",
+            "Drain",
+            show=False,
+            tooltip="Drain the selected worker (fence, move stored objects, Ray's drain); "
+            "on a drained one, undrain it",
+        ),
+        Binding(
             "i",
             "screen.install",
             "Install",
