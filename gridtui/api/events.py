@@ -236,7 +236,8 @@ class EventStreamResponse(Response):
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             # A send stuck on a full socket only ends when the client is dropped.
-            streaming = {asyncio.ensure_future(pump()), asyncio.ensure_future(client.dropped.wait())}
+            ended: asyncio.Future[Any] = asyncio.ensure_future(client.dropped.wait())
+            streaming = {asyncio.ensure_future(pump()), ended}
             await _first(streaming | {left})
             await _cancel(streaming)
             self.hub.remove(client)

@@ -159,7 +159,13 @@ def test_a_read_only_token_reads_everything_and_changes_nothing(
     server, control = served
     before = control.snapshot
     with client(server, tokens["read-only"]) as c:
-        nodes = c.get("/nodes").json()
+        zipped = c.get("/nodes")  # httpx asks for gzip: the answer is gzipped once per change
+        plain = c.get("/nodes", headers={"Accept-Encoding": "identity"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert "content-encoding" not in plain.headers
+        assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+        nodes = zipped.json()
+        assert [n["name"] for n in plain.json()["nodes"]] == [n["name"] for n in nodes["nodes"]]
         assert [n["name"] for n in nodes["nodes"]] == ["ws", "box1", "box2", "box3"]
         assert nodes["nodes"][0]["ray"]["cpu_total"] == 16
         assert {r["id"] for r in c.get("/boosts").json()} == {"7c1e", "3f2a", "9b04", "e870"}
