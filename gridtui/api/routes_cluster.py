@@ -30,7 +30,7 @@ class _Encoded:
     """GET /nodes encoded once per change of what it shows (the hub's coalesced snapshot,
     Ray's view, the reservations), not once per request: polling dashboards cost bytes only.
     Gzipped once too, for clients that take it: on loopback most of a request's server CPU
-    was the kernel copying the 36 KiB answer for 100 nodes; gzip makes it about 6 KiB."""
+    was the kernel copying the 36 KiB answer for 100 nodes; gzipped it is 3.3 KiB."""
 
     def __init__(self) -> None:
         self.key: tuple[Any, ...] = ()
