@@ -9,10 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
-
-from gridtui.api.app import create_app
 from gridtui.api.context import ApiContext
+from gridtui.api.server import api_server
 
 
 class ThreadServer:
@@ -22,7 +20,6 @@ class ThreadServer:
         self, ctx: ApiContext, *, manage_backend: bool = True, sndbuf: int | None = None
     ) -> None:
         self.ctx = ctx
-        self.app = create_app(ctx, manage_backend=manage_backend)
         self.sock = socket.socket()
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if sndbuf is not None:  # inherited by accepted connections: a stall shows sooner
@@ -31,8 +28,9 @@ class ThreadServer:
         self.sock.listen(128)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="error", access_log=False, lifespan="on")
-        self.server = uvicorn.Server(config)
+        self.server = api_server(
+            ctx, manage_backend=manage_backend, log_level="error", access_log=False, lifespan="on"
+        )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, name="api-server", daemon=True)
 

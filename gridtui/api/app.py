@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.security import HTTPBearer
+from fastapi import APIRouter, FastAPI, Request
 
 from gridtui import __version__
 from gridtui.api import errors, routes_cluster, routes_memory, routes_reservations
@@ -14,8 +14,8 @@ from gridtui.api.context import ApiContext, context
 from gridtui.api.events import EventHub, EventStreamResponse
 from gridtui.api.guard import Guard
 
-# Documents the scheme in OpenAPI (the Authorize button at /docs); the Guard enforces it.
-bearer = HTTPBearer(auto_error=False, description="`gridtui token create` makes one")
+# The scheme OpenAPI shows (the Authorize button at /docs); the Guard enforces it.
+BEARER = {"type": "http", "scheme": "bearer", "description": "`gridtui token create` makes one"}
 events_router = APIRouter()
 
 
@@ -29,6 +29,18 @@ async def events(request: Request) -> EventStreamResponse:
     hub = context(request).events
     assert hub is not None
     return EventStreamResponse(hub)
+
+
+class _Api(FastAPI):
+    """The bearer scheme is written into the schema, not declared as a dependency: a global
+    dependency is resolved on every request, for a header the Guard has already checked."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            schema.setdefault("components", {})["securitySchemes"] = {"HTTPBearer": BEARER}
+            schema["security"] = [{"HTTPBearer": []}]
+        return super().openapi()
 
 
 def create_app(ctx: ApiContext, *, manage_backend: bool = False) -> FastAPI:
@@ -50,7 +62,7 @@ def create_app(ctx: ApiContext, *, manage_backend: bool = False) -> FastAPI:
             if manage_backend:
                 await ctx.backend.stop()
 
-    app = FastAPI(
+    app = _Api(
         title="gridtui",
         version=__version__,
         description="The pool's nodes, reservations, memory objects and offload policy, "
@@ -58,7 +70,6 @@ def create_app(ctx: ApiContext, *, manage_backend: bool = False) -> FastAPI:
         "`Authorization: Bearer TOKEN` (`gridtui token create`).",
         lifespan=lifespan,
         redoc_url=None,
-        dependencies=[Depends(bearer)],
     )
     app.state.ctx = ctx
     errors.install(app)

@@ -27,5 +27,7 @@ def context(request: Request) -> ApiContext:
     return cast(ApiContext, request.app.state.ctx)
 
 
-def backend(request: Request) -> Backend:
+async def backend(request: Request) -> Backend:
+    """A dependency: `async` so FastAPI calls it on the loop, not through its thread pool
+    (a thread hop per request was most of GET /nodes' cost)."""
     return context(request).backend

@@ -44,7 +44,8 @@ class Client:
         self.queued = 0
         self.max_bytes, self.max_events = max_bytes, max_events
         self.ready = asyncio.Event()
-        self.dropped = asyncio.Event()
+        self.dropped = asyncio.Event()  # its stream ends: it fell behind, or the server stops
+        self.lagging = False
         self.sent_at = time.monotonic()
 
     def offer(self, data: bytes) -> None:
@@ -53,6 +54,7 @@ class Client:
         if self.queued + len(data) > self.max_bytes or len(self.queue) >= self.max_events:
             self.queue.clear()  # too far behind: let go of everything and of the client
             self.queued = 0
+            self.lagging = True
             self.dropped.set()
             return
         self.queue.append(data)
@@ -123,6 +125,10 @@ class EventHub:
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """Every stream ends now (the server stops): each client gets the end of its response."""
         for client in list(self.clients):
             client.dropped.set()
 
@@ -133,8 +139,10 @@ class EventHub:
         return client
 
     def remove(self, client: Client) -> None:
+        if client not in self.clients:
+            return
         self.clients.discard(client)
-        if client.dropped.is_set():
+        if client.lagging:
             self.dropped += 1
             log.warning("dropped an event-stream client that stopped reading")
 
@@ -196,13 +204,17 @@ def _offload_events(client: ControlClient, since: int) -> dict[str, Any]:
 
 
 class EventStreamResponse(Response):
-    """text/event-stream for one client until it leaves, the server stops, or it is dropped."""
+    """text/event-stream for one client until it leaves, the server stops, or it is dropped.
+    A dropped client's response is still ended properly (the last chunk, then the server
+    closes the connection) once it takes what its socket holds; nothing waits on it meanwhile
+    but this one coroutine, and the hub has let go of it."""
 
     media_type = "text/event-stream"
 
     def __init__(self, hub: EventHub) -> None:
         super().__init__(
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            # Closed after the last chunk: a client ended by the server reconnects afresh.
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", "Connection": "close"},
             media_type=self.media_type,
         )
         self.hub = hub
@@ -211,32 +223,47 @@ class EventStreamResponse(Response):
         client = self.hub.subscribe()
         # Response's own headers include "content-length: 0" for its empty body: not here.
         headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+
+        async def pump() -> None:
+            while (data := await client.take()) is not None:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+
+        async def gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        left = asyncio.ensure_future(gone())
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-
-            async def pump() -> None:
-                while (data := await client.take()) is not None:
-                    await send({"type": "http.response.body", "body": data, "more_body": True})
-
-            async def gone() -> None:
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-
-            tasks = {
-                asyncio.ensure_future(pump()),
-                asyncio.ensure_future(gone()),
-                asyncio.ensure_future(client.dropped.wait()),  # a send stuck on a full socket
-            }
-            try:
-                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.wait(tasks, timeout=1)
-                for task in tasks:
-                    if task.done() and not task.cancelled():
-                        with contextlib.suppress(Exception):
-                            task.result()
+            # A send stuck on a full socket only ends when the client is dropped.
+            ended: asyncio.Future[Any] = asyncio.ensure_future(client.dropped.wait())
+            streaming = {asyncio.ensure_future(pump()), ended}
+            await _first(streaming | {left})
+            await _cancel(streaming)
+            self.hub.remove(client)
+            if not left.done():
+                end = {"type": "http.response.body", "body": ENDED, "more_body": False}
+                ending = asyncio.ensure_future(send(end))
+                await _first({ending, left})
+                await _cancel({ending})
         finally:
             self.hub.remove(client)
-        # A dropped client's response is left incomplete: the server closes the connection.
+            await _cancel({left})
+
+
+ENDED = b": the server ended this stream\n\n"
+
+
+async def _first(tasks: set[asyncio.Future[Any]]) -> None:
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+
+
+async def _cancel(tasks: set[asyncio.Future[Any]]) -> None:
+    """Cancel what is still running; a finished task's error is the connection's, not ours."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.wait(tasks, timeout=1)
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            with contextlib.suppress(Exception):
+                task.result()

@@ -8,9 +8,13 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 from gridtui.api.app import create_app
 from gridtui.api.context import ApiContext
+from gridtui.api.events import EventHub
 from gridtui.api.guard import Limits
 from gridtui.backend import make_backend
 from gridtui.config import ClusterConfig
@@ -73,24 +77,40 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(config: ClusterConfig, path: Path | None, opts: ServeOptions) -> int:
-    import uvicorn
+class ApiServer(uvicorn.Server):
+    """uvicorn, ending every event stream as its shutdown begins: it waits for open responses
+    before the app's own shutdown, and an event stream never ends by itself."""
 
+    def __init__(self, config: uvicorn.Config, events: EventHub | None) -> None:
+        super().__init__(config)
+        self.events = events
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.events is not None:
+            self.events.end_streams()
+        await super().shutdown(sockets)
+
+
+def api_server(ctx: ApiContext, *, manage_backend: bool, **options: Any) -> ApiServer:
+    """The app on `ctx` in an ApiServer; `options` are uvicorn.Config's."""
+    app = create_app(ctx, manage_backend=manage_backend)
+    return ApiServer(uvicorn.Config(app, **options), ctx.events)
+
+
+def serve(config: ClusterConfig, path: Path | None, opts: ServeOptions) -> int:
     check_bind(opts)
     tokens = TokenStore()
     sock = listen(opts.host, opts.port)
     backend = make_backend(config, path)
     ctx = ApiContext(backend, tokens, Limits(upload=opts.max_upload))
-    app = create_app(ctx, manage_backend=True)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            ssl_certfile=opts.tls_cert,
-            ssl_keyfile=opts.tls_key,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
+    server = api_server(
+        ctx,
+        manage_backend=True,
+        ssl_certfile=opts.tls_cert,
+        ssl_keyfile=opts.tls_key,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )
     scheme = "https" if opts.tls_cert else "http"
     port = sock.getsockname()[1]

@@ -3,10 +3,12 @@ tokens, auth, roles, bad input, body limits, the remote-bind refusal and the eve
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import stat
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -157,7 +159,13 @@ def test_a_read_only_token_reads_everything_and_changes_nothing(
     server, control = served
     before = control.snapshot
     with client(server, tokens["read-only"]) as c:
-        nodes = c.get("/nodes").json()
+        zipped = c.get("/nodes")  # httpx asks for gzip: the answer is gzipped once per change
+        plain = c.get("/nodes", headers={"Accept-Encoding": "identity"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert "content-encoding" not in plain.headers
+        assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+        nodes = zipped.json()
+        assert [n["name"] for n in plain.json()["nodes"]] == [n["name"] for n in nodes["nodes"]]
         assert [n["name"] for n in nodes["nodes"]] == ["ws", "box1", "box2", "box3"]
         assert nodes["nodes"][0]["ray"]["cpu_total"] == 16
         assert {r["id"] for r in c.get("/boosts").json()} == {"7c1e", "3f2a", "9b04", "e870"}
@@ -269,10 +277,21 @@ def _feed(server: ThreadServer, rounds: int) -> None:
         server.call_soon(hub.publish_now)
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def test_the_event_stream_sends_snapshots_and_drops_a_client_that_stops_reading(
     served: tuple[ThreadServer, FakeControl], tokens: dict[str, str]
 ) -> None:
     server, _ = served
+    uvicorn_log = _Records()
+    logging.getLogger("uvicorn.error").addHandler(uvicorn_log)
     hub = server.ctx.events
     assert hub is not None
     headers = {"Authorization": f"Bearer {tokens['read-only']}"}
@@ -299,10 +318,34 @@ def test_the_event_stream_sends_snapshots_and_drops_a_client_that_stops_reading(
         _feed(server, 5)
         time.sleep(0.02)
     assert hub.clients == set()
-    # What it can still read is what sat in socket buffers: bounded, then the end.
-    got = 0
+    # What it can still read is what sat in socket buffers: bounded, then the end of the
+    # response (its last chunk) and of the connection.
+    got, tail = 0, b""
     sock.settimeout(30)
     while chunk := sock.recv(65536):
         got += len(chunk)
+        tail = (tail + chunk)[-64:]
     sock.close()
+    logging.getLogger("uvicorn.error").removeHandler(uvicorn_log)
     assert got < 4 * 1024**2
+    assert tail.endswith(b": the server ended this stream\n\n\r\n0\r\n\r\n"), tail
+    assert [r.getMessage() for r in uvicorn_log.records] == []
+
+
+def test_a_stopping_server_ends_its_event_streams(tokens: dict[str, str]) -> None:
+    """uvicorn waits for open responses before the app's shutdown: each stream is ended."""
+    server = ThreadServer(ApiContext(recorded_backend(DEFAULT_TRACE), TokenStore()))
+    server.__enter__()
+    headers = {"Authorization": f"Bearer {tokens['read-only']}"}
+    stopper = threading.Thread(target=server.__exit__, args=(None, None, None))
+    with httpx.stream("GET", f"{server.url}/events", headers=headers, timeout=30) as r:
+        lines = r.iter_lines()
+        assert next(lines) == "event: snapshot"
+        stopper.start()
+        deadline, rest = time.monotonic() + 20, []
+        for line in lines:  # snapshots and keepalives keep coming while it stays open
+            rest.append(line)
+            assert time.monotonic() < deadline, "the stream outlived its server"
+    stopper.join(30)
+    assert not server.thread.is_alive()
+    assert ": the server ended this stream" in rest
