@@ -92,6 +92,7 @@ class FakeControl:
         self.offload_live: dict[str, dict[str, float]] = {}
         self.offload_log: list[OffloadEvent] = []
         self.offload_sets: list[OffloadPolicy] = []
+        self.drained_nodes: set[str] = set()
 
     def lab_offload(self) -> FakeControl:
         """The lab's engine: on, watching the head (ws), ws fenced, four events."""
@@ -100,8 +101,6 @@ class FakeControl:
         self.offload_fenced = ["ws"]
         self.offload_log = lab_offload_events(self.clock)
         return self
-
-        self.drained_nodes: set[str] = set()
 
     def subscribe(self, fn: Callable[[ReservationsSnapshot], None]) -> Callable[[], None]:
         self._listeners.append(fn)

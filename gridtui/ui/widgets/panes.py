@@ -61,8 +61,7 @@ class NodesPane(Vertical):
             "screen.drain_node",
             "Drain",
             show=False,
-            tooltip="Drain the selected worker (fence, move stored objects, Ray's drain); "
-            "on a drained one, undrain it",
+            tooltip="Drain the selected worker (fence, move objects, Ray's drain), or undrain it",
         ),
         Binding(
             "i",
