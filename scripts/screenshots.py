@@ -68,17 +68,16 @@ async def shoot(
             DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json"), ray_view=ray_view
         )
         app = make_app(backend, theme=theme)
-        if boosts:
-            attach(backend, FakeControl(lab_reservations()))
+        # The boosts' shots are the whole dashboard: every pane with the lab's data.
+        if boosts or offload or memory:
+            control = FakeControl(lab_reservations()) if boosts else FakeControl()
+            attach(backend, control.lab_offload() if boosts or offload else control)
             boosts_pane.now = lambda: LAB_NOW + 5
-        if offload:
-            attach(backend, FakeControl().lab_offload())
-        if memory:
-            attach(backend, FakeControl())
+        if boosts or memory:
             attach_memory(backend, FakeMemory(lab_memory()))
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
-            if offload and backend.offload is not None:
+            if backend.offload is not None:
                 await backend.offload.refresh()
                 await pilot.pause()
             for key in keys:
@@ -110,6 +109,7 @@ def main() -> None:
         print(asyncio.run(shot))
     for name, keys in OFFLOAD_SHOTS.items():
         shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, offload=True)
+        print(asyncio.run(shot))
     for name, keys in MEMORY_SHOTS.items():
         shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, memory=True)
         print(asyncio.run(shot))
