@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
@@ -19,13 +19,19 @@ from gridtui.services.ray_view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
+    from gridtui.model.objects import MemorySnapshot
+    from gridtui.model.offload_view import OffloadSnapshot
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster_control import ClusterControl
-    from gridtui.services.control import Request
+    from gridtui.services.control import ControlClient, Request
     from gridtui.services.control_service import ControlService
     from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
+    from gridtui.services.memory import MemoryService
+    from gridtui.services.memory_console import ConsoleMemory
+    from gridtui.services.offload_feed import OffloadFeed
     from gridtui.services.ray_gateway import RayGateway
 
+T = TypeVar("T")
 DEMO_STARTING = "starting demo cluster…"
 
 
@@ -50,8 +56,19 @@ class Backend:
     alerts: AlertStream = field(default_factory=AlertStream, init=False)
     control: ControlService | None = field(default=None, init=False)
     """Reservations (boosts, shared allocations): built once Ray's driver exists."""
+    _memory: MemoryService | None = field(default=None, init=False, repr=False)
+    offload: OffloadFeed | None = field(default=None, init=False)
+    """Auto-offload's engine as the console sees it: built with `control`."""
+    memory: ConsoleMemory | None = field(default=None, init=False)
+    """The memory store (listing, stores, retrieves): built once Ray's driver exists."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _offload_listeners: list[Callable[[OffloadSnapshot], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
     _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
+    _memory_listeners: list[Callable[[MemorySnapshot], None]] = field(
         default_factory=list, init=False, repr=False
     )
 
@@ -84,6 +101,13 @@ class Backend:
         self.attach_control(ControlService(self.gateway, live=self.metrics.snapshot))
         assert self.control is not None
         self.control.start_polling()
+        assert self.offload is not None
+        self.offload.start_polling()
+        from gridtui.services.memory_console import ConsoleMemory
+
+        self.attach_memory(ConsoleMemory(self.gateway))
+        assert self.memory is not None
+        self.memory.start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 
@@ -155,6 +179,10 @@ class Backend:
                 self._ray_task = None
             if self.control is not None:
                 await self.control.close()
+            if self.offload is not None:
+                await self.offload.close()
+            if self.memory is not None:
+                await self.memory.close()
             if self.gateway is not None:
                 await self.gateway.close()
         finally:
@@ -168,6 +196,31 @@ class Backend:
         self.control = control
         control.subscribe(self._publish_reservations)
         control.subscribe_events(self._reservation_event)
+        from gridtui.services.offload_feed import OffloadFeed
+
+        gateway = getattr(control, "gateway", None)
+        self.offload = OffloadFeed(
+            control,
+            file_policy=self.config.offload.policy(),
+            scopes={n.name: n.sample_scope for n in self.config.nodes},
+            head=self.config.head.name,
+            config_path=self.config_path,
+            ready=(lambda: gateway.connected) if gateway is not None else (lambda: True),
+        )
+        self.offload.subscribe(self._publish_offload)
+
+    def subscribe_offload(self, listener: Callable[[OffloadSnapshot], None]) -> Callable[[], None]:
+        """Each OffloadSnapshot the engine's poll publishes, whenever it exists."""
+        self._offload_listeners.append(listener)
+        return lambda: (
+            self._offload_listeners.remove(listener)
+            if listener in self._offload_listeners
+            else None
+        )
+
+    def _publish_offload(self, snapshot: OffloadSnapshot) -> None:
+        for listener in list(self._offload_listeners):
+            listener(snapshot)
 
     def subscribe_reservations(
         self, listener: Callable[[ReservationsSnapshot], None]
@@ -188,6 +241,99 @@ class Backend:
     def _reservation_event(self, event: ReservationEvent) -> None:
         if event.kind == "lost":
             self.alerts.raise_alert(event.node, "lost", event.message, "error")
+
+    # -- what the REST API reads and calls (the same services, through the same gateway) --
+
+    def nodes_json(self, history: int = 0) -> dict[str, Any]:
+        """Every node: the hub's live figures and state, Ray's view, what is reserved."""
+        snap = self.metrics.snapshot()
+        view = self.ray_view.view()
+        reserved = self.control.snapshot.reserved() if self.control is not None else {}
+        nodes = []
+        for node in snap.nodes:
+            info = view.node(node.name)
+            nodes.append(
+                dict(
+                    node.to_json(history),
+                    ray=None if info is None else info.to_json(),
+                    reserved=reserved.get(node.name, {}),
+                )
+            )
+        return {
+            "cluster": snap.name,
+            "time": snap.time,
+            "demo": snap.demo,
+            "ray": {"connected": view.connected, "message": view.message},
+            "nodes": nodes,
+        }
+
+    def controller(self) -> ControlService:
+        """The reservations service, or RayUnavailable (with Ray's own reason) before it is up."""
+        from gridtui.services.ray_gateway import RayUnavailable
+
+        if self.control is None:
+            raise RayUnavailable("not connected to Ray yet")
+        return self.control
+
+    def connected_gateway(self) -> RayGateway:
+        """The gateway, or RayUnavailable saying why Ray cannot be reached now."""
+        from gridtui.services.ray_gateway import RayUnavailable
+
+        gateway = self.gateway
+        if gateway is None or not gateway.connected:
+            why = gateway.message if gateway is not None else "not connected"
+            raise RayUnavailable(f"Ray is not reachable: {why}")
+        return gateway
+
+    async def ray_call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Run `fn` on the gateway's thread (every Ray call of this process goes there)."""
+        return await self.connected_gateway().call(fn, timeout)
+
+    async def control_call(self, fn: Callable[[ControlClient], T], timeout: float = 30.0) -> T:
+        """Run `fn` with the controller's client on the gateway's thread."""
+        gateway = self.connected_gateway()
+        client = self.controller().client
+        return await gateway.call(lambda: fn(client), timeout)
+
+    def memory_service(self) -> MemoryService:
+        """The memory store's client, configured by the cluster file (built once)."""
+        if self._memory is None:
+            from gridtui.services.memory import MemoryService
+
+            self._memory = MemoryService(self.config)
+        return self._memory
+
+    # -- the memory store: its listing for every console, and the dialogs' checks --------
+
+    def attach_memory(self, memory: ConsoleMemory) -> None:
+        """Use `memory` for the memory store (tests attach a fake): its listings go to the
+        memory listeners."""
+        self.memory = memory
+        memory.subscribe(self._publish_memory)
+
+    def subscribe_memory(self, listener: Callable[[MemorySnapshot], None]) -> Callable[[], None]:
+        """Each MemorySnapshot the memory poll publishes, whenever it exists."""
+        self._memory_listeners.append(listener)
+        return lambda: (
+            self._memory_listeners.remove(listener) if listener in self._memory_listeners else None
+        )
+
+    def _publish_memory(self, snapshot: MemorySnapshot) -> None:
+        for listener in list(self._memory_listeners):
+            listener(snapshot)
+
+    @staticmethod
+    def check_store(key: str, path: str) -> Path:
+        """The store dialog's check: MemoryInputError (a GridError) says what is wrong."""
+        from gridtui.services.memory_console import check_store
+
+        return check_store(key, path)
+
+    @staticmethod
+    def check_retrieve(key: str, path: str) -> Path:
+        from gridtui.services.memory_console import check_retrieve
+
+        return check_retrieve(key, path)
 
     @staticmethod
     def check_reservation(rtype: str, amount: str, ttl: str | None) -> Request:

@@ -20,6 +20,9 @@ COMMAND_MODULES = (
     "sharing_cmd",
     "offload_cmd",
     "memory_cmd",
+    "token_cmd",
+    "serve_cmd",
+    "node_cmd",
 )
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster
@@ -88,7 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gridtui.ui.console import run_console
 
             return run_console(args)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if getattr(args, "console_view", None):  # `offload watch`: its file checked first
+            from gridtui.ui.console import run_console
+
+            return run_console(args)
+        return code
     except GridError as exc:
         print(f"{exc.prefix}{exc.report()}", file=sys.stderr)
         return exc.exit_code

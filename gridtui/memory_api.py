@@ -11,7 +11,8 @@ from typing import Any
 
 from gridtui.config import ClusterConfig, load_config
 from gridtui.model.objects import ShardUsage, StoredObject
-from gridtui.services.memory import MemoryService, ProgressFn, find_cluster
+from gridtui.services.lookup import find_cluster
+from gridtui.services.memory import MemoryService, ProgressFn
 
 _lock = threading.Lock()
 _service: MemoryService | None = None
@@ -42,7 +43,7 @@ def connect(config: ClusterConfig | str | os.PathLike[str] | None = None) -> Mem
             return _service
         from gridtui.services.ray_gateway import RayGateway
 
-        config = config or find_cluster()
+        config = config or find_cluster(announce=False).config
         gateway = RayGateway(config)
         # Its own loop on its own thread: the caller may be inside an event loop already.
         with concurrent.futures.ThreadPoolExecutor(1) as pool:

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tests
 
 from fake_control import LAB_NOW, FakeControl, attach, lab_reservations  # noqa: E402
+from fake_memory import FakeMemory, attach_memory, lab_memory  # noqa: E402
 from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
 
 from gridtui.prefs import Prefs  # noqa: E402
@@ -30,12 +31,24 @@ RAY_SHOTS = {
     "ray-view": (),
     "confirm-stop-node": ("down", "x"),
 }
+# With the fake engine's lab state: ws fenced, four events (tuning: memory 85% -> 60%).
+OFFLOAD_SHOTS = {
+    "offload-events": ("5",),
+    "offload-view": ("O",),
+    "offload-tuning": ("O", "down", "t", *["shift+left"] * 5),
+}
 # With the Ray view and recorded reservations (pending, active, expiring, lost).
 BOOST_SHOTS = {
     "dashboard": (),
     "boost-form": ("b",),
     "share-form": ("B",),
     "release-confirm": ("3", "r"),
+}
+
+# With the Ray view and recorded stored objects (replicas, a lost one) and node use.
+MEMORY_SHOTS = {
+    "memory-pane": ("4", "down"),
+    "store-form": ("4", "s"),
 }
 
 
@@ -47,17 +60,26 @@ async def shoot(
     size: tuple[int, int],
     ray_view: bool = False,
     boosts: bool = False,
+    offload: bool = False,
+    memory: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         backend = recorded_backend(
             DEFAULT_TRACE, Prefs(Path(tmp) / "prefs.json"), ray_view=ray_view
         )
         app = make_app(backend, theme=theme)
-        if boosts:
-            attach(backend, FakeControl(lab_reservations()))
+        # The boosts' shots are the whole dashboard: every pane with the lab's data.
+        if boosts or offload or memory:
+            control = FakeControl(lab_reservations()) if boosts else FakeControl()
+            attach(backend, control.lab_offload() if boosts or offload else control)
             boosts_pane.now = lambda: LAB_NOW + 5
+        if boosts or memory:
+            attach_memory(backend, FakeMemory(lab_memory()))
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
+            if backend.offload is not None:
+                await backend.offload.refresh()
+                await pilot.pause()
             for key in keys:
                 await pilot.press(key)
             await pilot.wait_for_scheduled_animations()
@@ -84,6 +106,12 @@ def main() -> None:
         print(asyncio.run(shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True)))
     for name, keys in BOOST_SHOTS.items():
         shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, boosts=True)
+        print(asyncio.run(shot))
+    for name, keys in OFFLOAD_SHOTS.items():
+        shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, offload=True)
+        print(asyncio.run(shot))
+    for name, keys in MEMORY_SHOTS.items():
+        shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, memory=True)
         print(asyncio.run(shot))
 
 

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-INTEGRATION = Path(__file__).parent / "integration"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that starts Ray, SSH servers or the demo runs in one xdist group, so
-    under `pytest -n 2 --dist loadgroup` they run one after another on one worker (they
-    share the demo's fixed addresses and ports) while the Ray-free tests run beside them."""
+    """Every test that starts Ray (marked `ray`) runs in one xdist group, so under
+    `pytest -n 2 --dist loadgroup` they run one after another on one worker: they share
+    the demo's fixed addresses and ports. Everything else, the in-process SSH servers on
+    free ports included, runs beside them."""
     for item in items:
-        if INTEGRATION in item.path.parents or item.get_closest_marker("ray"):
+        if item.get_closest_marker("ray"):
             item.add_marker(pytest.mark.xdist_group("cluster"))
+
+
+@pytest.fixture(autouse=True)
+def notifications_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests read what the console said from its notifications; on a loaded machine a test
+    can outlast Textual's 5 s default and see earlier ones vanish (shifting any index into
+    the list). Each one stays for the test, whatever timeout the console gave it."""
+    from textual.app import App
+
+    notify = App.notify
+
+    def kept(self: App[object], message: str, **kwargs: object) -> None:
+        notify(self, message, **{**kwargs, "timeout": 3600.0})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "notify", kept)

@@ -1,13 +1,16 @@
-"""A ControlService stand-in for console tests: recorded reservations and recorded calls."""
+"""A ControlService stand-in for console tests: recorded reservations, an offload engine's
+state in memory, and recorded calls."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from gridtui.backend import Backend
 from gridtui.errors import GridError
+from gridtui.model.offload import OffloadEvent, OffloadPolicy, Trigger
 from gridtui.model.reservations import (
     Bundle,
     Reservation,
@@ -53,6 +56,19 @@ def lab_reservations(now: float = LAB_NOW) -> ReservationsSnapshot:
     return ReservationsSnapshot(now, rows, connected=True, controller_version="test")
 
 
+def lab_offload_events(now: float = LAB_NOW) -> list[OffloadEvent]:
+    """ws (the lab's head) fenced on CPU, lifted, fenced again; one dry-run spill on box1."""
+    return [
+        OffloadEvent(1, now - 300, "ws", Trigger("cpu", 86.0, 80.0, 10.0), "fence",
+                     "done: holding 6 CPU"),
+        OffloadEvent(2, now - 240, "ws", Trigger("cpu", 64.0, 70.0, 0.0), "unfence", "done"),
+        OffloadEvent(3, now - 120, "box1", Trigger("memory", 91.0, 85.0, 12.0), "spill",
+                     "dry-run"),
+        OffloadEvent(4, now - 30, "ws", Trigger("cpu", 88.0, 80.0, 11.0), "fence",
+                     "done: holding 4 CPU"),
+    ]  # fmt: skip
+
+
 class FakeControl:
     """What the console calls on a ControlService, answered at once from memory.
 
@@ -66,6 +82,25 @@ class FakeControl:
         self._listeners: list[Callable[[ReservationsSnapshot], None]] = []
         self._event_listeners: list[Callable[[ReservationEvent], None]] = []
         self._n = 0
+        # The controller's own client: calls through it need Ray (the REST API's offload,
+        # place), which a fake gateway refuses.
+        self.client: Any = None
+        # The offload engine, as `offload_status` reports it.
+        self.offload_policy = OffloadPolicy()
+        self.offload_stored = False
+        self.offload_fenced: list[str] = []
+        self.offload_live: dict[str, dict[str, float]] = {}
+        self.offload_log: list[OffloadEvent] = []
+        self.offload_sets: list[OffloadPolicy] = []
+        self.drained_nodes: set[str] = set()
+
+    def lab_offload(self) -> FakeControl:
+        """The lab's engine: on, watching the head (ws), ws fenced, four events."""
+        self.offload_policy = dataclasses.replace(OffloadPolicy(), enabled=True)
+        self.offload_stored = True
+        self.offload_fenced = ["ws"]
+        self.offload_log = lab_offload_events(self.clock)
+        return self
 
     def subscribe(self, fn: Callable[[ReservationsSnapshot], None]) -> Callable[[], None]:
         self._listeners.append(fn)
@@ -125,6 +160,53 @@ class FakeControl:
         req = check_request(rtype, amount, None)
         half = req.amount / 2
         return Placement(strategy, req.type, (("box1", half), ("box2", half)), f"{strategy}: fake")
+
+    async def refresh(self) -> ReservationsSnapshot:
+        """What the controller holds now (the REST API reads it before it lists)."""
+        await asyncio.sleep(0)
+        self._check()
+        return self.snapshot
+
+    async def offload_status(self) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        self._check()
+        return {
+            **self.offload_policy.to_record(),
+            "stored": self.offload_stored,
+            "fenced": list(self.offload_fenced),
+            "live": dict(self.offload_live),
+        }
+
+    async def offload_set(self, policy: OffloadPolicy, scopes: Mapping[str, str]) -> dict[str, Any]:
+        self.calls.append(("offload_set", policy))
+        self._check()
+        self.offload_sets.append(policy)
+        self.offload_policy, self.offload_stored = policy, True
+        if not policy.enabled:
+            self.offload_fenced = []
+        return await self.offload_status()
+
+    async def offload_events(self, since: int = 0) -> dict[str, Any]:
+        self._check()
+        seq = max((e.seq for e in self.offload_log), default=0)
+        return {"seq": seq, "events": [e.to_record() for e in self.offload_log if e.seq > since]}
+
+    async def drained(self) -> list[str]:
+        self.calls.append(("drained",))
+        return sorted(self.drained_nodes)
+
+    async def node_drain(self, node: str) -> dict[str, Any]:
+        self.calls.append(("node_drain", node))
+        self._check()
+        self.drained_nodes.add(node)
+        return {"node": node, "fence": "done: holding 1 CPU", "spill": "done: none stored",
+                "ray": "done: Ray drains it"}  # fmt: skip
+
+    async def node_undrain(self, node: str) -> dict[str, Any]:
+        self.calls.append(("node_undrain", node))
+        self._check()
+        self.drained_nodes.discard(node)
+        return {"node": node, "fence": "done"}
 
     def wake(self) -> None:
         pass

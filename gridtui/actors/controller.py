@@ -8,6 +8,7 @@ classes: the client's own classes are not the ones this code was shipped with.""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import math
 import os
@@ -103,7 +104,7 @@ class GridController:
         return {"epoch": self.epoch, "seq": self._seq, "events": found}
 
     def nodes(self, metrics: Mapping[str, Mapping[str, Any]] | None = None) -> list[Any]:
-        return [v.to_record() for v in cluster.current_views(metrics)]
+        return [v.to_record() for v in self._views(metrics)]
 
     def plan(
         self,
@@ -114,7 +115,7 @@ class GridController:
     ) -> dict[str, Any]:
         """What `share` would choose now, without reserving anything (the sharing form)."""
         try:
-            chosen = choose(cluster.current_views(metrics), rtype, amount, strategy)
+            chosen = choose(self._views(metrics), rtype, amount, strategy)
         except NoPlacement as exc:
             return _fail("refused", str(exc))
         except ValueError as exc:
@@ -128,7 +129,7 @@ class GridController:
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """One node for one task now, with its Ray node id (for node affinity)."""
-        views = cluster.current_views(metrics)
+        views = self._views(metrics)
         try:
             chosen = place(views, need, strategy)
         except NoPlacement as exc:
@@ -138,6 +139,15 @@ class GridController:
         node = chosen.bundles[0][0]
         node_id = next(v.node_id for v in views if v.name == node)
         return {"node": node, "node_id": node_id, "reason": chosen.reason}
+
+    def _views(self, metrics: Mapping[str, Mapping[str, Any]] | None) -> list[Any]:
+        return self._busy(cluster.current_views(metrics))
+
+    def _busy(self, views: list[Any]) -> list[Any]:
+        """The views with what auto-offload says of each node (local-first avoids a busy
+        head)."""
+        busy = self.offload.busy()
+        return [dataclasses.replace(v, busy=busy[v.name]) if v.name in busy else v for v in views]
 
     def offload_status(self) -> dict[str, Any]:
         return self.offload.status()
@@ -149,6 +159,12 @@ class GridController:
         self, policy: dict[str, Any], scopes: dict[str, str] | None = None
     ) -> dict[str, Any]:
         return self.offload.set_policy(policy, scopes)
+
+    def node_drain(self, node: str) -> dict[str, Any]:
+        return self.offload.drain(node)
+
+    def node_undrain(self, node: str) -> dict[str, Any]:
+        return self.offload.undrain(node)
 
     def offload_tick(self) -> int:
         """One engine pass now (the loop runs one every tick)."""
@@ -176,7 +192,7 @@ class GridController:
         with self._mutate:
             available = ray_private.available_per_node()
             nodes = self._node_table(available, str(spec.get("node", "")))
-            views = cluster.node_views(nodes, available, spec.get("metrics"))
+            views = self._busy(cluster.node_views(nodes, available, spec.get("metrics")))
             if kind == "boost":
                 picked = self._boost_bundles(str(spec.get("node", "")), rtype, amount, views)
                 strategy = ""
@@ -289,6 +305,8 @@ class GridController:
         reservations it changed."""
         changed = 0
         with self._mutate:
+            if not self._records:
+                return 0  # nothing to look after: no read of Ray's tables while idle
             self._nodes = cluster.ray_nodes()
             alive = {n.node_id for n in self._nodes.values() if n.alive}
             now = time.time()

@@ -61,7 +61,7 @@ def host_options() -> dict[str, Any]:
 
 def _error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, Refused):
-        return {"error": str(exc), "refused": True}
+        return {"error": str(exc), "refused": True, "kind": exc.kind}
     cause = getattr(exc, "cause", None) or exc
     first = (str(cause).strip().splitlines() or [cause.__class__.__name__])[-1]
     return {"error": first, "refused": False}
@@ -290,6 +290,66 @@ class MemoryHost:
         await self._sweep()
         await self._check_nodes()
         return await self.listing()
+
+    async def evacuate(self, node: str, avoid: list[str] | None = None) -> dict[str, Any]:
+        """Move every replica stored on `node` (a name) to other nodes, one object at a
+        time, through the shards: {"moves": [{key, size, from, to, result}]}. `avoid`
+        names nodes that must not receive (fenced or drained ones)."""
+        await self._ensure()
+        await self._refresh_nodes()
+        by_name = {n.name: n.node_id for n in self.index.nodes.values()}
+        source = by_name.get(node)
+        if source is None:
+            return {"moves": []}
+        skip = [by_name[n] for n in avoid or () if n in by_name]
+        keys = sorted(k for k, v in self.index.objects.items() if source in v.nodes)
+        return {"moves": [await self._move(key, source, node, skip) for key in keys]}
+
+    async def _move(self, key: str, source: str, name: str, avoid: list[str]) -> dict[str, Any]:
+        """Copy one replica shard to shard (the target pulls each chunk straight from the
+        source node's store and checks its crc32), seal it, switch the index, then drop
+        the source's copy: at every step one complete replica set exists."""
+        version = self.index.objects[key]
+        out: dict[str, Any] = {"key": key, "size": version.size, "from": name, "to": ""}
+        try:
+            txn = self.index.begin_move(key, source, avoid)
+        except Refused as exc:
+            return {**out, "result": f"failed: {exc}"}
+        target, target_name = next(iter(txn.nodes.items()))
+        out["to"] = target_name
+        meta = {
+            "size": version.size,
+            "sha256": version.sha256,
+            "chunks": [list(c) for c in version.chunks],
+            "created": version.created,
+            "replicas": version.replicas,
+            "key": key,
+        }
+        try:
+            src = self._shards.get(source)
+            if src is None:
+                src = self._shards[source] = await asyncio.to_thread(
+                    ray.get_actor, shard_name(source), NAMESPACE
+                )
+            dst = self._shard(target, target_name)
+            opened: Any = dst.open.remote(txn.txid, key, version.size, version.created, False, True)
+            await asyncio.wait_for(opened, SHARD_TIMEOUT)
+            refs = await asyncio.wait_for(src.refs.remote(version.txid), SHARD_TIMEOUT)
+            calls = [
+                dst.put_chunk.remote(txn.txid, i, ref, int(crc), True)
+                for i, (ref, (_, crc)) in enumerate(zip(refs, version.chunks, strict=True))
+            ]
+            await asyncio.wait_for(asyncio.gather(*calls), SHARD_TIMEOUT * 3)
+            await asyncio.wait_for(dst.seal.remote(txn.txid, meta), SHARD_TIMEOUT)
+        except Exception as exc:
+            self.index.drop_txn(txn.txid)
+            await self._drop_on(target, txn.txid)
+            return {**out, "result": f"failed: {_error(exc)['error']}"}
+        if not self.index.finish_move(txn.txid, source):
+            await self._drop_on(target, txn.txid)
+            return {**out, "result": "skipped: deleted or replaced meanwhile"}
+        await self._drop_on(source, version.txid)
+        return {**out, "result": "done"}
 
     async def transactions(self) -> list[dict[str, Any]]:
         await self._ensure()

@@ -13,10 +13,17 @@ from typing import Any
 LEASE_SECONDS = 6.0
 # What a store of unknown size (stdin) reserves at a time as its data arrives.
 GROWTH_STEP = 64 * 1024**2
+# A move is driven by the index's own host, not a client that renews: a long lease.
+MOVE_LEASE = 600.0
 
 
 class Refused(Exception):
-    """A request the index turns down; its message is the one line the user sees."""
+    """A request the index turns down; its message is the one line the user sees, its
+    `kind` what the REST API answers with (unknown: 404, exists: 409, else refused)."""
+
+    def __init__(self, message: str, kind: str = "refused") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def human(n: float) -> str:
@@ -178,10 +185,11 @@ class MemoryIndex:
         if existing is not None and not force:
             raise Refused(
                 f"key {key!r} exists ({human(existing.size)}, {existing.state}); "
-                "--force replaces it"
+                "--force replaces it",
+                "exists",
             )
         if not force and any(t.key == key for t in self.txns.values()):
-            raise Refused(f"key {key!r} is being stored by another client")
+            raise Refused(f"key {key!r} is being stored by another client", "exists")
         alive = self._alive()
         names = ", ".join(n.name for n in alive) or "none"
         pinned: Node | None = None
@@ -286,6 +294,57 @@ class MemoryIndex:
         self.objects[txn.key] = version
         return old
 
+    # -- moving a replica (spill, drain) -----------------------------------------------
+
+    def begin_move(
+        self, key: str, source: str, avoid: Iterable[str] = (), now: float | None = None
+    ) -> Txn:
+        """Reserve room for one more copy of `key`'s replica on `source` on a node that
+        holds none of its replicas (replicas stay on distinct nodes), is alive, is not in
+        `avoid` (node ids) and has the most room. The transaction carries the version's
+        own txid, so the copy is that version's chunks on a new node."""
+        now = time.time() if now is None else now
+        version = self.objects.get(key)
+        if version is None or source not in version.nodes:
+            raise Refused(f"{key!r} has no replica on that node any more")
+        if version.txid in self.txns:
+            raise Refused(f"{key!r} is being moved already")
+        skip = set(avoid) | set(version.nodes) | {source}
+        room = [n for n in self._alive() if n.node_id not in skip]
+        fits = [n for n in room if self.free(n.node_id) >= version.size]
+        if not fits:
+            where = ", ".join(f"{n.name} {human(self.free(n.node_id))}" for n in room) or "none"
+            raise Refused(
+                f"no node has room for {human(version.size)} beside its other replicas "
+                f"(free elsewhere: {where})"
+            )
+        target = max(fits, key=lambda n: (self.free(n.node_id), n.name))
+        txn = Txn(
+            txid=version.txid,
+            key=key,
+            force=False,
+            nodes={target.node_id: target.name},
+            reserved=version.size,
+            created=now,
+            lease_until=now + MOVE_LEASE,
+        )
+        self.txns[txn.txid] = txn
+        return txn
+
+    def finish_move(self, txid: str, source: str) -> bool:
+        """The copy is sealed on its node: it replaces the replica on `source` in one
+        step. False when the key was deleted or replaced meanwhile (the copy is then
+        dropped by the caller, and so is the source's old one)."""
+        txn = self.txns.pop(txid, None)
+        if txn is None:
+            return False
+        version = self.objects.get(txn.key)
+        if version is None or version.txid != txid:
+            return False
+        version.nodes.pop(source, None)
+        version.nodes.update(txn.nodes)
+        return True
+
     def drop_txn(self, txid: str) -> Txn | None:
         return self.txns.pop(txid, None)
 
@@ -294,14 +353,14 @@ class MemoryIndex:
     def lookup(self, key: str, now: float | None = None) -> Version:
         version = self.objects.get(key)
         if version is None:
-            raise Refused(f"no object with key {key!r}")
+            raise Refused(f"no object with key {key!r}", "unknown")
         version.last_read = time.time() if now is None else now
         return version
 
     def delete(self, key: str) -> Version:
         version = self.objects.pop(key, None)
         if version is None:
-            raise Refused(f"no object with key {key!r}")
+            raise Refused(f"no object with key {key!r}", "unknown")
         return version
 
     def listing(self) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import pickle
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from typing import Any
 
@@ -59,19 +60,34 @@ class MemoryShard:
             "actual_node_id": ray.get_runtime_context().get_node_id(),
         }
 
-    def open(self, txid: str, key: str, size: int | None, created: float, force: bool) -> str:
+    def open(
+        self,
+        txid: str,
+        key: str,
+        size: int | None,
+        created: float,
+        force: bool,
+        again: bool = False,
+    ) -> str:
+        """Start staging `txid`; `again`: a move brings back a version this shard held
+        and dropped before (it left this node once), so it is not a late chunk."""
         with self._lock:
+            if again and txid in self._dropped:
+                self._dropped.remove(txid)
             if txid in self._dropped:
                 raise ValueError(f"transaction {txid} was already aborted")
             self._held.setdefault(txid, _Held(key, size, created, force))
         return self.incarnation
 
-    def put_chunk(self, txid: str, index: int, data: Any, crc: int) -> int:
+    def put_chunk(self, txid: str, index: int, data: Any, crc: int, verify: bool = False) -> int:
         """Keep one chunk (a zero-copy view of the argument, copied once into an object
-        this actor owns) with the client's checksum of it. Not checked here: on a shared
-        host it costs the transfer a fifth of its speed, and every read checks it (and the
-        whole object's sha256) before a byte is written."""
+        this actor owns) with the client's checksum of it. Not checked on a store: on a
+        shared host it costs the transfer a fifth of its speed, and every read checks it
+        (and the whole object's sha256) before a byte is written. A move (`verify`)
+        checks it: no reader is there to notice a bad copy before the source is dropped."""
         view = memoryview(data)
+        if verify and zlib.crc32(view) != crc:  # a move checks each chunk as it lands
+            raise ValueError(f"chunk {index} does not match its checksum on {self.node_name}")
         with self._lock:
             held = self._held.get(txid)
             if held is None or held.sealed:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import threading
 import time
 from collections import deque
 from typing import Any
 
 import ray
-from ray.util.placement_group import placement_group, placement_group_table
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from gridtui.actors import cluster, ray_private
+from gridtui.actors import cluster, fences, ray_private
+from gridtui.actors import offload_kept as kept
+from gridtui.actors.memory_host import INDEX_NAME
+from gridtui.actors.memory_index import human
 from gridtui.actors.node_sampler import NodeSampler
 from gridtui.model.offload import (
     HEAD,
@@ -26,20 +29,24 @@ from gridtui.model.offload import (
     OffloadAction,
     OffloadEvent,
     OffloadPolicy,
-    fence_name,
-    fenced_node,
+    Trigger,
 )
-from gridtui.model.reservations import NODE_LABEL
 from gridtui.policy.offload import OffloadState, Sample, decide, restore
 
-POLICY_KEY = "offload:policy"
-SCOPES_KEY = "offload:scopes"
-EVENTS_KEY = "offload:events"
 EVENT_LIMIT = 500
 HISTORY_SAMPLES = 600
 SAMPLE_TIMEOUT = 2.0
-FENCE_WAIT = 5
+# A spill moves objects one at a time; a whole node's worth may take this long.
+MOVE_TIMEOUT = 600.0
+# A fence that failed is tried again this often while its node stays over a threshold.
+FENCE_RETRY = 10.0
+# Seconds after a fence (or top-up) is placed before free CPU on its node counts as new.
+TOPUP_SETTLE = 3.0
 SAMPLER_PREFIX = "gridtui:sampler:"
+# Ray's node table is read again this often (a GCS round trip and a table per node was
+# half the engine's idle cost when read every tick), and at once when a watched node is
+# missing from it or its sampler fails.
+NODES_SECONDS = 15.0
 NAMESPACE = "gridtui"
 
 
@@ -49,16 +56,22 @@ class OffloadEngine:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.stored = ray_private.kv_get(POLICY_KEY) is not None
-        self.policy = _load_policy()
-        self.scopes: dict[str, str] = _load_json(SCOPES_KEY, {})
-        self.events: deque[OffloadEvent] = deque(_load_events(), maxlen=EVENT_LIMIT)
+        self.stored = ray_private.kv_get(kept.POLICY_KEY) is not None
+        self.policy = kept.load_policy()
+        self.scopes: dict[str, str] = kept.load_json(kept.SCOPES_KEY, {})
+        self.events: deque[OffloadEvent] = deque(kept.load_events(), maxlen=EVENT_LIMIT)
         self.seq = max((e.seq for e in self.events), default=0)
         self.history: dict[str, deque[Sample]] = {}
         self.samplers: dict[str, Any] = {}
-        self.fences = _fence_groups()
+        self.fences: dict[str, list[str]] = fences.groups()
+        self._retry_at: dict[str, float] = {}
+        self.drained: dict[str, float] = kept.load_json(kept.DRAINED_KEY, {})
+        self._failed: dict[str, str] = {}
+        self._settled: dict[str, float] = {}
         self.state: OffloadState = restore(sorted(self.fences))
         self.live: dict[str, dict[str, Any]] = {}
+        self._nodes: dict[str, cluster.RayNode] = {}
+        self._nodes_at = -math.inf
 
     # -- clients --------------------------------------------------------------------------
 
@@ -69,6 +82,7 @@ class OffloadEngine:
                 "stored": self.stored,
                 "scopes": dict(self.scopes),
                 "fenced": sorted(self.fences),
+                "drained": sorted(self.drained),
                 "live": {n: dict(v) for n, v in self.live.items()},
             }
 
@@ -86,14 +100,88 @@ class OffloadEngine:
             if scopes != self.scopes:
                 self._drop_samplers()
             self.policy, self.scopes, self.stored = policy, scopes, True
-            ray_private.kv_put(POLICY_KEY, json.dumps(policy.to_record()).encode())
-            ray_private.kv_put(SCOPES_KEY, json.dumps(scopes).encode())
+            ray_private.kv_put(kept.POLICY_KEY, json.dumps(policy.to_record()).encode())
+            ray_private.kv_put(kept.SCOPES_KEY, json.dumps(scopes).encode())
         return self.status()
+
+    def busy(self) -> dict[str, str]:
+        """{node: why} for nodes auto-offload counts busy: fenced, or (enabled) its last
+        reading at or over a threshold even before the sustain time has passed."""
+        with self._lock:
+            out = {n: "drained" if n in self.drained else "fenced" for n in self.fences}
+            if not self.policy.enabled:
+                return out
+            policy = _resolve(self.policy, self._nodes)
+            for node, reading in sorted(self.live.items()):
+                for resource in RESOURCES:
+                    rule = policy.rule(node, resource)
+                    value = reading.get(resource)
+                    if node in out or rule is None or value is None:
+                        continue
+                    if float(value) >= rule.threshold:
+                        out[node] = f"{resource} {float(value):.0f}% >= {rule.threshold:g}%"
+            return out
 
     def read_events(self, since: int = 0) -> dict[str, Any]:
         with self._lock:
             found = [e.to_record() for e in self.events if e.seq > since]
             return {"seq": self.seq, "events": found}
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def drain(self, name: str) -> dict[str, Any]:
+        """Fence the node, move its stored objects off, then Ray's own drain. Each step
+        is an event; a step that fails does not stop the next (Ray's drain alone already
+        keeps new work off)."""
+        with self._lock:
+            nodes = self.nodes(fresh=True)
+            node = nodes.get(name)
+            if node is None:
+                known = ", ".join(sorted(nodes)) or "none"
+                return _fail("unknown", f"no Ray node named {name!r} (Ray has: {known})")
+            if node.head:
+                return _fail(
+                    "refused",
+                    f"{name} is the head: draining it would stop the cluster "
+                    "(auto-offload fences it instead)",
+                )
+            if name in self.drained:
+                return _fail(
+                    "refused", f"{name} is drained already (`gridtui node undrain {name}`)"
+                )
+            if not node.alive:
+                return _fail("refused", f"{name} is not alive in Ray")
+            trigger = Trigger("drain", 0.0, 0.0, 0.0)
+            self.drained[name] = time.time()
+            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
+            fence = self._fence(name, node)
+            self._record(OffloadAction("fence", name, trigger, time.time()), fence)
+            spill = self.spill(name, trigger)
+            try:
+                accepted, why = ray_private.drain_node(node.node_id, "gridtui node drain")
+                ray_result = "done: Ray drains it" if accepted else f"failed: Ray refused: {why}"
+            except Exception as exc:
+                ray_result = f"failed: {str(exc).splitlines()[0]}"
+            result = f"{ray_result}; fence {fence.partition(':')[0]}; objects {spill}"
+            self._record(OffloadAction("drain", name, trigger, time.time()), result)
+            return {"node": name, "fence": fence, "spill": spill, "ray": ray_result}
+
+    def undrain(self, name: str) -> dict[str, Any]:
+        """Lift the drain's fence (kept when auto-offload holds the node fenced itself).
+        Ray's drain is not undone: Ray has no call for it."""
+        with self._lock:
+            if name not in self.drained:
+                drained = ", ".join(sorted(self.drained)) or "none"
+                return _fail("refused", f"{name} is not drained (drained: {drained})")
+            del self.drained[name]
+            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
+            if name in self.state.fenced:
+                fence = "kept: auto-offload holds it fenced (over a threshold)"
+            else:
+                fence = self._unfence(name)
+            trigger = Trigger("undrain", 0.0, 0.0, 0.0)
+            self._record(OffloadAction("undrain", name, trigger, time.time()), fence)
+            return {"node": name, "fence": fence}
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -105,8 +193,11 @@ class OffloadEngine:
                 if self.samplers:
                     self._drop_samplers()
                 return 0
-            nodes = cluster.ray_nodes()
+            nodes = self.nodes()
             policy = _resolve(self.policy, nodes)
+            if policy.enabled and any(nodes.get(n) is None for n in policy.watched):
+                nodes = self.nodes(fresh=True)
+                policy = _resolve(self.policy, nodes)
             for name in policy.watched if policy.enabled else ():
                 node = nodes.get(name)
                 if node is not None and node.alive:
@@ -115,16 +206,69 @@ class OffloadEngine:
             actions, self.state = decide(history, policy, self.state, time.time())
             for action in actions:
                 self._apply(action, nodes)
+            if policy.enabled and not policy.dry_run:
+                self._keep_fences(nodes)
             return len(actions)
+
+    def _keep_fences(self, nodes: dict[str, cluster.RayNode]) -> None:
+        """Retry a fence that failed while its node stays over; top a held fence up
+        with CPU/GPU that came free on its node since (work that ended there)."""
+        over: dict[str, Trigger] = {}
+        for (node, _), trigger in self.state.over.items():
+            over.setdefault(node, trigger)
+        now = time.time()
+        for node, trigger in sorted(over.items()):
+            if node in self.state.fenced or now < self._retry_at.get(node, 0.0):
+                continue
+            result = self._fence(node, nodes.get(node))
+            if result.startswith("failed"):
+                self._retry_at[node] = now + FENCE_RETRY
+                if self._failed.get(node) == result:
+                    continue  # the same failure again: said once already
+                self._failed[node] = result
+                result += f"; not fenced, tried again every {FENCE_RETRY:g}s while over"
+            else:
+                self._failed.pop(node, None)
+                self.state = dataclasses.replace(self.state, fenced=self.state.fenced | {node})
+            self._record(OffloadAction("fence", node, trigger, now), result)
+        if not self.fences:
+            return
+        free = ray_private.available_per_node()
+        for node, ids in sorted(self.fences.items()):
+            ray_node = nodes.get(node)
+            if ray_node is None or not ray_node.alive:
+                continue
+            bundle = fences.free_bundle(free.get(ray_node.node_id, {}))
+            if not bundle or time.monotonic() < self._settled.get(node, 0.0):
+                continue
+            pg_id, _ = fences.hold(ray_node, bundle, len(ids) + 1)
+            self._settled[node] = time.monotonic() + TOPUP_SETTLE
+            if pg_id is None:
+                continue  # best effort: the fence holds what it held; tried again later
+            ids.append(pg_id)
+            why = over.get(node) or Trigger("fenced", 0.0, 0.0, 0.0)
+            result = f"done: topped up with {fences.held(bundle)} that came free"
+            self._record(OffloadAction("fence", node, why, now), result)
+
+    def nodes(self, fresh: bool = False) -> dict[str, cluster.RayNode]:
+        """Ray's node table, cached for NODES_SECONDS."""
+        now = time.monotonic()
+        if fresh or not self._nodes or now - self._nodes_at >= NODES_SECONDS:
+            self._nodes, self._nodes_at = cluster.ray_nodes(), now
+        return self._nodes
 
     def _sample(self, name: str, node: cluster.RayNode) -> None:
         handle = self.samplers.get(name)
         if handle is None:
             handle = self.samplers[name] = self._start_sampler(name, node)
         try:
-            reading = ray.get(handle.sample.remote(), timeout=SAMPLE_TIMEOUT)
-        except Exception:  # a dead or slow sampler: start another next time
+            if isinstance(handle, NodeSampler):
+                reading = handle.sample()
+            else:
+                reading = ray.get(handle.sample.remote(), timeout=SAMPLE_TIMEOUT)
+        except Exception:  # a dead or slow sampler (or node): look again next time
             self.samplers.pop(name, None)
+            self._nodes_at = -math.inf
             return
         self.live[name] = reading
         values = {r: float(reading[r]) for r in RESOURCES if reading.get(r) is not None}
@@ -133,9 +277,14 @@ class OffloadEngine:
         )
 
     def _start_sampler(self, name: str, node: cluster.RayNode) -> Any:
+        """A sampler on the node: on the controller's own node (the head, as a rule), in
+        this process (an actor of its own there cost another Ray worker's idle CPU and a
+        call a second); elsewhere a zero-CPU actor pinned to the node."""
         scope = self.scopes.get(name, "host")
         cpus = node.total.get("CPU", 1.0)
         memory = int(node.total.get("memory", 0))
+        if node.node_id == _own_node_id():
+            return NodeSampler(scope, node.address, cpus, memory)
         return (
             ray.remote(NodeSampler)
             .options(
@@ -150,6 +299,8 @@ class OffloadEngine:
 
     def _drop_samplers(self) -> None:
         for handle in self.samplers.values():
+            if isinstance(handle, NodeSampler):
+                continue
             try:
                 ray.kill(handle)
             except Exception:
@@ -158,64 +309,100 @@ class OffloadEngine:
         self.history.clear()
 
     def _apply(self, action: OffloadAction, nodes: dict[str, cluster.RayNode]) -> None:
-        if action.kind == "unfence" and action.node in self.fences:
+        if action.kind == "unfence" and action.node in self.drained:
+            result = "kept: the node is drained (`gridtui node undrain` lifts its fence)"
+        elif action.kind == "unfence" and action.node in self.fences:
             # A real fence is lifted even in dry-run (one held from before dry-run began).
             result = self._unfence(action.node)
         elif action.dry_run:
             result = "dry-run"
         elif action.kind == "fence":
             result = self._fence(action.node, nodes.get(action.node))
+            if result.startswith("failed"):
+                # Not counted as fenced: retried while the node stays over.
+                self.state = dataclasses.replace(
+                    self.state, fenced=self.state.fenced - {action.node}
+                )
+                self._retry_at[action.node] = time.time() + FENCE_RETRY
+                self._failed[action.node] = result
+                result += f"; not fenced, tried again every {FENCE_RETRY:g}s while over"
         elif action.kind == "unfence":
             result = self._unfence(action.node)
         else:
-            result = "not done: spilling is not built yet"
+            result = self.spill(action.node, action.trigger)
+        self._record(action, result)
+
+    def spill(self, node: str, trigger: Trigger) -> str:
+        """Move every memory-store object off `node` (to nodes that are neither fenced
+        nor busy), one event per object; the result sums them up."""
+        avoid = sorted(set(self.busy()) | {node})
+        try:
+            host = ray.get_actor(INDEX_NAME, namespace=NAMESPACE)
+        except ValueError:
+            return "done: nothing stored (the memory store was never used)"
+        try:
+            answer: Any = ray.get(host.evacuate.remote(node, avoid), timeout=MOVE_TIMEOUT)
+        except Exception as exc:
+            return f"failed: the memory index did not move them: {str(exc).splitlines()[0]}"
+        moves = answer.get("moves", [])
+        for m in moves:
+            where = f"{m['from']} -> {m['to']}" if m["to"] else f"off {m['from']}"
+            text = f"{m['key']} ({human(m['size'])}) {where}"
+            verdict, _, why = str(m["result"]).partition(": ")
+            self._record(
+                OffloadAction("move", node, trigger, time.time()),
+                f"{verdict}: {text}" + (f": {why}" if why else ""),
+            )
+        done = [m for m in moves if m["result"] == "done"]
+        size = human(sum(int(m["size"]) for m in done))
+        if len(done) == len(moves):
+            return f"done: {len(done)} objects moved ({size})" if moves else "done: none stored"
+        return f"failed: {len(moves) - len(done)} of {len(moves)} objects stayed ({size} moved)"
+
+    def _record(self, action: OffloadAction, result: str) -> None:
         self.seq += 1
         event = OffloadEvent(
             self.seq, action.time, action.node, action.trigger, action.kind, result
         )
         self.events.append(event)
         data = [e.to_record() for e in self.events]
-        ray_private.kv_put(EVENTS_KEY, json.dumps(data).encode())
+        ray_private.kv_put(kept.EVENTS_KEY, json.dumps(data).encode())
 
     def _fence(self, name: str, node: cluster.RayNode | None) -> str:
+        """Hold the node's free CPU/GPU. Nothing free holds nothing yet but counts as
+        fenced: what comes free later is taken by the top-up."""
         if node is None or not node.alive:
             return "failed: the node is not alive in Ray"
+        if name in self.fences:
+            return "done: already fenced"
         free = ray_private.available_per_node().get(node.node_id, {})
-        bundle = {r: free[r] for r in ("CPU", "GPU") if free.get(r, 0.0) > 0}
+        bundle = fences.free_bundle(free)
         if not bundle:
-            return "done: nothing free to hold"
-        selector: dict[str, str] = {}
-        if node.labelled:
-            selector = {NODE_LABEL: node.name}
-        else:
-            bundle[f"node:{node.address}"] = cluster.PIN_AMOUNT
-        try:
-            group = placement_group(
-                [bundle],
-                strategy="STRICT_PACK",
-                name=fence_name(name),
-                lifetime="detached",
-                bundle_label_selector=[selector],
-            )
-            ready = group.wait(FENCE_WAIT)
-        except Exception as exc:
-            return f"failed: {str(exc).splitlines()[0]}"
-        if not ready:
-            cluster.remove_group(group.id.hex())
-            return f"failed: Ray did not place the fence within {FENCE_WAIT}s"
-        self.fences[name] = group.id.hex()
-        held = ", ".join(f"{v:g} {k}" for k, v in bundle.items() if not k.startswith("node:"))
-        return f"done: holding {held}"
+            self.fences[name] = []
+            return "done: nothing free to hold yet (what comes free is taken)"
+        pg_id, result = fences.hold(node, bundle, 0)
+        if pg_id is not None:
+            self.fences[name] = [pg_id]
+            # Ray's free figures lag a placed group a moment: no top-up until they settle.
+            self._settled[name] = time.monotonic() + TOPUP_SETTLE
+        return result
 
     def _unfence(self, name: str) -> str:
-        pg_id = self.fences.pop(name, "")
-        if not pg_id:
-            return "done: no fence was held"
-        try:
-            cluster.remove_group(pg_id)
-        except Exception as exc:
-            return f"failed: {str(exc).splitlines()[0]}"
-        return "done"
+        self._retry_at.pop(name, None)
+        self._failed.pop(name, None)
+        return fences.lift(self.fences.pop(name, []))
+
+
+def _own_node_id() -> str:
+    """The Ray node this code runs on ("" outside a Ray worker or driver)."""
+    try:
+        return str(ray.get_runtime_context().get_node_id())
+    except Exception:
+        return ""
+
+
+def _fail(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"kind": kind, "message": message}}
 
 
 def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> OffloadPolicy:
@@ -226,40 +413,3 @@ def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> Offloa
     watched = tuple(dict.fromkeys(head if w == HEAD else w for w in policy.watched))
     overrides = {head if k == HEAD else k: v for k, v in policy.overrides.items()}
     return dataclasses.replace(policy, watched=watched, overrides=overrides)
-
-
-def _fence_groups() -> dict[str, str]:
-    """{node: group id} of every live fence in Ray's table."""
-    out: dict[str, str] = {}
-    for entry in placement_group_table().values():
-        node = fenced_node(str(entry.get("name", "")))
-        if node is not None and entry.get("state") != "REMOVED":
-            out[node] = str(entry["placement_group_id"])
-    return out
-
-
-def _load_json(key: str, default: Any) -> Any:
-    raw = ray_private.kv_get(key)
-    if raw is None:
-        return default
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return default
-
-
-def _load_policy() -> OffloadPolicy:
-    try:
-        return OffloadPolicy.from_record(_load_json(POLICY_KEY, {}))
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return OffloadPolicy()
-
-
-def _load_events() -> list[OffloadEvent]:
-    out = []
-    for data in _load_json(EVENTS_KEY, []):
-        try:
-            out.append(OffloadEvent.from_record(data))
-        except (ValueError, TypeError, KeyError):
-            continue
-    return out

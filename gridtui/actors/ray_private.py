@@ -1,8 +1,10 @@
 """The one place gridtui uses Ray's private API; tests/unit/test_ray_private.py names each use.
 
 Nothing public in Ray 2.60 offers a key-value store in the GCS, per-node available
-resources without the dashboard, or a way to keep the driver's cluster-event printing off
-the terminal, so these few calls live here and an upgrade breaks here, loudly."""
+resources without the dashboard, a way to keep the driver's cluster-event printing off
+the terminal, or a node drain (`ray drain-node` is a hidden command whose interface Ray
+says is not covered by its API guarantees; it calls the GCS client used here), so these
+few calls live here and an upgrade breaks here, loudly."""
 
 from __future__ import annotations
 
@@ -35,10 +37,16 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "a GlobalState from the GCS address alone, without a driver; used by the node "
         "script (gridtui/agent/nodescript.py), which runs on nodes and imports it itself",
     ),
+    ("ray._raylet", "GcsClient", "drain_node: Ray's own drain of a node (gridtui node drain)"),
+    (
+        "ray.core.generated.autoscaler_pb2",
+        "DrainNodeReason",
+        "the drain's reason (DRAIN_NODE_REASON_PREEMPTION: Ray cannot refuse it)",
+    ),
 )
 """(module, name, why): each checked by tests/unit/test_ray_private.py."""
 
-STATE_METHODS = ("node_table", "available_resources_per_node")
+STATE_METHODS = ("node_table", "available_resources_per_node", "get_draining_nodes")
 """What gridtui calls on a GlobalState (here and in agent/nodescript.py's ray_view)."""
 
 
@@ -71,6 +79,25 @@ def available_per_node() -> dict[str, dict[str, float]]:
     return {str(k): {str(r): float(v) for r, v in res.items()} for k, res in table.items()}
 
 
+def draining_nodes() -> set[str]:
+    """Node ids (hex) Ray is draining now."""
+    return {str(k) for k in global_state().get_draining_nodes()}
+
+
 def divert_driver_messages(write: Callable[..., None]) -> None:
     """Send the driver's cluster-event printing ("node ... marked dead") to `write`."""
     ray._private.worker.print_to_stdstream = write
+
+
+def drain_node(node_id: str, message: str, deadline_ms: int = 0) -> tuple[bool, str]:
+    """Ask the GCS to drain a node, as `ray drain-node --reason DRAIN_NODE_REASON_PREEMPTION`
+    does: Ray schedules nothing new there until the raylet restarts. (accepted, Ray's
+    reason when not). Ray has no call that undoes it."""
+    import importlib
+
+    raylet: Any = importlib.import_module("ray._raylet")
+    reasons: Any = importlib.import_module("ray.core.generated.autoscaler_pb2").DrainNodeReason
+    client = raylet.GcsClient(address=ray.get_runtime_context().gcs_address)
+    reason = reasons.Value("DRAIN_NODE_REASON_PREEMPTION")
+    accepted, why = client.drain_node(node_id, reason, message, deadline_ms)
+    return bool(accepted), str(why or "")

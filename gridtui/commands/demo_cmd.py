@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = inner.add_parser("stop", help="stop every demo process, by PID")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=stop_command)
-    p = inner.add_parser("load", help="real load through Ray, pinned to one demo node")
+    p = inner.add_parser("load", help="real load through Ray (or outside it) on one demo node")
     p.add_argument("--node", required=True, help="head, worker-1 or worker-2")
     p.add_argument(
         "--cpu", type=options.number(LOAD_CPU), default=1.0, help="busy cores (above 0 to 64)"
@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=options.number(LOAD_SECONDS),
         default=30.0,
         help="how long (above 0 to 3600; default 30)",
+    )
+    p.add_argument(
+        "--outside-ray",
+        action="store_true",
+        help="plain processes on the node's host that reserve nothing in Ray, as the "
+        "owner's own work would (stopped by PID at the end or on Ctrl-C)",
     )
     p.set_defaults(func=load_command)
 
@@ -89,6 +95,16 @@ def load_command(args: argparse.Namespace) -> int:
     if args.node not in {n.name for n in config.nodes}:
         known = ", ".join(n.name for n in config.nodes)
         raise UsageError(f"unknown demo node {args.node!r} (known: {known})")
+    if args.outside_ray:
+        from gridtui.services import outside_load
+
+        print(
+            f"loading {args.node} outside Ray: {args.cpu:g} CPU, {memory} bytes, {args.seconds:g}s",
+            file=sys.stderr,
+        )
+        pids = outside_load.run(config, args.node, args.cpu, memory, args.seconds)
+        print(f"{args.node}: {len(pids)} load processes ran outside Ray, stopped")
+        return 0
 
     async def go() -> int:
         gateway = RayGateway(config)

@@ -55,10 +55,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("key")
 
 
-def _note(text: str) -> None:
-    print(f"gridtui: {text}", file=sys.stderr)
-
-
 def service() -> Any:
     from gridtui.services.memory import MemoryService
 
@@ -69,11 +65,11 @@ def service() -> Any:
 async def session(args: argparse.Namespace, memory: Any = None) -> AsyncIterator[tuple[Any, Any]]:
     """The memory service (configured by the cluster file) on a connected Ray driver, and
     the gateway's `call` that every Ray call goes through."""
-    from gridtui.services.memory import find_cluster
+    from gridtui.commands.lookup import find_cluster
     from gridtui.services.ray_gateway import RayGateway
 
     memory = memory or service()
-    config = find_cluster(getattr(args, "config", None), note=_note)
+    config = find_cluster(getattr(args, "config", None)).config
     memory.configure(config)
     gateway = RayGateway(config, call_timeout=60.0)
     try:

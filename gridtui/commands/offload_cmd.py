@@ -1,12 +1,9 @@
-"""`gridtui offload auto|events`: auto-offload, run by the cluster's controller."""
+"""`gridtui offload auto|events|watch`: auto-offload, run by the cluster's controller."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import math
-import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -14,24 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 from gridtui.commands.boost_cmd import add_common, with_controller
 from gridtui.commands.lookup import find_cluster
-from gridtui.errors import UserError
-from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
+from gridtui.services.offload_policy import (
+    BadOffloadFlag,
+    apply_policy,
+    parse_sustain,
+    parse_thresholds,
+    public,
+)
 
 if TYPE_CHECKING:
     from gridtui.services.control import ControlClient
 
-# A bare `--threshold 70` sets memory's, as the seed's `grid offload auto` did.
-BARE_RESOURCE = "memory"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
-_UNITS = {None: 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 FOLLOW_POLL = 1.0
 FOLLOW_FOREVER = 365 * 86400.0
-
-
-class BadOffloadFlag(UserError):
-    """A threshold or duration that cannot be: refused before the cluster is asked."""
-
-    exit_code = 2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,64 +49,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--follow", action="store_true", help="keep printing new events")
     add_common(p)
     p.set_defaults(func=events_command)
+    p = inner.add_parser("watch", help="open the console on the Offload view")
+    # The CLI's entry point opens the console when it sees console_view (commands never
+    # import the console).
+    add_common(p, json_flag=False)
+    p.set_defaults(func=watch_command, console_view="offload")
 
 
-def parse_thresholds(texts: Sequence[str]) -> dict[str, float]:
-    """{resource: percent} from `70` or `cpu=80`; BadOffloadFlag names the bad one."""
-    out: dict[str, float] = {}
-    for text in texts:
-        name, sep, raw = text.partition("=")
-        resource = name.strip().lower() if sep else BARE_RESOURCE
-        raw = raw if sep else text
-        if resource not in RESOURCES:
-            raise BadOffloadFlag(
-                f"--threshold {text!r}: unknown resource {name.strip()!r} "
-                f"(known: {', '.join(RESOURCES)})"
-            )
-        try:
-            value = float(raw.strip().rstrip("%"))
-        except ValueError:
-            raise BadOffloadFlag(
-                f"--threshold {text!r}: expected a percent from 1 to 100, such as cpu=80"
-            ) from None
-        if not (math.isfinite(value) and 1 <= value <= 100):
-            raise BadOffloadFlag(
-                f"--threshold {text!r}: {raw.strip()} is out of range: expected 1 to 100 percent"
-            )
-        out[resource] = value
-    return out
+def watch_command(args: argparse.Namespace) -> int:
+    """The cluster file checked as every command checks it (a bad one: exit 2, before any
+    screen); cli.main then opens the console on the Offload view (with no file, the demo's)."""
+    from gridtui.config import find_config, load_config
 
-
-def parse_sustain(text: str) -> float:
-    match = _DURATION.match(text)
-    seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else math.nan
-    if not (math.isfinite(seconds) and 0 <= seconds <= 3600):
-        raise BadOffloadFlag(f"--sustain {text!r}: expected a duration from 0 to 1h, such as 10s")
-    return seconds
-
-
-def changed(
-    base: OffloadPolicy,
-    enabled: bool,
-    thresholds: Mapping[str, float],
-    sustain: float | None,
-    dry_run: bool,
-) -> OffloadPolicy:
-    """The policy `--enable`/`--disable` asks for, on top of the running one."""
-    rules = dict(base.rules)
-    for resource, value in thresholds.items():
-        old = rules.get(resource) or Rule(value)
-        if old.hysteresis >= value:
-            raise BadOffloadFlag(
-                f"--threshold {resource}={value:g}: at or under its hysteresis "
-                f"({old.hysteresis:g} points) a fence would never lift"
-            )
-        rules[resource] = dataclasses.replace(old, threshold=value)
-    if sustain is not None:
-        rules = {r: dataclasses.replace(rule, sustain=sustain) for r, rule in rules.items()}
-    return dataclasses.replace(
-        base, enabled=enabled, rules=rules, dry_run=dry_run if enabled else base.dry_run
-    )
+    path = find_config(getattr(args, "config", None))
+    if path is not None:
+        load_config(path)
+    return 0
 
 
 def auto_command(args: argparse.Namespace) -> int:
@@ -132,12 +82,11 @@ def auto_command(args: argparse.Namespace) -> int:
     scopes = {n.name: n.sample_scope for n in cluster.config.nodes}
 
     def work(c: ControlClient) -> dict[str, Any]:
-        status = c.offload_status()
         if args.status:
-            return status
-        # The first policy the engine gets is the cluster file's; later, the running one.
-        base = OffloadPolicy.from_record(status) if status.get("stored") else file_policy
-        return c.offload_set(changed(base, args.enable, thresholds, sustain, args.dry_run), scopes)
+            return c.offload_status()
+        return apply_policy(
+            c, file_policy, scopes, args.enable, thresholds, sustain, dry_run=args.dry_run
+        )
 
     status = with_controller(cluster, work, 30.0)
     if args.json:
@@ -145,24 +94,6 @@ def auto_command(args: argparse.Namespace) -> int:
     else:
         print(describe(status))
     return 0
-
-
-def public(status: Mapping[str, Any]) -> dict[str, Any]:
-    """The `--status --json` object."""
-    rules = status.get("rules", {})
-    first: dict[str, Any] = next(iter(rules.values()), {})
-    return {
-        "enabled": bool(status.get("enabled")),
-        "thresholds": {r: v["threshold"] for r, v in rules.items()},
-        "sustain": {r: v["sustain"] for r, v in rules.items()},
-        "hysteresis": first.get("hysteresis"),
-        "cooldown": first.get("cooldown"),
-        "rules": rules,
-        "overrides": status.get("overrides", {}),
-        "watched": list(status.get("watched", [])),
-        "dry_run": bool(status.get("dry_run")),
-        "fenced": list(status.get("fenced", [])),
-    }
 
 
 def describe(status: Mapping[str, Any]) -> str:

@@ -169,6 +169,42 @@ class NodeStatus:
     def load1(self) -> float | None:
         return self.sample.load[0] if self.sample and self.state is not NodeState.DOWN else None
 
+    def to_json(self, history: int = 0) -> dict[str, Any]:
+        """The REST API's node: state and the latest figures (None when unknown), with the
+        newest `history` points of each metric when asked."""
+        s = self.sample if self.state is not NodeState.DOWN else None
+        out: dict[str, Any] = {
+            "name": self.name,
+            "host": self.host,
+            "role": self.role,
+            "state": self.state.value,
+            "reason": self.reason,
+            "last_seen": self.last_seen,
+            "cpu_percent": self.cpu_percent,
+            "mem_percent": self.mem_percent,
+            "gpu_percent": self.gpu_percent,
+            "load": list(s.load) if s else None,
+            "mem_used": s.mem_used if s else None,
+            "mem_total": s.mem_total if s else None,
+            "disk_used": s.disk_used if s else None,
+            "disk_total": s.disk_total if s else None,
+            "gpus": [
+                {
+                    "index": g.index,
+                    "name": g.name,
+                    "util_percent": g.util_percent,
+                    "mem_used": g.mem_used,
+                    "mem_total": g.mem_total,
+                }
+                for g in (s.gpus if s else ())
+            ],
+            "ray_processes": s.ray_processes if s else None,
+            "scope": s.scope if s else None,
+        }
+        if history > 0:
+            out["history"] = {m: list(v[-history:]) for m, v in self.history.items()}
+        return out
+
 
 @dataclass(frozen=True)
 class RayNodeInfo:
@@ -186,6 +222,21 @@ class RayNodeInfo:
     memory_available: float = 0.0
     store_used: float | None = None
     """What the raylet reports in use; None when Ray does not say (a dead node)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "alive": self.alive,
+            "node_id": self.node_id,
+            "cpu_total": self.cpu_total,
+            "cpu_available": self.cpu_available,
+            "gpu_total": self.gpu_total,
+            "gpu_available": self.gpu_available,
+            "memory_total": self.memory_total,
+            "memory_available": self.memory_available,
+            "object_store_total": self.object_store_total,
+            "object_store_available": self.object_store_available,
+            "store_used": self.store_used,
+        }
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,8 @@ class MemorySnapshot:
     objects: tuple[StoredObject, ...]
     usage: tuple[ShardUsage, ...]
     taken: float
+    message: str = ""
+    """Why the listing is empty or old (Ray not connected, nothing ever stored), if it is."""
 
     def stored_on(self, node: str) -> int:
         """Bytes stored on a node (the Nodes table's "stored" figure)."""

@@ -8,21 +8,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RESOURCES = ("cpu", "memory", "gpu")
-ACTIONS = ("fence", "unfence", "spill")
+ACTIONS = ("fence", "unfence", "spill", "move", "drain", "undrain")
 HEAD = "head"
 """In `watched`, the head node whatever its name (the default)."""
 FENCE_PREFIX = "gridtui:fence:"
 
 
-def fence_name(node: str) -> str:
-    """The named detached placement group that fences `node`: how a successor finds it."""
-    return FENCE_PREFIX + node
+def fence_name(node: str, part: int = 0) -> str:
+    """The named detached placement group that fences `node`: how a successor finds it.
+    A top-up (CPU that came free while the node was fenced) is one more group, `#<part>`:
+    a placement group cannot grow."""
+    return FENCE_PREFIX + node + (f"#{part}" if part else "")
 
 
 def fenced_node(pg_name: str) -> str | None:
     if not pg_name.startswith(FENCE_PREFIX):
         return None
-    return pg_name[len(FENCE_PREFIX) :] or None
+    return pg_name[len(FENCE_PREFIX) :].partition("#")[0] or None
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ class Trigger:
 @dataclass(frozen=True)
 class OffloadAction:
     kind: str
-    """fence, unfence or spill."""
+    """fence, unfence or spill (the policy's); move, drain, undrain are the engine's own."""
     node: str
     trigger: Trigger
     time: float

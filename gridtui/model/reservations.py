@@ -174,6 +174,8 @@ class NodeView:
     cpu_util: float | None = None
     mem_util: float | None = None
     gpu_util: float | None = None
+    busy: str = ""
+    """Why auto-offload counts the node busy (fenced, or over a threshold); "" when not."""
 
     # Field lookups by name, not a dict per call: the scheduler asks thousands of times.
     def free(self, rtype: str) -> float:

@@ -83,7 +83,10 @@ def decide(
                     limit = made[id(rule)] = _threshold(rule)
                 rules.append((resource, rule, limit, (node, resource)))
             else:
-                drop((node, resource))  # no rule holds no fence
+                # No rule holds no fence, and remembers nothing: a rule added later
+                # starts afresh (a restored fence marks every resource on).
+                drop((node, resource))
+                tracks.pop((node, resource), None)
         for when, values in samples[start:]:
             for resource, rule, limit, key in rules:
                 value = values.get(resource)

@@ -5,9 +5,10 @@ utilisation when a console watches the nodes) and never picks a node that is STA
 DOWN, or that has none of the asked type. Where a strategy allows it, an amount no single
 node can hold is split over several nodes, one bundle per node.
 
-- `local-first`: the head, unless it is over its pressure threshold (live utilisation)
-  or too small; else best-fit over the workers. Use it when the work reads the head's
-  disk or talks to the driver a lot.
+- `local-first`: the head, unless it is over its pressure threshold (live utilisation),
+  fenced or over a threshold for auto-offload (`NodeView.busy`), or too small; else
+  best-fit over the workers. Use it when the work reads the head's disk or talks to the
+  driver a lot.
 - `best-fit` (default): the node left with the least free after the request; splits
   largest-free first (fewest bundles). Packs small requests so big holes stay for big ones.
 - `load-balanced`: the least loaded node (live utilisation, else Ray's reserved share);
@@ -229,6 +230,8 @@ def local_first(
         why = "no head in the table"
     elif head.state != "UP":
         why = f"head {head.name} is {head.state}"
+    elif head.busy:
+        why = f"head {head.name} is busy for auto-offload ({head.busy})"
     elif (load := head.util(rtype)) is not None and load >= pressure:
         why = f"head {head.name} is over its pressure threshold ({load:.0f}% >= {pressure:.0f}%)"
     elif head.free(rtype) + _EPS < amount:

@@ -47,6 +47,10 @@ class Refused(UserError):
     exit_code = 1
 
 
+class NotFound(Refused):
+    """No reservation (or Ray node) of that name: nothing was changed."""
+
+
 class ControllerMismatch(UserError):
     """The cluster's controller runs another gridtui version: reported, never used."""
 
@@ -128,7 +132,10 @@ def _error(answer: Mapping[str, Any]) -> GridError | None:
     if not err:
         return None
     message = str(err.get("message", "refused"))
-    return BadRequest(message) if err.get("kind") == "malformed" else Refused(message)
+    kind = err.get("kind")
+    if kind == "malformed":
+        return BadRequest(message)
+    return NotFound(message) if kind == "unknown" else Refused(message)
 
 
 class ControlClient:
@@ -418,6 +425,20 @@ class ControlClient:
 
     def offload_events(self, since: int = 0) -> dict[str, Any]:
         return dict(self._call("offload_events", since))
+
+    def node_drain(self, node: str) -> dict[str, Any]:
+        """Fence, move stored objects off, then Ray's drain (gridtui/actors/offload_engine.py);
+        an unknown node, the head or a drained one is refused and nothing changes."""
+        answer = self._call("node_drain", node, timeout=max(self.call_timeout, 660.0))
+        if (err := _error(answer)) is not None:
+            raise err
+        return dict(answer)
+
+    def node_undrain(self, node: str) -> dict[str, Any]:
+        answer = self._call("node_undrain", node)
+        if (err := _error(answer)) is not None:
+            raise err
+        return dict(answer)
 
 
 def _order(r: Reservation) -> tuple[float, str]:

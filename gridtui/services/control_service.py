@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gridtui.errors import GridError
 from gridtui.model.nodes import ClusterSnapshot, NodeState
+from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
     Reservation,
@@ -118,9 +119,36 @@ class ControlService:
         metrics = metrics_table(self.live())
         return await self.gateway.call(lambda: self.client.plan(rtype, amount, strategy, metrics))
 
+    async def drained(self) -> list[str]:
+        """Nodes drained by `gridtui node drain` (or the console's key)."""
+        status = await self.gateway.call(self.client.offload_status)
+        return [str(n) for n in status.get("drained", [])]
+
+    async def node_drain(self, node: str) -> dict[str, Any]:
+        """Fence, move stored objects off, Ray's drain: minutes at most (objects move)."""
+        done = await self.gateway.call(lambda: self.client.node_drain(node), 660.0)
+        self.wake()
+        return done
+
+    async def node_undrain(self, node: str) -> dict[str, Any]:
+        done = await self.gateway.call(lambda: self.client.node_undrain(node), 2 * ANSWER_SLACK)
+        self.wake()
+        return done
+
     async def node_views(self) -> list[NodeView]:
         metrics = metrics_table(self.live())
         return await self.gateway.call(lambda: self.client.node_views(metrics))
+
+    # -- auto-offload: the engine's calls (services/offload_feed.py polls and publishes) ---
+
+    async def offload_status(self) -> dict[str, Any]:
+        return await self.gateway.call(self.client.offload_status)
+
+    async def offload_set(self, policy: OffloadPolicy, scopes: Mapping[str, str]) -> dict[str, Any]:
+        return await self.gateway.call(lambda: self.client.offload_set(policy, scopes))
+
+    async def offload_events(self, since: int = 0) -> dict[str, Any]:
+        return await self.gateway.call(lambda: self.client.offload_events(since))
 
     async def refresh(self) -> ReservationsSnapshot:
         """Read the controller now and publish what changed (events first)."""

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import IO, Any
 
-from gridtui.config import ClusterConfig, find_config, load_config
-from gridtui.errors import UserError
+from gridtui.config import ClusterConfig
 from gridtui.model.objects import (
     MemorySnapshot,
     ShardUsage,
@@ -28,7 +25,9 @@ from gridtui.services.memory_io import (
 )
 from gridtui.services.memory_ray import (
     ChecksumMismatch,
+    KeyExists,
     MemoryRefused,
+    NoSuchObject,
     ObjectLost,
     RayMemory,
     TransferCancelled,
@@ -46,13 +45,14 @@ from gridtui.services.memory_transfer import (
 
 __all__ = [
     "ChecksumMismatch",
+    "KeyExists",
     "MemoryInputError",
     "MemoryRefused",
     "MemoryService",
+    "NoSuchObject",
     "ObjectLost",
     "TransferCancelled",
     "TransferProgress",
-    "find_cluster",
 ]
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
@@ -64,31 +64,6 @@ def check_key(key: str) -> str:
     if problem is not None:
         raise MemoryInputError(problem)
     return key
-
-
-def find_cluster(
-    explicit: str | None = None, note: Callable[[str], None] | None = None
-) -> ClusterConfig:
-    """The cluster file by the usual lookup, else the running demo (said through `note`).
-
-    Stands in for the shared cluster lookup until it exists; same order, same words."""
-    path = find_config(explicit)
-    if path is not None:
-        return load_config(path)
-    from gridtui.services.demo import demo_config
-
-    config = demo_config()
-    try:
-        with socket.create_connection((config.head.host, config.ray.port), timeout=0.5):
-            pass
-    except OSError:
-        raise UserError(
-            "no cluster file (-c FILE, $GRIDTUI_CONFIG, ./gridtui.yaml or "
-            "~/.config/gridtui/cluster.yaml) and no demo running; `gridtui demo start` runs one"
-        ) from None
-    if note is not None:
-        note("no cluster file: using the running demo cluster")
-    return config
 
 
 class MemoryService:
@@ -129,7 +104,10 @@ class MemoryService:
         node: str | None = None,
         replicas: int = 1,
         force: bool = False,
+        size: int | None = None,
     ) -> StoreJob:
+        """`size` is a stream's announced length (an HTTP upload's): room for it is asked
+        for up front, so a store too big for the cluster is refused before it is sent."""
         check_key(key)
         if replicas < 1:
             raise MemoryInputError("--replicas must be at least 1")
@@ -138,7 +116,7 @@ class MemoryService:
         elif isinstance(source, str | os.PathLike):
             chunks = ChunkSource.open(source, self.chunk_size)
         else:
-            chunks = ChunkSource(source, None, self.chunk_size)
+            chunks = ChunkSource(source, size, self.chunk_size)
         return StoreJob(
             self.ray, key, chunks, node=node, replicas=replicas, force=force, window=self.window
         )
@@ -193,6 +171,11 @@ class MemoryService:
     def snapshot(self) -> MemorySnapshot:
         return self._snapshot(self.ray.ask("listing", self.ray.fraction))
 
+    def peek(self) -> MemorySnapshot | None:
+        """The listing, or None while no index host runs (nothing was ever stored): a
+        console that only looks never starts one."""
+        return self.snapshot() if self.ray.exists() else None
+
     def objects(self) -> list[StoredObject]:
         return [*self.snapshot().objects]
 
@@ -210,10 +193,16 @@ class MemoryService:
     # -- async, through the gateway ------------------------------------------------------
 
     async def run_async(
-        self, call: Call, job: StoreJob | RetrieveJob, *, progress: ProgressFn | None = None
+        self,
+        call: Call,
+        job: StoreJob | RetrieveJob,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
     ) -> StoredObject:
-        """Run a job from store_job/retrieve_job (checked already) through `call`."""
-        return await run_async(job, call, progress)
+        """Run a job from store_job/retrieve_job (checked already) through `call`; setting
+        `cancel` aborts it between two steps (TransferCancelled), leaving nothing behind."""
+        return await run_async(job, call, progress, cancel)
 
     async def store_async(
         self,

@@ -126,9 +126,29 @@ class Sink:
         return None
 
 
+def check_source(path: str | os.PathLike[str]) -> Path:
+    """Refuse a file that cannot be read, without opening it (a pipe's open would block)."""
+    p = Path(path).expanduser()
+    if not str(path).strip():
+        raise MemoryInputError("no file named")
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise MemoryInputError(f"no such file: {p}") from None
+    except OSError as exc:
+        raise MemoryInputError(f"cannot read {p}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise MemoryInputError(f"cannot read {p}: it is a directory")
+    if not os.access(p, os.R_OK):
+        raise MemoryInputError(f"cannot read {p}: permission denied")
+    return p
+
+
 def check_target(path: str | os.PathLike[str]) -> Path:
     """Refuse an output path that cannot be written, before anything moves."""
-    p = Path(path)
+    p = Path(path).expanduser()
+    if not str(path).strip():
+        raise MemoryInputError("no file named")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise MemoryInputError(f"cannot write {p}: directory {parent} does not exist")

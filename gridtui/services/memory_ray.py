@@ -13,6 +13,17 @@ class MemoryRefused(UserError):
     """The cluster turned the request down (or could not serve it); nothing changed."""
 
 
+class NoSuchObject(MemoryRefused):
+    """No object under that key."""
+
+
+class KeyExists(MemoryRefused):
+    """The key is taken (or being stored) and the store did not ask to replace it."""
+
+
+_KINDS: dict[str, type[MemoryRefused]] = {"unknown": NoSuchObject, "exists": KeyExists}
+
+
 class ObjectLost(MemoryRefused):
     """Every replica of the object is gone with its node or shard."""
 
@@ -56,6 +67,20 @@ class RayMemory:
             self._host = ray.remote(MemoryHost).options(**host_options()).remote()
         return self._host
 
+    def exists(self) -> bool:
+        """Whether the index host runs, asked without starting it (looking changes nothing;
+        asked each time, so one killed for good is not brought back by the next look)."""
+        import ray
+
+        from gridtui.actors.memory_host import INDEX_NAME
+
+        try:
+            self._host = ray.get_actor(INDEX_NAME, namespace="gridtui")
+        except ValueError:
+            self._host = None
+            return False
+        return True
+
     def ask(self, method: str, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
         """Call the index host; a host that died is looked up (or started) again once.
         A refusal ({"error": ...}) becomes MemoryRefused."""
@@ -72,7 +97,7 @@ class RayMemory:
             except ray.exceptions.GetTimeoutError:
                 raise MemoryRefused(f"the memory index did not answer in {timeout:g}s") from None
         if isinstance(result, dict) and "error" in result:
-            raise MemoryRefused(result["error"])
+            raise _KINDS.get(str(result.get("kind")), MemoryRefused)(result["error"])
         return result
 
     def shard(self, name: str) -> Any:

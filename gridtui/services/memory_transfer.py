@@ -352,17 +352,31 @@ def _check_cancelled() -> None:
         raise asyncio.CancelledError
 
 
-async def run_async(job: Job, call: Call, progress: ProgressFn | None = None) -> StoredObject:
+async def run_async(
+    job: Job,
+    call: Call,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> StoredObject:
     """The same, each step a call through `call` (the console's RayGateway.call); cancelling
-    the awaiting task aborts the job. `progress` runs on the caller's event loop."""
+    the awaiting task, or setting `cancel` (from any thread: it is read between steps, so
+    within one step's milliseconds), aborts the job. `progress` runs on the caller's loop."""
+
+    def check() -> None:
+        _check_cancelled()
+        if cancel is not None and cancel.is_set():
+            raise TransferCancelled("cancelled; nothing was left behind")
+
     try:
+        check()
         await call(job.begin, CALL_TIMEOUT * 2)
         while not job.done:
+            check()
             p = await call(job.step, CALL_TIMEOUT)
-            _check_cancelled()
+            check()
             if progress is not None:
                 progress(p)
-        _check_cancelled()
+        check()
         result: StoredObject = await call(job.finish, CALL_TIMEOUT * 3)
         return result
     except BaseException:

@@ -19,11 +19,15 @@ from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.objects import MemorySnapshot
+from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.prefs import Prefs
 from gridtui.ui.messages import (
     AlertRaised,
+    MemoryUpdated,
+    OffloadUpdated,
     RayViewUpdated,
     ReservationsUpdated,
     SnapshotUpdated,
@@ -32,6 +36,7 @@ from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
 from gridtui.ui.screens.main import PANES_HELP, MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
 from gridtui.ui.widgets.boosts_pane import BoostsPane
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.panes import NodesPane
 
@@ -75,6 +80,7 @@ class GridApp(ReadOnlyAware, App[None]):
         prefs: Prefs | None = None,
         read_only: bool = False,
         after_first_frame: Callable[[], None] | None = None,
+        view: str = "",
     ) -> None:
         super().__init__()
         self._after_first_frame = after_first_frame
@@ -82,6 +88,8 @@ class GridApp(ReadOnlyAware, App[None]):
             GridApp.read_only,
             read_only or (backend is not None and backend.config.ui.read_only),
         )
+        self.start_view = view
+        """`offload`: open straight on the Offload view (`gridtui offload watch`)."""
         if (backend is None) == (load is None):
             raise ValueError("give the app a backend or a load, not both")
         self._backend = backend
@@ -105,6 +113,10 @@ class GridApp(ReadOnlyAware, App[None]):
         self.ray_signal: Signal[RayClusterView] = Signal(self, "ray")
         self.reservations = ReservationsSnapshot(time.time(), message="Ray not connected yet")
         self.reservations_signal: Signal[ReservationsSnapshot] = Signal(self, "reservations")
+        self.offload = OffloadSnapshot(time.time(), message="Ray not connected yet")
+        self.offload_signal: Signal[OffloadSnapshot] = Signal(self, "offload")
+        self.memory = MemorySnapshot((), (), time.time(), message="Ray not connected yet")
+        self.memory_signal: Signal[MemorySnapshot] = Signal(self, "memory")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self._quitting = False
@@ -182,6 +194,8 @@ class GridApp(ReadOnlyAware, App[None]):
             self.call_after_refresh(self.call_after_refresh, self._begin_loading)
         if self._after_first_frame is not None:
             self.call_after_refresh(self._after_first_frame)
+        if self.start_view == "offload":
+            self.call_after_refresh(self.open_offload)
 
     def _wire(self, backend: Backend) -> None:
         self._unsubscribe += [
@@ -189,9 +203,15 @@ class GridApp(ReadOnlyAware, App[None]):
             backend.ray_view.subscribe(self._ray_view),
             backend.alerts.subscribe(self._alert),
             backend.subscribe_reservations(self._reservations),
+            backend.subscribe_offload(self._offload),
+            backend.subscribe_memory(self._memory),
         ]
         if backend.control is not None:
             self.reservations = backend.control.snapshot
+        if backend.offload is not None:
+            self.offload = backend.offload.snapshot
+        if backend.memory is not None:
+            self.memory = backend.memory.snapshot
 
     # -- reading the cluster file after the first frame -------------------------------------
 
@@ -244,6 +264,12 @@ class GridApp(ReadOnlyAware, App[None]):
     def _reservations(self, snapshot: ReservationsSnapshot) -> None:
         self.post_message(ReservationsUpdated(snapshot))
 
+    def _offload(self, snapshot: OffloadSnapshot) -> None:
+        self.post_message(OffloadUpdated(snapshot))
+
+    def _memory(self, snapshot: MemorySnapshot) -> None:
+        self.post_message(MemoryUpdated(snapshot))
+
     def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
@@ -292,6 +318,14 @@ class GridApp(ReadOnlyAware, App[None]):
         self.reservations = message.snapshot
         self.reservations_signal.publish(message.snapshot)
 
+    def on_offload_updated(self, message: OffloadUpdated) -> None:
+        self.offload = message.snapshot
+        self.offload_signal.publish(message.snapshot)
+
+    def on_memory_updated(self, message: MemoryUpdated) -> None:
+        self.memory = message.snapshot
+        self.memory_signal.publish(message.snapshot)
+
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
         severity: SeverityLevel = "warning"
@@ -336,12 +370,20 @@ class GridApp(ReadOnlyAware, App[None]):
             )
         )
 
+    def open_offload(self) -> None:
+        from gridtui.ui.screens.offload import OffloadScreen
+
+        if not isinstance(self.screen, OffloadScreen):
+            self.push_screen(OffloadScreen())
+
     def help_sections(self) -> list[Section]:
         from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
         from gridtui.ui.screens.confirm import ConfirmScreen
         from gridtui.ui.screens.help import HelpScreen
         from gridtui.ui.screens.node_detail import NodeDetailScreen
+        from gridtui.ui.screens.offload import OffloadScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
+        from gridtui.ui.screens.transfer import TransferScreen
 
         return [
             ("Everywhere", type(self), None),
@@ -350,8 +392,11 @@ class GridApp(ReadOnlyAware, App[None]):
             ("Nodes pane", NodesPane, None),
             ("Nodes table", NodesTable, None),
             ("Boosts pane", BoostsPane, None),
+            ("Memory pane", MemoryPane, None),
+            ("Memory transfer", TransferScreen, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
+            ("Offload view", OffloadScreen, None),
             ("Confirmation", ConfirmScreen, None),
             ("Cluster progress", ClusterProgressScreen, None),
             ("Help", HelpScreen, None),
@@ -366,6 +411,10 @@ class GridApp(ReadOnlyAware, App[None]):
         rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
         at = next(i for i, row in enumerate(rows) if row[0] == "Dashboard")
         rows.insert(at + 1, ("Dashboard", "1-5", PANES_HELP))
+        from gridtui.ui.screens.offload import OffloadScreen
+
+        at = next(i for i, row in enumerate(rows) if row[0] == "Offload view")
+        rows[at + 1 : at + 1] = [("Offload view", k, w) for k, w in OffloadScreen.HELP_ROWS]
         return rows
 
     def action_help(self) -> None:
@@ -414,6 +463,8 @@ class GridApp(ReadOnlyAware, App[None]):
         yield from console_commands(self, screen)
 
 
-def make_app(backend: Backend, theme: str | None = None, *, read_only: bool = False) -> GridApp:
+def make_app(
+    backend: Backend, theme: str | None = None, *, read_only: bool = False, view: str = ""
+) -> GridApp:
     """The one factory: the console, the screenshot script and the tests all build the app here."""
-    return GridApp(backend, theme=theme, read_only=read_only)
+    return GridApp(backend, theme=theme, read_only=read_only, view=view)

@@ -15,6 +15,7 @@ from gridtui.ui.readonly import changes_cluster
 from gridtui.ui.screens.help import own_bindings
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.widgets.boosts_pane import BoostsPane
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.panes import NodesPane
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ TITLES = {
     "release_newest": "Release the selected node's newest boost",
     "share_form": "Share an amount over the cluster…",
     "release_reservation": "Release the selected reservation",
+    "open_offload": "Open the Offload view (gauges, threshold tuning, events)",
+    "memory_store": "Store a file in the cluster's memory…",
+    "memory_retrieve": "Retrieve the selected stored object…",
+    "memory_delete": "Delete the selected stored object",
 }
 
 
@@ -51,7 +56,12 @@ def console_commands(app: GridApp, screen: Screen[object]) -> Iterator[SystemCom
     owners: list[tuple[type[DOMNode], App[None] | Widget]] = [(type(app), app)]
     if isinstance(screen, MainScreen):
         # The panes' keys name screen actions ("screen.sort_next"): the screen runs them.
-        owners[:0] = [(MainScreen, screen), (NodesPane, screen), (BoostsPane, screen)]
+        owners[:0] = [
+            (MainScreen, screen),
+            (NodesPane, screen),
+            (BoostsPane, screen),
+            (MemoryPane, screen),
+        ]
     for owner_class, target in owners:
         for binding in own_bindings(owner_class):
             if not binding.description:

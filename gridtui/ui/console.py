@@ -36,6 +36,7 @@ def run_console(args: argparse.Namespace) -> int:
         prefs=prefs,
         read_only=getattr(args, "read_only", False),
         after_first_frame=gc.enable,
+        view=getattr(args, "console_view", ""),
     )
     try:
         app.run()

@@ -8,6 +8,8 @@ from textual.app import App
 from textual.signal import Signal
 
 from gridtui.model.nodes import ClusterSnapshot
+from gridtui.model.objects import MemorySnapshot
+from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 
@@ -21,6 +23,10 @@ class Feeds(Protocol):
     ray_signal: Signal[RayClusterView]
     reservations: ReservationsSnapshot
     reservations_signal: Signal[ReservationsSnapshot]
+    offload: OffloadSnapshot
+    offload_signal: Signal[OffloadSnapshot]
+    memory: MemorySnapshot
+    memory_signal: Signal[MemorySnapshot]
 
 
 def feeds(app: App[Any]) -> Feeds:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.message import Message
 
 from gridtui.model.nodes import Alert, ClusterSnapshot
+from gridtui.model.objects import MemorySnapshot
+from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 
@@ -40,6 +42,28 @@ class ReservationsUpdated(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ReservationsUpdated)
+
+
+class OffloadUpdated(Message):
+    """A new OffloadSnapshot from the engine; only the newest matters."""
+
+    def __init__(self, snapshot: OffloadSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, OffloadUpdated)
+
+
+class MemoryUpdated(Message):
+    """A new MemorySnapshot (stored objects, per-node use); only the newest matters."""
+
+    def __init__(self, snapshot: MemorySnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MemoryUpdated)
 
 
 class AlertRaised(Message):

@@ -27,6 +27,11 @@ CHANGES_CLUSTER = frozenset(
         "release_newest",
         "share_form",
         "release_reservation",
+        "memory_store",
+        "memory_delete",
+        "drain_node",
+        "apply",  # a tuned threshold into the running engine
+        "toggle_auto",
     }
 )
 """Refused in a read-only console (keys, footer clicks and the command palette alike)."""
@@ -57,6 +62,14 @@ LOOKS_ONLY = frozenset(
         "cancel",
         # A confirmation's answer runs only what a refused action would have asked for.
         "answer",
+        "open_offload",
+        "memory_retrieve",  # writes a local file, changes nothing in the cluster
+        "complete",
+        "escape",
+        # Tuning moves a threshold in the view only; `apply` is what reaches the engine.
+        "tune",
+        "pick",
+        "nudge",
     }
 )
 """Allowed in a read-only console: they look at the cluster, or at the console itself."""

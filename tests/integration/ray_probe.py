@@ -11,7 +11,7 @@ import sys
 import ray
 from ray.util.placement_group import placement_group_table
 
-from gridtui.actors.ray_private import available_per_node
+from gridtui.actors.ray_private import available_per_node, draining_nodes
 
 
 def main(address: str) -> None:
@@ -35,11 +35,13 @@ def main(address: str) -> None:
         if g["state"] != "REMOVED"
     ]
     available = available_per_node()
+    draining = draining_nodes()
     nodes = {
         (n.get("Labels") or {}).get("gridtui.node", n["NodeManagerAddress"]): {
             "node_id": n["NodeID"],
             "alive": n["Alive"],
             "available": available.get(n["NodeID"], {}),
+            "draining": n["NodeID"] in draining,
         }
         for n in ray.nodes()
         if n["Alive"]

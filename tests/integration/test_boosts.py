@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_live import LiveApi
 from boost_cluster import ROOT, BoostCluster
 
 from gridtui.agent import nodescript
@@ -348,6 +349,109 @@ def test_the_docs_example_runs(cl: BoostCluster) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ran on worker-1" in proc.stdout
     assert cl.groups() == {}
+
+
+@pytest.fixture(scope="module")
+def api(cl: BoostCluster) -> Iterator[LiveApi]:
+    """`gridtui serve` on the demo (no cluster file: the lookup finds the demo)."""
+    server = LiveApi(cl.work)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def test_the_rest_api_is_the_same_cluster_the_cli_sees(cl: BoostCluster, api: LiveApi) -> None:
+    op = api.operator
+    nodes = op.get("/nodes").json()
+    assert [n["name"] for n in nodes["nodes"]] == ["head", "worker-1", "worker-2"]
+    status = op.get("/cluster").json()
+    assert status["healthy"], status
+    for path in ("/sharing", "/memory", "/offload/policy", "/offload/events"):
+        assert op.get(path).status_code == 200, path
+    placed = op.post("/place", json={"cpu": 1}).json()
+    assert placed["node"] in {"head", "worker-1", "worker-2"}
+
+    r = op.post("/boosts", json={"node": "worker-2", "type": "cpu", "amount": 1, "ttl": "30m"})
+    assert r.status_code == 201, r.text
+    boost = r.json()
+    seen = cl.probe()  # another driver: the group the HTTP request made, on worker-2
+    group = next(g for g in seen["groups"] if g["name"] == f"gridtui:boost:{boost['id']}")
+    assert group["nodes"] == {"0": seen["nodes"]["worker-2"]["node_id"]}
+    code, out, err = cl.cli("boost", "status", "--json")
+    assert code == 0 and [b["id"] for b in json.loads(out)] == [boost["id"]], err
+    assert boost["id"] in {b["id"] for b in op.get("/boosts").json()}
+    assert op.delete(f"/boosts/{boost['id']}").json()["state"] == "released"
+    assert op.delete("/boosts/nope").status_code == 404
+    assert cl.groups() == {}
+
+    data = os.urandom(9 * 1024**2 + 7)  # a few chunks and a partial one, streamed both ways
+    r = op.put(
+        "/memory/api-obj", content=iter([data[i : i + 65536] for i in range(0, len(data), 65536)])
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["size"] == len(data)
+    again = op.put("/memory/api-obj", content=b"x")
+    assert again.status_code == 409 and "exists" in again.json()["error"]
+    with op.stream("GET", "/memory/api-obj") as got:
+        assert got.status_code == 200
+        back = b"".join(got.iter_bytes())
+    assert back == data
+    assert op.get("/memory/api-obj?info").json()["sha256"] == got.headers["x-gridtui-sha256"]
+    assert op.delete("/memory/api-obj").status_code == 200
+    assert op.get("/memory/api-obj/info").status_code == 404
+
+
+def test_the_rest_api_refuses_read_only_tokens_and_bad_input(
+    cl: BoostCluster, api: LiveApi
+) -> None:
+    before = cl.groups()
+    ro, op = api.reader, api.operator
+    for method, path, body in [
+        ("POST", "/boosts", {"node": "worker-1", "type": "cpu", "amount": 1}),
+        ("POST", "/sharing", {"type": "cpu", "amount": 1}),
+        ("DELETE", "/boosts/x", None),
+        ("DELETE", "/sharing/x", None),
+        ("PUT", "/offload/policy", {"enabled": True}),
+        ("DELETE", "/memory/k", None),
+    ]:
+        r = ro.request(method, path, json=body)
+        assert r.status_code == 403 and "read-only" in r.json()["error"], (path, r.text)
+    assert ro.put("/memory/k", content=b"bytes").status_code == 403
+    assert ro.get("/boosts").status_code == 200
+    with api.client(None) as anonymous:
+        assert anonymous.get("/nodes").status_code == 401
+    bad = [
+        op.post("/boosts", content=b"{oops", headers={"Content-Type": "application/json"}),
+        op.post("/boosts", json={"node": "worker-1", "type": "cpu", "amount": True}),
+        op.post("/boosts", json={"node": "worker-1", "type": "cpu", "amount": "x" * 70000}),
+        op.put("/memory/%2E%2E", content=b"x"),
+    ]
+    assert [r.status_code for r in bad] == [400, 400, 413, 400]
+    assert "malformed JSON body" in bad[0].json()["error"]
+    assert cl.groups() == before
+    assert [o for o in op.get("/memory").json()["objects"]] == []
+
+    # The live stream: a snapshot of the three nodes first.
+    with op.stream("GET", "/events") as events:
+        lines = events.iter_lines()
+        assert next(lines) == "event: snapshot"
+        snapshot = json.loads(next(lines).removeprefix("data: "))
+    assert [n["name"] for n in snapshot["nodes"]] == ["head", "worker-1", "worker-2"]
+
+
+def test_the_api_docs_curl_examples_run(cl: BoostCluster, api: LiveApi) -> None:
+    text = (ROOT / "docs" / "api.md").read_text()
+    script = "\n".join(re.findall(r"```bash\n(.*?)```", text, re.S))
+    assert "curl" in script
+    env = dict(os.environ, TOKEN=api.op_token, GRIDTUI_API=api.url)
+    proc = subprocess.run(
+        ["bash", "-euc", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "event: snapshot" in proc.stdout
+    assert cl.groups() == {}
+    assert api.operator.get("/memory").json()["objects"] == []
 
 
 def test_a_worker_that_dies_marks_its_boost_lost(cl: BoostCluster) -> None:

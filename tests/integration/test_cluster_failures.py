@@ -16,6 +16,9 @@ from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig, parse_config
 from gridtui.services.lifecycle import ClusterError, ClusterOps
 
+# Runs `ray start` (which fails on purpose) on the demo's addresses: with the Ray tests.
+pytestmark = pytest.mark.ray
+
 
 def local_config(temp_root: str, pythons: dict[str, str], port: int = 6397) -> ClusterConfig:
     lines = [f"name: t\nray: {{port: {port}, temp_dir: {temp_root}}}\nnodes:"]

@@ -120,7 +120,7 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert code == 0, err
         assert "1 load tasks finished" in out
         assert max(idle[1:]) < 30, idle
-        assert max(busy[1:]) > 60, busy
+        assert max(busy[1:]) > 40, busy  # one busy process; idle stays under 30 (2 shared cores)
         assert max(other[1:]) < 30, other
 
         code, _, err = await cli("demo", "stop")

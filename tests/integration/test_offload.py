@@ -7,7 +7,11 @@ unaffected by whatever else this host runs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +22,7 @@ import pytest
 from boost_cluster import BoostCluster
 
 from gridtui.model.offload import OffloadPolicy, Rule, fence_name
+from gridtui.services import demo
 from gridtui.services.control import CONTROLLER_NAME, NAMESPACE
 
 pytestmark = pytest.mark.ray
@@ -78,8 +83,12 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
     until("the head sampled quiet", lambda: _live_cpu(cl) < 15)
     assert FENCE not in cl.groups()
 
-    head = cl.config.head.host
-    load = subprocess.Popen([sys.executable, "-c", "while True: pass", f"--node-ip-address={head}"])
+    # The demo's own load outside Ray (a plain busy process the head's scope counts).
+    load = subprocess.Popen(
+        [sys.executable, "-m", "gridtui", "demo", "load", "--node", "head", "--outside-ray",
+         "--seconds", "600"],
+        cwd=cl.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
         # No client calls the engine from here on: its own loop acts.
         until("the fence is placed", lambda: cl.groups().get(FENCE, {}).get("state") == "CREATED")
@@ -92,14 +101,23 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         ran = cl.python(where_code(), cl.address)
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.strip().splitlines()[-1] != head_id
+        # local-first skips the fenced head even for memory, which the fence leaves free.
+        plan = cl.run(lambda: cl.control.plan("memory", "64MiB", "local-first"))
+        assert "head" not in plan.nodes, plan
+        assert "busy for auto-offload (fenced)" in plan.reason
         # A new controller keeps the policy and the fence (found in Ray's table by name).
         cl.run(kill_controller)
         status = cl.run(cl.control.offload_status)
         assert status["enabled"] and status["fenced"] == ["head"]
         assert status["rules"]["cpu"]["threshold"] == 40
+        load.send_signal(signal.SIGINT)  # Ctrl-C: the load command stops its processes
+        out, _ = load.communicate(timeout=60)
+        assert load.returncode == 130
+        assert not _outside_loads(), "a load process outlived its command"
     finally:
-        load.kill()
-        load.wait()
+        if load.poll() is None:
+            load.kill()
+            load.wait()
     until("the fence is lifted (by the new controller)", lambda: FENCE not in cl.groups())
     assert all(g["name"] != FENCE for g in cl.probe()["groups"])
 
@@ -115,6 +133,105 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
     assert fall["metric"] == "cpu" and fall["value"] < 15 and fall["threshold"] == 15
     assert events[0]["seq"] < events[1]["seq"] and events[0]["time"] <= events[1]["time"]
     assert "cpu" in events[0]["message"] and ">= 40%" in events[0]["message"]
+
+
+def test_memory_pressure_spills_stored_objects_off_the_head_byte_exact(
+    cl: BoostCluster,
+) -> None:
+    from gridtui.services.memory import MemoryService
+
+    svc = MemoryService(cl.config)
+    scopes = {n.name: n.sample_scope for n in cl.config.nodes}
+    one, two = os.urandom(3 * 1024**2 + 17), os.urandom(5 * 1024**2)
+    cl.run(lambda: svc.store("spill-one", one, node="head"))
+    cl.run(lambda: svc.store("spill-two", two, node="head", replicas=2))
+    before = {o.key: o.nodes for o in cl.run(svc.objects)}
+    assert "head" in before["spill-one"] and "head" in before["spill-two"]
+    seen = cl.run(cl.control.offload_events)["seq"]
+    # The head's Ray processes use far more than 1% of its declared memory: pressure.
+    rule = Rule(1, sustain=0, hysteresis=0, cooldown=0)
+    policy = OffloadPolicy(enabled=True, rules={"memory": rule})
+    try:
+        cl.run(lambda: cl.control.offload_set(policy, scopes))
+
+        def spilled() -> list[dict[str, Any]]:
+            found = cl.run(lambda: cl.control.offload_events(seen))["events"]
+            return found if any(e["action"] == "spill" for e in found) else []
+
+        events = until("the spill is done", spilled)
+        after = {o.key: o for o in cl.run(svc.objects)}
+        assert after["spill-one"].nodes != () and "head" not in after["spill-one"].nodes
+        kept = after["spill-two"].nodes
+        assert len(kept) == 2 and len(set(kept)) == 2 and "head" not in kept
+        assert cl.run(lambda: svc.read("spill-one")) == one
+        assert cl.run(lambda: svc.read("spill-two")) == two
+        moves = [e for e in events if e["action"] == "move"]
+        assert sorted(e["result"].split(" ")[1] for e in moves) == ["spill-one", "spill-two"]
+        assert all(e["result"].startswith("done: ") and "head -> worker-" in e["result"]
+                   for e in moves)  # fmt: skip
+        spill = next(e for e in events if e["action"] == "spill")
+        assert spill["result"] == "done: 2 objects moved (8.0 MiB)"
+        assert spill["trigger"]["metric"] == "memory"
+    finally:
+        cl.run(lambda: cl.control.offload_set(OffloadPolicy(), scopes))
+        cl.run(lambda: [svc.delete(k) for k in ("spill-one", "spill-two")])
+    until("the memory fence is lifted", lambda: FENCE not in cl.groups())
+
+
+def test_drain_then_undrain_a_worker(cl: BoostCluster) -> None:
+    from gridtui.services.memory import MemoryService
+
+    svc = MemoryService(cl.config)
+    data = os.urandom(2 * 1024**2 + 5)
+    cl.run(lambda: svc.store("drain-one", data, node="worker-2"))
+    try:
+        code, out, err = cl.cli("node", "drain", "worker-2", "--json")
+        assert code == 0, err
+        done = json.loads(out.splitlines()[-1])
+        assert done["ray"] == "done: Ray drains it", done
+        assert done["fence"].startswith("done") and done["spill"].startswith("done: 1 objects")
+        seen = cl.probe()
+        worker = seen["nodes"]["worker-2"]
+        assert worker["draining"] and worker["available"].get("CPU", 0) == 0
+        fence = next(g for g in seen["groups"] if g["name"] == fence_name("worker-2"))
+        assert set(fence["nodes"].values()) == {worker["node_id"]}
+        moved = next(o for o in cl.run(svc.objects) if o.key == "drain-one")
+        assert "worker-2" not in moved.nodes and cl.run(lambda: svc.read("drain-one")) == data
+        code, out, err = cl.cli("node", "drain", "worker-2")
+        assert (code, out) == (1, "") and "worker-2 is drained already" in err
+        assert len(problems(err)) == 1
+
+        code, out, err = cl.cli("node", "undrain", "worker-2")
+        assert code == 0, err
+        assert out.splitlines()[0] == "undrained worker-2"
+        seen = cl.probe()
+        assert all(g["name"] != fence_name("worker-2") for g in seen["groups"])
+        # What undrain cannot undo: Ray keeps the node draining (nothing new runs there).
+        assert seen["nodes"]["worker-2"]["draining"]
+        events = cl.run(cl.control.offload_events)["events"]
+        kinds = [(e["action"], e["node"]) for e in events if e["node"] == "worker-2"]
+        assert kinds[-4:] == [
+            ("fence", "worker-2"),
+            ("move", "worker-2"),
+            ("drain", "worker-2"),
+            ("undrain", "worker-2"),
+        ]
+    finally:
+        cl.run(lambda: svc.delete("drain-one"))
+        if "worker-2" in cl.run(cl.control.offload_status)["drained"]:
+            cl.run(lambda: cl.control.node_undrain("worker-2"))
+        asyncio.run(restart("worker-2"))  # a new raylet: Ray's drain ends with the old one
+        until("worker-2 is back", lambda: "worker-2" in cl.available())
+
+
+def test_node_drain_refuses_bad_input_in_one_line(cl: BoostCluster) -> None:
+    code, out, err = cl.cli("node", "drain", "nosuch")
+    assert (code, out) == (2, "") and "unknown node 'nosuch'" in err
+    code, out, err = cl.cli("node", "drain", "head")
+    assert (code, out) == (2, "") and "head is the head" in err
+    code, out, err = cl.cli("node", "undrain", "worker-1")
+    assert (code, out) == (1, "") and "worker-1 is not drained" in err
+    assert len(problems(err)) == 1
 
 
 def test_a_bad_threshold_leaves_the_running_policy(cl: BoostCluster) -> None:
@@ -151,3 +268,29 @@ def _live_cpu(cl: BoostCluster) -> float:
     """The head's last sampled CPU percent (100 until there is one)."""
     live = cl.run(cl.control.offload_status)["live"].get("head")
     return 100.0 if live is None else float(live["cpu"])
+
+
+def _outside_loads() -> list[int]:
+    """PIDs of `demo load --outside-ray` processes still running on this host."""
+    from pathlib import Path
+
+    from gridtui.services.outside_load import LOAD_CODE
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and LOAD_CODE.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+    return found
+
+
+def problems(err: str) -> list[str]:
+    """stderr's lines but the notice that the command acts on the demo (no cluster file)."""
+    return [ln for ln in err.strip().splitlines() if "acting on the local demo" not in ln]
+
+
+async def restart(node: str) -> None:
+    """Stop Ray on one demo node by PID and start it again (a new Ray node)."""
+    async with demo.demo_ops() as ops:
+        await ops.stop(node, grace=2.0)
+    await demo.ensure_demo_running()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_control import LAB_NOW, FakeControl, attach, lab_reservations
@@ -195,7 +196,8 @@ async def test_lost_reservations_alert_and_digits_focus_panes(
         for key, pane_id in (("2", "spark-pane"), ("4", "memory-pane"), ("5", "offload-pane")):
             await pilot.press(key)
             await pilot.pause()
-            assert app.focused is not None and app.focused.id == pane_id
+            assert app.focused is not None
+            assert pane_id in {n.id for n in app.focused.ancestors_with_self}  # it or its table
         await pilot.press("1")
         await pilot.pause()
         assert app.focused is table(app)
@@ -229,3 +231,41 @@ async def test_no_controller_yet_says_so(app: GridApp, fake: FakeControl) -> Non
         await pilot.pause()
         assert ("Ray is not connected yet: no boosts", "warning") in messages(app)
         assert fake.calls == []
+
+
+async def test_n_drains_the_selected_node_after_a_confirmation_and_undrains_it(
+    app: GridApp, fake: FakeControl
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        node = table(app).current_node
+        assert node is not None
+        table(app).focus()
+        await pilot.press("N")
+        await until_confirm(app, pilot)
+        await pilot.press("n")  # no: nothing changes
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert ("node_drain", node) not in fake.calls and fake.drained_nodes == set()
+        await pilot.press("N")
+        await until_confirm(app, pilot)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert fake.drained_nodes == {node}
+        assert any(m.startswith(f"Drained {node}: Ray done") for m, _ in messages(app))
+        await pilot.press("N")  # drained now: the same key undrains
+        await until_confirm(app, pilot)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert fake.drained_nodes == set() and ("node_undrain", node) in fake.calls
+        assert (f"Undrained {node}: fence done", "information") in messages(app)
+
+
+async def until_confirm(app: GridApp, pilot: Any) -> None:
+    """The drain key asks the controller first, then shows its confirmation."""
+    for _ in range(500):
+        if isinstance(app.screen, ConfirmScreen):
+            return
+        await pilot.pause()
+    raise AssertionError("no confirmation shown")

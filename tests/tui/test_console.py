@@ -226,7 +226,10 @@ async def test_hub_alerts_become_notifications(app: GridApp) -> None:
         for i in range(12):  # sustained over the 10 s threshold
             hub.record("box1", {**sample, "t": end + i}, received=end + i)
         hub.record("box3", {**sample, "t": end}, received=end)  # a DOWN node comes back
-        await pilot.pause(0.5)
+        for _ in range(100):  # the table follows the hub's coalesced snapshot
+            await pilot.pause(0.1)
+            if str(table(app).get_cell("box1", "cpu")).strip() == "99.0":
+                break
         seen = notifications(app)
         assert any("box1: cpu at 99%" in m and s == "warning" for m, s in seen)
         assert any("box3 is back up" in m and s == "information" for m, s in seen)

@@ -15,6 +15,7 @@ from recorded import recorded_backend
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 import gridtui.ui
@@ -27,20 +28,37 @@ from gridtui.ui.commands import console_commands
 from gridtui.ui.readonly import CHANGES_CLUSTER, LOOKS_ONLY, action_name, changes_cluster
 from gridtui.ui.screens.help import HelpScreen, own_bindings
 from gridtui.ui.screens.main import MainScreen
+from gridtui.ui.screens.offload import OffloadScreen
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.panes import NodesPane
 
 SIZE = (140, 40)
 
-# Where a cluster-changing binding is pressed from: the digit that focuses its pane (None:
-# the default focus, the Nodes table). A class with such a binding must be listed here.
-PRESS_FROM: dict[type[DOMNode], str | None] = {
-    GridApp: None,
-    MainScreen: None,
-    NodesPane: "1",
-    BoostsPane: "3",
+# Where a cluster-changing binding is pressed from: the keys that focus its pane or open its
+# screen (none: the default focus, the Nodes table). A class with such a binding must be
+# listed here.
+PRESS_FROM: dict[type[DOMNode], tuple[str, ...]] = {
+    GridApp: (),
+    MainScreen: (),
+    NodesPane: ("1",),
+    BoostsPane: ("3",),
+    MemoryPane: ("4",),
+    OffloadScreen: ("O", "t"),  # `enter` applies only in tuning
 }
+
+
+async def reach(pilot: Pilot[None], owner: type[DOMNode]) -> None:
+    app = pilot.app
+    assert isinstance(app, GridApp)
+    if not isinstance(app.screen, owner):  # a screen is opened once, a pane refocused
+        for key in PRESS_FROM[owner]:
+            await pilot.press(key)
+            if app.backend.offload is not None:  # the view tunes only once it has figures
+                await app.backend.offload.refresh()
+            await pilot.pause()
+    await pilot.pause()
 
 
 def console_classes() -> list[type[DOMNode]]:
@@ -153,9 +171,7 @@ async def test_writable_console_offers_every_key_read_only_refuses(
     app = make_app(ray_backend)
     async with app.run_test(size=SIZE) as pilot:
         for owner, binding in refused_bindings():
-            if PRESS_FROM[owner]:
-                await pilot.press(PRESS_FROM[owner])
-            await pilot.pause()
+            await reach(pilot, owner)
             assert binding.action in shown_actions(app), (owner, binding.key)
         assert "read-only" not in str(app.screen.query_one(ClusterHeader).render())
 
@@ -169,11 +185,9 @@ async def test_read_only_console_refuses_every_key_that_changes_the_cluster(
         hint = str(app.screen.query_one("#boosts-empty", Static).content)
         assert "read-only: it cannot request one" in hint and "b on a node" not in hint
         for owner, binding in refused_bindings():
-            if PRESS_FROM[owner]:
-                await pilot.press(PRESS_FROM[owner])
-            await pilot.pause()
+            await reach(pilot, owner)
             assert not {a for a in shown_actions(app) if changes_cluster(a)}, owner
-            before = len(messages(app))
+            before, screen, depth = len(messages(app)), app.screen, len(app.screen_stack)
             await pilot.press(binding.key)
             await app.workers.wait_for_complete()
             await pilot.pause()
@@ -182,7 +196,7 @@ async def test_read_only_console_refuses_every_key_that_changes_the_cluster(
             assert messages(app)[before:] == [
                 f"read-only console: {key} ({what}) changes the cluster"
             ], binding.key
-            assert isinstance(app.screen, MainScreen) and len(app.screen_stack) == 1
+            assert app.screen is screen and len(app.screen_stack) == depth  # nothing opened
         assert fake.calls == [] and changes == []
         # A key that only looks still works: the help opens.
         await pilot.press("question_mark")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fake_control import LAB_NOW, FakeControl, attach, lab_reservations
+from fake_memory import FakeMemory, attach_memory, lab_memory
 from recorded import lab_start_progress, recorded_backend
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -123,3 +124,63 @@ class TestReadOnly:
     def test_read_only_header_and_footer(self, backend: Backend, snap_compare: SnapCompare) -> None:
         """`read-only` in the header; the footer offers none of the refused keys."""
         assert snap_compare(make_app(backend, read_only=True), terminal_size=SIZE)
+
+
+class TestOffload:
+    """The events pane, the Offload view and tuning mode, on the fake engine's lab state."""
+
+    @pytest.fixture
+    def offload_app(self, trace_path: Path, prefs_path: Path) -> GridApp:
+        backend = recorded_backend(trace_path, Prefs(prefs_path), ray_view=True)
+        attach(backend, FakeControl().lab_offload())
+        return make_app(backend)
+
+    @staticmethod
+    def pressing(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+        async def run_before(pilot: Pilot[None]) -> None:
+            app = pilot.app
+            assert isinstance(app, GridApp) and app.backend.offload is not None
+            await app.backend.offload.refresh()
+            await pilot.pause()
+            await pilot.press(*keys)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        return run_before
+
+    def test_events_pane(self, offload_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(offload_app, terminal_size=SIZE, run_before=self.pressing("5"))
+
+    def test_offload_view(self, offload_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(offload_app, terminal_size=SIZE, run_before=self.pressing("O"))
+
+    def test_tuning(self, offload_app: GridApp, snap_compare: SnapCompare) -> None:
+        run = self.pressing("O", "down", "t", *["shift+left"] * 5)  # memory 85 -> 60
+        assert snap_compare(offload_app, terminal_size=SIZE, run_before=run)
+
+
+class TestMemory:
+    """The Memory objects pane on recorded objects (two replicas, one, lost, a long key) and
+    per-node bars, and the store dialog with a file typed in."""
+
+    @pytest.fixture
+    def memory_app(self, trace_path: Path, prefs_path: Path) -> GridApp:
+        backend = recorded_backend(trace_path, Prefs(prefs_path), ray_view=True)
+        attach(backend, FakeControl())
+        attach_memory(backend, FakeMemory(lab_memory()))
+        return make_app(backend)
+
+    def test_memory_pane(self, memory_app: GridApp, snap_compare: SnapCompare) -> None:
+        run = TestBoosts.pressing("4", "down")
+        assert snap_compare(memory_app, terminal_size=SIZE, run_before=run)
+
+    def test_store_dialog(self, memory_app: GridApp, snap_compare: SnapCompare) -> None:
+        async def run_before(pilot: Pilot[None]) -> None:
+            await pilot.press("4", "s")
+            pilot.app.screen.query_one("#memory-path", Input).value = "tests/data/lab_trace.jsonl"
+            pilot.app.screen.query_one("#memory-replicas", Input).value = "5"
+            for field in pilot.app.screen.query(Input):
+                field.cursor_blink = False
+            await pilot.pause()
+
+        assert snap_compare(memory_app, terminal_size=SIZE, run_before=run_before)

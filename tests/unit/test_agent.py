@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from gridtui.config import NodeConfig
@@ -124,3 +125,25 @@ def test_home_relative_python_is_not_left_quoted() -> None:
     local = NodeConfig(name="b", host="h", transport="local", python="~/venv/bin/python")
     assert agent_argv(ssh, 1.0)[0] == "venv/bin/python"
     assert agent_argv(local, 1.0)[0] == os.path.expanduser("~/venv/bin/python")
+
+
+def test_ray_scope_keeps_its_tree_and_adds_new_pids_without_a_full_scan() -> None:
+    from gridtui.agent import sampler
+
+    scope = sampler.RayScope("127.0.0.79", 1.0, 1024**3)
+    assert scope.scans == 1 and scope.tree == set()
+    root = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "--node-ip-address=127.0.0.79"]
+    )
+    try:
+        found = scope.pids()
+        assert found == {root.pid}
+        assert scope.scans == 1  # joined from the new PIDs alone, no second full scan
+        root.kill()
+        root.wait()
+        assert root.pid not in scope.pids()
+    finally:
+        root.kill()
+        root.wait()
+    assert scope.pids(time.monotonic() + scope.RESCAN_SECONDS + 1) == set()
+    assert scope.scans == 2

@@ -134,3 +134,34 @@ def test_rebuild_from_shard_reports() -> None:
     assert sorted(stale) == [("n1", "t1"), ("n2", "t1")]
     # Staged chunks wait for their client's lease, then the sweep takes them.
     assert ix.txns["t9"].nodes == {"n1": "a"} and ix.expired(10.0 + ix.lease + 1) == [ix.txns["t9"]]
+
+
+def test_a_move_keeps_replicas_on_distinct_nodes_and_switches_in_one_step() -> None:
+    ix = index(100, 100, 40)
+    txid = stored(ix, "two", 30 * MiB, node="head", replicas=2)  # head + worker-1
+    assert set(ix.objects["two"].nodes.values()) == {"head", "worker-1"}
+    move = ix.begin_move("two", "id-head")
+    # worker-1 holds the other replica: worker-2 is the only place, though it has less room.
+    assert move.txid == txid and move.nodes == {"id-worker-2": "worker-2"}
+    assert ix.reserved("id-worker-2") == 30 * MiB
+    with pytest.raises(Refused, match="being moved already"):
+        ix.begin_move("two", "id-head")
+    assert ix.finish_move(move.txid, "id-head")
+    assert set(ix.objects["two"].nodes.values()) == {"worker-1", "worker-2"}
+    assert ix.reserved("id-worker-2") == 0 and ix.used("id-worker-2") == 30 * MiB
+
+
+def test_a_move_with_nowhere_to_go_or_a_key_replaced_meanwhile() -> None:
+    ix = index(100, 100, 10)
+    stored(ix, "big", 50 * MiB, node="head", replicas=2)
+    with pytest.raises(Refused, match=r"no node has room for 50\.0 MiB beside its other replicas"):
+        ix.begin_move("big", "id-head")
+    stored(ix, "one", 5 * MiB, node="head")
+    with pytest.raises(Refused, match="no node has room"):
+        ix.begin_move("one", "id-head", avoid=["id-worker-1", "id-worker-2"])
+    move = ix.begin_move("one", "id-head")
+    assert move.nodes == {"id-worker-1": "worker-1"}
+    stored(ix, "one", 5 * MiB, node="worker-2", force=True)  # replaced during the move
+    assert not ix.finish_move(move.txid, "id-head")
+    assert set(ix.objects["one"].nodes.values()) == {"worker-2"}
+    assert move.txid not in ix.txns

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gridtui.cli import main
-from gridtui.commands.offload_cmd import (
+from gridtui.commands.offload_cmd import describe
+from gridtui.model.offload import OffloadPolicy, Rule
+from gridtui.services.offload_policy import (
     BadOffloadFlag,
     changed,
-    describe,
     parse_sustain,
     parse_thresholds,
     public,
 )
-from gridtui.model.offload import OffloadPolicy, Rule
 
 
 def test_thresholds_by_resource_and_bare() -> None:

@@ -145,6 +145,18 @@ def test_a_restored_fence_lifts_once_its_node_is_quiet() -> None:
     assert kinds(actions) == [(2, "unfence", "head")]
 
 
+def test_a_rule_added_after_a_restored_fence_starts_afresh() -> None:
+    # Restored with a cpu-only policy: memory has no rule, so it must remember nothing,
+    # or a memory rule added later would find its track "on" and never trigger.
+    cpu_only = OffloadPolicy(enabled=True, rules={"cpu": Rule(70, 0, 10, 0)})
+    actions, state = decide({"head": trace([30])}, cpu_only, restore(["head"]), 1.0)
+    assert kinds(actions) == [(0, "unfence", "head")]
+    memory = OffloadPolicy(enabled=True, rules={"memory": Rule(50, 0, 10, 0)})
+    samples = [(1.0, {"cpu": 30, "memory": 60})]
+    actions, state = decide({"head": [*trace([30]), *samples]}, memory, state, 2.0)
+    assert kinds(actions) == [(1, "fence", "head"), (1, "spill", "head")]
+
+
 def test_bad_rules_and_resources_are_refused() -> None:
     with pytest.raises(ValueError, match="1 to 100"):
         Rule(threshold=0)
@@ -168,6 +180,9 @@ def test_records_round_trip() -> None:
     event = OffloadEvent(3, 12.5, "head", Trigger("cpu", 91, 70, 10), "fence", "done")
     assert OffloadEvent.from_record(event.to_record()) == event
     assert fenced_node(fence_name("head")) == "head"
+    # A top-up is one more group for the same node.
+    assert fence_name("worker-1", 2) == "gridtui:fence:worker-1#2"
+    assert fenced_node(fence_name("worker-1", 2)) == "worker-1"
     assert fenced_node("gridtui:boost:b1") is None
 
 

@@ -91,6 +91,21 @@ def test_local_first_prefers_the_head_until_it_is_pressured_or_small() -> None:
     assert "head head is DOWN" in choose(down, "cpu", 1, "local-first").reason
 
 
+def test_local_first_treats_a_head_busy_for_auto_offload_as_busy() -> None:
+    # Fenced: Ray may even show CPU free on it (a top-up pending); the head is skipped.
+    fenced = [node("head", 4, role="head", cpu_util=5.0, busy="fenced"), node("w1", 2)]
+    p = choose(fenced, "cpu", 1, "local-first")
+    assert p.bundles == (("w1", 1),)
+    assert "head head is busy for auto-offload (fenced)" in p.reason
+    # Over its offload threshold (40%) though under the scheduler's own 80%.
+    over = [node("head", 4, role="head", cpu_util=50.0, busy="cpu 50% >= 40%"), node("w1", 2)]
+    p = place(over, {"cpu": 1}, "local-first")
+    assert p.bundles == (("w1", 1),) and "cpu 50% >= 40%" in p.reason
+    # Not busy: the head again.
+    calm = [node("head", 4, role="head", cpu_util=50.0), node("w1", 2)]
+    assert choose(calm, "cpu", 1, "local-first").bundles == (("head", 1),)
+
+
 def test_gpu_affinity_keeps_gpu_nodes_for_gpu_work() -> None:
     table = [
         node("cpu-a", 4),

@@ -13,7 +13,7 @@ from gridtui.model.nodes import NodeState
 from gridtui.ui.access import grid_app
 
 if TYPE_CHECKING:
-    from gridtui.backend import Backend
+    from gridtui.backend import Backend, ControlService
     from gridtui.model.operations import Operation
     from gridtui.ui.screens.cluster_progress import StepEvent
     from gridtui.ui.screens.main import MainScreen
@@ -117,6 +117,47 @@ class ClusterController:
             # Queued behind the progress events still on their way: a late "running" must
             # never land on a finished view.
             progress.call_later(progress.finish, outcome.ok, outcome.text)
+
+    # -- drain (a mutating action: asks first) -------------------------------------------
+
+    def drain_or_undrain(self) -> None:
+        """`N` on the Nodes pane: drain the selected worker, or undrain a drained one."""
+        app = grid_app(self.screen)
+        name = self.screen.selected_node()
+        control = app.backend.control if app.ready else None
+        if name is None or control is None:
+            return
+        self.screen.run_worker(
+            self._drain(control, name), name="drain", group=GROUP, exit_on_error=False
+        )
+
+    async def _drain(self, control: ControlService, name: str) -> None:
+        from gridtui.ui.screens.confirm import ConfirmScreen  # not needed for the first frame
+
+        drained = name in await control.drained()
+        if drained:
+            title, verb = f"Undrain {name}?", "Undrain"
+            lines = [
+                "Lift the fence gridtui holds on it.",
+                "Ray's own drain cannot be undone: the node takes no new work until Ray",
+                "restarts on it (x, then u).",
+            ]
+        else:
+            title, verb = f"Drain {name}?", "Drain"
+            lines = [
+                "Fence its free CPU/GPU, move its stored objects to other nodes,",
+                "then Ray's own drain: nothing new runs there until Ray restarts on it.",
+            ]
+        if not await self.screen.app.push_screen_wait(ConfirmScreen(title, lines, verb)):
+            return
+        if drained:
+            done = await control.node_undrain(name)
+            self.screen.notify(f"Undrained {name}: fence {done['fence']}", title="Drain")
+        else:
+            done = await control.node_drain(name)
+            self.screen.notify(
+                f"Drained {name}: Ray {done['ray']}; objects {done['spill']}", title="Drain"
+            )
 
     # -- logs and shell -----------------------------------------------------------------
 

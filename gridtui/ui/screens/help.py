@@ -80,8 +80,9 @@ class HelpScreen(ModalScreen[None]):
         what = max((len(a) for _, _, a in self.rows), default=6)
         # The box's border and padding (4), each column's cell padding (2 each), a scrollbar.
         room = self.size.width - 4 - 3 * 2 - 2 - where - key
-        # The box's title, hint and borders take 6 rows; the table scrolls within the rest.
-        table.styles.max_height = max(5, self.size.height - 6)
+        # The box may take 90% of the height (gridtui.tcss); its title, hint and borders take
+        # 4 rows of that, and the table scrolls within the rest (not under the screen's edge).
+        table.styles.max_height = max(5, self.size.height * 9 // 10 - 4)
         table.add_column("Where", width=where)
         table.add_column("Key", width=key)
         table.add_column("Action", width=max(16, min(what, room)))

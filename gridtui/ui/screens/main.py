@@ -17,12 +17,15 @@ from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
 from gridtui.ui.controllers.boosts import BoostsController
 from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
+from gridtui.ui.controllers.memory import MemoryController
 from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.footer import KeysFooter
 from gridtui.ui.widgets.header import ClusterHeader
+from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.offload_pane import OffloadPane
 from gridtui.ui.widgets.panes import NodesPane, Pane
 from gridtui.ui.widgets.sparklines import SparklinesPane
 
@@ -42,7 +45,14 @@ class MainScreen(ReadOnlyAware, Screen[None]):
             "open_detail",
             "Detail",
             priority=True,
-            tooltip="Open the selected node (history charts, per-core bars) or reservation",
+            tooltip="Open the selected node (history charts, per-core bars), reservation or object",
+        ),
+        Binding(
+            "O",
+            "open_offload",
+            "Offload",
+            show=False,
+            tooltip="Open the Offload view (gauges, tuning, events)",
         ),
         # Digits: one row in the help and the palette (app.action_help), not five.
         *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),
@@ -56,6 +66,7 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         self._warn, self._hot = warn, hot
         self.cluster = ClusterController(self)
         self.boosts = BoostsController(self)
+        self.memory = MemoryController(self)
         self._loading = loading
         self._recomposing = False
         self.compact = False
@@ -70,8 +81,8 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         )
         spark = Pane("2 Sparklines", SparklinesPane(id="sparklines"), id="spark-pane")
         # Room laid out for the next issues; until then nothing is drawn there.
-        memory = Pane("4 Memory objects", id="memory-pane")
-        offload = Pane("5 Offload events", id="offload-pane")
+        memory = MemoryPane(id="memory-pane")
+        offload = OffloadPane(id="offload-pane")
         return [nodes, spark, BoostsPane(id="boosts-pane"), memory, offload]
 
     def compose(self) -> ComposeResult:
@@ -184,9 +195,18 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         if self.focused is not None and boosts in self.focused.ancestors_with_self:
             boosts.show_detail()
             return
+        if self.focused is self.query_one(OffloadPane):
+            self.action_open_offload()
+            return
+        if self.focused is not None and self.query_one(MemoryPane) in self.focused.ancestors:
+            self.memory.info()
+            return
         node = self.selected_node()
         if node is not None:
             grid_app(self).open_detail(node)
+
+    def action_open_offload(self) -> None:
+        grid_app(self).open_offload()
 
     def action_focus_pane(self, number: int) -> None:
         """A digit: that pane gets the focus (its tab first, on a small terminal)."""
@@ -200,6 +220,8 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         elif number == 3:
             self.call_after_refresh(self.query_one(BoostsPane).focus_table)
             return
+        elif number == 4:
+            target = self.query_one(MemoryPane).table
         self.call_after_refresh(target.focus)
 
     def action_sort_next(self) -> None:
@@ -250,6 +272,9 @@ class MainScreen(ReadOnlyAware, Screen[None]):
     def action_stop_node(self) -> None:
         self.cluster.request("stop", node=True)
 
+    def action_drain_node(self) -> None:
+        self.cluster.drain_or_undrain()
+
     def action_install(self) -> None:
         self.cluster.request("install")
 
@@ -275,6 +300,17 @@ class MainScreen(ReadOnlyAware, Screen[None]):
 
     def action_share_form(self) -> None:
         self.boosts.open_share_form()
+
+    # The Memory pane's keys, one action each so the read-only console can tell a store or
+    # delete (changes the cluster) from a retrieve; the flows live in the controller.
+    def action_memory_store(self) -> None:
+        self.memory.run("store")
+
+    def action_memory_retrieve(self) -> None:
+        self.memory.run("retrieve")
+
+    def action_memory_delete(self) -> None:
+        self.memory.run("delete")
 
     def on_cluster_intent(self, message: ClusterIntent) -> None:
         self.cluster.confirm(message.operation)

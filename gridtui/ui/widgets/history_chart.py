@@ -1,4 +1,6 @@
-"""A plotext history chart of one metric, x in seconds before the newest sample."""
+"""A plotext history chart of one metric, x in seconds before the newest sample.
+
+Optionally a threshold line and marks (offload tuning: where a threshold would have acted)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ FRAME_ROWS = 5
 """Rows of a chart that are not plot: title, top border, x axis, its ticks, its label."""
 LEGEND_ROWS = 14
 """Rows the plot needs before a legend (two series) is drawn on it."""
+Mark = tuple[float, float, str]
+"""(x in seconds before the newest sample, value, "fence" or "lift")."""
 
 
 class HistoryChart(PlotextPlot):
@@ -36,6 +40,8 @@ class HistoryChart(PlotextPlot):
         self.interval = 1.0
         self._series: tuple[tuple[str, Sequence[float]], ...] = ()
         self.note = ""
+        self.threshold: float | None = None
+        self.marks: tuple[Mark, ...] = ()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -45,11 +51,19 @@ class HistoryChart(PlotextPlot):
         self.replot()  # the averaging above depends on the width
 
     def show(
-        self, series: Sequence[tuple[str, Sequence[float]]], interval: float, note: str = ""
+        self,
+        series: Sequence[tuple[str, Sequence[float]]],
+        interval: float,
+        note: str = "",
+        *,
+        threshold: float | None = None,
+        marks: Sequence[Mark] = (),
     ) -> None:
         self._series = tuple(series)
         self.interval = interval
         self.note = note
+        self.threshold = threshold
+        self.marks = tuple(marks)
         self.replot()
 
     def replot(self) -> None:
@@ -85,6 +99,14 @@ class HistoryChart(PlotextPlot):
                 # Below LEGEND_ROWS the legend box would hide most of the lines.
                 label=label if len(self._series) > 1 and self.size.height >= LEGEND_ROWS else None,
             )
+        if self.threshold is not None:
+            plt.hline(self.threshold, Color.parse(variables.get("warning", "yellow")).rgb)
+        for kind, marker, variable in (("fence", "▲", "error"), ("lift", "▼", "success")):
+            at = [(x, y) for x, y, k in self.marks if k == kind]
+            if at:
+                rgb = Color.parse(variables.get(variable, "white")).rgb
+                xs_, ys_ = [x for x, _ in at], [y for _, y in at]
+                plt.scatter(xs_, ys_, marker=marker, color=rgb, label=f"would {kind}")
         if self.percent:
             plt.ylim(0, 100)
             # No more ticks than rows: plotext picks which of two colliding ticks shows

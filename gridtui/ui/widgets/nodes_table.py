@@ -18,10 +18,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
+from gridtui.model.objects import MemorySnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot, format_amount
 from gridtui.ui.feeds import feeds
-from gridtui.ui.format import DASH, num, pct, size, used_total
+from gridtui.ui.format import DASH, pct, size, used_total
 from gridtui.ui.widgets.shown import WhenShown
 
 _STATE_ORDER = {s: i for i, s in enumerate(NodeState)}
@@ -35,6 +36,8 @@ class Row(NamedTuple):
     ray: RayNodeInfo | None
     reserved: str = DASH
     """What boosts and shared allocations hold on the node ("2 CPU 1 GiB")."""
+    stored: int | None = None
+    """Bytes the memory store keeps on the node (None: it has no shard there)."""
 
 
 def _ray_state(r: Row) -> str:
@@ -112,9 +115,17 @@ COLUMNS: tuple[NodeColumn, ...] = (
     NodeColumn(
         "gpu", "GPU%", 6, lambda r: pct(r.node.gpu_percent), lambda r: r.node.gpu_percent, True
     ),
-    NodeColumn("load", "Load", 6, lambda r: num(r.node.load1), lambda r: r.node.load1),
+    # The load average went to the node detail to make room for "Stored" (width budget).
     NodeColumn("ray", "Ray", 5, _ray_state, _ray_state),
     NodeColumn("reserved", "Reserved", 11, lambda r: r.reserved, _reserved_sort),
+    NodeColumn(
+        "stored",
+        "Stored",
+        6,
+        lambda r: DASH if r.stored is None else size(r.stored),
+        lambda r: r.stored,
+        justify="right",
+    ),
     NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
     NodeColumn(
         "ray_gpu", "Ray GPU", 7, _ray_gpu, lambda r: None if r.ray is None else r.ray.gpu_total
@@ -255,6 +266,8 @@ class NodesTable(ScrollView, can_focus=True):
         self.ray_view = RayClusterView()
         self.reserved: dict[str, str] = {}
         """Node -> its "reserved" cell, from the newest ReservationsSnapshot."""
+        self.stored: dict[str, int] = {}
+        """Node -> bytes the memory store keeps there, from the newest MemorySnapshot."""
         self.rows: list[Row] = []
         """The rows in display order, after filter and sort."""
         self.visible_names: list[str] = []
@@ -282,6 +295,8 @@ class NodesTable(ScrollView, can_focus=True):
         source.ray_signal.subscribe(self, self.show_ray)
         self.show_reservations(source.reservations)
         source.reservations_signal.subscribe(self, self.show_reservations)
+        self.show_memory(source.memory)
+        source.memory_signal.subscribe(self, self.show_memory)
 
     def _theme_changed(self, _theme: object) -> None:
         self._forget_drawing()
@@ -310,6 +325,12 @@ class NodesTable(ScrollView, can_focus=True):
         reserved = {node: reserved_text(held) for node, held in snapshot.reserved().items()}
         if reserved != self.reserved:
             self.reserved = reserved
+            self._update()
+
+    def show_memory(self, snapshot: MemorySnapshot) -> None:
+        stored = {u.node: u.used for u in snapshot.usage}
+        if stored != self.stored:
+            self.stored = stored
             self._update()
 
     def cycle_sort(self) -> str:
@@ -435,7 +456,7 @@ class NodesTable(ScrollView, can_focus=True):
         ray = self.ray_view.nodes
         held = self.reserved
         rows = [
-            Row(n, ray.get(n.name), held.get(n.name, DASH))
+            Row(n, ray.get(n.name), held.get(n.name, DASH), self.stored.get(n.name))
             for n in self.snapshot.nodes
             if matches(n, self.filter_text)
         ]
@@ -472,6 +493,7 @@ class NodesTable(ScrollView, can_focus=True):
                     new.node is not was.node
                     or new.ray is not was.ray
                     or new.reserved != was.reserved
+                    or new.stored != was.stored
                 ):
                     self.refresh_line(i + 1)
         total = len(self.snapshot.nodes) if self.snapshot else 0
@@ -530,7 +552,7 @@ class NodesTable(ScrollView, can_focus=True):
             return value, "hot" if hot else "warn" if warn else "", "right"
         if value == DASH:
             return value, "dim", None
-        return value, "", "right" if column.key == "load" else column.justify
+        return value, "", column.justify
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -553,6 +575,7 @@ class NodesTable(ScrollView, can_focus=True):
             or cached[0].node is not row.node
             or cached[0].ray is not row.ray
             or cached[0].reserved != row.reserved
+            or cached[0].stored != row.stored
             or cached[1] != look
         ):
             if len(self._lines) > 2000:

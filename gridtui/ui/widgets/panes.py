@@ -57,6 +57,13 @@ class NodesPane(Vertical):
         ),
         Binding("x", "screen.stop_node", "Stop node", tooltip="Stop Ray on the selected node only"),
         Binding(
+            "N",
+            "screen.drain_node",
+            "Drain",
+            show=False,
+            tooltip="Drain the selected worker (fence, move objects, Ray's drain), or undrain it",
+        ),
+        Binding(
             "i",
             "screen.install",
             "Install",

@@ -1,0 +1,143 @@
+"""Bench: the console's worst event-loop stall while it stores and retrieves 1 GiB.
+
+The real app (headless, its real Backend on its own three-raylet cluster: node streams,
+Ray view, reservations and memory polls) runs a ticker on its loop that sleeps 10 ms and
+records how late it wakes. Three windows in one run: the idle console, a 1 GiB store and
+a 1 GiB retrieve, each driven through the console's own service (Backend.memory, the call
+the Memory pane's keys make) under its progress screen.
+Usage: python bench/memory_console_stall.py [--size-mib 1024] [--idle 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+
+from memory_cluster import LocalCluster
+
+from gridtui.backend import make_backend
+from gridtui.prefs import Prefs
+from gridtui.ui.app import make_app
+from gridtui.ui.screens.transfer import TransferScreen
+
+MiB = 1024**2
+TICK = 0.01
+
+
+class Ticker:
+    """How late a 10 ms sleep wakes on the loop, per window."""
+
+    def __init__(self) -> None:
+        self.lates: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + TICK
+            await asyncio.sleep(TICK)
+            self.lates.append(loop.time() - due)
+
+    def start(self) -> None:
+        self.lates = []
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> dict[str, float]:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.wait({self._task})
+        lates = sorted(self.lates)
+        return {
+            "ticks": len(lates),
+            "worst_ms": lates[-1] * 1000,
+            "p99_ms": lates[int(len(lates) * 0.99)] * 1000,
+            "median_ms": statistics.median(lates) * 1000,
+        }
+
+
+async def run(size: int, idle: float, work: Path) -> None:
+    store = int(size * 1.6)  # capacity 0.75 of it: the object plus room to spare
+    cluster = LocalCluster(work, store, capacity=0.75)
+    source = work / "source.bin"
+    with source.open("wb") as f:
+        for _ in range(size // MiB):
+            f.write(os.urandom(MiB))
+    await cluster.start()
+    try:
+        app = make_app(make_backend(cluster.config, prefs=Prefs(work / "prefs.json")))
+        async with app.run_test(size=(160, 48)) as pilot:
+            end = time.monotonic() + 120
+            while not (app.ready and app.memory.message in ("", "nothing stored yet")):
+                assert time.monotonic() < end, "the memory feed never came"
+                await pilot.pause(0.2)
+            await pilot.pause(3)  # the figures flowing
+            memory = app.backend.memory
+            assert memory is not None
+            ticker = Ticker()
+            rows = []
+
+            ticker.start()
+            await asyncio.sleep(idle)
+            rows.append(("idle console", await ticker.stop(), idle))
+
+            shown = TransferScreen("bench store", size)
+            await app.push_screen(shown)
+            ticker.start()
+            t0 = time.monotonic()
+            obj = await memory.store("bench/blob", source, progress=shown.show)
+            took = time.monotonic() - t0
+            rows.append(("store 1 GiB", await ticker.stop(), took))
+            shown.finish()
+            await asyncio.sleep(0.5)
+            assert obj is not None and obj.size == size
+
+            shown = TransferScreen("bench retrieve", size)
+            await app.push_screen(shown)
+            ticker.start()
+            t0 = time.monotonic()
+            await memory.retrieve("bench/blob", work / "out.bin", progress=shown.show)
+            took = time.monotonic() - t0
+            rows.append(("retrieve 1 GiB", await ticker.stop(), took))
+            shown.finish()
+            assert (work / "out.bin").stat().st_size == size
+            await memory.delete("bench/blob")
+        print(f"\n{size // MiB} MiB, load average {os.getloadavg()[0]:.1f}")
+        print("| window | seconds | ticks | worst stall | p99 | median |")
+        print("|---|---|---|---|---|---|")
+        for name, r, seconds in rows:
+            rate = f" ({size / MiB / seconds:.0f} MiB/s)" if name != "idle console" else ""
+            print(
+                f"| {name} | {seconds:.1f}{rate} | {r['ticks']:.0f} | {r['worst_ms']:.1f} ms "
+                f"| {r['p99_ms']:.1f} ms | {r['median_ms']:.2f} ms |"
+            )
+    finally:
+        await cluster.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--idle", type=float, default=10.0)
+    args = parser.parse_args()
+    os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp(prefix="gridtui-bench-state-"))
+    with tempfile.TemporaryDirectory(prefix="gridtui-stall-") as tmp:
+        try:
+            asyncio.run(run(args.size_mib * MiB, args.idle, Path(tmp)))
+        except BaseException:
+            # Ray's exception hook would report to a GCS that is gone by now, and hang.
+            traceback.print_exc()
+            sys.stdout.flush()
+            os._exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""`gridtui serve`: the REST API, a front over the same services facade as the console and CLI."""

@@ -1,0 +1,177 @@
+"""The Memory objects pane: what the memory store holds, and each node's use as a bar."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from gridtui.model.objects import MemorySnapshot, ShardUsage, StoredObject, human_age
+from gridtui.model.units import size
+from gridtui.ui.feeds import feeds
+from gridtui.ui.format import DASH
+
+EMPTY = "no objects: s stores a file"
+COLUMNS = ("Key", "Size", "Nodes", "Rep", "Age", "State")
+KEY_WIDTH = 18
+"""Longer keys are cut with an ellipsis in the table; enter shows the whole key."""
+WARN, HOT = 0.75, 0.9
+"""Shares of a node's capacity where its bar turns to warning, then error colours."""
+
+
+def short_key(key: str) -> str:
+    return key if len(key) <= KEY_WIDTH else key[: KEY_WIDTH - 1] + "…"
+
+
+class ObjectTable(DataTable[Text]):
+    """One row per object; a lost one is drawn in the error colour (a component class)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
+        "object-table--lost",
+    }
+
+
+class UsageBars(Widget):
+    """One line per node: stored (and reserved by stores under way) against its capacity."""
+
+    DEFAULT_CSS = """
+    UsageBars { height: auto; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "usage-bars--name",
+        "usage-bars--low",
+        "usage-bars--warn",
+        "usage-bars--hot",
+        "usage-bars--reserved",
+        "usage-bars--track",
+        "usage-bars--dead",
+    }
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.usage: tuple[ShardUsage, ...] = ()
+
+    def show(self, usage: tuple[ShardUsage, ...]) -> None:
+        if usage != self.usage:
+            self.usage = usage
+            self.refresh(layout=True)
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        return len(self.usage)
+
+    def render(self) -> RenderResult:
+        width = self.size.width
+        name_width = min(12, max((len(u.node) for u in self.usage), default=4))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, u in enumerate(self.usage):
+            figure = f"{size(u.used + u.reserved)}/{size(u.capacity)}"
+            bar_width = max(4, width - name_width - len(figure) - 2)
+            if i:
+                text.append("\n")
+            text.append(f"{u.node[:name_width]:<{name_width}} ", self._style("name"))
+            text.append_text(self._bar(u, bar_width))
+            text.append(f" {figure}", self._style("dead") if not u.alive else "")
+        return text
+
+    def _bar(self, u: ShardUsage, width: int) -> Text:
+        cap = max(1, u.capacity)
+        used = min(width, round(width * u.used / cap))
+        reserved = min(width - used, round(width * u.reserved / cap))
+        share = (u.used + u.reserved) / cap
+        kind = "hot" if share >= HOT else "warn" if share >= WARN else "low"
+        if not u.alive:
+            kind = "dead"
+        bar = Text()
+        bar.append("█" * used, self._style(kind))
+        bar.append("▒" * reserved, self._style("reserved"))
+        bar.append("░" * (width - used - reserved), self._style("track"))
+        return bar
+
+    def _style(self, name: str) -> str:
+        return str(self.get_component_rich_style(f"usage-bars--{name}", partial=True))
+
+
+class MemoryPane(Vertical):
+    """Redrawn from each MemorySnapshot the memory poll publishes (every two seconds, and
+    at once after a store or delete); ages are the cluster's, as of the snapshot."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "screen.memory_store", "Store", tooltip="Store a file under a key"),
+        Binding(
+            "r",
+            "screen.memory_retrieve",
+            "Retrieve",
+            tooltip="Write the selected object to a file",
+        ),
+        Binding("d", "screen.memory_delete", "Delete", tooltip="Delete the selected object (asks)"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.snapshot = MemorySnapshot((), (), 0.0)
+        self.rows: list[StoredObject] = []
+
+    def compose(self) -> ComposeResult:
+        table = ObjectTable(id="memory-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static(EMPTY, id="memory-empty", markup=False)
+        yield UsageBars(id="memory-usage")
+
+    def on_mount(self) -> None:
+        self.border_title = "4 Memory objects"
+        source = feeds(self.app)
+        self.show(source.memory)
+        source.memory_signal.subscribe(self, self.show)
+
+    @property
+    def table(self) -> ObjectTable:
+        return self.query_one(ObjectTable)
+
+    @property
+    def current(self) -> StoredObject | None:
+        """The object under the cursor."""
+        row = self.table.cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def show(self, snapshot: MemorySnapshot) -> None:
+        self.snapshot = snapshot
+        keep = self.current.key if self.current is not None else None
+        self.rows = sorted(snapshot.objects, key=lambda o: o.key)
+        table = self.table
+        empty = not self.rows
+        table.display = not empty
+        hint = self.query_one("#memory-empty", Static)
+        hint.display = empty
+        hint.update(f"{snapshot.message}\n{EMPTY}" if snapshot.message else EMPTY)
+        table.clear()
+        lost = table.get_component_rich_style("object-table--lost", partial=True)
+        for o in self.rows:
+            table.add_row(*self._cells(o, snapshot.taken, lost), key=o.key)
+        keys = [o.key for o in self.rows]
+        if keep in keys:
+            table.move_cursor(row=keys.index(keep), animate=False)
+        self.query_one(UsageBars).show(snapshot.usage)
+        total = sum(o.size for o in self.rows)
+        title = "4 Memory objects"
+        if self.rows:
+            title += f" {len(self.rows)} · {size(total)}"
+        self.border_title = title
+
+    @staticmethod
+    def _cells(o: StoredObject, now: float, lost: object) -> list[Text]:
+        style = str(lost) if o.state == "lost" else ""
+        texts = (
+            short_key(o.key),
+            size(o.size),
+            ",".join(o.nodes) or DASH,
+            f"{len(o.nodes)}/{o.replicas}",
+            human_age(o.age(now)),
+            o.state,
+        )
+        return [Text(t, style=style) for t in texts]
