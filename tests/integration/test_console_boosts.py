@@ -98,6 +98,8 @@ async def wait_for(
 
 def held(app: GridApp) -> list[tuple[str, str, str]]:
     """(id, node, state) of what the Boosts pane lists."""
+    if not isinstance(app.screen, MainScreen):
+        return [("", "", "a form is still open")]  # it closes on its own message
     return [(r.id, r.node, r.state) for r in app.screen.query_one(BoostsPane).rows]
 
 

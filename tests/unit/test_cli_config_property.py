@@ -119,8 +119,11 @@ values = st.recursive(
 
 def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
     for key in path[:-1]:
+        if not isinstance(data, dict) or key not in data:
+            return  # an earlier field replaced a parent of this one with a scalar or a list
         data = data[key]
-    data[path[-1]] = value
+    if isinstance(data, dict):
+        data[path[-1]] = value
 
 
 def _copy(data: Any) -> Any:
