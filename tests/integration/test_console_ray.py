@@ -185,11 +185,6 @@ async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
         assert app.screen.query_one(NodesTable).sort_index != sort_before
         assert app.snapshot.node("worker-1").sample.received > seen  # type: ignore[union-attr]
         assert app.ray_view.connected is False
-        # The driver's shutdown must finish before the head's raylet goes: a driver whose
-        # raylet dies under it ends its whole process (Ray's QuickExit).
-        import ray
-
-        await wait_for(pilot, lambda: not ray.is_initialized(), 60, "the driver shut down")
         # The head comes back: the gateway reconnects by itself and the Ray columns refill.
         await demo.stop_demo()
         await demo.ensure_demo_running()
