@@ -156,6 +156,9 @@ async def test_boost_keys_make_and_remove_real_placement_groups(
         assert seen["nodes"]["worker-1"]["available"]["CPU"] == 1.0
 
         # The form: enter submits its prefilled 1 CPU; `-` releases the node's newest boost.
+        # It enforces what the console's Ray view calls free, which follows Ray by a poll.
+        await wait_for(pilot, lambda: app.ray_view.nodes["worker-1"].cpu_available == 1.0,
+                       30, "the Ray view seeing worker-1's CPU free")  # fmt: skip
         await pilot.press("1", "b")
         assert isinstance(app.screen, BoostForm) and app.screen.node == "worker-1"
         await pilot.press("enter")
