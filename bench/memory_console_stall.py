@@ -2,9 +2,11 @@
 
 The real app (headless, its real Backend on its own three-raylet cluster: node streams,
 Ray view, reservations and memory polls) runs a ticker on its loop that sleeps 10 ms and
-records how late it wakes. Three windows in one run: the idle console, a 1 GiB store and
+records how late it wakes. Three windows per console: the idle console, a 1 GiB store and
 a 1 GiB retrieve, each driven through the console's own service (Backend.memory, the call
-the Memory pane's keys make) under its progress screen.
+the Memory pane's keys make) under its progress screen. Two consoles, one after the other
+on the same cluster: the baseline with Ray's driver on a thread of the console's process,
+then the product with it in a child process (services/ray_host.py).
 Usage: python bench/memory_console_stall.py [--size-mib 1024] [--idle 10]
 """
 
@@ -64,61 +66,82 @@ class Ticker:
         }
 
 
+Row = tuple[str, dict[str, float], float]
+
+
+async def one_console(
+    cluster: LocalCluster, isolated: bool, size: int, idle: float, work: Path
+) -> list[Row]:
+    """The three windows on one console, its Ray driver in-process or a child process."""
+    source = work / "source.bin"
+    backend = make_backend(cluster.config, prefs=Prefs(work / "prefs.json"))
+    backend.isolated_driver = isolated
+    app = make_app(backend)
+    rows: list[Row] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        end = time.monotonic() + 120
+        while not (app.ready and app.memory.message in ("", "nothing stored yet")):
+            assert time.monotonic() < end, "the memory feed never came"
+            await pilot.pause(0.2)
+        await pilot.pause(3)  # the figures flowing
+        memory = app.backend.memory
+        assert memory is not None
+        ticker = Ticker()
+
+        ticker.start()
+        await asyncio.sleep(idle)
+        rows.append(("idle console", await ticker.stop(), idle))
+
+        shown = TransferScreen("bench store", size)
+        await app.push_screen(shown)
+        ticker.start()
+        t0 = time.monotonic()
+        obj = await memory.store("bench/blob", source, progress=shown.show)
+        took = time.monotonic() - t0
+        rows.append((f"store {size // MiB} MiB", await ticker.stop(), took))
+        shown.finish()
+        await asyncio.sleep(0.5)
+        assert obj is not None and obj.size == size
+
+        shown = TransferScreen("bench retrieve", size)
+        await app.push_screen(shown)
+        ticker.start()
+        t0 = time.monotonic()
+        await memory.retrieve("bench/blob", work / "out.bin", progress=shown.show)
+        took = time.monotonic() - t0
+        rows.append((f"retrieve {size // MiB} MiB", await ticker.stop(), took))
+        shown.finish()
+        assert (work / "out.bin").stat().st_size == size
+        (work / "out.bin").unlink()
+        await memory.delete("bench/blob")
+    return rows
+
+
 async def run(size: int, idle: float, work: Path) -> None:
     store = int(size * 1.6)  # capacity 0.75 of it: the object plus room to spare
     cluster = LocalCluster(work, store, capacity=0.75)
-    source = work / "source.bin"
-    with source.open("wb") as f:
+    with (work / "source.bin").open("wb") as f:
         for _ in range(size // MiB):
             f.write(os.urandom(MiB))
     await cluster.start()
     try:
-        app = make_app(make_backend(cluster.config, prefs=Prefs(work / "prefs.json")))
-        async with app.run_test(size=(160, 48)) as pilot:
-            end = time.monotonic() + 120
-            while not (app.ready and app.memory.message in ("", "nothing stored yet")):
-                assert time.monotonic() < end, "the memory feed never came"
-                await pilot.pause(0.2)
-            await pilot.pause(3)  # the figures flowing
-            memory = app.backend.memory
-            assert memory is not None
-            ticker = Ticker()
-            rows = []
-
-            ticker.start()
-            await asyncio.sleep(idle)
-            rows.append(("idle console", await ticker.stop(), idle))
-
-            shown = TransferScreen("bench store", size)
-            await app.push_screen(shown)
-            ticker.start()
-            t0 = time.monotonic()
-            obj = await memory.store("bench/blob", source, progress=shown.show)
-            took = time.monotonic() - t0
-            rows.append(("store 1 GiB", await ticker.stop(), took))
-            shown.finish()
-            await asyncio.sleep(0.5)
-            assert obj is not None and obj.size == size
-
-            shown = TransferScreen("bench retrieve", size)
-            await app.push_screen(shown)
-            ticker.start()
-            t0 = time.monotonic()
-            await memory.retrieve("bench/blob", work / "out.bin", progress=shown.show)
-            took = time.monotonic() - t0
-            rows.append(("retrieve 1 GiB", await ticker.stop(), took))
-            shown.finish()
-            assert (work / "out.bin").stat().st_size == size
-            await memory.delete("bench/blob")
+        # The baseline first: its in-process driver stays in this process, which the
+        # child-process driver after it never touches.
+        baseline = await one_console(cluster, False, size, idle, work)
+        product = await one_console(cluster, True, size, idle, work)
         print(f"\n{size // MiB} MiB, load average {os.getloadavg()[0]:.1f}")
-        print("| window | seconds | ticks | worst stall | p99 | median |")
-        print("|---|---|---|---|---|---|")
-        for name, r, seconds in rows:
-            rate = f" ({size / MiB / seconds:.0f} MiB/s)" if name != "idle console" else ""
-            print(
-                f"| {name} | {seconds:.1f}{rate} | {r['ticks']:.0f} | {r['worst_ms']:.1f} ms "
-                f"| {r['p99_ms']:.1f} ms | {r['median_ms']:.2f} ms |"
-            )
+        print("| window | driver | seconds | ticks | worst stall | p99 | median |")
+        print("|---|---|---|---|---|---|---|")
+        for driver, rows in (("in-process", baseline), ("child process", product)):
+            for name, r, seconds in rows:
+                rate = f" ({size / MiB / seconds:.0f} MiB/s)" if name != "idle console" else ""
+                print(
+                    f"| {name} | {driver} | {seconds:.1f}{rate} | {r['ticks']:.0f} "
+                    f"| {r['worst_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['median_ms']:.2f} ms |"
+                )
+        for (name, old, _), (_, new, _) in zip(baseline, product, strict=True):
+            ratio = old["worst_ms"] / max(new["worst_ms"], 0.001)
+            print(f"{name}: worst stall in-process / child process = {ratio:.1f}x")
     finally:
         await cluster.stop()
 

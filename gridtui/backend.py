@@ -49,6 +49,10 @@ class Backend:
     streaming: bool = True
     ray: bool = True
     ray_interval: float = 2.0
+    isolated_driver: bool = True
+    """Ray's driver in a child process (services/ray_host.py), so a head that dies or comes
+    back never ends this one. The REST server keeps it in-process: its uploads and
+    downloads stream through its own memory-store client."""
     # Tests swap in their own ClusterOps factory (progress callback -> ClusterOps).
     ops_factory: Callable[[Progress | None], ClusterOps] | None = None
     gateway: RayGateway | None = field(default=None, init=False)
@@ -95,7 +99,7 @@ class Backend:
     async def _run_ray(self) -> None:
         from gridtui.services.ray_gateway import RayGateway, RayUnavailable
 
-        self.gateway = RayGateway(self.config)
+        self.gateway = RayGateway(self.config, isolated=self.isolated_driver)
         from gridtui.services.control_service import ControlService
 
         self.attach_control(ControlService(self.gateway, live=self.metrics.snapshot))
@@ -187,6 +191,13 @@ class Backend:
                 await self.gateway.close()
         finally:
             await self.metrics.stop()
+
+    def release_driver(self) -> None:
+        """Kill Ray's driver process now and stop reconnecting (the app is gone; its tasks
+        are cancelled with its loop). Safe to call at any time, more than once."""
+        self.ray_view.request_stop()
+        if self.gateway is not None:
+            self.gateway.kill_driver()
 
     # -- reservations: the controller's snapshots and events, for every console ----------
 
@@ -387,6 +398,15 @@ class Backend:
 
 
 def make_backend(
-    config: ClusterConfig, config_path: Path | None = None, *, prefs: Prefs | None = None
+    config: ClusterConfig,
+    config_path: Path | None = None,
+    *,
+    prefs: Prefs | None = None,
+    isolated_driver: bool = True,
 ) -> Backend:
-    return Backend(config=config, config_path=config_path, prefs=prefs or Prefs())
+    return Backend(
+        config=config,
+        config_path=config_path,
+        prefs=prefs or Prefs(),
+        isolated_driver=isolated_driver,
+    )

@@ -6,6 +6,7 @@ import logging
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from gridtui import paths
 
@@ -30,6 +31,20 @@ class GridError(Exception):
     def report(self) -> str:
         """Everything the CLI prints: the summary and one indented line per detail."""
         return str(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt field by field: subclasses take other constructor arguments, and errors
+        # cross from the console's Ray driver process (services/ray_host.py) by pickle.
+        return (_rebuild, (self.__class__, self.summary, self.details, dict(self.__dict__)))
+
+
+def _rebuild(
+    cls: type[GridError], summary: str, details: list[str], state: dict[str, Any]
+) -> GridError:
+    exc = cls.__new__(cls)
+    GridError.__init__(exc, summary, details)
+    exc.__dict__.update(state)
+    return exc
 
 
 class UserError(GridError):

@@ -101,7 +101,7 @@ def serve(config: ClusterConfig, path: Path | None, opts: ServeOptions) -> int:
     check_bind(opts)
     tokens = TokenStore()
     sock = listen(opts.host, opts.port)
-    backend = make_backend(config, path)
+    backend = make_backend(config, path, isolated_driver=False)
     ctx = ApiContext(backend, tokens, Limits(upload=opts.max_upload))
     server = api_server(
         ctx,

@@ -7,10 +7,9 @@ ReservationsSnapshots to `subscribe`rs and new ReservationEvents to `subscribe_e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from gridtui.errors import GridError
 from gridtui.model.nodes import ClusterSnapshot, NodeState
@@ -24,6 +23,7 @@ from gridtui.model.reservations import (
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
 from gridtui.services.control import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
 from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.waits import wait_woken
 
 
 def metrics_table(snapshot: ClusterSnapshot | None) -> dict[str, dict[str, Any]] | None:
@@ -65,7 +65,15 @@ class ControlService:
         live: Callable[[], ClusterSnapshot | None] = lambda: None,
     ) -> None:
         self.gateway = gateway
-        self.client = client or ControlClient(gateway.config, owner=owner_tag("console"))
+        if client is None:
+            owner = owner_tag("console")
+            # An isolated gateway's driver holds the client (a typed stand-in calls it).
+            client = (
+                cast(ControlClient, gateway.remote(f"control:{owner}"))
+                if gateway.isolated
+                else ControlClient(gateway.config, owner=owner)
+            )
+        self.client = client
         self.live = live
         self.snapshot = ReservationsSnapshot(time=time.time(), message="not connected")
         self._listeners: list[SnapshotListener] = []
@@ -182,9 +190,7 @@ class ControlService:
                 self._publish(ReservationsSnapshot(time.time(), message=exc.summary))
             except Exception as exc:  # a Ray hiccup: shown, then retried
                 self._publish(ReservationsSnapshot(time.time(), message=str(exc) or repr(exc)))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
-            self._wake.clear()
+            await wait_woken(self._wake, interval)
 
     def start_polling(self, interval: float = 1.0) -> asyncio.Task[None]:
         self._task = asyncio.create_task(self.poll(interval), name="control-poll")

@@ -7,20 +7,22 @@ MemorySnapshot to `subscribe`rs."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from gridtui.config import ClusterConfig
 from gridtui.errors import GridError
 from gridtui.model.objects import MemorySnapshot, StoredObject
 from gridtui.services.memory import MemoryService, TransferCancelled, check_key
 from gridtui.services.memory_io import check_source, check_target
-from gridtui.services.memory_transfer import ProgressFn
+from gridtui.services.memory_ray import CALL_TIMEOUT
+from gridtui.services.memory_transfer import Job, ProgressFn, run_async
 from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.waits import wait_woken
 
 NOTHING_STORED = "nothing stored yet"
 Listener = Callable[[MemorySnapshot], None]
@@ -49,7 +51,14 @@ class ConsoleMemory:
         config: ClusterConfig | None = None,
     ) -> None:
         self.gateway = gateway
-        self.service = service or MemoryService(config or gateway.config)
+        if service is None:
+            # An isolated gateway's driver holds the client and its jobs (a typed stand-in).
+            service = (
+                cast(MemoryService, gateway.remote_memory())
+                if gateway.isolated
+                else MemoryService(config or gateway.config)
+            )
+        self.service = service
         self.snapshot = MemorySnapshot((), (), time.time(), message="not connected")
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
@@ -73,16 +82,18 @@ class ConsoleMemory:
         cancel: threading.Event | None = None,
     ) -> StoredObject | None:
         """The stored object, or None when `cancel` was set (nothing is left behind)."""
-        # Opening the file is the one blocking step outside Ray's (a pipe waits for its
-        # writer): a thread of its own, so neither the loop nor the gateway waits on it.
-        job = await asyncio.to_thread(
-            self.service.store_job, key, path,
-            node=node, replicas=replicas, force=force,
-        )  # fmt: skip
+
+        def store_job() -> Job:
+            return self.service.store_job(key, path, node=node, replicas=replicas, force=force)
+
+        if self.gateway.isolated:  # the driver process opens the file
+            job = await self.gateway.call(store_job, CALL_TIMEOUT * 2)
+        else:
+            # Opening the file is the one blocking step outside Ray's (a pipe waits for its
+            # writer): a thread of its own, so neither the loop nor the gateway waits on it.
+            job = await asyncio.to_thread(store_job)
         try:
-            return await self.service.run_async(
-                self.gateway.call, job, progress=progress, cancel=cancel
-            )
+            return await run_async(job, self.gateway.call, progress, cancel)
         except TransferCancelled:
             return None
         finally:
@@ -98,11 +109,11 @@ class ConsoleMemory:
     ) -> StoredObject | None:
         """The object written to `path` (complete and checked), or None when cancelled
         (no file is left under `path`)."""
-        job = self.service.retrieve_job(key, path)
+        job: Job = await self.gateway.call(
+            lambda: self.service.retrieve_job(key, path), CALL_TIMEOUT * 2
+        )
         try:
-            return await self.service.run_async(
-                self.gateway.call, job, progress=progress, cancel=cancel
-            )
+            return await run_async(job, self.gateway.call, progress, cancel)
         except TransferCancelled:
             return None
         finally:
@@ -110,7 +121,7 @@ class ConsoleMemory:
 
     async def delete(self, key: str) -> StoredObject:
         try:
-            return await self.service.delete_async(self.gateway.call, key)
+            return await self.gateway.call(lambda: self.service.delete(key), 30.0)
         finally:
             self.wake()
 
@@ -144,9 +155,7 @@ class ConsoleMemory:
                 self._publish(MemorySnapshot((), (), time.time(), exc.summary.splitlines()[0]))
             except Exception as exc:  # a Ray hiccup: shown, then retried
                 self._publish(MemorySnapshot((), (), time.time(), str(exc) or repr(exc)))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
-            self._wake.clear()
+            await wait_woken(self._wake, interval)
 
     def start_polling(self, interval: float = 2.0) -> asyncio.Task[None]:
         self._task = asyncio.create_task(self.poll(interval), name="memory-poll")

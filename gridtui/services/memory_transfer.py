@@ -25,6 +25,7 @@ from gridtui.services.memory_ray import (
     TransferCancelled,
     reason,
 )
+from gridtui.services.waits import raise_if_cancelled
 
 T = TypeVar("T")
 # A few MiB per message: large enough that Ray's per-call cost is noise, small enough that
@@ -344,14 +345,6 @@ def run(
         raise
 
 
-def _check_cancelled() -> None:
-    """Python 3.11's wait_for can swallow a cancel that races a result (and a step's result
-    comes within milliseconds): the task's count of cancel requests still tells."""
-    task = asyncio.current_task()
-    if task is not None and getattr(task, "cancelling", lambda: 0)():
-        raise asyncio.CancelledError
-
-
 async def run_async(
     job: Job,
     call: Call,
@@ -363,7 +356,7 @@ async def run_async(
     within one step's milliseconds), aborts the job. `progress` runs on the caller's loop."""
 
     def check() -> None:
-        _check_cancelled()
+        raise_if_cancelled()
         if cancel is not None and cancel.is_set():
             raise TransferCancelled("cancelled; nothing was left behind")
 

@@ -6,7 +6,6 @@ poll publishes an OffloadSnapshot (policy, fences, live figures, events newest f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +17,7 @@ from gridtui.model.offload import OffloadEvent, OffloadPolicy, Rule
 from gridtui.model.offload_view import OffloadSnapshot, merge_events
 from gridtui.policy import tuning
 from gridtui.policy.tuning import Replay
+from gridtui.services.waits import wait_woken
 
 Listener = Callable[[OffloadSnapshot], None]
 
@@ -104,9 +104,7 @@ class OffloadFeed:
         """Publish forever."""
         while True:
             await self.read_once()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
-            self._wake.clear()
+            await wait_woken(self._wake, interval)
 
     def _failed(self, why: str) -> None:
         snap = self.snapshot

@@ -15,11 +15,13 @@ from typing import Any, TypeVar
 
 from gridtui import paths
 from gridtui.config import ClusterConfig
-from gridtui.errors import UserError
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import ray_infos
+from gridtui.services.ray_host import HostLink, RayUnavailable, Remote, RemoteMemory
+from gridtui.services.waits import raise_if_cancelled
 
 T = TypeVar("T")
+__all__ = ["RayGateway", "RayUnavailable"]
 log = logging.getLogger(__name__)
 
 # A driver gives up on a lost GCS after this many seconds, and Ray then ends the whole
@@ -30,10 +32,6 @@ _ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
     "RAY_DISABLE_IMPORT_WARNING": "1",
 }
-
-
-class RayUnavailable(UserError):
-    """Ray cannot be reached or answered too slowly; the message says which."""
 
 
 def _local_address(host: str) -> bool:
@@ -61,7 +59,12 @@ def _load_task(seconds: float, memory: int) -> int:
 
 
 class RayGateway:
-    """Owns a thread that runs every Ray call; coroutines await them with a timeout."""
+    """Owns a thread that runs every Ray call; coroutines await them with a timeout.
+
+    `isolated`: the driver is a child process (services/ray_host.py) and this process never
+    imports Ray; the calls made on the thread reach the driver through `remote` proxies.
+    Long-lived fronts (the console) use it, so a head that dies or restarts cannot take
+    them down; a one-shot CLI command keeps its driver in-process."""
 
     def __init__(
         self,
@@ -69,8 +72,11 @@ class RayGateway:
         *,
         call_timeout: float = 10.0,
         connect_timeout: float = 30.0,
+        isolated: bool = False,
     ) -> None:
         self.config = config
+        self.isolated = isolated
+        self._link = HostLink(config) if isolated else None
         self.call_timeout = call_timeout
         self.connect_timeout = connect_timeout
         self.connected = False
@@ -107,9 +113,11 @@ class RayGateway:
         self._queue.put((fn, future))
         limit = self.call_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), limit)
+            result = await asyncio.wait_for(asyncio.wrap_future(future), limit)
         except asyncio.TimeoutError:
             raise RayUnavailable(f"Ray did not answer in {limit:g}s") from None
+        raise_if_cancelled()  # answers come in milliseconds: a stop may have raced one
+        return result
 
     # -- connecting ----------------------------------------------------------------------
 
@@ -148,6 +156,14 @@ class RayGateway:
             return False
 
     def _connect(self) -> None:
+        if self._link is not None:
+            self._link.start()
+            self._link.request("driver", "connect_here")
+        else:
+            self.connect_here()
+
+    def connect_here(self) -> None:
+        """Connect this process's driver (the thread's, or the driver process's own)."""
         address, node_ip = self.address()
         if not self._head_answers(address):
             raise RayUnavailable(f"the Ray head at {address} does not answer")
@@ -241,22 +257,57 @@ class RayGateway:
             self._ray.shutdown()
 
     async def drop(self, why: str) -> None:
-        """Give up the driver after a failure (a lost head): the next connect starts afresh."""
-        if self.connected:
+        """Give up the driver after a failure (a lost head): the next connect starts afresh.
+        An isolated driver is killed by PID at once: one whose head died cannot shut down."""
+        if self._link is not None:
+            self._link.kill()
+        elif self.connected:
             with contextlib.suppress(Exception):
                 await self.call(self._disconnect, 10)
         self.connected, self.message = False, why
 
     async def close(self) -> None:
+        if self._link is not None:
+            self._link.kill()
         if self._thread is not None and self._thread.is_alive():
-            with contextlib.suppress(Exception):
-                await self.call(self._disconnect, 10)
+            if self._link is None:
+                with contextlib.suppress(Exception):
+                    await self.call(self._disconnect, 10)
             self._queue.put(None)
         self.connected = False
+
+    def kill_driver(self) -> None:
+        """End an isolated driver process at once (nothing to do for a thread's driver)."""
+        if self._link is not None:
+            self._link.kill()
+        self.connected = False
+
+    @property
+    def driver_pid(self) -> int | None:
+        """The driver process's PID while it runs (isolated gateways only)."""
+        return self._link.pid if self._link is not None and self._link.alive() else None
+
+    def remote(self, target: str) -> Any:
+        """An object of the driver process (`control:<owner>`), called on the gateway's
+        thread like a local one; only for an isolated gateway."""
+        assert self._link is not None, "remote objects need an isolated gateway"
+        return Remote(self._link, target)
+
+    def remote_memory(self) -> RemoteMemory:
+        """The driver process's memory-store client, its transfer jobs stepped from here."""
+        assert self._link is not None, "remote objects need an isolated gateway"
+        return RemoteMemory(self._link, "memory")
 
     # -- reading the cluster -------------------------------------------------------------
 
     def _view(self) -> list[dict[str, Any]]:
+        if self._link is not None:
+            view: list[dict[str, Any]] = self._link.request("driver", "view_here")
+            return view
+        return self.view_here()
+
+    def view_here(self) -> list[dict[str, Any]]:
+        """Ray's nodes as this process's driver sees them (checked against the head first)."""
         from gridtui.actors import ray_private  # imports Ray: on this thread, after connect
         from gridtui.agent.nodescript import ray_view
 
@@ -274,10 +325,16 @@ class RayGateway:
     # -- load (the demo's) ---------------------------------------------------------------
 
     def _run_load(self, node: str, cpu: float, memory: int, seconds: float) -> int:
+        if self._link is not None:
+            tasks: int = self._link.request("driver", "run_load_here", node, cpu, memory, seconds)
+            return tasks
+        return self.run_load_here(node, cpu, memory, seconds)
+
+    def run_load_here(self, node: str, cpu: float, memory: int, seconds: float) -> int:
         ray = self._ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        info = ray_infos(self.config, self._view()).get(node)
+        info = ray_infos(self.config, self.view_here()).get(node)
         if info is None or not info.alive:
             raise RayUnavailable(f"{node} is not alive in Ray")
         tasks = max(1, round(cpu))

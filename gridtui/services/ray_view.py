@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import RayClusterView, match_nodes, ray_info, ray_infos
 from gridtui.services.publisher import Listener, Publisher
+from gridtui.services.waits import wait_woken
 from gridtui.transport.backoff import Backoff
 
 if TYPE_CHECKING:
@@ -91,9 +91,7 @@ class RayView:
         self.wake()
 
     async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        self._wake.clear()
+        await wait_woken(self._wake, seconds)
 
     def close(self) -> None:
         self.request_stop()

@@ -456,6 +456,11 @@ class GridApp(ReadOnlyAware, App[None]):
                 log_bug(failure)
         self.exit(return_code=0)
 
+    def on_unmount(self) -> None:
+        """Left without q (Ctrl+C, a test's end): Ray's driver process goes with the app."""
+        if self._backend is not None:
+            self._backend.release_driver()
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         from gridtui.ui.commands import console_commands
 

@@ -253,30 +253,42 @@ async def test_tuning_keys_change_the_running_engines_threshold(
         assert failed == []
 
 
-def _memory_leftovers() -> tuple[list[object], list[str]]:
-    """Open transactions of the memory index, and the keys every shard holds (gateway thread)."""
-    import ray
-
-    from gridtui.actors.memory_host import INDEX_NAME
-    from gridtui.actors.memory_shard import SHARD_PREFIX
-
+MEMORY_PROBE = """
+import json, logging, sys
+import ray
+from gridtui.actors.memory_host import INDEX_NAME
+from gridtui.actors.memory_shard import SHARD_PREFIX
+address, what = sys.argv[1:3]
+ray.init(address=address, _node_ip_address=address.rpartition(":")[0], namespace="probe",
+         log_to_driver=False, logging_level=logging.ERROR, configure_logging=False)
+named = [e["name"] for e in ray.util.list_named_actors(all_namespaces=True)]
+if what == "leftovers":
     host = ray.get_actor(INDEX_NAME, namespace="gridtui")
     txns = list(ray.get(host.transactions.remote(), timeout=30))
-    held: list[str] = []
-    for entry in ray.util.list_named_actors(all_namespaces=True):
-        if entry["name"].startswith(SHARD_PREFIX):
-            shard = ray.get_actor(entry["name"], namespace="gridtui")
+    held = []
+    for name in named:
+        if name.startswith(SHARD_PREFIX):
+            shard = ray.get_actor(name, namespace="gridtui")
             held += [o["key"] for o in ray.get(shard.describe.remote(), timeout=30)["objects"]]
-    return txns, held
+    print(json.dumps([txns, held]))
+else:  # the index host and shards a test started go with it: the demo is left as found
+    for name in named:
+        if name.startswith("gridtui-memory-"):
+            ray.kill(ray.get_actor(name, namespace="gridtui"), no_restart=True)
+    print("[]")
+"""
 
 
-def _memory_actors_gone() -> None:
-    """The index host and shards this test started go with it: the demo is left as found."""
-    import ray
-
-    for entry in ray.util.list_named_actors(all_namespaces=True):
-        if entry["name"].startswith("gridtui-memory-"):
-            ray.kill(ray.get_actor(entry["name"], namespace="gridtui"), no_restart=True)
+def memory_probe(config: ClusterConfig, what: str) -> Any:
+    """Ask the memory store's actors directly, from a Ray driver of its own."""
+    address = f"{config.head.host}:{config.ray.port}"
+    proc = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, address, what],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
@@ -299,8 +311,6 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
             "the memory feed on a connected driver",
         )
         pane = app.screen.query_one(MemoryPane)
-        gateway = app.backend.gateway
-        assert gateway is not None
 
         # s: the dialog, then the bytes through the gateway; the pane lists the object.
         await pilot.press("4", "s")
@@ -353,14 +363,14 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
         release.set()
         feeding.join(10)
         assert any("Store of stream cancelled" in n.message for n in app._notifications)
-        txns, held = await gateway.call(_memory_leftovers, 60)
+        txns, held = await asyncio.to_thread(memory_probe, demo_cluster, "leftovers")
         assert txns == [] and held == ["blob.bin"]
         await wait_for(pilot, lambda: [o.key for o in pane.rows] == ["blob.bin"], 10, "listing")
 
         # d, y: deleted on the cluster.
         await pilot.press("d", "y")
         await wait_for(pilot, lambda: pane.rows == [], 30, "deleted")
-        txns, held = await gateway.call(_memory_leftovers, 60)
+        txns, held = await asyncio.to_thread(memory_probe, demo_cluster, "leftovers")
         assert txns == [] and held == []
         # The keys' own failures; a node's staleness alert on a loaded test machine is the
         # metrics hub's business, not this test's.
@@ -370,4 +380,4 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
             if n.severity == "error" and " is down: no sample" not in n.message
         ]
         assert errors == []
-        await gateway.call(_memory_actors_gone, 60)
+        await asyncio.to_thread(memory_probe, demo_cluster, "remove")

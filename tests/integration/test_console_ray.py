@@ -56,6 +56,15 @@ def demo_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterCo
                 os.environ["XDG_STATE_HOME"] = saved
 
 
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def pids(config: ClusterConfig, node: str) -> set[int]:
     return set(nodescript.find_pids([f"{config.ray.temp_dir}/{node}"])[0])
 
@@ -170,6 +179,10 @@ async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
         await wait_for(
             pilot, lambda: ray_states(app) == dict.fromkeys(NAMES, True), 60, "three alive nodes"
         )
+        gateway = app.backend.gateway
+        assert gateway is not None and gateway.isolated
+        driver = gateway.driver_pid  # the console's Ray driver is a process of its own
+        assert driver is not None and driver != os.getpid()
         table = nodescript.proc_table()
         gcs = [p for p in pids(config, "head") if "gcs_server" in " ".join(table[p][3])]
         assert len(gcs) == 1
@@ -197,4 +210,7 @@ async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
             "Ray back with three alive nodes",
         )
         assert "connected" in str(app.screen.query_one(ClusterHeader).render())
+        # The driver of the dead head was killed by its PID; a new one serves the new head.
+        assert gateway.driver_pid not in (None, driver)
+        assert _gone(driver)
         await pilot.press("q")

@@ -1,0 +1,168 @@
+"""The console's Ray driver in a child process, and the proxies that call into it.
+
+Why a process: a Ray driver cannot outlive its head. While the GCS is gone its calls hang,
+`ray.shutdown()` never returns, and when a new head comes up on the same address the old
+driver's pending requests meet a new cluster id and Ray aborts the whole process
+(global_state_accessor: WrongClusterID). A console must show "Ray down" and carry on, so
+its driver lives in a child it can kill by PID and start afresh: the console process
+never imports Ray at all. The child runs one request at a time (services/ray_host_main.py);
+the parent sends them from the gateway's thread, so they keep the order they had."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from gridtui import paths
+from gridtui.config import ClusterConfig
+from gridtui.errors import UserError
+from gridtui.model.objects import StoredObject, TransferProgress
+
+DRIVER_LOG = "ray-driver.log"
+
+
+class RayUnavailable(UserError):
+    """Ray cannot be reached or answered too slowly; the message says which."""
+
+
+class DriverGone(RayUnavailable):
+    """The driver process ended (killed after a lost head, or crashed): its log says why."""
+
+
+class HostLink:
+    """One driver process at a time; `request` blocks the calling thread for the answer."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+        # Leaving the interpreter kills the driver too (its own watchdog would, a second later).
+        atexit.register(self.kill)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        """A fresh driver process (the old one, if any, is killed first)."""
+        self.kill()
+        mine, theirs = socket.socketpair()
+        paths.state_dir().mkdir(parents=True, exist_ok=True)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        with open(paths.state_dir() / DRIVER_LOG, "ab") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "gridtui.services.ray_host_main", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                # Its own session: a terminal's signals are the console's to handle.
+                start_new_session=True,
+            )
+        theirs.close()
+        self._conn = Connection(mine.detach())
+        self._conn.send(self.config)
+
+    def request(self, target: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run `target.method(*args, **kwargs)` in the driver; its exception is raised here."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise DriverGone("the Ray driver is not running")
+            try:
+                conn.send((target, method, args, kwargs))
+                status, value = conn.recv()
+            except (EOFError, OSError):
+                raise DriverGone(
+                    f"the Ray driver process ended (its log: {paths.state_dir() / DRIVER_LOG})"
+                ) from None
+        if status == "err":
+            raise value
+        return value
+
+    def kill(self) -> None:
+        """End the driver by its PID at once (a driver whose head died cannot shut down);
+        a request blocked on it gets DriverGone."""
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            threading.Thread(target=proc.wait, name="ray-driver-reap", daemon=True).start()
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                # shutdown wakes a thread blocked in recv on this socket; close alone may not.
+                socket.socket(fileno=os.dup(conn.fileno())).shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+
+class Remote:
+    """An object living in the driver process: each method call is a request there."""
+
+    def __init__(self, link: HostLink, target: str) -> None:
+        self._link = link
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return self._link.request(self._target, name, *args, **kwargs)
+
+        method.__name__ = name
+        return method
+
+
+class RemoteJob:
+    """A store or retrieve job held by the driver; `done` comes back with every answer."""
+
+    def __init__(self, link: HostLink, job_id: int) -> None:
+        self._link = link
+        self._target = f"job:{job_id}"
+        self.done = False
+
+    def _call(self, method: str) -> Any:
+        value, self.done = self._link.request(self._target, method)
+        return value
+
+    def begin(self) -> None:
+        self._call("begin")
+
+    def step(self) -> TransferProgress:
+        progress: TransferProgress = self._call("step")
+        return progress
+
+    def finish(self) -> StoredObject:
+        stored: StoredObject = self._call("finish")
+        return stored
+
+    def abort(self) -> None:
+        self._call("abort")
+
+
+class RemoteMemory(Remote):
+    """The memory store's client in the driver: its jobs stay there, stepped from here."""
+
+    def store_job(self, *args: Any, **kwargs: Any) -> RemoteJob:
+        return RemoteJob(self._link, self._link.request(self._target, "store_job", *args, **kwargs))
+
+    def retrieve_job(self, *args: Any, **kwargs: Any) -> RemoteJob:
+        job_id = self._link.request(self._target, "retrieve_job", *args, **kwargs)
+        return RemoteJob(self._link, job_id)
