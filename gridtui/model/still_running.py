@@ -107,6 +107,11 @@ class StillRunning:
         )
 
 
+def short_class(name: str) -> str:
+    """`FencedProbe` of `f.<locals>.FencedProbe` (Ray keeps a class's qualified name)."""
+    return name.rpartition(".")[2] or name or "?"
+
+
 def collect(actors: Iterable[Mapping[str, Any]], node_id: str, cap: int = CAP) -> StillRunning:
     """The actors Ray's table puts on `node_id` (entries as ray_private.alive_actors gives
     them): those that hold no CPU first (what the fence cannot keep off), then by class."""
@@ -115,12 +120,12 @@ def collect(actors: Iterable[Mapping[str, Any]], node_id: str, cap: int = CAP) -
         if a.get("node_id") != node_id:
             continue
         if a.get("namespace") == OWN_NAMESPACE:
-            own.append(str(a.get("class", "?")))
+            own.append(short_class(str(a.get("class", ""))))
             continue
         pid = int(a.get("pid") or 0)
         mine.append(
             StillActor(
-                str(a.get("class", "?")),
+                short_class(str(a.get("class", ""))),
                 str(a.get("actor_id", "")),
                 held_cpu(a.get("resources") or {}),
                 pid or None,

@@ -116,9 +116,13 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         assert load.returncode == 130
         assert not _outside_loads(), "a load process outlived its command"
     finally:
-        if load.poll() is None:
-            load.kill()
-            load.wait()
+        if load.poll() is None:  # a failed assertion: Ctrl-C first, so its children stop too
+            load.send_signal(signal.SIGINT)
+            try:
+                load.wait(30)
+            except subprocess.TimeoutExpired:
+                load.kill()
+                load.wait()
     until("the fence is lifted (by the new controller)", lambda: FENCE not in cl.groups())
     assert all(g["name"] != FENCE for g in cl.probe()["groups"])
 
@@ -162,6 +166,7 @@ def zero_cpu_work_still_lands_and_is_listed(cl: BoostCluster, head_id: str) -> N
         assert code == 0, err
         still = json.loads(out)["still_running"]["head"]
         probe = [a for a in still["actors"] if a["class"] == "FencedProbe"]
+        assert len(probe) == 1, still
         assert probe == [
             {"class": "FencedProbe", "actor_id": probe[0]["actor_id"], "cpu": 0.0, "pid": pid,
              "name": "fenced-probe"}

@@ -29,8 +29,8 @@ METRIC = {"cpu": "cpu", "memory": "mem", "gpu": "gpu"}
 """The metrics hub's name for each offload resource's history."""
 STEP, BIG_STEP = 1.0, 5.0
 GAP = (
-    "Ray#41824: work that asks for no CPU (zero-CPU actors and tasks) still starts on a fenced "
-    "node; its actors are listed above (gridtui's own left out), its tasks are not"
+    "Ray#41824: zero-CPU work (actors and tasks) still starts on a fenced node; its actors are "
+    "listed (gridtui's own apart), its tasks are not"
 )
 GROUP = "offload"
 VIEW_ACTORS = 6
