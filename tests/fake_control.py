@@ -17,6 +17,7 @@ from gridtui.model.reservations import (
     ReservationEvent,
     ReservationsSnapshot,
 )
+from gridtui.model.still_running import StillActor, StillRunning
 from gridtui.policy.scheduler import Placement
 from gridtui.services.control import ReleaseResult, check_request
 from gridtui.services.control_service import ControlService
@@ -69,6 +70,18 @@ def lab_offload_events(now: float = LAB_NOW) -> list[OffloadEvent]:
     ]  # fmt: skip
 
 
+def lab_still_running() -> StillRunning:
+    """What still runs on ws while fenced: a zero-CPU actor (Ray#41824), one that held its
+    CPU from before the fence, and gridtui's own controller."""
+    return StillRunning(
+        (
+            StillActor("Watcher", "9f3ac1d2e4b5a6978877", 0.0, 4242, "watcher"),
+            StillActor("Trainer", "1c2d3e4f5a6b7c8d9e0f", 1.0, 4301),
+        ),
+        own=("GridController",),
+    )
+
+
 class FakeControl:
     """What the console calls on a ControlService, answered at once from memory.
 
@@ -91,6 +104,8 @@ class FakeControl:
         self.offload_fenced: list[str] = []
         self.offload_live: dict[str, dict[str, float]] = {}
         self.offload_log: list[OffloadEvent] = []
+        # {fenced node: what still runs there}; None: a controller older than the report.
+        self.offload_still: dict[str, StillRunning] | None = None
         self.offload_sets: list[OffloadPolicy] = []
         self.drained_nodes: set[str] = set()
 
@@ -100,6 +115,7 @@ class FakeControl:
         self.offload_stored = True
         self.offload_fenced = ["ws"]
         self.offload_log = lab_offload_events(self.clock)
+        self.offload_still = {"ws": lab_still_running()}
         return self
 
     def subscribe(self, fn: Callable[[ReservationsSnapshot], None]) -> Callable[[], None]:
@@ -175,6 +191,11 @@ class FakeControl:
             "stored": self.offload_stored,
             "fenced": list(self.offload_fenced),
             "live": dict(self.offload_live),
+            **(
+                {}
+                if self.offload_still is None
+                else {"still_running": {n: r.to_record() for n, r in self.offload_still.items()}}
+            ),
         }
 
     async def offload_set(self, policy: OffloadPolicy, scopes: Mapping[str, str]) -> dict[str, Any]:

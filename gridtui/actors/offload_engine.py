@@ -23,6 +23,7 @@ from gridtui.actors import offload_kept as kept
 from gridtui.actors.memory_host import INDEX_NAME
 from gridtui.actors.memory_index import human
 from gridtui.actors.node_sampler import NodeSampler
+from gridtui.actors.still_running import StillRunningReader
 from gridtui.model.offload import (
     HEAD,
     RESOURCES,
@@ -72,12 +73,13 @@ class OffloadEngine:
         self.live: dict[str, dict[str, Any]] = {}
         self._nodes: dict[str, cluster.RayNode] = {}
         self._nodes_at = -math.inf
+        self.still = StillRunningReader()
 
     # -- clients --------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
         with self._lock:
-            return {
+            out = {
                 **self.policy.to_record(),
                 "stored": self.stored,
                 "scopes": dict(self.scopes),
@@ -85,6 +87,14 @@ class OffloadEngine:
                 "drained": sorted(self.drained),
                 "live": {n: dict(v) for n, v in self.live.items()},
             }
+            fenced = {
+                n: node.node_id
+                for n in self.fences
+                if (node := self.nodes().get(n)) is not None and node.alive
+            }
+        # Outside the engine's lock: a slow GCS read never holds up its loop.
+        out["still_running"] = self.still.read(fenced)
+        return out
 
     def set_policy(self, record: dict[str, Any], scopes: dict[str, str] | None) -> dict[str, Any]:
         """Replace the running policy (all or nothing: a bad one leaves it as it was)."""

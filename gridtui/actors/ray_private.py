@@ -39,6 +39,17 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
     ),
     ("ray._raylet", "GcsClient", "drain_node: Ray's own drain of a node (gridtui node drain)"),
     (
+        "ray.core.generated.gcs_pb2",
+        "ActorTableData",
+        "the GCS actor table's entries with what each actor holds (GlobalState.actor_table "
+        "leaves out required_resources): what still runs on a fenced node",
+    ),
+    (
+        "ray._raylet",
+        "GlobalStateAccessor",
+        "get_actor_table: the ALIVE actors, read from the GCS (no dashboard needed)",
+    ),
+    (
         "ray.core.generated.autoscaler_pb2",
         "DrainNodeReason",
         "the drain's reason (DRAIN_NODE_REASON_PREEMPTION: Ray cannot refuse it)",
@@ -46,7 +57,12 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
 )
 """(module, name, why): each checked by tests/unit/test_ray_private.py."""
 
-STATE_METHODS = ("node_table", "available_resources_per_node", "get_draining_nodes")
+STATE_METHODS = (
+    "node_table",
+    "available_resources_per_node",
+    "get_draining_nodes",
+    "_connect_and_get_accessor",
+)
 """What gridtui calls on a GlobalState (here and in agent/nodescript.py's ray_view)."""
 
 
@@ -82,6 +98,30 @@ def available_per_node() -> dict[str, dict[str, float]]:
 def draining_nodes() -> set[str]:
     """Node ids (hex) Ray is draining now."""
     return {str(k) for k in global_state().get_draining_nodes()}
+
+
+def alive_actors() -> list[dict[str, Any]]:
+    """Every ALIVE actor in the GCS actor table: id, class, name, namespace, node id, pid
+    (0 when unknown) and the resources it holds while it runs (`resources`)."""
+    import importlib
+
+    table: Any = importlib.import_module("ray.core.generated.gcs_pb2").ActorTableData
+    accessor = global_state()._connect_and_get_accessor()
+    out = []
+    for raw in accessor.get_actor_table(None, "ALIVE"):
+        data = table.FromString(raw)
+        out.append(
+            {
+                "actor_id": data.actor_id.hex(),
+                "class": str(data.class_name),
+                "name": str(data.name),
+                "namespace": str(data.ray_namespace),
+                "node_id": (data.address.node_id or data.node_id).hex(),
+                "pid": int(data.pid),
+                "resources": {str(k): float(v) for k, v in data.required_resources.items()},
+            }
+        )
+    return out
 
 
 def divert_driver_messages(write: Callable[..., None]) -> None:

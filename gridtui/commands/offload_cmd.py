@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridtui.commands.boost_cmd import add_common, with_controller
 from gridtui.commands.lookup import find_cluster
+from gridtui.model.still_running import StillRunning
 from gridtui.services.offload_policy import (
     BadOffloadFlag,
     apply_policy,
@@ -109,6 +110,12 @@ def describe(status: Mapping[str, Any]) -> str:
     ]
     if data["fenced"]:
         lines.append(f"fenced: {', '.join(data['fenced'])}")
+    for node, record in data["still_running"].items():
+        still = StillRunning.from_record(record)
+        lines.append(f"still running on {node} (Ray#41824: zero-CPU work is not kept off):")
+        lines.extend(f"  {line}" for line in still.lines())
+        if still.own:
+            lines.append(f"  ({still.own_note()})")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gridtui.model.offload import OffloadEvent, OffloadPolicy
+from gridtui.model.still_running import StillRunning
 
 EVENTS_KEPT = 200
 """Events a console keeps (the engine keeps 500 on the head)."""
@@ -24,8 +25,9 @@ class OffloadSnapshot:
     fenced: tuple[str, ...] = ()
     live: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """{node: {cpu, memory, gpu?, t}}: the engine's newest reading of each watched node."""
-    running: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """{fenced node: what still runs there}, when the engine reports it (Ray#41824)."""
+    still_running: Mapping[str, StillRunning] = field(default_factory=dict)
+    """{fenced node: what still runs there} (Ray#41824); a node missing from it was not
+    reported (a controller older than the report, or a node Ray no longer lists)."""
     events: tuple[OffloadEvent, ...] = ()
     """Newest first."""
     connected: bool = False
@@ -40,8 +42,9 @@ class OffloadSnapshot:
             str(n): {str(k): float(v) for k, v in values.items() if isinstance(v, int | float)}
             for n, values in (status.get("live") or {}).items()
         }
-        running = {
-            str(n): tuple(str(x) for x in what) for n, what in (status.get("running") or {}).items()
+        still = {
+            str(n): StillRunning.from_record(what)
+            for n, what in (status.get("still_running") or {}).items()
         }
         return cls(
             time=now,
@@ -49,7 +52,7 @@ class OffloadSnapshot:
             stored=bool(status.get("stored")),
             fenced=tuple(str(n) for n in status.get("fenced", ())),
             live=live,
-            running=running,
+            still_running=still,
             events=events,
             connected=True,
         )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridtui.errors import UserError
 from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
+from gridtui.model.still_running import StillRunning
 
 if TYPE_CHECKING:
     from gridtui.services.control import ControlClient
@@ -116,4 +117,10 @@ def public(status: Mapping[str, Any]) -> dict[str, Any]:
         "watched": list(status.get("watched", [])),
         "dry_run": bool(status.get("dry_run")),
         "fenced": list(status.get("fenced", [])),
+        # {fenced node: {actors, more, own}}: Ray#41824 (a controller older than the
+        # report sends none: then empty).
+        "still_running": {
+            str(n): StillRunning.from_record(r).to_record()
+            for n, r in (status.get("still_running") or {}).items()
+        },
     }

@@ -105,6 +105,7 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         plan = cl.run(lambda: cl.control.plan("memory", "64MiB", "local-first"))
         assert "head" not in plan.nodes, plan
         assert "busy for auto-offload (fenced)" in plan.reason
+        zero_cpu_work_still_lands_and_is_listed(cl, head_id)
         # A new controller keeps the policy and the fence (found in Ray's table by name).
         cl.run(kill_controller)
         status = cl.run(cl.control.offload_status)
@@ -115,9 +116,13 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         assert load.returncode == 130
         assert not _outside_loads(), "a load process outlived its command"
     finally:
-        if load.poll() is None:
-            load.kill()
-            load.wait()
+        if load.poll() is None:  # a failed assertion: Ctrl-C first, so its children stop too
+            load.send_signal(signal.SIGINT)
+            try:
+                load.wait(30)
+            except subprocess.TimeoutExpired:
+                load.kill()
+                load.wait()
     until("the fence is lifted (by the new controller)", lambda: FENCE not in cl.groups())
     assert all(g["name"] != FENCE for g in cl.probe()["groups"])
 
@@ -133,6 +138,55 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
     assert fall["metric"] == "cpu" and fall["value"] < 15 and fall["threshold"] == 15
     assert events[0]["seq"] < events[1]["seq"] and events[0]["time"] <= events[1]["time"]
     assert "cpu" in events[0]["message"] and ">= 40%" in events[0]["message"]
+
+
+def zero_cpu_work_still_lands_and_is_listed(cl: BoostCluster, head_id: str) -> None:
+    """Ray#41824: a zero-CPU actor still starts on the fenced head; the status lists it
+    (the CLI's JSON), gridtui's own actors apart, and drops it once it is gone."""
+
+    def start() -> tuple[Any, int]:
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        @ray.remote(num_cpus=0)
+        class FencedProbe:
+            def pid(self) -> int:
+                return os.getpid()
+
+        actor = FencedProbe.options(
+            name="fenced-probe",
+            namespace="fenced-test",
+            scheduling_strategy=NodeAffinitySchedulingStrategy(head_id, soft=False),
+        ).remote()
+        return actor, int(ray.get(actor.pid.remote(), timeout=30))
+
+    actor, pid = cl.run(start)
+    try:
+        code, out, err = cl.cli("offload", "auto", "--status", "--json")
+        assert code == 0, err
+        still = json.loads(out)["still_running"]["head"]
+        probe = [a for a in still["actors"] if a["class"] == "FencedProbe"]
+        assert len(probe) == 1, still
+        assert probe == [
+            {"class": "FencedProbe", "actor_id": probe[0]["actor_id"], "cpu": 0.0, "pid": pid,
+             "name": "fenced-probe"}
+        ], still  # fmt: skip
+        assert "GridController" in still["own"]
+        assert not any(a["class"] == "GridController" for a in still["actors"])
+    finally:
+
+        def kill() -> None:
+            import ray
+
+            ray.kill(actor)
+
+        cl.run(kill)
+
+    def listed() -> list[str]:
+        status = cl.run(cl.control.offload_status)
+        return [a["class"] for a in status["still_running"]["head"]["actors"]]
+
+    until("the killed probe is no longer listed", lambda: "FencedProbe" not in listed())
 
 
 def test_memory_pressure_spills_stored_objects_off_the_head_byte_exact(

@@ -235,3 +235,46 @@ async def test_watch_opens_on_the_view_and_capital_a_toggles_after_a_confirmatio
         await app.workers.wait_for_complete()
         assert not fake.offload_policy.enabled
         assert len(fake.offload_sets) == 2
+
+
+async def test_the_view_lists_what_still_runs_on_a_fenced_node(
+    app: GridApp, fake: FakeControl
+) -> None:
+    """Ray#41824: the fence keeps off CPU work only; the view says what is still there."""
+    from gridtui.model.still_running import StillActor, StillRunning
+
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_view(app, pilot)
+        fenced = view.query_one("#offload-fenced")
+
+        def shown() -> list[str]:
+            return str(fenced.render()).splitlines()
+
+        assert shown()[:5] == [
+            "ws fenced (done: holding 4 CPU); still running there:",
+            "  actor Watcher 'watcher' 9f3ac1d2 (no CPU, pid 4242)",
+            "  actor Trainer 1c2d3e4f (1 CPU, pid 4301)",
+            "  (gridtui's own, not listed: GridController)",
+            "Ray#41824: zero-CPU work (actors and tasks) still starts on a fenced node; its actors "
+            "are listed (gridtui's own apart), its tasks are not",
+        ]
+        on_screen = "\n".join(screen_lines(app))
+        assert "actor Watcher 'watcher' 9f3ac1d2 (no CPU, pid 4242)" in on_screen
+
+        async def read() -> list[str]:
+            assert app.backend.offload is not None
+            await app.backend.offload.refresh()
+            await pilot.pause()
+            return shown()
+
+        fake.offload_still = {"ws": StillRunning(own=("GridController",))}
+        assert (await read())[1] == "  nothing else runs there"
+        many = tuple(StillActor(f"A{i}", f"{i:08x}" + "0" * 24, 0.0) for i in range(20))
+        fake.offload_still = {"ws": StillRunning(many, more=4)}
+        lines = await read()
+        assert lines[1:7] == [f"  actor A{i} {i:08x} (no CPU)" for i in range(6)]
+        assert lines[7] == "  and 18 more (`gridtui offload auto --status` lists up to 20)"
+        fake.offload_still = None  # a controller older than the report
+        assert (await read())[
+            1
+        ] == "  not reported (an older controller, or Ray lists the node dead)"

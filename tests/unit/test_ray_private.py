@@ -50,3 +50,13 @@ def test_every_private_use_in_the_adapter_and_the_script_is_listed() -> None:
     script = (ROOT / "agent" / "nodescript.py").read_text(encoding="utf-8")
     for module, name in re.findall(r"from (ray\._private\.\w+) import (\w+)", script):
         assert f"{module}.{name}" in listed, f"{module}.{name} is not listed in ray_private.py"
+
+
+def test_the_actor_table_has_what_alive_actors_reads() -> None:
+    raylet = importlib.import_module("ray._raylet")
+    assert callable(getattr(raylet.GlobalStateAccessor, "get_actor_table", None))
+    table = importlib.import_module("ray.core.generated.gcs_pb2").ActorTableData
+    fields = {f.name for f in table.DESCRIPTOR.fields}
+    need = {"actor_id", "class_name", "name", "ray_namespace", "address", "node_id", "pid"}
+    need.add("required_resources")
+    assert need <= fields, sorted(need - fields)

@@ -29,9 +29,12 @@ METRIC = {"cpu": "cpu", "memory": "mem", "gpu": "gpu"}
 """The metrics hub's name for each offload resource's history."""
 STEP, BIG_STEP = 1.0, 5.0
 GAP = (
-    "Ray#41824: work that asks for no CPU (zero-CPU actors and tasks) still starts on a fenced node"
+    "Ray#41824: zero-CPU work (actors and tasks) still starts on a fenced node; its actors are "
+    "listed (gridtui's own apart), its tasks are not"
 )
 GROUP = "offload"
+VIEW_ACTORS = 6
+"""Actors listed per fenced node here (the chart keeps its room); the CLI lists up to 20."""
 
 
 def console_value(node: NodeStatus | None, resource: str) -> float | None:
@@ -213,13 +216,18 @@ class OffloadScreen(ReadOnlyAware, Screen[None]):
             held = next(
                 (e.result for e in snap.events if e.node == node and e.action == "fence"), ""
             )
-            running = snap.running.get(node)
-            still = (
-                f"still runs there: {', '.join(running)}"
-                if running
-                else "the engine lists nothing still running there"
-            )
-            lines.append(f"{node} fenced{f' ({held})' if held else ''}; {still}")
+            lines.append(f"{node} fenced{f' ({held})' if held else ''}; still running there:")
+            still = snap.still_running.get(node)
+            if still is None:
+                lines.append("  not reported (an older controller, or Ray lists the node dead)")
+                continue
+            listed = [a.describe() for a in still.actors[:VIEW_ACTORS]]
+            hidden = len(still.actors) - len(listed) + still.more
+            if hidden and not still.error:
+                listed.append(f"and {hidden} more (`gridtui offload auto --status` lists up to 20)")
+            lines.extend(f"  {line}" for line in listed or still.lines())
+            if still.own:
+                lines.append(f"  ({still.own_note()})")
         lines.append(GAP)
         return "\n".join(lines)
 
