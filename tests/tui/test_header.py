@@ -1,10 +1,20 @@
-"""The header keeps its clock in view: a long Ray message wraps onto lines below it."""
+"""The header keeps its clock in view (a long Ray message wraps onto lines below it) and says
+what auto-offload is doing, read from the fake engine."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+from fake_control import FakeControl, attach
+from recorded import recorded_backend
 from textual.pilot import Pilot
 
-from gridtui.ui.app import GridApp
+from gridtui.errors import GridError
+from gridtui.prefs import Prefs
+from gridtui.ui.app import GridApp, make_app
+from gridtui.ui.screens.confirm import ConfirmScreen
+from gridtui.ui.screens.offload import OffloadScreen
 from gridtui.ui.widgets.header import ClusterHeader
 
 LONG = (
@@ -50,3 +60,101 @@ async def test_a_long_message_wraps_below_and_the_clock_stays(app: GridApp) -> N
         await pilot.pause(0.2)
         assert header(app).size.height == 1
         assert "Ray connected" in header(app).render().plain
+
+
+# -- auto-offload's segment -------------------------------------------------------------------
+
+
+def offload_app(trace_path: Path, prefs_path: Path, fake: FakeControl, **kw: bool) -> GridApp:
+    backend = recorded_backend(trace_path, Prefs(prefs_path), ray_view=True)
+    attach(backend, fake)
+    return make_app(backend, **kw)
+
+
+async def engine_reads(pilot: Pilot[None], app: GridApp, wanted: str) -> str:
+    """Read the fake engine once, as the feed's poll would, and return the header's text."""
+    assert app.backend.offload is not None
+    await app.backend.offload.read_once()
+    await settle(pilot, app, wanted)
+    return header(app).render().plain
+
+
+async def test_the_header_follows_the_engine_off_on_dry_run_and_fenced(
+    trace_path: Path, prefs_path: Path
+) -> None:
+    fake = FakeControl()  # off, holding no policy of its own
+    app = offload_app(trace_path, prefs_path, fake)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app, "Ray connected")
+        assert "offload" not in header(app).render().plain  # the engine has not answered
+        assert "auto-offload off" in await engine_reads(pilot, app, "auto-offload off")
+        # Turned on from the console itself (`A` on the Offload view, confirmed).
+        await pilot.press("O")
+        await app.workers.wait_for_complete()
+        assert isinstance(app.screen, OffloadScreen)
+        await pilot.press("A")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await settle(pilot, app, "auto-offload on")
+        text = header(app).render().plain
+        assert "auto-offload on" in text and "fenced" not in text and fake.offload_policy.enabled
+        await pilot.press("escape")  # back to the dashboard: its header follows too
+        assert not isinstance(app.screen, OffloadScreen)
+        fake.offload_fenced = ["ws"]
+        text = await engine_reads(pilot, app, "fenced")
+        assert "auto-offload on · 1 fenced" in text
+        fake.offload_policy = dataclasses.replace(fake.offload_policy, dry_run=True)
+        fake.offload_fenced = []
+        text = await engine_reads(pilot, app, "dry-run")
+        assert "auto-offload dry-run" in text and "fenced" not in text
+        fake.offload_policy = dataclasses.replace(fake.offload_policy, enabled=False)
+        text = await engine_reads(pilot, app, "auto-offload off")
+        assert "auto-offload off" in text and "dry-run" not in text
+
+
+async def test_the_header_says_unknown_when_the_engine_cannot_be_read(
+    trace_path: Path, prefs_path: Path
+) -> None:
+    fake = FakeControl().lab_offload()  # on, ws fenced
+    app = offload_app(trace_path, prefs_path, fake)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert "auto-offload on · 1 fenced" in await engine_reads(pilot, app, "fenced")
+        fake.fail = GridError("the controller did not answer")
+        text = await engine_reads(pilot, app, "auto-offload ?")
+        assert "auto-offload ?" in text and "fenced" not in text
+        fake.fail = None
+        assert "1 fenced" in await engine_reads(pilot, app, "fenced")
+        app.backend.ray_view.set(False, {}, "the Ray head at ws.lab:6379 does not answer")
+        await settle(pilot, app, "Ray down")
+        await pilot.pause(0.2)
+        text = header(app).render().plain
+        assert "auto-offload ?" in text and "fenced" not in text
+
+
+async def test_at_80_columns_read_only_ray_and_the_clock_stay(
+    trace_path: Path, prefs_path: Path
+) -> None:
+    fake = FakeControl().lab_offload()
+    app = offload_app(trace_path, prefs_path, fake, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = await engine_reads(pilot, app, "fenced")
+        assert "\n" not in text and header(app).size.height == 1
+        assert "read-only" in text and "Ray connected" in text
+        assert "offload on · 1 fenced" in text and "auto-offload" not in text  # the short form
+        assert text.rstrip().endswith("09:31:59")
+        # The Offload view's subtitle leaves no room: the segment goes (the view says it all).
+        await pilot.press("O")
+        await app.workers.wait_for_complete()
+        await settle(pilot, app, "Offload")
+        text = header(app).render().plain
+        assert "read-only" in text and "Ray connected" in text and ">  Offload" in text
+        assert "offload" not in text.replace("Offload", "") and text.rstrip().endswith("09:31:59")
+        await pilot.press("escape")
+        # Ray's message moves below before the offload segment goes; the clock stays.
+        app.backend.ray_view.set(False, {}, "the Ray head at ws.lab:6379 does not answer")
+        await settle(pilot, app, "Ray down")
+        await pilot.pause(0.2)
+        first, *below = header(app).render().plain.split("\n")
+        assert "read-only" in first and "Ray down" in first and "offload ?" in first
+        assert first.rstrip().endswith("09:31:59") and below

@@ -1,4 +1,5 @@
-"""The header: cluster, nodes up, Ray's state and the clock; a long Ray message wraps below."""
+"""The header: cluster, nodes up, Ray's and auto-offload's state, the clock; a long Ray message
+wraps below."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from gridtui.model.nodes import ClusterSnapshot
+from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import clock
@@ -16,6 +18,30 @@ from gridtui.ui.widgets.shown import WhenShown
 
 MESSAGE_LINES = 2
 """Ray's message gets at most this many lines of its own below the first."""
+
+FULL, SHORT, NONE = "auto-offload", "offload", ""
+"""The offload segment's label, from the widest form to none (when space is short)."""
+
+
+def offload_parts(snap: OffloadSnapshot, ray_down: bool, label: str) -> list[tuple[str, str]]:
+    """[(text, component class suffix)]: `auto-offload on · 1 fenced`, `auto-offload ?` once
+    the engine's state is stale (Ray down, or the last read failed), nothing before the
+    engine ever answered (the Ray segment already says why)."""
+    policy = snap.policy
+    if not label or policy is None:
+        return []
+    parts = [(f"{label} ", "dim")]
+    if ray_down or not snap.connected:
+        return [*parts, ("?", "dim")]
+    if not policy.enabled:
+        parts.append(("off", "dim"))
+    elif policy.dry_run:
+        parts.append(("dry-run", "pending"))
+    else:
+        parts.append(("on", "ok"))
+    if snap.fenced:
+        parts.append((f" · {len(snap.fenced)} fenced", "pending"))
+    return parts
 
 
 class ClusterHeader(Widget):
@@ -40,6 +66,8 @@ class ClusterHeader(Widget):
     """What the screen shows: the node on a detail screen, empty on the main screen."""
     read_only: reactive[bool] = reactive(False, repaint=False)
     """The console refuses keys that change the cluster; followed from the app."""
+    offload: reactive[OffloadSnapshot | None] = reactive(None, repaint=False)
+    """Auto-offload's engine as last read, followed from the app's offload signal."""
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -65,11 +93,16 @@ class ClusterHeader(Widget):
     def watch_read_only(self) -> None:
         self._update()
 
+    def watch_offload(self) -> None:
+        self._update()
+
     def on_mount(self) -> None:
         self._update.attach()
         source = feeds(self.app)
         self.ray = source.ray_view
         source.ray_signal.subscribe(self, self._ray_changed)
+        self.offload = source.offload
+        source.offload_signal.subscribe(self, self._offload_changed)
         if hasattr(self.app, "read_only"):  # GridApp's; the file may turn it on later
             self.watch(self.app, "read_only", self._read_only_changed)
 
@@ -78,6 +111,9 @@ class ClusterHeader(Widget):
 
     def _ray_changed(self, view: RayClusterView) -> None:
         self.ray = view
+
+    def _offload_changed(self, snapshot: OffloadSnapshot) -> None:
+        self.offload = snapshot
 
     def on_resize(self) -> None:
         self._fit_height()
@@ -102,10 +138,18 @@ class ClusterHeader(Widget):
         right = clock(snap.time)
         ray = self.ray
         message = ray.message if ray.connected is False else ""
-        # What gives way when space is short: the demo's hint first, then Ray's message,
-        # which moves to lines of its own below.
-        for hint, inline in ((True, True), (False, True), (False, False)):
-            text = self._first_line(snap, hint, message if inline else "")
+        # What gives way when space is short: the demo's hint first, then the offload
+        # segment's "auto-" prefix, then Ray's message, which moves to lines of its own
+        # below, then the offload segment. Read-only and Ray's state always stay.
+        for hint, inline, label in (
+            (True, True, FULL),
+            (False, True, FULL),
+            (False, True, SHORT),
+            (False, False, FULL),
+            (False, False, SHORT),
+            (False, False, NONE),
+        ):
+            text = self._first_line(snap, hint, message if inline else "", label)
             if width <= 0 or text.cell_len + len(right) + 1 <= width:
                 break
         pad = width - text.cell_len - len(right) - 1
@@ -124,8 +168,9 @@ class ClusterHeader(Widget):
         ]
         return [text, *below]
 
-    def _first_line(self, snap: ClusterSnapshot, hint: bool, message: str) -> Text:
-        """Everything but the clock; `message` empty means Ray's state alone."""
+    def _first_line(self, snap: ClusterSnapshot, hint: bool, message: str, label: str) -> Text:
+        """Everything but the clock; `message` empty means Ray's state alone, `label` the
+        offload segment's (empty: none)."""
         style = self.get_component_rich_style
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" gridtui ", style=style("cluster-header--name"))
@@ -158,6 +203,12 @@ class ClusterHeader(Widget):
                 text.append("down", style=style("cluster-header--bad"))
                 if message:
                     text.append(f": {message}", style=style("cluster-header--bad"))
+        if self.offload is not None:
+            parts = offload_parts(self.offload, ray.connected is False, label)
+            if parts:
+                text.append("  ")
+            for part, kind in parts:
+                text.append(part, style=style(f"cluster-header--{kind}"))
         if self.subtitle:
             text.append("  >  ", style=style("cluster-header--dim"))
             text.append(self.subtitle)
