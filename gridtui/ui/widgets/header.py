@@ -1,5 +1,4 @@
-"""The header: cluster, nodes up, Ray's and auto-offload's state, the clock; a long Ray message
-wraps below."""
+"""The header: cluster, nodes up, Ray's and auto-offload's state, the clock; Ray's message wraps."""
 
 from __future__ import annotations
 
@@ -140,7 +139,7 @@ class ClusterHeader(Widget):
         message = ray.message if ray.connected is False else ""
         # What gives way when space is short: the demo's hint first, then the offload
         # segment's "auto-" prefix, then Ray's message, which moves to lines of its own
-        # below, then the offload segment. Read-only and Ray's state always stay.
+        # below, then the offload segment. Read-only and Ray's state never give way.
         for hint, inline, label in (
             (True, True, FULL),
             (False, True, FULL),
