@@ -28,6 +28,7 @@ from gridtui.errors import UserError
 from gridtui.model.objects import StoredObject, TransferProgress
 
 DRIVER_LOG = "ray-driver.log"
+DRIVER_NICENESS = 10
 
 
 class RayUnavailable(UserError):
@@ -76,6 +77,10 @@ class HostLink:
                 start_new_session=True,
             )
         theirs.close()
+        # Below the console in the CPU's queue: on a busy host (a transfer hashing and
+        # copying chunks) the console's frames come first.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self._proc.pid, DRIVER_NICENESS)
         self._conn = Connection(mine.detach())
         self._conn.send(self.config)
 
