@@ -9,6 +9,10 @@ from typing import Any
 
 from gridtui.model.still_running import TITLE
 
+MIN_SPAN = 0.5
+"""Seconds a CPU figure spans at least: /proc counts CPU in clock ticks (10 ms), so two
+looks a moment apart would read 0%."""
+
 
 class WorkerTitles:
     """Ray sets a worker's process title to `ray::<task name>` while it runs a task
@@ -28,12 +32,13 @@ class WorkerTitles:
         self._clock = clock
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._prev: dict[int, tuple[float, float]] = {}
+        self._said: dict[int, float] = {}
 
     def read(self) -> list[dict[str, Any]]:
         """[{pid, argv, cpu}] for each process of the tree titled `ray::...`; `cpu` is
-        its CPU % since the previous read (None the first time it is seen)."""
+        its CPU % over at least MIN_SPAN before (None the first time it is seen)."""
         now = self._clock()
-        out, seen = [], {}
+        out, seen, said = [], {}, {}
         for pid in sorted(self._pids()):
             argv = self._argv(pid)
             if not argv or not argv[0].startswith(TITLE):
@@ -41,13 +46,18 @@ class WorkerTitles:
             used = self._cpu_seconds(pid)
             if used is None:
                 continue
-            seen[pid] = (now, used)
             before = self._prev.get(pid)
-            cpu = None
-            if before is not None and now > before[0]:
-                cpu = max(0.0, 100.0 * (used - before[1]) / (now - before[0]))
+            cpu = self._said.get(pid)
+            if before is not None and now - before[0] < MIN_SPAN:
+                seen[pid] = before  # too close to the last look: its figure stands
+            else:
+                seen[pid] = (now, used)
+                if before is not None:
+                    cpu = max(0.0, 100.0 * (used - before[1]) / (now - before[0]))
+            if cpu is not None:
+                said[pid] = cpu
             out.append({"pid": pid, "argv": argv[:1], "cpu": cpu})
-        self._prev = seen
+        self._prev, self._said = seen, said
         return out
 
     def _argv(self, pid: int) -> list[str]:

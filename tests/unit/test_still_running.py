@@ -156,6 +156,12 @@ def test_worker_titles_read_from_proc_with_cpu_since_the_last_read(tmp_path: Pat
     now[0] += 2.0
     second = {w["pid"]: w["cpu"] for w in titles.read()}
     assert second[3001] == pytest.approx(50.0) and second[2817] == 0.0
+    fake_proc(tmp_path, {3001: ("ray::fenced_sleeper", CLK + 1)})
+    now[0] += 0.01  # a look a moment later: too short for ticks, the last figure stands
+    assert {w["pid"]: w["cpu"] for w in titles.read()}[3001] == pytest.approx(50.0)
+    fake_proc(tmp_path, {3001: ("ray::fenced_sleeper", 2 * CLK)})
+    now[0] += 0.99  # one second after the second look (its baseline): one CPU second more
+    assert {w["pid"]: w["cpu"] for w in titles.read()}[3001] == pytest.approx(100.0)
 
 
 def test_tasks_leave_out_idle_workers_rays_own_and_the_actors_processes() -> None:
