@@ -17,7 +17,7 @@ from gridtui.model.reservations import (
     ReservationEvent,
     ReservationsSnapshot,
 )
-from gridtui.model.still_running import StillActor, StillRunning
+from gridtui.model.still_running import StillActor, StillRunning, StillTask
 from gridtui.policy.scheduler import Placement
 from gridtui.services.control import ReleaseResult, check_request
 from gridtui.services.control_service import ControlService
@@ -72,13 +72,14 @@ def lab_offload_events(now: float = LAB_NOW) -> list[OffloadEvent]:
 
 def lab_still_running() -> StillRunning:
     """What still runs on ws while fenced: a zero-CPU actor (Ray#41824), one that held its
-    CPU from before the fence, and gridtui's own controller."""
+    CPU from before the fence, a zero-CPU task, and gridtui's own controller."""
     return StillRunning(
         (
             StillActor("Watcher", "9f3ac1d2e4b5a6978877", 0.0, 4242, "watcher"),
             StillActor("Trainer", "1c2d3e4f5a6b7c8d9e0f", 1.0, 4301),
         ),
         own=("GridController",),
+        tasks=(StillTask("index_shard", 4410, 97.0),),
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
+from gridtui.actors.node_tasks import WorkerTitles
 from gridtui.agent import sampler
 
 
@@ -16,6 +18,10 @@ class NodeSampler:
 
     def __init__(self, scope: str = "host", address: str = "", cpus: float = 1.0, memory: int = 0):
         self.scope_name = scope
+        self.address = address
+        self._tree: sampler.RayScope | None = None
+        self._titles: WorkerTitles | None = None
+        self._titles_lock = threading.Lock()  # the head's sampler is called from two threads
         self.cpu = sampler.CpuMeter()
         self.scope = sampler.RayScope(address, cpus, memory) if scope == "ray-processes" else None
         try:
@@ -46,3 +52,17 @@ class NodeSampler:
             if utils:
                 out["gpu"] = sum(utils) / len(utils)
         return out
+
+    def tasks(self) -> dict[str, Any]:
+        """{workers: [{pid, argv, cpu}]} of the Ray node's titled processes (the tasks it
+        runs: model.still_running.pick_tasks), or {error}. Only the node's own process
+        tree (its raylet's, found by its address) is read, whatever the scope: on a
+        co-located host (the demo) other nodes' workers are not this node's."""
+        with self._titles_lock:
+            if self._tree is None or self._titles is None:
+                self._tree = sampler.RayScope(self.address, 1.0, 0)  # kept between reads
+                self._titles = WorkerTitles(self._tree.pids)
+            workers = self._titles.read()
+            if not self._tree.tree:
+                return {"error": f"no process here names the node's address {self.address}"}
+        return {"workers": workers}

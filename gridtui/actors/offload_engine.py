@@ -92,8 +92,9 @@ class OffloadEngine:
                 for n in self.fences
                 if (node := self.nodes().get(n)) is not None and node.alive
             }
-        # Outside the engine's lock: a slow GCS read never holds up its loop.
-        out["still_running"] = self.still.read(fenced)
+            samplers = {n: h for n, h in self.samplers.items() if n in fenced}
+        # Outside the engine's lock: a slow GCS read or sampler never holds up its loop.
+        out["still_running"] = self.still.read(fenced, samplers)
         return out
 
     def set_policy(self, record: dict[str, Any], scopes: dict[str, str] | None) -> dict[str, Any]:

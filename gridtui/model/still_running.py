@@ -9,8 +9,15 @@ from typing import Any
 OWN_NAMESPACE = "gridtui"
 """gridtui's own cluster-side actors (controller, samplers, memory index and shards)."""
 CAP = 20
-"""Actors listed per node; the rest are counted (`and N more`)."""
+"""Actors (and tasks) listed per node; the rest are counted (`and N more`)."""
 ID_CHARS = 8
+TITLE = "ray::"
+"""Ray titles a worker process `ray::<task name>` while it runs a task."""
+NOT_TASKS = frozenset({"IDLE", "DashboardAgent", "RuntimeEnvAgent"})
+"""Titles of Ray's own processes and of a worker between tasks (ray_constants' names)."""
+IO_WORKERS = ("IDLE_", "SPILL_", "RESTORE_", "DELETE_")
+"""Prefixes of Ray's object-spilling workers' titles (`ray::SPILL_SpillWorker`, ...)."""
+NOT_REPORTED = "not reported (an older controller)"
 
 
 def held_cpu(resources: Mapping[str, float]) -> float:
@@ -58,8 +65,31 @@ class StillActor:
 
 
 @dataclass(frozen=True)
+class StillTask:
+    """One task running on the node now, seen by its worker process's title."""
+
+    name: str
+    pid: int
+    cpu: float | None = None
+    """The worker's CPU % since the previous look (None on the first)."""
+
+    def describe(self) -> str:
+        cpu = "" if self.cpu is None else f", {self.cpu:.0f}% CPU"
+        return f"task {self.name} (pid {self.pid}{cpu})"
+
+    def to_record(self) -> dict[str, Any]:
+        return {"name": self.name, "pid": self.pid, "cpu": self.cpu}
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> StillTask:
+        cpu = data.get("cpu")
+        return cls(str(data.get("name", "?")), int(data.get("pid") or 0), _num(cpu))
+
+
+@dataclass(frozen=True)
 class StillRunning:
-    """A fenced node's live actors (gridtui's own left out and named apart)."""
+    """A fenced node's live actors (gridtui's own left out and named apart) and the tasks
+    its workers run now."""
 
     actors: tuple[StillActor, ...] = ()
     more: int = 0
@@ -68,14 +98,23 @@ class StillRunning:
     """Class names of gridtui's own actors there (not the user's work)."""
     error: str = ""
     """Why Ray's actor table could not be read (then nothing is known)."""
+    tasks: tuple[StillTask, ...] = ()
+    more_tasks: int = 0
+    """Tasks past the cap, not listed."""
+    tasks_error: str = ""
+    """Why the node's tasks are not known ("" when they were looked at)."""
 
-    def lines(self) -> list[str]:
-        """One line per actor, then `and N more`; `nothing else runs there` when empty."""
+    def lines(self, cap: int | None = None, hint: str = "") -> list[str]:
+        """One line per actor, then per task, each list cut at `cap` with `and N more`
+        (`hint` after it); `nothing else runs there` when both are known and empty."""
         if self.error:
             return [f"unknown: Ray's actor table could not be read: {self.error}"]
-        out = [a.describe() for a in self.actors]
-        if self.more:
-            out.append(f"and {self.more} more")
+        out = _capped([a.describe() for a in self.actors], self.more, cap, "", hint)
+        if self.tasks_error:
+            out.append(f"tasks unknown: {self.tasks_error}")
+        else:
+            tasks = [t.describe() for t in self.tasks]
+            out += _capped(tasks, self.more_tasks, cap, " tasks" if out else "", hint)
         if not out:
             out.append("nothing else runs there")
         return out
@@ -95,16 +134,36 @@ class StillRunning:
             "more": self.more,
             "own": list(self.own),
             **({"error": self.error} if self.error else {}),
+            "tasks": [t.to_record() for t in self.tasks],
+            "more_tasks": self.more_tasks,
+            **({"tasks_error": self.tasks_error} if self.tasks_error else {}),
         }
 
     @classmethod
     def from_record(cls, data: Mapping[str, Any]) -> StillRunning:
+        """A record without `tasks` (a controller older than the task list) says so."""
+        told = "tasks" in data
         return cls(
             tuple(StillActor.from_record(a) for a in data.get("actors") or ()),
             int(data.get("more") or 0),
             tuple(str(n) for n in data.get("own") or ()),
             str(data.get("error") or ""),
+            tuple(StillTask.from_record(t) for t in data.get("tasks") or ()),
+            int(data.get("more_tasks") or 0),
+            str(data.get("tasks_error") or "") if told else NOT_REPORTED,
         )
+
+
+def _capped(lines: list[str], more: int, cap: int | None, what: str, hint: str) -> list[str]:
+    shown = lines if cap is None else lines[:cap]
+    hidden = len(lines) - len(shown) + more
+    if hidden:
+        shown = [*shown, f"and {hidden} more{what}" + (f" {hint}" if hint else "")]
+    return shown
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def short_class(name: str) -> str:
@@ -134,3 +193,33 @@ def collect(actors: Iterable[Mapping[str, Any]], node_id: str, cap: int = CAP) -
         )
     mine.sort(key=lambda x: (x.cpu > 0, x.cls, x.actor_id))
     return StillRunning(tuple(mine[:cap]), max(0, len(mine) - cap), tuple(sorted(own)))
+
+
+def task_name(argv: Iterable[str]) -> str | None:
+    """The task a Ray worker process runs now, from its command line (the title Ray
+    sets), or None: not a worker, between tasks, or one of Ray's own processes."""
+    first = next(iter(argv), "")
+    if not first.startswith(TITLE):
+        return None
+    name = first[len(TITLE) :].strip()
+    if not name or name in NOT_TASKS or name.startswith(IO_WORKERS):
+        return None
+    return name
+
+
+def pick_tasks(
+    workers: Iterable[Mapping[str, Any]], actor_pids: Iterable[int], cap: int = CAP
+) -> tuple[tuple[StillTask, ...], int]:
+    """(tasks, how many past the cap) from a node's titled processes (`pid`, `argv`,
+    `cpu` as the sampler reads them), leaving out the actors' processes: an actor's
+    worker is titled `ray::Class` or `ray::Class.method`, listed as an actor already."""
+    skip = set(actor_pids)
+    found = []
+    for w in workers:
+        pid = int(w.get("pid") or 0)
+        name = task_name(w.get("argv") or ())
+        if name is None or pid in skip:
+            continue
+        found.append(StillTask(name, pid, _num(w.get("cpu"))))
+    found.sort(key=lambda t: (t.name, t.pid))
+    return tuple(found[:cap]), max(0, len(found) - cap)

@@ -141,27 +141,43 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
 
 
 def zero_cpu_work_still_lands_and_is_listed(cl: BoostCluster, head_id: str) -> None:
-    """Ray#41824: a zero-CPU actor still starts on the fenced head; the status lists it
-    (the CLI's JSON), gridtui's own actors apart, and drops it once it is gone."""
+    """Ray#41824: a zero-CPU actor and a zero-CPU task still start on the fenced head; the
+    status lists both (the CLI's JSON; the task by its worker's process title, the actor's
+    worker not taken for a task), gridtui's own actors apart, and drops them once gone."""
+    pid_file = cl.work / "fenced-sleeper.pid"
 
-    def start() -> tuple[Any, int]:
+    def listed() -> tuple[list[str], list[str]]:
+        """(actor classes, task names) the engine lists on the fenced head."""
+        head = cl.run(cl.control.offload_status)["still_running"]["head"]
+        return [a["class"] for a in head["actors"]], [t["name"] for t in head["tasks"]]
+
+    def start() -> tuple[Any, int, Any]:
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        pinned = NodeAffinitySchedulingStrategy(head_id, soft=False)
 
         @ray.remote(num_cpus=0)
         class FencedProbe:
             def pid(self) -> int:
                 return os.getpid()
 
-        actor = FencedProbe.options(
-            name="fenced-probe",
-            namespace="fenced-test",
-            scheduling_strategy=NodeAffinitySchedulingStrategy(head_id, soft=False),
-        ).remote()
-        return actor, int(ray.get(actor.pid.remote(), timeout=30))
+        @ray.remote(num_cpus=0)
+        def fenced_sleeper(path: str) -> None:
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep(600)
 
-    actor, pid = cl.run(start)
+        actor = FencedProbe.options(
+            name="fenced-probe", namespace="fenced-test", scheduling_strategy=pinned
+        ).remote()
+        task = fenced_sleeper.options(scheduling_strategy=pinned).remote(str(pid_file))
+        return actor, int(ray.get(actor.pid.remote(), timeout=30)), task
+
+    actor, pid, task = cl.run(start)
     try:
+        sleeper = int(until("the task runs", lambda: pid_file.exists() and pid_file.read_text()))
+        until("the task is listed", lambda: "fenced_sleeper" in listed()[1])
         code, out, err = cl.cli("offload", "auto", "--status", "--json")
         assert code == 0, err
         still = json.loads(out)["still_running"]["head"]
@@ -173,20 +189,24 @@ def zero_cpu_work_still_lands_and_is_listed(cl: BoostCluster, head_id: str) -> N
         ], still  # fmt: skip
         assert "GridController" in still["own"]
         assert not any(a["class"] == "GridController" for a in still["actors"])
+        assert [(t["name"], t["pid"]) for t in still["tasks"]] == [("fenced_sleeper", sleeper)]
+        assert "tasks_error" not in still and "error" not in still
     finally:
 
-        def kill() -> None:
+        def stop() -> None:
             import ray
 
             ray.kill(actor)
+            ray.cancel(task, force=True)
 
-        cl.run(kill)
+        cl.run(stop)
+        pid_file.unlink(missing_ok=True)
 
-    def listed() -> list[str]:
-        status = cl.run(cl.control.offload_status)
-        return [a["class"] for a in status["still_running"]["head"]["actors"]]
+    def gone() -> bool:
+        actors, tasks = listed()
+        return "FencedProbe" not in actors and "fenced_sleeper" not in tasks
 
-    until("the killed probe is no longer listed", lambda: "FencedProbe" not in listed())
+    until("the killed probe and the cancelled task are no longer listed", gone)
 
 
 def test_memory_pressure_spills_stored_objects_off_the_head_byte_exact(

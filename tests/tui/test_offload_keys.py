@@ -241,7 +241,7 @@ async def test_the_view_lists_what_still_runs_on_a_fenced_node(
     app: GridApp, fake: FakeControl
 ) -> None:
     """Ray#41824: the fence keeps off CPU work only; the view says what is still there."""
-    from gridtui.model.still_running import StillActor, StillRunning
+    from gridtui.model.still_running import StillActor, StillRunning, StillTask
 
     async with app.run_test(size=SIZE) as pilot:
         view = await open_view(app, pilot)
@@ -250,16 +250,18 @@ async def test_the_view_lists_what_still_runs_on_a_fenced_node(
         def shown() -> list[str]:
             return str(fenced.render()).splitlines()
 
-        assert shown()[:5] == [
+        assert shown()[:6] == [
             "ws fenced (done: holding 4 CPU); still running there:",
             "  actor Watcher 'watcher' 9f3ac1d2 (no CPU, pid 4242)",
             "  actor Trainer 1c2d3e4f (1 CPU, pid 4301)",
+            "  task index_shard (pid 4410, 97% CPU)",
             "  (gridtui's own, not listed: GridController)",
             "Ray#41824: zero-CPU work (actors and tasks) still starts on a fenced node; its actors "
-            "are listed (gridtui's own apart), its tasks are not",
+            "and running tasks are listed (gridtui's own apart)",
         ]
         on_screen = "\n".join(screen_lines(app))
         assert "actor Watcher 'watcher' 9f3ac1d2 (no CPU, pid 4242)" in on_screen
+        assert "task index_shard (pid 4410, 97% CPU)" in on_screen
 
         async def read() -> list[str]:
             assert app.backend.offload is not None
@@ -274,6 +276,13 @@ async def test_the_view_lists_what_still_runs_on_a_fenced_node(
         lines = await read()
         assert lines[1:7] == [f"  actor A{i} {i:08x} (no CPU)" for i in range(6)]
         assert lines[7] == "  and 18 more (`gridtui offload auto --status` lists up to 20)"
+        tasks = tuple(StillTask(f"t{i}", 100 + i) for i in range(9))
+        fake.offload_still = {"ws": StillRunning(tasks=tasks)}
+        lines = await read()
+        assert lines[1:8] == [*(f"  task t{i} (pid {100 + i})" for i in range(6)),
+                              "  and 3 more (`gridtui offload auto --status` lists up to 20)"]  # fmt: skip
+        fake.offload_still = {"ws": StillRunning(tasks_error="not looked at: not watched")}
+        assert (await read())[1] == "  tasks unknown: not looked at: not watched"
         fake.offload_still = None  # a controller older than the report
         assert (await read())[
             1

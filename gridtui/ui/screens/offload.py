@@ -29,12 +29,14 @@ METRIC = {"cpu": "cpu", "memory": "mem", "gpu": "gpu"}
 """The metrics hub's name for each offload resource's history."""
 STEP, BIG_STEP = 1.0, 5.0
 GAP = (
-    "Ray#41824: zero-CPU work (actors and tasks) still starts on a fenced node; its actors are "
-    "listed (gridtui's own apart), its tasks are not"
+    "Ray#41824: zero-CPU work (actors and tasks) still starts on a fenced node; its actors and "
+    "running tasks are listed (gridtui's own apart)"
 )
 GROUP = "offload"
 VIEW_ACTORS = 6
-"""Actors listed per fenced node here (the chart keeps its room); the CLI lists up to 20."""
+"""Actors (and tasks) listed per fenced node here (the chart keeps its room); the CLI lists
+up to 20 of each."""
+MORE = "(`gridtui offload auto --status` lists up to 20)"
 
 
 def console_value(node: NodeStatus | None, resource: str) -> float | None:
@@ -221,11 +223,7 @@ class OffloadScreen(ReadOnlyAware, Screen[None]):
             if still is None:
                 lines.append("  not reported (an older controller, or Ray lists the node dead)")
                 continue
-            listed = [a.describe() for a in still.actors[:VIEW_ACTORS]]
-            hidden = len(still.actors) - len(listed) + still.more
-            if hidden and not still.error:
-                listed.append(f"and {hidden} more (`gridtui offload auto --status` lists up to 20)")
-            lines.extend(f"  {line}" for line in listed or still.lines())
+            lines.extend(f"  {line}" for line in still.lines(VIEW_ACTORS, MORE))
             if still.own:
                 lines.append(f"  ({still.own_note()})")
         lines.append(GAP)
