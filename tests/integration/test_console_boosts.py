@@ -294,10 +294,10 @@ def memory_probe(config: ClusterConfig, what: str) -> Any:
 async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
     demo_cluster: ClusterConfig, tmp_path: Path
 ) -> None:
+    from gridtui.ui.screens.transfer import TransferScreen
     from textual.widgets import Input
 
     from gridtui.ui.screens.memory_forms import RetrieveForm, StoreForm
-    from gridtui.ui.screens.transfer import TransferScreen
     from gridtui.ui.widgets.memory_pane import MemoryPane
 
     data = os.urandom(9 * 1024**2 + 123)  # three chunks, the last one short
