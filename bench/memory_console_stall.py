@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 
-from gridtui.ui.screens.main import MainScreen
 from memory_cluster import LocalCluster
 
 from gridtui.backend import make_backend
 from gridtui.prefs import Prefs
 from gridtui.ui.app import make_app
+from gridtui.ui.screens.main import MainScreen
 
 MiB = 1024**2
 TICK = 0.01
