@@ -372,8 +372,9 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
             60,
             "the first chunk stored",
         )
+        shown = panels()[0]
         await pilot.press("escape")
-        assert panels()[0].cancel.is_set()
+        assert shown.cancel.is_set()
         await wait_for(pilot, lambda: not panels(), 60, "cancelled")
         release.set()
         feeding.join(10)
