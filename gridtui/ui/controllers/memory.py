@@ -70,7 +70,6 @@ class MemoryController:
     async def _mount(self, shown: TransferPanel) -> TransferPanel:
         self.running = shown
         await self.screen.mount(shown)
-        self.screen.refresh_bindings()  # the priority escape now cancels
         return shown
 
     def close_panel(self, shown: TransferPanel) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -55,7 +56,8 @@ class MainScreen(ReadOnlyAware, Screen[None]):
             tooltip="Open the Offload view (gauges, tuning, events)",
         ),
         # While a transfer runs, escape is its cancel whatever has the focus (the filter, a
-        # pane); otherwise the binding is off (check_action) and escape goes where it did.
+        # pane); otherwise the action skips and escape goes where it did. (Not check_action:
+        # a binding coming and going rebuilds the footer, 0.1-0.2 s as the panel opens.)
         Binding("escape", "cancel_transfer", "", show=False, priority=True),
         # Digits: one row in the help and the palette (app.action_help), not five.
         *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),
@@ -167,20 +169,15 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         self.show_snapshot(self._latest)
 
     async def on_transfer_panel_finished(self) -> None:
-        self.refresh_bindings()  # escape is back to what it was
         size = self.app.size
         compact = size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT
         if self._relayout_due or compact != self.compact:
             await self._relayout()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_transfer":
-            return self.memory.running is not None
-        return super().check_action(action, parameters)
-
     def action_cancel_transfer(self) -> None:
-        if self.memory.running is not None:
-            self.memory.running.action_cancel()
+        if self.memory.running is None:
+            raise SkipAction()  # the next binding of escape runs
+        self.memory.running.action_cancel()
 
     def _covered(self) -> bool:
         """Hidden by an opaque screen above; see-through ones (help, confirm) still show it."""
