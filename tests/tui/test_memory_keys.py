@@ -277,3 +277,27 @@ def test_path_completion(tmp_path: Path) -> None:
     assert complete_path(base + "/.h") == base + "/.hidden"
     assert complete_path(base + "/zz") is None
     assert complete_path(base + "/alpha.txt") is None
+
+
+async def test_a_resize_to_tabs_waits_for_the_transfer_to_end(
+    app: GridApp, fake: FakeMemory, tmp_path: Path
+) -> None:
+    """Recomposing the panes would take the panel, and escape's cancel, down with them."""
+    (tmp_path / "big").write_bytes(b"x" * (12 * MiB))
+    async with app.run_test(size=SIZE) as pilot:
+        fake.hold.clear()
+        await pilot.press("4", "s")
+        app.screen.query_one("#memory-path", Input).value = str(tmp_path / "big")
+        await pilot.pause()
+        await pilot.press("enter")
+        await asyncio.wait_for(fake.started.wait(), 10)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.resize_terminal(90, 28)
+        await pilot.pause()
+        assert not main.compact and main.query(TransferPanel)
+        fake.hold.set()
+        await settle(app)
+        await pilot.pause()
+        assert main.compact and not main.query(TransferPanel)
+        assert "big" in fake.data
