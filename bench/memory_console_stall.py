@@ -4,7 +4,7 @@ The real app (headless, its real Backend on its own three-raylet cluster: node s
 Ray view, reservations and memory polls) runs a ticker on its loop that sleeps 10 ms and
 records how late it wakes. Three windows per console: the idle console, a 1 GiB store and
 a 1 GiB retrieve, each driven through the console's own service (Backend.memory, the call
-the Memory pane's keys make) under its progress screen. Two consoles, one after the other
+the Memory pane's keys make) under its progress panel. Two consoles, one after the other
 on the same cluster: the baseline with Ray's driver on a thread of the console's process,
 then the product with it in a child process (services/ray_host.py).
 Usage: python bench/memory_console_stall.py [--size-mib 1024] [--idle 10]
@@ -29,7 +29,7 @@ from memory_cluster import LocalCluster
 from gridtui.backend import make_backend
 from gridtui.prefs import Prefs
 from gridtui.ui.app import make_app
-from gridtui.ui.screens.transfer import TransferScreen
+from gridtui.ui.screens.main import MainScreen
 
 MiB = 1024**2
 TICK = 0.01
@@ -87,33 +87,33 @@ async def one_console(
         memory = app.backend.memory
         assert memory is not None
         ticker = Ticker()
+        main = app.screen
+        assert isinstance(main, MainScreen)
 
         ticker.start()
         await asyncio.sleep(idle)
         rows.append(("idle console", await ticker.stop(), idle))
 
-        shown = TransferScreen("bench store", size)
-        await app.push_screen(shown)
+        shown = await main.memory.open_panel("bench store", size)  # as the `s` key does
         ticker.start()
         await asyncio.sleep(idle)
-        rows.append(("idle, progress screen up", await ticker.stop(), idle))
+        rows.append(("idle, progress panel up", await ticker.stop(), idle))
         ticker.start()
         t0 = time.monotonic()
         obj = await memory.store("bench/blob", source, progress=shown.show)
         took = time.monotonic() - t0
         rows.append((f"store {size // MiB} MiB", await ticker.stop(), took))
-        shown.finish()
+        main.memory.close_panel(shown)
         await asyncio.sleep(0.5)
         assert obj is not None and obj.size == size
 
-        shown = TransferScreen("bench retrieve", size)
-        await app.push_screen(shown)
+        shown = await main.memory.open_panel("bench retrieve", size)
         ticker.start()
         t0 = time.monotonic()
         await memory.retrieve("bench/blob", work / "out.bin", progress=shown.show)
         took = time.monotonic() - t0
         rows.append((f"retrieve {size // MiB} MiB", await ticker.stop(), took))
-        shown.finish()
+        main.memory.close_panel(shown)
         assert (work / "out.bin").stat().st_size == size
         (work / "out.bin").unlink()
         await memory.delete("bench/blob")

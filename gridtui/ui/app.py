@@ -39,6 +39,7 @@ from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.panes import NodesPane
+from gridtui.ui.widgets.transfer_panel import TransferPanel
 
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
@@ -383,7 +384,6 @@ class GridApp(ReadOnlyAware, App[None]):
         from gridtui.ui.screens.node_detail import NodeDetailScreen
         from gridtui.ui.screens.offload import OffloadScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
-        from gridtui.ui.screens.transfer import TransferScreen
 
         return [
             ("Everywhere", type(self), None),
@@ -393,7 +393,7 @@ class GridApp(ReadOnlyAware, App[None]):
             ("Nodes table", NodesTable, None),
             ("Boosts pane", BoostsPane, None),
             ("Memory pane", MemoryPane, None),
-            ("Memory transfer", TransferScreen, None),
+            ("Memory transfer", TransferPanel, None),
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
             ("Offload view", OffloadScreen, None),

@@ -60,6 +60,7 @@ LOOKS_ONLY = frozenset(
         "reload",
         "dismiss",
         "cancel",
+        "cancel_transfer",  # stops a retrieve (a store is refused before it starts)
         # A confirmation's answer runs only what a refused action would have asked for.
         "answer",
         "open_offload",

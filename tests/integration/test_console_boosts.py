@@ -297,8 +297,11 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
     from textual.widgets import Input
 
     from gridtui.ui.screens.memory_forms import RetrieveForm, StoreForm
-    from gridtui.ui.screens.transfer import TransferScreen
     from gridtui.ui.widgets.memory_pane import MemoryPane
+    from gridtui.ui.widgets.transfer_panel import TransferPanel
+
+    def panels() -> list[TransferPanel]:
+        return list(app.screen.query(TransferPanel))
 
     data = os.urandom(9 * 1024**2 + 123)  # three chunks, the last one short
     (tmp_path / "blob.bin").write_bytes(data)
@@ -319,7 +322,12 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
         app.screen.query_one("#memory-node", Input).value = "worker-1"
         await pilot.pause()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: [o.key for o in pane.rows] == ["blob.bin"], 60, "stored")
+        await wait_for(
+            pilot,
+            lambda: [o.key for o in pane.rows] == ["blob.bin"] and not panels(),
+            60,
+            "stored",
+        )
         assert pane.rows[0].nodes == ("worker-1",) and pane.rows[0].size == len(data)
 
         # r: written byte for byte.
@@ -328,7 +336,13 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
         app.screen.query_one("#memory-path", Input).value = str(tmp_path / "out.bin")
         await pilot.pause()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), 60, "retrieved")
+        await wait_for(
+            pilot,
+            lambda: any(n.message.startswith("Retrieved") for n in app._notifications),
+            60,
+            "retrieved",
+        )
+        assert isinstance(app.screen, MainScreen) and not panels()
         assert (tmp_path / "out.bin").read_bytes() == data
 
         # A store from a pipe that stops half way; escape cancels it: nothing is left.
@@ -351,15 +365,17 @@ async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(
         await wait_for(
             pilot,
             lambda: (
-                isinstance(app.screen, TransferScreen)
-                and app.screen.latest is not None
-                and app.screen.latest.done >= 4 * 1024**2
+                len(panels()) == 1
+                and (latest := panels()[0].latest) is not None
+                and latest.done >= 4 * 1024**2
             ),
             60,
             "the first chunk stored",
         )
+        shown = panels()[0]
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), 60, "cancelled")
+        assert shown.cancel.is_set()
+        await wait_for(pilot, lambda: not panels(), 60, "cancelled")
         release.set()
         feeding.join(10)
         assert any("Store of stream cancelled" in n.message for n in app._notifications)

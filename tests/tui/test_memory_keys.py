@@ -19,9 +19,9 @@ from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.screens.memory_forms import RetrieveForm, StoreForm, complete_path
 from gridtui.ui.screens.object_info import ObjectInfoScreen
-from gridtui.ui.screens.transfer import TransferScreen
 from gridtui.ui.widgets.memory_pane import MemoryPane, UsageBars
 from gridtui.ui.widgets.nodes_table import NodesTable
+from gridtui.ui.widgets.transfer_panel import TransferPanel
 
 SIZE = (140, 40)
 
@@ -190,17 +190,48 @@ async def test_escape_cancels_a_transfer_half_way_and_nothing_is_stored(
         await pilot.press("enter")
         await asyncio.wait_for(fake.started.wait(), 10)
         await pilot.pause()
-        shown = app.screen
-        assert isinstance(shown, TransferScreen)
+        assert isinstance(app.screen, MainScreen)  # on the dashboard, not a screen above it
+        shown = app.screen.query_one(TransferPanel)
         assert shown.latest is not None and shown.latest.done == 4 * MiB
         await pilot.press("escape")
-        assert shown.cancel.is_set() and app.screen is shown  # open until cleaned up
+        assert shown.cancel.is_set() and shown.is_attached  # up until cleaned up
         fake.hold.set()
         await settle(app)
         await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
+        assert not app.screen.query(TransferPanel)
         assert "big" not in fake.data and "big" not in keys(app)
         assert ("Store of big cancelled: nothing was stored", "information") in messages(app)
+
+
+async def test_a_second_transfer_is_refused_while_one_runs_and_other_keys_work(
+    app: GridApp, fake: FakeMemory, tmp_path: Path
+) -> None:
+    (tmp_path / "big").write_bytes(b"x" * (12 * MiB))
+    async with app.run_test(size=SIZE) as pilot:
+        fake.hold.clear()
+        await pilot.press("4", "s")
+        app.screen.query_one("#memory-path", Input).value = str(tmp_path / "big")
+        await pilot.pause()
+        await pilot.press("enter")
+        await asyncio.wait_for(fake.started.wait(), 10)
+        await pilot.pause()
+        main = app.screen
+        assert isinstance(main, MainScreen) and main.query_one(TransferPanel).latest
+        await pilot.press("s", "r")  # neither opens a form: one transfer at a time
+        assert app.screen is main
+        refused = [m for m, _ in messages(app) if m == "a transfer is already running"]
+        assert len(refused) == 2
+        await pilot.press("1", "/", "b")  # the panes and the filter still take their keys
+        assert main.table.has_focus is False and main.table.filter_text == "b"
+        await pilot.press("escape")  # cancels the transfer, even from the filter line
+        assert main.query_one(TransferPanel).cancel.is_set()
+        fake.hold.set()
+        await settle(app)
+        await pilot.pause()
+        assert not main.query(TransferPanel)
+        assert [c[0] for c in fake.calls] == ["store"]
+        await pilot.press("escape")  # the panel gone, escape is the filter's again
+        assert main.table.filter_text == ""
 
 
 async def test_delete_asks_first_and_a_refusal_is_one_line(app: GridApp, fake: FakeMemory) -> None:
@@ -246,3 +277,27 @@ def test_path_completion(tmp_path: Path) -> None:
     assert complete_path(base + "/.h") == base + "/.hidden"
     assert complete_path(base + "/zz") is None
     assert complete_path(base + "/alpha.txt") is None
+
+
+async def test_a_resize_to_tabs_waits_for_the_transfer_to_end(
+    app: GridApp, fake: FakeMemory, tmp_path: Path
+) -> None:
+    """Recomposing the panes would take the panel, and escape's cancel, down with them."""
+    (tmp_path / "big").write_bytes(b"x" * (12 * MiB))
+    async with app.run_test(size=SIZE) as pilot:
+        fake.hold.clear()
+        await pilot.press("4", "s")
+        app.screen.query_one("#memory-path", Input).value = str(tmp_path / "big")
+        await pilot.pause()
+        await pilot.press("enter")
+        await asyncio.wait_for(fake.started.wait(), 10)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.resize_terminal(90, 28)
+        await pilot.pause()
+        assert not main.compact and main.query(TransferPanel)
+        fake.hold.set()
+        await settle(app)
+        await pilot.pause()
+        assert main.compact and not main.query(TransferPanel)
+        assert "big" in fake.data

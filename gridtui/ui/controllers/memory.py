@@ -13,15 +13,15 @@ from gridtui.ui.access import grid_app
 from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.screens.memory_forms import RetrieveForm, RetrieveRequest, StoreForm, StoreRequest
 from gridtui.ui.screens.object_info import ObjectInfoScreen
-from gridtui.ui.screens.transfer import TransferScreen
 from gridtui.ui.widgets.memory_pane import MemoryPane
+from gridtui.ui.widgets.transfer_panel import TransferPanel
 
 if TYPE_CHECKING:
     from gridtui.backend import ConsoleMemory
     from gridtui.ui.screens.main import MainScreen
 
 GROUP = "memory"
-Transfer = Callable[[TransferScreen], Awaitable[StoredObject | None]]
+Transfer = Callable[[TransferPanel], Awaitable[StoredObject | None]]
 
 
 class MemoryController:
@@ -30,6 +30,8 @@ class MemoryController:
 
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
+        self.running: TransferPanel | None = None
+        """The transfer under way: one at a time, its panel docked on the screen."""
 
     def run(self, verb: str) -> None:
         """A Memory pane key: store, retrieve, delete or info."""
@@ -55,7 +57,29 @@ class MemoryController:
 
     # -- store and retrieve: a dialog, then the bytes move in a worker under a progress bar ----
 
+    def _busy(self) -> bool:
+        """A second transfer is refused while one runs: its panel is the only way to stop it."""
+        if self.running is not None:
+            self.screen.notify("a transfer is already running", severity="warning")
+        return self.running is not None
+
+    async def open_panel(self, title: str, total: int | None) -> TransferPanel:
+        """The progress panel, docked above the footer of the dashboard's own screen."""
+        return await self._mount(TransferPanel(title, total))
+
+    async def _mount(self, shown: TransferPanel) -> TransferPanel:
+        self.running = shown
+        await self.screen.mount(shown)
+        return shown
+
+    def close_panel(self, shown: TransferPanel) -> None:
+        shown.finish()
+        if self.running is shown:
+            self.running = None
+
     def store(self) -> None:
+        if self._busy():
+            return
         memory = self._memory()
         if memory is None:
             return
@@ -70,7 +94,7 @@ class MemoryController:
             except OSError:
                 total = None
 
-            async def work(shown: TransferScreen) -> StoredObject | None:
+            async def work(shown: TransferPanel) -> StoredObject | None:
                 return await memory.store(
                     r.key, r.path, node=r.node, replicas=r.replicas, force=r.force,
                     progress=shown.show, cancel=shown.cancel,
@@ -81,6 +105,8 @@ class MemoryController:
         app.push_screen(StoreForm(app.backend.check_store, app.memory), submitted)
 
     def retrieve(self) -> None:
+        if self._busy():
+            return
         memory = self._memory()
         obj = self._selected() if memory is not None else None
         if memory is None or obj is None:
@@ -92,7 +118,7 @@ class MemoryController:
                 return
             r = request
 
-            async def work(shown: TransferScreen) -> StoredObject | None:
+            async def work(shown: TransferPanel) -> StoredObject | None:
                 return await memory.retrieve(
                     r.key, r.path, progress=shown.show, cancel=shown.cancel
                 )
@@ -112,17 +138,18 @@ class MemoryController:
         key: str,
         verb: str,
         path: Path | None = None,
-    ) -> Worker[None]:
-        shown = TransferScreen(title, total)
+    ) -> Worker[None] | None:
+        if self._busy():
+            return None
+        # Claimed now, not when the worker starts: a key pressed in between is refused.
+        shown = self.running = TransferPanel(title, total)
 
         async def run() -> None:
-            # Pushed here, not in the dialog's result callback: the dialog is still being
-            # taken down then, and a screen pushed in that moment never comes off again.
-            await self.screen.app.push_screen(shown)
             try:
+                await self._mount(shown)
                 obj = await work(shown)
             finally:
-                shown.finish()
+                self.close_panel(shown)
             if obj is None:
                 left = "nothing was stored" if verb == "Store" else "no file was written"
                 self.screen.notify(f"{verb} of {key} cancelled: {left}", title=verb)

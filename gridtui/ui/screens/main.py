@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -54,6 +55,10 @@ class MainScreen(ReadOnlyAware, Screen[None]):
             show=False,
             tooltip="Open the Offload view (gauges, tuning, events)",
         ),
+        # While a transfer runs, escape is its cancel whatever has the focus (the filter, a
+        # pane); otherwise the action skips and escape goes where it did. (Not check_action:
+        # a binding coming and going rebuilds the footer, 0.1-0.2 s as the panel opens.)
+        Binding("escape", "cancel_transfer", "", show=False, priority=True),
         # Digits: one row in the help and the palette (app.action_help), not five.
         *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),
     ]
@@ -69,6 +74,7 @@ class MainScreen(ReadOnlyAware, Screen[None]):
         self.memory = MemoryController(self)
         self._loading = loading
         self._recomposing = False
+        self._relayout_due = False
         self.compact = False
         """Tabs instead of the dashboard: the terminal is small."""
 
@@ -117,7 +123,13 @@ class MainScreen(ReadOnlyAware, Screen[None]):
             await self._relayout()
 
     async def _relayout(self) -> None:
-        """Recompose the panes, keeping the table's sort, filter and selected node."""
+        """Recompose the panes, keeping the table's sort, filter and selected node. Not
+        under a transfer's panel: recomposing would take it down, and with it the only way
+        to cancel; the panel's end does it (on_transfer_panel_finished)."""
+        if self.memory.running is not None:
+            self._relayout_due = True
+            return
+        self._relayout_due = False
         table = self.table
         kept = (table.sort_index, table.sort_reverse, table.filter_text, table.current_node)
         self._recomposing = True
@@ -155,6 +167,17 @@ class MainScreen(ReadOnlyAware, Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.show_snapshot(self._latest)
+
+    async def on_transfer_panel_finished(self) -> None:
+        size = self.app.size
+        compact = size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT
+        if self._relayout_due or compact != self.compact:
+            await self._relayout()
+
+    def action_cancel_transfer(self) -> None:
+        if self.memory.running is None:
+            raise SkipAction()  # the next binding of escape runs
+        self.memory.running.action_cancel()
 
     def _covered(self) -> bool:
         """Hidden by an opaque screen above; see-through ones (help, confirm) still show it."""
