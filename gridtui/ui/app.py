@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from gridtui.ui.screens.help import Section
 
 QUIT_GRACE = 2.0
+HEAP_SETTLES = 10.0
+"""Seconds after the back-end starts when the console's heap is frozen (gc.freeze)."""
 """Seconds q waits for the back-end to close before leaving anyway."""
 
 
@@ -278,6 +281,14 @@ class GridApp(ReadOnlyAware, App[None]):
         self.run_worker(
             self.backend.start(), name="backend-start", group="backend", exit_on_error=False
         )
+        self.set_timer(HEAP_SETTLES, self._freeze_heap)
+
+    @staticmethod
+    def _freeze_heap() -> None:
+        """The dashboard is built and its caches warm by now: what exists lives as long as
+        the console, so the collector stops walking it. A full collection of it stalled the
+        loop for 200 ms in the middle of a transfer (bench/memory_console_stall.py)."""
+        gc.freeze()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker_failure(event)
