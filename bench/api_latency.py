@@ -67,7 +67,7 @@ def sample(rng: random.Random, seq: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def server(count: int, sse_interval: float) -> None:
+def server(count: int, sse_interval: float, http: str = "auto") -> None:
     """The child: a Backend of `count` simulated nodes behind a real uvicorn."""
     from api_harness import ThreadServer
 
@@ -80,7 +80,7 @@ def server(count: int, sse_interval: float) -> None:
     ctx = ApiContext(backend, TokenStore())
     ctx.events = EventHub(backend, interval=sse_interval)
     rng = random.Random(1)
-    with ThreadServer(ctx) as s:
+    with ThreadServer(ctx, http=http) as s:
 
         def feed(seq: int) -> None:
             for name in backend.metrics.node_names():
@@ -94,9 +94,12 @@ def server(count: int, sse_interval: float) -> None:
             time.sleep(1.0)
 
 
-def start_server(count: int, sse_interval: float = 1.0) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    count: int, sse_interval: float = 1.0, http: str = "auto"
+) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(count), "--sse-interval", str(sse_interval)],
+        [sys.executable, __file__, "--serve", str(count), "--sse-interval", str(sse_interval),
+         "--http", http],
         stdout=subprocess.PIPE, text=True, env=ENV,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -269,9 +272,10 @@ def main() -> None:
     ap.add_argument("--sse-interval", type=float, default=1.0)
     ap.add_argument("--ssh-servers", type=int)
     ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--http", default="auto", help="uvicorn's HTTP parser (the server child)")
     args = ap.parse_args()
     if args.serve:
-        server(args.serve, args.sse_interval)
+        server(args.serve, args.sse_interval, args.http)
         return
     if args.ssh_servers:
         asyncio.run(ssh_servers(args.ssh_servers, args.workdir))
@@ -282,25 +286,38 @@ def main() -> None:
 
     token = TokenStore().create("read-only", "bench")[1]
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    proc, url = start_server(NODES)
-    try:
-        for compressed in (False, True):
-            cpu0 = cpu_seconds(proc.pid)
-            lat, wall = asyncio.run(load(url, token, args.seconds, compressed=compressed))
-            cpu = cpu_seconds(proc.pid) - cpu0
-            ms = [x * 1000 for x in lat]
-            how = "Accept-Encoding: gzip" if compressed else "identity"
-            print(f"GET /nodes ({how}), {NODES} simulated nodes, {CLIENTS} concurrent clients:")
-            print(
-                f"  p50 {pct(ms, 50):.1f} ms  p99 {pct(ms, 99):.1f} ms  {len(ms) / wall:.0f} req/s"
-            )
-            print(
-                f"  server CPU {cpu / len(ms) * 1000:.2f} ms per request ({cpu / wall:.0%} of a core)"
-            )
-            print(f"  load average now: {os.getloadavg()[0]:.2f}")
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    # uvicorn's pure-Python parser (h11) as the baseline, then what `gridtui serve` runs:
+    # "auto", which is httptools (a dependency) when it imports.
+    p99s: dict[tuple[str, bool], float] = {}
+    for http in ("h11", "auto"):
+        proc, url = start_server(NODES, http=http)
+        try:
+            for compressed in (False, True):
+                cpu0 = cpu_seconds(proc.pid)
+                lat, wall = asyncio.run(load(url, token, args.seconds, compressed=compressed))
+                cpu = cpu_seconds(proc.pid) - cpu0
+                ms = [x * 1000 for x in lat]
+                p99s[http, compressed] = pct(ms, 99)
+                how = "Accept-Encoding: gzip" if compressed else "identity"
+                print(
+                    f"GET /nodes ({how}), parser {http}, {NODES} simulated nodes, "
+                    f"{CLIENTS} concurrent clients:"
+                )
+                print(
+                    f"  p50 {pct(ms, 50):.1f} ms  p99 {pct(ms, 99):.1f} ms  "
+                    f"{len(ms) / wall:.0f} req/s"
+                )
+                print(
+                    f"  server CPU {cpu / len(ms) * 1000:.2f} ms per request "
+                    f"({cpu / wall:.0%} of a core)"
+                )
+                print(f"  load average now: {os.getloadavg()[0]:.2f}")
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    for compressed in (False, True):
+        ratio = p99s["h11", compressed] / p99s["auto", compressed]
+        print(f"p99 h11 / auto ({'gzip' if compressed else 'identity'}): {ratio:.2f}x")
     if args.status_runs:
         api, cli, nodes = status_side_by_side(args.status_runs, token)
         print(f"cluster status of {nodes} simulated SSH nodes, {len(api)} runs each (median):")

@@ -17,7 +17,12 @@ class ThreadServer:
     """`with ThreadServer(ctx) as s:` serves `ctx` at `s.url` until the block ends."""
 
     def __init__(
-        self, ctx: ApiContext, *, manage_backend: bool = True, sndbuf: int | None = None
+        self,
+        ctx: ApiContext,
+        *,
+        manage_backend: bool = True,
+        sndbuf: int | None = None,
+        http: str = "auto",
     ) -> None:
         self.ctx = ctx
         self.sock = socket.socket()
@@ -29,7 +34,12 @@ class ThreadServer:
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = api_server(
-            ctx, manage_backend=manage_backend, log_level="error", access_log=False, lifespan="on"
+            ctx,
+            manage_backend=manage_backend,
+            log_level="error",
+            access_log=False,
+            lifespan="on",
+            http=http,
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, name="api-server", daemon=True)
