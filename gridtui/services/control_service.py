@@ -6,12 +6,10 @@ ReservationsSnapshots to `subscribe`rs and new ReservationEvents to `subscribe_e
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from gridtui.errors import GridError
 from gridtui.model.nodes import ClusterSnapshot, NodeState
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
@@ -22,8 +20,8 @@ from gridtui.model.reservations import (
 )
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
 from gridtui.services.control import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
+from gridtui.services.polled import PolledFeed
 from gridtui.services.ray_gateway import RayGateway
-from gridtui.services.waits import wait_woken
 
 
 def metrics_table(snapshot: ClusterSnapshot | None) -> dict[str, dict[str, Any]] | None:
@@ -49,13 +47,14 @@ def metrics_table(snapshot: ClusterSnapshot | None) -> dict[str, dict[str, Any]]
     return table
 
 
-SnapshotListener = Callable[[ReservationsSnapshot], None]
 EventListener = Callable[[ReservationEvent], None]
 
 
-class ControlService:
+class ControlService(PolledFeed[ReservationsSnapshot]):
     """The console's face: each call on the gateway's thread; a poll publishes snapshots
     (to `subscribe`rs) and new events (to `subscribe_events`rs: lost boosts are `error`)."""
+
+    task_name = "control-poll"
 
     def __init__(
         self,
@@ -64,7 +63,7 @@ class ControlService:
         *,
         live: Callable[[], ClusterSnapshot | None] = lambda: None,
     ) -> None:
-        self.gateway = gateway
+        super().__init__(gateway, ReservationsSnapshot(time=time.time(), message="not connected"))
         if client is None:
             owner = owner_tag("console")
             # An isolated gateway's driver holds the client (a typed stand-in calls it).
@@ -75,15 +74,7 @@ class ControlService:
             )
         self.client = client
         self.live = live
-        self.snapshot = ReservationsSnapshot(time=time.time(), message="not connected")
-        self._listeners: list[SnapshotListener] = []
         self._event_listeners: list[EventListener] = []
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-
-    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def subscribe_events(self, listener: EventListener) -> Callable[[], None]:
         self._event_listeners.append(listener)
@@ -168,36 +159,5 @@ class ControlService:
         self._publish(snap)
         return snap
 
-    def _publish(self, snap: ReservationsSnapshot) -> None:
-        self.snapshot = snap
-        for listener in list(self._listeners):
-            listener(snap)
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def poll(self, interval: float = 1.0) -> None:
-        """Publish forever; while Ray is away, a disconnected snapshot says why."""
-        while True:
-            try:
-                if self.gateway.connected:
-                    await self.refresh()
-                else:
-                    self._publish(ReservationsSnapshot(time.time(), message=self.gateway.message))
-            except asyncio.CancelledError:
-                raise
-            except GridError as exc:
-                self._publish(ReservationsSnapshot(time.time(), message=exc.summary))
-            except Exception as exc:  # a Ray hiccup: shown, then retried
-                self._publish(ReservationsSnapshot(time.time(), message=str(exc) or repr(exc)))
-            await wait_woken(self._wake, interval)
-
-    def start_polling(self, interval: float = 1.0) -> asyncio.Task[None]:
-        self._task = asyncio.create_task(self.poll(interval), name="control-poll")
-        return self._task
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait({self._task}, timeout=5)
-            self._task = None
+    def unavailable(self, message: str) -> ReservationsSnapshot:
+        return ReservationsSnapshot(time.time(), message=message)

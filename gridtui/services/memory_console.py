@@ -10,7 +10,6 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -21,11 +20,10 @@ from gridtui.services.memory import MemoryService, TransferCancelled, check_key
 from gridtui.services.memory_io import check_source, check_target
 from gridtui.services.memory_ray import CALL_TIMEOUT
 from gridtui.services.memory_transfer import Job, ProgressFn, run_async
+from gridtui.services.polled import PolledFeed
 from gridtui.services.ray_gateway import RayGateway
-from gridtui.services.waits import wait_woken
 
 NOTHING_STORED = "nothing stored yet"
-Listener = Callable[[MemorySnapshot], None]
 
 
 def check_store(key: str, path: str | os.PathLike[str]) -> Path:
@@ -40,8 +38,11 @@ def check_retrieve(key: str, path: str | os.PathLike[str]) -> Path:
     return check_target(path)
 
 
-class ConsoleMemory:
+class ConsoleMemory(PolledFeed[MemorySnapshot]):
     """Stores, retrieves and deletes for the console; a poll publishes the listing."""
+
+    task_name = "memory-poll"
+    interval = 2.0
 
     def __init__(
         self,
@@ -50,7 +51,7 @@ class ConsoleMemory:
         *,
         config: ClusterConfig | None = None,
     ) -> None:
-        self.gateway = gateway
+        super().__init__(gateway, MemorySnapshot((), (), time.time(), message="not connected"))
         if service is None:
             # An isolated gateway's driver holds the client and its jobs (a typed stand-in).
             service = (
@@ -59,14 +60,6 @@ class ConsoleMemory:
                 else MemoryService(config or gateway.config)
             )
         self.service = service
-        self.snapshot = MemorySnapshot((), (), time.time(), message="not connected")
-        self._listeners: list[Listener] = []
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # -- what the keys do ---------------------------------------------------------------------
 
@@ -92,12 +85,7 @@ class ConsoleMemory:
             # Opening the file is the one blocking step outside Ray's (a pipe waits for its
             # writer): a thread of its own, so neither the loop nor the gateway waits on it.
             job = await asyncio.to_thread(store_job)
-        try:
-            return await run_async(job, self.gateway.call, progress, cancel)
-        except TransferCancelled:
-            return None
-        finally:
-            self.wake()
+        return await self._transfer(job, progress, cancel)
 
     async def retrieve(
         self,
@@ -112,6 +100,12 @@ class ConsoleMemory:
         job: Job = await self.gateway.call(
             lambda: self.service.retrieve_job(key, path), CALL_TIMEOUT * 2
         )
+        return await self._transfer(job, progress, cancel)
+
+    async def _transfer(
+        self, job: Job, progress: ProgressFn | None, cancel: threading.Event | None
+    ) -> StoredObject | None:
+        """Step the job to its end through the gateway; None when cancelled."""
         try:
             return await run_async(job, self.gateway.call, progress, cancel)
         except TransferCancelled:
@@ -133,36 +127,8 @@ class ConsoleMemory:
         self._publish(snap)
         return snap
 
-    def _publish(self, snap: MemorySnapshot) -> None:
-        self.snapshot = snap
-        for listener in list(self._listeners):
-            listener(snap)
+    def unavailable(self, message: str) -> MemorySnapshot:
+        return MemorySnapshot((), (), time.time(), message)
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def poll(self, interval: float = 2.0) -> None:
-        """Publish forever; while Ray is away, an empty snapshot says why."""
-        while True:
-            try:
-                if self.gateway.connected:
-                    await self.refresh()
-                else:
-                    self._publish(MemorySnapshot((), (), time.time(), self.gateway.message))
-            except asyncio.CancelledError:
-                raise
-            except GridError as exc:
-                self._publish(MemorySnapshot((), (), time.time(), exc.summary.splitlines()[0]))
-            except Exception as exc:  # a Ray hiccup: shown, then retried
-                self._publish(MemorySnapshot((), (), time.time(), str(exc) or repr(exc)))
-            await wait_woken(self._wake, interval)
-
-    def start_polling(self, interval: float = 2.0) -> asyncio.Task[None]:
-        self._task = asyncio.create_task(self.poll(interval), name="memory-poll")
-        return self._task
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait({self._task}, timeout=5)
-            self._task = None
+    def failure_message(self, exc: GridError) -> str:
+        return exc.summary.splitlines()[0]

@@ -111,9 +111,9 @@ class HostLink:
                 os.kill(proc.pid, signal.SIGKILL)
             threading.Thread(target=proc.wait, name="ray-driver-reap", daemon=True).start()
         if conn is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError), socket.socket(fileno=os.dup(conn.fileno())) as s:
                 # shutdown wakes a thread blocked in recv on this socket; close alone may not.
-                socket.socket(fileno=os.dup(conn.fileno())).shutdown(socket.SHUT_RDWR)
+                s.shutdown(socket.SHUT_RDWR)
             conn.close()
 
 

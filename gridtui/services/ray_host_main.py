@@ -66,12 +66,9 @@ class DriverHost:
             raise GridError(f"a transfer does not answer {method!r}")
         try:
             value = getattr(job, method)()
-        except BaseException:
-            if method in ("finish", "abort"):
+        finally:
+            if method in ("finish", "abort"):  # over either way
                 self.jobs.pop(job_id, None)
-            raise
-        if method in ("finish", "abort"):
-            self.jobs.pop(job_id, None)
         return value, job.done
 
 

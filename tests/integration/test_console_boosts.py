@@ -70,16 +70,23 @@ def demo_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterCo
                     os.environ[key] = value
 
 
-def probe(config: ClusterConfig) -> dict[str, Any]:
-    """Ray's live groups and free resources, read by a driver process of its own."""
+def own_driver(config: ClusterConfig, program: list[str], *args: str) -> Any:
+    """`python PROGRAM ADDRESS ARGS`, a Ray driver process of its own (PROGRAM: a script,
+    or `-c CODE`); its last line of output, as JSON."""
     address = f"{config.head.host}:{config.ray.port}"
     proc = subprocess.run(
-        [sys.executable, str(PROBE), address],
+        [sys.executable, *program, address, *args],
         capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def probe(config: ClusterConfig) -> dict[str, Any]:
+    """Ray's live groups and free resources, read by a driver process of its own."""
+    seen: dict[str, Any] = own_driver(config, [str(PROBE)])
+    return seen
 
 
 def gridtui_groups(seen: dict[str, Any]) -> list[dict[str, Any]]:
@@ -191,14 +198,8 @@ print(json.dumps(ControlClient(owner="probe").offload_status()))
 
 def engine_status(config: ClusterConfig) -> dict[str, Any]:
     """The running engine's policy, read through a ControlClient in a driver of its own."""
-    address = f"{config.head.host}:{config.ray.port}"
-    proc = subprocess.run(
-        [sys.executable, "-c", ENGINE_PROBE, address],
-        capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    status: dict[str, Any] = own_driver(config, ["-c", ENGINE_PROBE])
+    return status
 
 
 async def test_tuning_keys_change_the_running_engines_threshold(
@@ -281,14 +282,7 @@ else:  # the index host and shards a test started go with it: the demo is left a
 
 def memory_probe(config: ClusterConfig, what: str) -> Any:
     """Ask the memory store's actors directly, from a Ray driver of its own."""
-    address = f"{config.head.host}:{config.ray.port}"
-    proc = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, address, what],
-        capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return own_driver(config, ["-c", MEMORY_PROBE], what)
 
 
 async def test_memory_keys_store_retrieve_and_cancel_on_the_demo(

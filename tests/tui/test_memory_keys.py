@@ -9,6 +9,7 @@ import pytest
 from fake_control import FakeControl, attach
 from fake_memory import GIB, FakeMemory, MiB, attach_memory, lab_memory
 from recorded import recorded_backend
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
 from gridtui.model.units import size
@@ -55,6 +56,19 @@ async def settle(app: GridApp) -> None:
     await app.workers.wait_for_complete()
     for screen in app.screen_stack:
         await screen.workers.wait_for_complete()
+
+
+async def start_held_store(
+    pilot: Pilot[None], app: GridApp, fake: FakeMemory, tmp_path: Path
+) -> None:
+    """`4 s`, a 12 MiB file, enter: a store the fake holds after its first chunk."""
+    (tmp_path / "big").write_bytes(b"x" * (12 * MiB))
+    fake.hold.clear()
+    await pilot.press("4", "s")
+    app.screen.query_one("#memory-path", Input).value = str(tmp_path / "big")
+    await pilot.pause()
+    await pilot.press("enter")
+    await asyncio.wait_for(fake.started.wait(), 10)
 
 
 async def test_pane_lists_objects_bars_and_the_stored_column(app: GridApp) -> None:
@@ -181,14 +195,8 @@ async def test_retrieve_writes_the_selected_object_to_a_checked_path(
 async def test_escape_cancels_a_transfer_half_way_and_nothing_is_stored(
     app: GridApp, fake: FakeMemory, tmp_path: Path
 ) -> None:
-    (tmp_path / "big").write_bytes(b"x" * (12 * MiB))
     async with app.run_test(size=SIZE) as pilot:
-        fake.hold.clear()
-        await pilot.press("4", "s")
-        app.screen.query_one("#memory-path", Input).value = str(tmp_path / "big")
-        await pilot.pause()
-        await pilot.press("enter")
-        await asyncio.wait_for(fake.started.wait(), 10)
+        await start_held_store(pilot, app, fake, tmp_path)
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)  # on the dashboard, not a screen above it
         shown = app.screen.query_one(TransferPanel)
@@ -206,14 +214,8 @@ async def test_escape_cancels_a_transfer_half_way_and_nothing_is_stored(
 async def test_a_second_transfer_is_refused_while_one_runs_and_other_keys_work(
     app: GridApp, fake: FakeMemory, tmp_path: Path
 ) -> None:
-    (tmp_path / "big").write_bytes(b"x" * (12 * MiB))
     async with app.run_test(size=SIZE) as pilot:
-        fake.hold.clear()
-        await pilot.press("4", "s")
-        app.screen.query_one("#memory-path", Input).value = str(tmp_path / "big")
-        await pilot.pause()
-        await pilot.press("enter")
-        await asyncio.wait_for(fake.started.wait(), 10)
+        await start_held_store(pilot, app, fake, tmp_path)
         await pilot.pause()
         main = app.screen
         assert isinstance(main, MainScreen) and main.query_one(TransferPanel).latest
@@ -283,14 +285,8 @@ async def test_a_resize_to_tabs_waits_for_the_transfer_to_end(
     app: GridApp, fake: FakeMemory, tmp_path: Path
 ) -> None:
     """Recomposing the panes would take the panel, and escape's cancel, down with them."""
-    (tmp_path / "big").write_bytes(b"x" * (12 * MiB))
     async with app.run_test(size=SIZE) as pilot:
-        fake.hold.clear()
-        await pilot.press("4", "s")
-        app.screen.query_one("#memory-path", Input).value = str(tmp_path / "big")
-        await pilot.pause()
-        await pilot.press("enter")
-        await asyncio.wait_for(fake.started.wait(), 10)
+        await start_held_store(pilot, app, fake, tmp_path)
         main = app.screen
         assert isinstance(main, MainScreen)
         await pilot.resize_terminal(90, 28)
