@@ -15,11 +15,16 @@ fi
 stamp=.venv/.gridtui-installed
 extras=""
 [ "$want_tests" = 1 ] && extras="[test]"
-# Reinstall only when pyproject.toml changed or these extras were never installed.
-if [ -f "$stamp" ] && [ pyproject.toml -nt "$stamp" ]; then rm -f "$stamp"; fi
+# Exactly the versions the test suite passed with (scripts/lock.sh refreshes the file).
+pins=scripts/constraints.txt
+# Reinstall only when pyproject.toml or the pins changed, or these extras were never installed.
+if [ -f "$stamp" ] && { [ pyproject.toml -nt "$stamp" ] || [ "$pins" -nt "$stamp" ]; }; then
+  rm -f "$stamp"
+fi
 if [ ! -f "$stamp" ] || ! grep -qxF "extras=$extras" "$stamp"; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
+  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --constraint "$pins")
+  "${pip[@]}" pip
+  "${pip[@]}" -e ".$extras"
   echo "extras=$extras" >> "$stamp"
 fi
 
