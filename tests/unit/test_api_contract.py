@@ -217,13 +217,13 @@ def test_schemathesis_finds_the_server_true_to_its_openapi_document(
     assert operations - answered == set(), recorder.seen
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.one_of(st.from_regex(KEY_PATTERN, fullmatch=True), st.text(max_size=210)))
 def test_the_schema_key_pattern_is_the_cli_key_grammar(key: str) -> None:
     assert (re.fullmatch(KEY_PATTERN, key) is not None) == (key_problem(key) is None)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.from_regex(COUNT_TEXT, fullmatch=True),
     st.from_regex(SIZE_TEXT, fullmatch=True),
