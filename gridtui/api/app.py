@@ -11,11 +11,10 @@ from fastapi import APIRouter, FastAPI, Request
 from gridtui import __version__
 from gridtui.api import errors, routes_cluster, routes_memory, routes_reservations
 from gridtui.api.context import ApiContext, context
+from gridtui.api.contract import contract
 from gridtui.api.events import EventHub, EventStreamResponse
 from gridtui.api.guard import Guard
 
-# The scheme OpenAPI shows (the Authorize button at /docs); the Guard enforces it.
-BEARER = {"type": "http", "scheme": "bearer", "description": "`gridtui token create` makes one"}
 events_router = APIRouter()
 
 
@@ -24,6 +23,7 @@ events_router = APIRouter()
     summary="server-sent events: snapshot (at most 1/s), alert, reservation, offload",
     response_class=EventStreamResponse,
     status_code=200,
+    responses={200: {"description": "the stream, until the client or the server ends it"}},
 )
 async def events(request: Request) -> EventStreamResponse:
     hub = context(request).events
@@ -32,15 +32,14 @@ async def events(request: Request) -> EventStreamResponse:
 
 
 class _Api(FastAPI):
-    """The bearer scheme is written into the schema, not declared as a dependency: a global
-    dependency is resolved on every request, for a header the Guard has already checked."""
+    """The bearer scheme and the guard's statuses are written into the schema, not declared
+    as dependencies: a global dependency is resolved on every request, for a header the
+    Guard has already checked."""
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            schema = super().openapi()
-            schema.setdefault("components", {})["securitySchemes"] = {"HTTPBearer": BEARER}
-            schema["security"] = [{"HTTPBearer": []}]
-        return super().openapi()
+            self.openapi_schema = contract(super().openapi(), self.state.ctx.backend.config)
+        return self.openapi_schema
 
 
 def create_app(ctx: ApiContext, *, manage_backend: bool = False) -> FastAPI:

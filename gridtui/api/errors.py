@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from gridtui.errors import GridError, UserError, one_line
 from gridtui.services.control import BadRequest, ControllerMismatch, NotFound, Refused
@@ -39,6 +41,31 @@ STATUS: tuple[tuple[type[GridError], int], ...] = (
     (Refused, 409),
     (MemoryRefused, 409),
 )
+
+
+class ErrorBody(BaseModel):
+    """Every error's body: the CLI's one line for the same mistake, and the status again."""
+
+    error: str
+    status: int
+    details: list[str] = Field(default_factory=list, description="each problem, when several")
+
+
+WHY = {
+    400: "bad input: malformed JSON, a wrong type, a bad amount, key, node or parameter",
+    401: "no token, or one that is unknown or revoked",
+    403: "a read-only token on a route that changes the cluster",
+    404: "no such reservation or key",
+    405: "the path takes other methods (see Allow)",
+    409: "a conflict: the key exists, not enough is free, the cluster refused",
+    413: "the request body is over its limit; nothing was stored",
+    503: "Ray, the controller or the token file cannot be reached now",
+}
+
+
+def declared(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the one error body."""
+    return {code: {"model": ErrorBody, "description": WHY[code]} for code in codes}
 
 
 def status_of(exc: GridError) -> int:
@@ -77,8 +104,19 @@ def validation_message(exc: RequestValidationError) -> tuple[str, list[str]]:
         if whole and err.get("type") in ("model_attributes_type", "dict_type"):
             lines.append("the body must be a JSON object (Content-Type: application/json)")
             continue
-        lines.append(f"{_where(tuple(err.get('loc', ())))}: {err.get('msg', 'invalid')}")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{_where(tuple(err.get('loc', ())))}: {msg}")
     return (lines[0] if lines else "invalid request"), lines
+
+
+def allowed(request: Request) -> list[str]:
+    """Every method the path takes: Starlette's 405 names only its first route's."""
+    methods = []
+    for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.routes):
+            methods.append(method)
+    return methods
 
 
 def install(app: FastAPI) -> None:
@@ -92,8 +130,12 @@ def install(app: FastAPI) -> None:
         return error_response(400, summary, lines if len(lines) > 1 else None)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail))
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        response = error_response(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed(request))
+        return response
 
     @app.exception_handler(Exception)
     async def bug(_request: Request, exc: Exception) -> JSONResponse:

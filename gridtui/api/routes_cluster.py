@@ -9,9 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from gridtui.api.context import backend
-from gridtui.api.schemas import OffloadBody, PlaceBody
+from gridtui.api.errors import declared
+from gridtui.api.schemas import (
+    OffloadBody,
+    PlaceBody,
+    check_request_body,
+    grammar_problem,
+)
 from gridtui.backend import Backend
-from gridtui.services.control import check_request
+from gridtui.model.offload import RESOURCES
+from gridtui.services.control import check_request, check_strategy_name
 from gridtui.services.control_service import metrics_table
 from gridtui.services.offload_policy import (
     BadOffloadFlag,
@@ -60,7 +67,7 @@ _nodes = _Encoded()
     "/nodes",
     summary="every node: state, live figures, Ray's view, reserved amounts",
     response_class=Response,
-    responses={200: {"content": {"application/json": {}}}},
+    responses={200: {"content": {"application/json": {}}}, **declared(400)},
 )
 async def nodes(
     svc: Svc, request: Request, history: Annotated[int, Query(ge=0, le=3600)] = 0
@@ -73,7 +80,11 @@ async def nodes(
     return Response(body, media_type="application/json", headers=headers)
 
 
-@router.get("/cluster", summary="`gridtui cluster status --json`: SSH, Ray and resources")
+@router.get(
+    "/cluster",
+    summary="`gridtui cluster status --json`: SSH, Ray and resources",
+    responses=declared(400),
+)
 async def cluster(
     svc: Svc, timeout: Annotated[float, Query(gt=0, le=600)] = STATUS_DEADLINE
 ) -> dict[str, Any]:
@@ -83,27 +94,50 @@ async def cluster(
     return dict(status.to_json(), healthy=status.healthy)
 
 
-@router.post("/place", summary="the node a strategy picks now for one task (reserves nothing)")
+@router.post(
+    "/place",
+    summary="the node a strategy picks now for one task (reserves nothing)",
+    responses=declared(400, 409),
+)
 async def place(svc: Svc, body: PlaceBody) -> dict[str, str]:
-    need = {
-        rtype: check_request(rtype, value, None).amount
+    asked = [
+        (rtype, value)
         for rtype, value in (("cpu", body.cpu), ("gpu", body.gpu), ("memory", body.memory))
-        if value is not None and value != 0
-    }
+        if value is not None and not (value == 0 and not isinstance(value, str))
+    ]
+    for rtype, value in asked:
+        check_request_body(rtype, value, None)
+    need = {rtype: check_request(rtype, value, None).amount for rtype, value in asked}
+    check_strategy_name(body.strategy)
     metrics = metrics_table(svc.metrics.snapshot())
     return await svc.control_call(lambda c: c.place(need, body.strategy, metrics))
 
 
-@router.get("/offload/policy", summary="`gridtui offload auto --status --json`")
+@router.get(
+    "/offload/policy", summary="`gridtui offload auto --status --json`", responses=declared(409)
+)
 async def offload_policy(svc: Svc) -> dict[str, Any]:
     return public(await svc.control_call(lambda c: c.offload_status()))
 
 
-@router.put("/offload/policy", summary="`gridtui offload auto --enable|--disable ...`")
+@router.put(
+    "/offload/policy",
+    summary="`gridtui offload auto --enable|--disable ...`",
+    responses=declared(400, 409),
+)
 async def set_offload_policy(svc: Svc, body: OffloadBody) -> dict[str, Any]:
     # The CLI's own parsers: the same checks, the same messages.
     thresholds = parse_thresholds([f"{r}={v}" for r, v in body.thresholds.items()])
-    sustain = None if body.sustain is None else parse_sustain(str(body.sustain))
+    unknown = sorted(set(body.thresholds) - set(RESOURCES))
+    if unknown:  # the CLI's parser also takes `CPU` or ` cpu`: the schema names them exactly
+        raise BadOffloadFlag(f"unknown resource {unknown[0]!r} (known: {', '.join(RESOURCES)})")
+    sustain = None
+    if body.sustain is not None:
+        problem = grammar_problem("sustain", body.sustain, "sustain")
+        if problem is not None:
+            raise BadOffloadFlag(problem)
+        text = body.sustain if isinstance(body.sustain, str) else f"{float(body.sustain):f}"
+        sustain = parse_sustain(text)
     if not body.enabled and (thresholds or sustain is not None or body.dry_run):
         raise BadOffloadFlag("turning it off takes no thresholds, sustain or dry_run")
     file_policy = svc.config.offload.policy()
@@ -116,6 +150,10 @@ async def set_offload_policy(svc: Svc, body: OffloadBody) -> dict[str, Any]:
     return public(status)
 
 
-@router.get("/offload/events", summary="`gridtui offload events --json`: what it did and why")
+@router.get(
+    "/offload/events",
+    summary="`gridtui offload events --json`: what it did and why",
+    responses=declared(400, 409),
+)
 async def offload_events(svc: Svc, since: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
     return await svc.control_call(lambda c: c.offload_events(since))

@@ -1,4 +1,8 @@
-"""Memory objects: list, info, delete, and stores and retrieves streamed a chunk at a time."""
+"""Memory objects: list, info, delete, and stores and retrieves streamed a chunk at a time.
+
+A key may hold `/` (`weights/v3`): every route takes the rest of the path as the key, sent
+as is or percent-encoded (`weights%2Fv3`); the details are under their own prefix
+(`/memory-info/KEY`), so no key can be mistaken for another route."""
 
 from __future__ import annotations
 
@@ -11,22 +15,65 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from gridtui.api.context import backend
+from gridtui.api.errors import declared
+from gridtui.api.schemas import KEY_PATTERN
 from gridtui.backend import Backend
-from gridtui.model.objects import KEY_MAX
+from gridtui.model.objects import KEY_CHARS, KEY_MAX
+from gridtui.services.control import check_node
 from gridtui.services.memory import check_key
 from gridtui.services.memory_io import Sink
 
+
+class KeyConvertor(PathConvertor):
+    """The rest of the path, newlines too: a key that check_key refuses is a 400, not a
+    route that is not there (Starlette's `path` stops at a newline)."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("objectkey", KeyConvertor())
 router = APIRouter()
 Svc = Annotated[Backend, Depends(backend)]
-Key = Annotated[str, Path(min_length=1, max_length=KEY_MAX)]
+# Checked by check_key, for the CLI's own messages; the schema states the same grammar.
+Key = Annotated[
+    str,
+    Path(
+        description=f"up to {KEY_MAX} of {KEY_CHARS}, starting with a letter or a digit; "
+        "`/` as is or as `%2F`",
+        json_schema_extra={"pattern": KEY_PATTERN, "minLength": 1, "maxLength": KEY_MAX},
+        examples=["weights/v3"],
+    ),
+]
 # Retrieved chunks waiting for a slow client: a few of the store's 4 MiB chunks at most.
 QUEUED_CHUNKS = 4
 PIPE_SIZE = 1024 * 1024
 
 
-@router.get("/memory", summary="`gridtui memory list-objects --json`")
+class ObjectInfo(BaseModel):
+    """`gridtui memory info KEY --json`."""
+
+    key: str
+    size: int
+    sha256: str
+    chunks: int
+    nodes: list[str]
+    replicas: int
+    lost_nodes: list[str]
+    created: float
+    last_read: float
+    age_seconds: float
+    state: str
+
+
+class DeletedObject(ObjectInfo):
+    deleted: bool
+
+
+@router.get("/memory", summary="`gridtui memory list-objects --json`", responses=declared(409))
 async def objects(svc: Svc) -> dict[str, Any]:
     snap = await svc.memory_service().snapshot_async(svc.ray_call)
     return {
@@ -35,29 +82,67 @@ async def objects(svc: Svc) -> dict[str, Any]:
     }
 
 
-@router.get("/memory/{key}/info", summary="`gridtui memory info KEY --json`")
+@router.get(
+    "/memory-info/{key:objectkey}",
+    operation_id="object_info",
+    summary="`gridtui memory info KEY --json`",
+    response_model=None,
+    responses={200: {"model": ObjectInfo}, **declared(400, 404, 409)},
+)
 async def info(svc: Svc, key: Key) -> dict[str, Any]:
     obj = await svc.memory_service().info_async(svc.ray_call, check_key(key))
     return obj.to_json()
 
 
-@router.delete("/memory/{key}", summary="`gridtui memory delete KEY`")
+@router.delete(
+    "/memory/{key:objectkey}",
+    operation_id="delete_object",
+    summary="`gridtui memory delete KEY`",
+    response_model=None,
+    responses={200: {"model": DeletedObject}, **declared(400, 404, 409)},
+)
 async def delete(svc: Svc, key: Key) -> dict[str, Any]:
     obj = await svc.memory_service().delete_async(svc.ray_call, check_key(key))
     return dict(obj.to_json(), deleted=True)
 
 
+BYTES = {"schema": {"type": "string", "format": "binary"}}
+LINKED = ("retrieve_object", "object_info", "delete_object")
+SAME_KEY: dict[str, Any] = {"parameters": {"key": "$request.path.key"}}
+SHA256 = {
+    "description": "the object's sha256 (hex), taken when it was stored",
+    "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+}
+
+
 @router.get(
-    "/memory/{key}",
-    summary="`gridtui memory retrieve KEY`: the bytes, streamed (?info for the details)",
+    "/memory/{key:objectkey}",
+    operation_id="retrieve_object",
+    summary="`gridtui memory retrieve KEY`: the bytes, streamed",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "the bytes (with `?info`, deprecated: the details as JSON)",
+            "content": {
+                "application/octet-stream": BYTES,
+                "application/json": {"schema": ObjectInfo.model_json_schema()},
+            },
+            "headers": {"X-Gridtui-Sha256": SHA256},
+        },
+        **declared(400, 404, 409),
+    },
 )
 async def retrieve(
     svc: Svc,
     key: Key,
     request: Request,
-    info: Annotated[str | None, Query(description="present (`?info`): the details")] = None,
+    info: Annotated[
+        str | None,
+        Query(
+            description="deprecated, use GET /memory-info/KEY: present, the details instead",
+            deprecated=True,
+        ),
+    ] = None,
 ) -> Any:
     memory = svc.memory_service()
     obj = await memory.info_async(svc.ray_call, check_key(key))  # 404 before any byte
@@ -85,28 +170,45 @@ async def retrieve(
     headers = {
         "Content-Length": str(obj.size),
         "X-Gridtui-Sha256": obj.sha256,
-        "Content-Disposition": f'attachment; filename="{key}"',
+        # The key's last part: a `/` in a file name is refused or stripped by every client.
+        "Content-Disposition": f'attachment; filename="{key.rstrip("/").rsplit("/", 1)[-1]}"',
     }
     return StreamingResponse(body(), media_type="application/octet-stream", headers=headers)
 
 
 @router.put(
-    "/memory/{key}",
+    "/memory/{key:objectkey}",
     status_code=201,
+    operation_id="store_object",
     summary="`gridtui memory store KEY -`: the request body, streamed",
+    response_model=None,
+    responses={
+        201: {
+            "model": ObjectInfo,
+            "links": {op: {"operationId": op, **SAME_KEY} for op in LINKED},
+        },
+        **declared(400, 409),
+    },
     openapi_extra={
-        "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string"}}}}
+        "requestBody": {
+            "description": "the object's bytes (none: an empty object)",
+            "content": {"application/octet-stream": BYTES},
+            "required": False,
+        }
     },
 )
 async def store(
     svc: Svc,
     key: Key,
     request: Request,
-    node: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    # The cluster file's node names: the app fills them into the schema.
+    node: Annotated[str | None, Query(description="the node for the first replica")] = None,
     replicas: Annotated[int, Query(ge=1, le=64)] = 1,
-    force: bool = False,
+    force: Annotated[bool, Query(description="replace an object of that key")] = False,
 ) -> dict[str, Any]:
     check_key(key)
+    if node is not None:
+        check_node(svc.config, node)
     svc.connected_gateway()
     length = request.headers.get("content-length")
     # The CLI's `store KEY -` path: the body goes through a pipe the store job polls, so a

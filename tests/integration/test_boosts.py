@@ -387,19 +387,19 @@ def test_the_rest_api_is_the_same_cluster_the_cli_sees(cl: BoostCluster, api: Li
 
     data = os.urandom(9 * 1024**2 + 7)  # a few chunks and a partial one, streamed both ways
     r = op.put(
-        "/memory/api-obj", content=iter([data[i : i + 65536] for i in range(0, len(data), 65536)])
+        "/memory/api/obj", content=iter([data[i : i + 65536] for i in range(0, len(data), 65536)])
     )
     assert r.status_code == 201, r.text
     assert r.json()["size"] == len(data)
-    again = op.put("/memory/api-obj", content=b"x")
+    again = op.put("/memory/api%2Fobj", content=b"x")  # the same key, percent-encoded
     assert again.status_code == 409 and "exists" in again.json()["error"]
-    with op.stream("GET", "/memory/api-obj") as got:
+    with op.stream("GET", "/memory/api/obj") as got:
         assert got.status_code == 200
         back = b"".join(got.iter_bytes())
     assert back == data
-    assert op.get("/memory/api-obj?info").json()["sha256"] == got.headers["x-gridtui-sha256"]
-    assert op.delete("/memory/api-obj").status_code == 200
-    assert op.get("/memory/api-obj/info").status_code == 404
+    assert op.get("/memory-info/api%2Fobj").json()["sha256"] == got.headers["x-gridtui-sha256"]
+    assert op.delete("/memory/api/obj").status_code == 200
+    assert op.get("/memory-info/api/obj").status_code == 404
 
 
 def test_the_rest_api_refuses_read_only_tokens_and_bad_input(

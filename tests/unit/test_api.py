@@ -42,7 +42,7 @@ MUTATING: list[tuple[str, str, dict[str, Any] | bytes | None]] = [
     ("DELETE", "/memory/k1", None),
     ("PUT", "/offload/policy", {"enabled": True}),
 ]
-READS = ["/nodes", "/boosts", "/sharing", "/memory", "/memory/k1", "/memory/k1/info",
+READS = ["/nodes", "/boosts", "/sharing", "/memory", "/memory/k1", "/memory-info/k1",
          "/memory/k1?info",
          "/offload/policy", "/offload/events", "/cluster?timeout=0.5"]  # fmt: skip
 
@@ -218,7 +218,15 @@ def test_an_operator_requests_and_releases_a_boost(
         ("PUT", "/memory/%2E%2E", b"x", 400, "key"),
         ("PUT", "/memory/.hidden", b"x", 400, "key"),
         ("GET", "/memory/a%00b", None, 400, "key"),
-        ("GET", "/memory/a%2F..%2F..%2Fetc", None, 404, "Not Found"),
+        ("GET", "/memory/%2F..%2F..%2Fetc", None, 400, "must start with a letter"),
+        ("GET", "/memory-info/a b", None, 400, "outside letters"),
+        ("POST", "/boosts", {"node": "box1", "type": "CPU", "amount": 1}, 400, "unknown type 'CPU'"),
+        ("POST", "/boosts", {"node": "box1", "type": "cpu", "amount": "1e308"}, 400, "1e308"),
+        ("POST", "/place", {"cpu": 1.7e308}, 400, "out of range"),
+        ("PUT", "/memory/k1?node=nope", b"x", 400, "unknown node 'nope'"),
+        ("PUT", "/offload/policy", {"enabled": True, "thresholds": {"CPU": 50}}, 400,
+         "unknown resource 'CPU'"),
+        ("PUT", "/offload/policy", {"enabled": True, "sustain": "2h"}, 400, "0 to 1h"),
         ("DELETE", "/memory/" + "k" * 300, None, 400, "key"),
         ("PUT", "/memory/k1?replicas=0", b"x", 400, "replicas"),
         ("PUT", "/offload/policy", {"enabled": "yes"}, 400, "enabled: Input should be"),

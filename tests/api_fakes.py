@@ -1,0 +1,360 @@
+"""The services behind the REST API without Ray, answering as the real ones do: the real
+memory index (gridtui/actors/memory_index.py) in this process, the real scheduler and
+offload policy model, the console's FakeControl, and one thread standing for Ray's."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import hashlib
+import threading
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from fake_control import FakeControl, lab_offload_events
+from recorded import lab_ray_view
+
+from gridtui.actors.memory_index import MemoryIndex, Node, Refused
+from gridtui.backend import Backend
+from gridtui.model.objects import StoredObject, TransferProgress
+from gridtui.model.offload import OffloadPolicy
+from gridtui.model.reservations import NodeView, Reservation
+from gridtui.policy.scheduler import NoPlacement, place
+from gridtui.services.cluster_status import ClusterStatus, NodeRow
+from gridtui.services.control import BadRequest, NotFound, ReleaseResult
+from gridtui.services.control import Refused as Turned
+from gridtui.services.memory import (
+    KeyExists,
+    MemoryRefused,
+    MemoryService,
+    NoSuchObject,
+    Sink,
+    Source,
+    Target,
+)
+from gridtui.services.memory_io import ChunkSource
+
+T = TypeVar("T")
+MiB = 1024**2
+
+
+class ThreadGateway:
+    """The RayGateway's shape: every call runs on one thread of its own, in turn."""
+
+    connected = True
+    message = ""
+
+    def __init__(self) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, "fake-ray")
+
+    async def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        return await asyncio.wrap_future(self._pool.submit(fn))
+
+    async def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- memory: the real index, bytes kept per transaction --------------------------------------
+
+
+class IndexMemory:
+    """RayMemory's `ask`, answered by a MemoryIndex here as the index's host answers it."""
+
+    def __init__(self, capacity: int = 64 * MiB) -> None:
+        self.fraction = 0.5
+        self.index = MemoryIndex()
+        view = lab_ray_view()
+        self.index.set_nodes(
+            Node(info.node_id, name, capacity, info.alive) for name, info in view.items()
+        )
+        self.staged: dict[str, bytearray] = {}  # txid -> the bytes sent so far
+        self.stored: dict[str, bytes] = {}  # txid of a committed version -> its bytes
+        self._lock = threading.Lock()
+
+    def ask(self, method: str, *args: Any, timeout: float = 60.0) -> Any:
+        with self._lock:
+            try:
+                return getattr(self, f"_{method}")(*args)
+            except Refused as exc:
+                kind = {"unknown": NoSuchObject, "exists": KeyExists}.get(exc.kind, MemoryRefused)
+                raise kind(str(exc)) from None
+
+    def _begin(self, key: str, size: int | None, replicas: int, node: str | None,
+               force: bool, fraction: float) -> dict[str, Any]:  # fmt: skip
+        txn = self.index.begin(key, size, replicas=replicas, node=node, force=force)
+        self.staged[txn.txid] = bytearray()
+        return {"txid": txn.txid, "reserved": txn.reserved, "lease": self.index.lease}
+
+    def _extend(self, txid: str, total: int) -> dict[str, Any]:
+        return {"reserved": self.index.extend(txid, total)}
+
+    def _commit(self, txid: str, meta: dict[str, Any]) -> dict[str, Any]:
+        txn = self.index.start_commit(txid, int(meta["size"]))
+        old = self.index.finish_commit(txid, meta)
+        if old is not None:
+            self.stored.pop(old.txid, None)
+        self.stored[txid] = bytes(self.staged.pop(txid))
+        return self.index.objects[txn.key].to_dict()
+
+    def _abort(self, txid: str) -> bool:
+        self.staged.pop(txid, None)
+        return self.index.drop_txn(txid) is not None
+
+    def _lookup(self, key: str) -> dict[str, Any]:
+        return self.index.lookup(key).to_dict()
+
+    def _delete(self, key: str) -> dict[str, Any]:
+        version = self.index.delete(key)
+        self.stored.pop(version.txid, None)
+        return version.to_dict()
+
+    def _listing(self, fraction: float | None = None) -> dict[str, Any]:
+        return {"objects": self.index.listing(), "usage": self.index.usage(), "now": 0.0}
+
+
+class IndexStoreJob:
+    """StoreJob's steps (begin, one chunk a step, commit), the chunks kept by IndexMemory."""
+
+    def __init__(self, mem: IndexMemory, key: str, source: ChunkSource, node: str | None,
+                 replicas: int, force: bool) -> None:  # fmt: skip
+        self.mem, self.key, self.source = mem, key, source
+        self.node, self.replicas, self.force = node, replicas, force
+        self.done = False
+        self.txid = ""
+        self.reserved = 0
+        self.sent = 0
+        self.chunks: list[list[int]] = []
+        self._sha = hashlib.sha256()
+
+    def begin(self) -> None:
+        r = self.mem.ask("begin", self.key, self.source.size, self.replicas, self.node,
+                         self.force, self.mem.fraction)  # fmt: skip
+        self.txid, self.reserved = r["txid"], r["reserved"]
+
+    def step(self) -> TransferProgress:
+        chunk = self.source.next(0.05)
+        if chunk is not None:
+            if self.sent + len(chunk) > self.reserved:
+                self.reserved = self.mem.ask("extend", self.txid, self.sent + len(chunk))[
+                    "reserved"
+                ]
+            self.mem.staged[self.txid] += chunk
+            self._sha.update(chunk)
+            self.chunks.append([len(chunk), zlib.crc32(chunk)])
+            self.sent += len(chunk)
+        self.done = self.source.eof
+        return TransferProgress(self.key, "store", self.sent, self.source.size, 0.0)
+
+    def finish(self) -> StoredObject:
+        meta = {"size": self.sent, "sha256": self._sha.hexdigest(), "chunks": self.chunks}
+        result = self.mem.ask("commit", self.txid, meta)
+        self.source.close()
+        return StoredObject.from_index(result)
+
+    def abort(self) -> None:
+        self.source.close()
+        if self.txid:
+            self.mem.ask("abort", self.txid)
+
+
+class IndexRetrieveJob:
+    """RetrieveJob's steps: look the key up, then one stored chunk a step into the sink."""
+
+    def __init__(self, mem: IndexMemory, key: str, sink: Sink) -> None:
+        self.mem, self.key, self.sink = mem, key, sink
+        self.done = False
+        self.version: dict[str, Any] = {}
+        self.offset = 0
+        self.i = 0
+
+    def begin(self) -> None:
+        self.version = self.mem.ask("lookup", self.key)
+
+    def step(self) -> TransferProgress:
+        chunks = self.version["chunks"]
+        if self.i < len(chunks):
+            size = chunks[self.i][0]
+            data = self.mem.stored[self.version["txid"]]
+            self.sink.write(memoryview(data)[self.offset : self.offset + size])
+            self.offset += size
+            self.i += 1
+        self.done = self.i >= len(chunks)
+        return TransferProgress(self.key, "retrieve", self.offset, self.version["size"], 0.0)
+
+    def finish(self) -> StoredObject:
+        self.sink.commit()
+        return StoredObject.from_index(self.version)
+
+    def abort(self) -> None:
+        self.sink.discard()
+
+
+class IndexMemoryService(MemoryService):
+    """MemoryService with its Ray side replaced by IndexMemory: its own checks, its own
+    info/delete/listing code, its own job runner; only the transport of bytes is faked."""
+
+    def __init__(self, chunk_size: int = 64 * 1024) -> None:
+        super().__init__(None, chunk_size=chunk_size)
+        self.mem = IndexMemory()
+        self.ray = self.mem  # type: ignore[assignment]
+
+    def store_job(self, key: str, source: Source, *, node: str | None = None,
+                  replicas: int = 1, force: bool = False,
+                  size: int | None = None) -> Any:  # fmt: skip
+        real = super().store_job(key, source, node=node, replicas=replicas, force=force, size=size)
+        return IndexStoreJob(self.mem, key, real.source, node, replicas, force)
+
+    def retrieve_job(self, key: str, target: Target) -> Any:
+        real = super().retrieve_job(key, target)
+        return IndexRetrieveJob(self.mem, key, real.sink)
+
+
+# -- the controller's client: placement and the offload engine ------------------------------
+
+
+def lab_views() -> list[NodeView]:
+    out = []
+    for name, info in sorted(lab_ray_view().items()):
+        out.append(
+            NodeView(
+                name,
+                info.node_id,
+                "head" if name == "ws" else "worker",
+                "UP" if info.alive else "DOWN",
+                info.cpu_total,
+                info.cpu_available,
+                info.gpu_total,
+                info.gpu_available,
+                info.memory_total,
+                info.memory_available,
+            )
+        )
+    return out
+
+
+class FakeControlClient:
+    """ControlClient's placement and offload calls (on the gateway's thread), answered by
+    the real scheduler and the real policy record, as the controller answers them."""
+
+    def __init__(self) -> None:
+        self.policy = OffloadPolicy()
+        self.stored = False
+        self.events = [e.to_record() for e in lab_offload_events()]
+
+    def place(self, need: Mapping[str, float], strategy: str = "best-fit",
+              metrics: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, str]:  # fmt: skip
+        views = lab_views()
+        try:
+            chosen = place(views, need, strategy)
+        except NoPlacement as exc:
+            raise Turned(str(exc)) from None
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        node = chosen.bundles[0][0]
+        node_id = next(v.node_id for v in views if v.name == node)
+        return {"node": node, "node_id": node_id, "reason": chosen.reason}
+
+    def offload_status(self) -> dict[str, Any]:
+        return {**self.policy.to_record(), "stored": self.stored, "fenced": [], "live": {}}
+
+    def offload_set(self, policy: OffloadPolicy, scopes: Mapping[str, str]) -> dict[str, Any]:
+        try:
+            self.policy = OffloadPolicy.from_record(policy.to_record())
+        except (ValueError, TypeError, KeyError) as exc:
+            raise BadRequest(str(exc)) from None
+        self.stored = True
+        return self.offload_status()
+
+    def offload_events(self, since: int = 0) -> dict[str, Any]:
+        seq = max((int(e["seq"]) for e in self.events), default=0)
+        return {"seq": seq, "events": [e for e in self.events if int(e["seq"]) > since]}
+
+
+class LabControl(FakeControl):
+    """FakeControl where the controller would refuse: an unknown id is 404, a dead node
+    or more than is free is refused, and a released reservation stays in the history."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = FakeControlClient()
+        self.released: list[Reservation] = []
+
+    async def boost(self, node: str, rtype: str, amount: str | float,
+                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+        view = next(v for v in lab_views() if v.name == node)
+        req_free = view.free(rtype) if rtype in ("cpu", "gpu", "memory") else 0.0
+        if view.state != "UP":
+            raise Turned(f"node {node!r} is DOWN: no boost can be placed there")
+        r = await super().boost(node, rtype, amount, ttl, timeout=timeout)
+        if r.amount > req_free:
+            self.publish(tuple(x for x in self.snapshot.reservations if x.id != r.id))
+            raise Turned(f"not enough {rtype} free on {node}")
+        return r
+
+    async def share(self, rtype: str, amount: str | float, strategy: str = "best-fit",
+                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+        r = await super().share(rtype, amount, strategy, ttl, timeout=timeout)
+        if r.amount > sum(v.free(r.type) for v in lab_views() if v.state == "UP"):
+            self.publish(tuple(x for x in self.snapshot.reservations if x.id != r.id))
+            raise Turned(f"not enough {rtype} free in the cluster")
+        return r
+
+    async def release(self, rid: str) -> ReleaseResult:
+        gone = next((r for r in self.released if r.id == rid), None)
+        if gone is not None:
+            return ReleaseResult(gone, already=True)
+        if rid not in {r.id for r in self.snapshot.reservations}:
+            raise NotFound(f"no reservation {rid!r}")
+        result = await super().release(rid)
+        self.released.append(result.reservation)
+        return result
+
+    async def refresh(self) -> Any:
+        snap = await super().refresh()
+        return dataclasses.replace(snap, history=tuple(self.released))
+
+
+def lab_status() -> ClusterStatus:
+    rows = []
+    for name, info in lab_ray_view().items():
+        rows.append(
+            NodeRow(
+                name,
+                f"{name}.lab",
+                "head" if name == "ws" else "worker",
+                info.alive,
+                "" if info.alive else "timeout",
+                3 if info.alive else None,
+                None,
+                "ALIVE" if info.alive else "DEAD",
+                node_id=info.node_id,
+                cpu_total=info.cpu_total,
+                cpu_available=info.cpu_available,
+            )
+        )
+    return ClusterStatus("lab", tuple(rows))
+
+
+class StatusOps:
+    """ClusterOps' `status` over the recorded lab (no SSH to the lab's addresses)."""
+
+    def __init__(self, progress: Any = None) -> None:
+        self.progress = progress
+
+    async def status(self, timeout: float = 20.0) -> ClusterStatus:
+        await asyncio.sleep(0)
+        return lab_status()
+
+
+def serve_lab(backend: Backend) -> LabControl:
+    """Every service the API reaches, on `backend` (recorded lab data with Ray's view)."""
+    from fake_control import attach, lab_reservations
+
+    control = LabControl(lab_reservations())
+    attach(backend, control)
+    backend.gateway = ThreadGateway()  # type: ignore[assignment]
+    backend._memory = IndexMemoryService()
+    backend.ops_factory = StatusOps  # type: ignore[assignment]
+    return control
