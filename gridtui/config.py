@@ -153,7 +153,10 @@ class RaySettings(_Strict):
     port: Port = 6379
     address: Text = "auto"
     temp_dir: RemotePath | None = None
-    include_dashboard: Flag = False
+    # Ray's dashboard on the head, for its job server (`gridtui job`) and state API
+    # (`gridtui work`); off, Ray starts only the GCS-side part of it.
+    include_dashboard: Flag = True
+    dashboard_port: Port = 8265
     object_store_memory: StoreSize | None = None
     venv: RemotePath = "~/.gridtui/venv"
     # Share of each node's Ray object store that `gridtui memory` may fill; the rest stays

@@ -26,6 +26,10 @@ DEMO_CPU = 1
 DEMO_MEMORY = 1024**3
 DEMO_STORE = 256 * 1024**2
 DEFAULT_PORT = 6391
+# Ray's dashboard (its job server) listens on the head's loopback, 127.0.0.1, whatever the
+# node's address: shared by every cluster on this machine, so the demo picks its own port.
+DASHBOARD_HOST = "127.0.0.1"
+DEFAULT_DASHBOARD_PORT = 8275
 
 
 def demo_dir() -> Path:
@@ -62,21 +66,21 @@ def ray_root() -> str:
     return f"/tmp/gridtui-demo-{digest}"
 
 
-def _port_free(port: int) -> bool:
+def _port_free(port: int, host: str = DEMO_NODES[0][1]) -> bool:
     with socket.socket() as s:
         try:
-            s.bind((DEMO_NODES[0][1], port))
+            s.bind((host, port))
         except OSError:
             return False
     return True
 
 
-def _choose_port() -> int:
-    for port in range(DEFAULT_PORT, DEFAULT_PORT + 50):
-        if _port_free(port):
+def _choose_port(first: int = DEFAULT_PORT, host: str = DEMO_NODES[0][1]) -> int:
+    for port in range(first, first + 50):
+        if _port_free(port, host):
             return port
     with socket.socket() as s:
-        s.bind((DEMO_NODES[0][1], 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -86,7 +90,12 @@ def demo_config() -> ClusterConfig:
     port = state.get("port")
     if not isinstance(port, int):
         port = _choose_port()
-        write_state({**state, "port": port})
+        state = {**state, "port": port}
+        write_state(state)
+    dashboard = state.get("dashboard_port")
+    if not isinstance(dashboard, int):
+        dashboard = _choose_port(DEFAULT_DASHBOARD_PORT, DASHBOARD_HOST)
+        write_state({**state, "dashboard_port": dashboard})
     nodes = [
         {
             "name": name,
@@ -109,7 +118,7 @@ def demo_config() -> ClusterConfig:
             "demo": True,
             "sample_interval": 1.0,
             "nodes": nodes,
-            "ray": {"port": port, "temp_dir": ray_root()},
+            "ray": {"port": port, "temp_dir": ray_root(), "dashboard_port": dashboard},
         }
     )
 

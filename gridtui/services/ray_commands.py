@@ -92,6 +92,9 @@ def ray_start_args(
     if head:
         args += ["--head", f"--port={config.ray.port}"]
         args.append(f"--include-dashboard={'true' if config.ray.include_dashboard else 'false'}")
+        if config.ray.include_dashboard:
+            # A fixed port, not Ray's search from 8265: gridtui's job client must know it.
+            args.append(f"--dashboard-port={config.ray.dashboard_port}")
     else:
         args.append(f"--address={gcs_address(config)}")
     args.append(f"--node-ip-address={node.host}")
