@@ -157,6 +157,7 @@ class RaySettings(_Strict):
     # (`gridtui work`); off, Ray starts only the GCS-side part of it.
     include_dashboard: Flag = True
     dashboard_port: Port = 8265
+    dashboard_agent_port: Port = 52365
     object_store_memory: StoreSize | None = None
     venv: RemotePath = "~/.gridtui/venv"
     # Share of each node's Ray object store that `gridtui memory` may fill; the rest stays

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import secrets
 import sys
 import threading
 import time
@@ -97,20 +95,10 @@ def submit_command(args: argparse.Namespace) -> int:
         working_dir=args.working_dir,
         env=args.env,
     )
-    sid = f"gridtui-{secrets.token_hex(6)}"
     owner = owner_tag("cli")
 
     async def go(svc: WorkService) -> JobRow:
-        try:
-            await submit.submit_job(
-                svc, cluster.config, request, owner=owner, timeout=args.timeout, sid=sid
-            )
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            # Ray may have taken it as the interrupt came: nothing of it is left running.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(svc.discard(sid), 10)
-            raise
-        return await svc.job(sid)
+        return await svc.submit_request(request, owner=owner, timeout=args.timeout)
 
     job = with_work(args, go)
     if args.json:
@@ -161,10 +149,10 @@ def logs_command(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     async def go(svc: WorkService) -> None:
-        await svc.job(args.id)  # an unknown id: one line, before any streaming
+        job = await svc.job(args.id)  # an unknown id: one line, before any streaming
 
         def pump() -> None:
-            for chunk in svc.follow(args.id, stop):
+            for chunk in svc.follow(job, stop):
                 sys.stdout.write(chunk)
                 sys.stdout.flush()
 
@@ -189,7 +177,9 @@ def jobs_table(rows: Sequence[JobRow]) -> str:
                 j.id,
                 j.status,
                 j.node or "-",
-                show_all({k: v for k, v in j.resources.items() if not k.startswith("node:")}),
+                show_all(
+                    {k: v for k, v in j.resources.items() if not k.startswith("node:")}
+                ).replace("nothing", "-"),
                 _clock(j.start),
                 _clock(j.end),
                 j.entrypoint if len(j.entrypoint) <= 60 else j.entrypoint[:59] + "…",

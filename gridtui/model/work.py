@@ -16,6 +16,7 @@ GROUP_OWNERS = ("boost", "share", "fence", "job", "unknown")
 GRIDTUI_OWNERS = frozenset({"boost", "share", "fence"})
 META_OWNER = "gridtui.owner"
 META_BOOST = "gridtui.boost"
+META_RESOURCES = "gridtui.resources"
 """Ray Jobs metadata keys gridtui sets on a job it submits."""
 SUPERVISOR_PREFIX = "_ray_internal_job_actor_"
 """The name Ray gives a job's supervisor actor, followed by the submission id."""

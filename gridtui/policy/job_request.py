@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shlex
@@ -9,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gridtui.model.work import META_BOOST, META_OWNER
+from gridtui.model.work import META_BOOST, META_OWNER, META_RESOURCES
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PIN = 0.001
@@ -158,6 +159,10 @@ def submit_options(
         runtime_env["env_vars"] = env
     if working_dir:
         runtime_env["working_dir"] = working_dir
+    asked = {"CPU": request.cpu or 0.0, "GPU": request.gpu or 0.0}
+    asked["memory"] = float(request.memory or 0)
+    # Ray's job list leaves out what an entrypoint asked: kept in the metadata to show it.
+    metadata[META_RESOURCES] = json.dumps({**{k: v for k, v in asked.items() if v}, **resources})
     options: dict[str, Any] = {
         "entrypoint": request.entrypoint,
         "metadata": metadata,

@@ -13,6 +13,8 @@ NODE_PREFIX = "node:"
 _EPS = 1e-9
 # Ray's own bookkeeping resources: never what a user asks for, never worth a line.
 _HIDDEN = ("bundle_group_", "node:__internal")
+_GROUP = "_group_"
+"""`CPU_group_<id>`: a group's share of a resource, already counted as the group's."""
 
 
 def show(resource: str, amount: float) -> str:
@@ -28,7 +30,7 @@ def show_all(resources: Mapping[str, float], ips: Mapping[str, str] | None = Non
         if k.startswith(NODE_PREFIX):
             ip = k[len(NODE_PREFIX) :]
             parts.append(f"on {(ips or {}).get(ip, ip)}")
-        elif not k.startswith(_HIDDEN):
+        elif not k.startswith(_HIDDEN) and _GROUP not in k and k != "object_store_memory":
             parts.append(show(k, v))
     return ", ".join(parts) or "nothing"
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gridtui.model.work import GroupRow, JobRow, WorkItem, resources_of
-from gridtui.policy.why import Ask, Holder, NodeRoom
+from gridtui.policy.why import Ask, Holder, NodeRoom, explain
 
 _PLAIN = ("CPU", "GPU", "memory")
 
@@ -46,18 +46,26 @@ def rooms(
     items: Sequence[WorkItem],
     skip_group: str = "",
 ) -> tuple[NodeRoom, ...]:
-    """{node name: the node script's ray_view entry (total, available)} as NodeRooms."""
-    return tuple(
-        NodeRoom(
-            name=name,
-            ip=str(e.get("address") or ""),
-            alive=bool(e.get("alive")),
-            total=resources_of(e.get("total")),
-            free=resources_of(e.get("available")) if e.get("alive") else {},
-            holders=holders(name, groups, items, skip_group),
+    """{node name: an entry with total and, from a driver, available} as NodeRooms.
+    Without `available` (the dashboard alone), what is free is the total less what its
+    holders hold: close to Ray's figure, which the `why` command reads instead."""
+    out = []
+    for name, e in entries.items():
+        total = resources_of(e.get("total"))
+        held = holders(name, groups, items, skip_group)
+        if not e.get("alive"):
+            free: dict[str, float] = {}
+        elif "available" in e:
+            free = resources_of(e.get("available"))
+        else:
+            free = dict(total)
+            for h in held:
+                for k, v in h.resources.items():
+                    free[k] = max(0.0, free.get(k, 0.0) - v)
+        out.append(
+            NodeRoom(name, str(e.get("address") or ""), bool(e.get("alive")), total, free, held)
         )
-        for name, e in entries.items()
-    )
+    return tuple(out)
 
 
 def job_ask(job: JobRow) -> Ask:
@@ -94,3 +102,22 @@ def find_group(groups: Iterable[GroupRow], wanted: str) -> tuple[GroupRow, str] 
         if g.gridtui and g.owner_id == wanted and g.owner in ("boost", "share"):
             return g, g.owner
     return None
+
+
+def pending_reasons(
+    jobs: Iterable[JobRow], groups: Iterable[GroupRow], nodes: Sequence[NodeRoom]
+) -> dict[str, str]:
+    """{id: why it waits, one line} for pending jobs and groups: what a pending row shows."""
+    asks = [job_ask(j) for j in jobs if j.pending]
+    asks += [group_ask(g) for g in groups if g.state == "PENDING"]
+    out = {}
+    for ask in asks:
+        skip = ask.id if ask.kind == "placement group" else ""
+        rooms_here = [
+            NodeRoom(
+                r.name, r.ip, r.alive, r.total, r.free, tuple(h for h in r.holders if h.id != skip)
+            )
+            for r in nodes
+        ]
+        out[ask.id] = explain(ask, rooms_here).summary
+    return out

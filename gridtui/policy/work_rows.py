@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -11,6 +13,7 @@ from gridtui.model.still_running import short_class
 from gridtui.model.work import (
     META_BOOST,
     META_OWNER,
+    META_RESOURCES,
     OWN_NAMESPACE,
     SUPERVISOR_PREFIX,
     GroupBundle,
@@ -51,14 +54,25 @@ def _pid(value: Any) -> int | None:
     return pid or None
 
 
-def job_row(data: Mapping[str, Any], names: Mapping[str, str]) -> JobRow:
-    """A Ray Jobs entry (JobDetails as a dict); `names` maps node ids to node names."""
+def job_row(
+    data: Mapping[str, Any],
+    names: Mapping[str, str],
+    supervisor: Mapping[str, Any] | None = None,
+) -> JobRow:
+    """A Ray Jobs entry (JobDetails as a dict); `names` maps node ids to node names. What
+    the entrypoint asked: gridtui's metadata, else its supervisor actor's resources (Ray's
+    job list leaves them out)."""
+    meta = data.get("metadata") or {}
     resources = resources_of(data.get("entrypoint_resources"))
     for key, field in ENTRYPOINT.items():
         if data.get(field):
             resources[key] = float(data[field])
+    if not resources and meta.get(META_RESOURCES):
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            resources = resources_of(json.loads(meta[META_RESOURCES]))
+    if not resources and supervisor is not None:
+        resources = resources_of(supervisor.get("required_resources"))
     driver = data.get("driver_info") or {}
-    meta = data.get("metadata") or {}
     node_id = str(data.get("driver_node_id") or "")
     return JobRow(
         id=str(data.get("submission_id") or data.get("job_id") or ""),
@@ -189,6 +203,29 @@ def group_row(
         creator_job=creator,
         creator_dead=dead,
     )
+
+
+def supervisors(actors: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """{submission id: its supervisor actor's entry} (Ray names them after the job)."""
+    out = {}
+    for a in actors:
+        name = str(a.get("name") or "")
+        if name.startswith(SUPERVISOR_PREFIX):
+            out[name[len(SUPERVISOR_PREFIX) :]] = a
+    return out
+
+
+def job_rows(
+    jobs: Iterable[Mapping[str, Any]], actors: Iterable[Mapping[str, Any]], names: Mapping[str, str]
+) -> tuple[JobRow, ...]:
+    """The Ray Jobs submissions (drivers started by hand are not jobs here), oldest first."""
+    sup = supervisors(actors)
+    rows = (
+        job_row(j, names, sup.get(str(j.get("submission_id"))))
+        for j in jobs
+        if j.get("submission_id")
+    )
+    return tuple(sorted(rows, key=lambda j: (j.start or 0.0, j.id)))
 
 
 def live_job_ids(jobs: Iterable[Mapping[str, Any]]) -> frozenset[str]:

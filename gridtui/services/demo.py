@@ -30,6 +30,7 @@ DEFAULT_PORT = 6391
 # node's address: shared by every cluster on this machine, so the demo picks its own port.
 DASHBOARD_HOST = "127.0.0.1"
 DEFAULT_DASHBOARD_PORT = 8275
+DEFAULT_AGENT_PORT = 52400
 
 
 def demo_dir() -> Path:
@@ -84,6 +85,14 @@ def _choose_port(first: int = DEFAULT_PORT, host: str = DEMO_NODES[0][1]) -> int
         return int(s.getsockname()[1])
 
 
+def _choose_span(first: int, count: int) -> int:
+    """The first of `count` consecutive ports free on every address (dashboard agents)."""
+    for base in range(first, first + 200, count):
+        if all(_port_free(p, "") for p in range(base, base + count)):
+            return base
+    return first
+
+
 def demo_config() -> ClusterConfig:
     """The demo's ClusterConfig (demo=True); its GCS port is chosen once and remembered."""
     state = read_state()
@@ -93,9 +102,11 @@ def demo_config() -> ClusterConfig:
         state = {**state, "port": port}
         write_state(state)
     dashboard = state.get("dashboard_port")
-    if not isinstance(dashboard, int):
+    agents = state.get("agent_port")
+    if not isinstance(dashboard, int) or not isinstance(agents, int):
         dashboard = _choose_port(DEFAULT_DASHBOARD_PORT, DASHBOARD_HOST)
-        write_state({**state, "dashboard_port": dashboard})
+        agents = _choose_span(DEFAULT_AGENT_PORT, len(DEMO_NODES))
+        write_state({**state, "dashboard_port": dashboard, "agent_port": agents})
     nodes = [
         {
             "name": name,
@@ -118,7 +129,12 @@ def demo_config() -> ClusterConfig:
             "demo": True,
             "sample_interval": 1.0,
             "nodes": nodes,
-            "ray": {"port": port, "temp_dir": ray_root(), "dashboard_port": dashboard},
+            "ray": {
+                "port": port,
+                "temp_dir": ray_root(),
+                "dashboard_port": dashboard,
+                "dashboard_agent_port": agents,
+            },
         }
     )
 

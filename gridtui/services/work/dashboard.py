@@ -129,6 +129,10 @@ class Dashboard:
         client = self.jobs_client()
         return bool(self._call(lambda: client.stop_job(jid), "job server", jid))
 
+    def delete(self, jid: str) -> bool:
+        client = self.jobs_client()
+        return bool(self._call(lambda: client.delete_job(jid), "job server", jid))
+
     def discard(self, jid: str) -> None:
         client = self.jobs_client()
         self._call(lambda: client.stop_job(jid), "job server", jid)
@@ -197,7 +201,7 @@ class Dashboard:
         return [_plain(e) for e in found]
 
     def actors(self) -> list[dict[str, Any]]:
-        return self._list("actors", [("state", "=", "ALIVE")])
+        return self._list("actors", [("state", "!=", "DEAD")])
 
     def tasks(self, state: str = "RUNNING") -> list[dict[str, Any]]:
         return self._list("tasks", [("state", "=", state)])

@@ -8,31 +8,50 @@ the gateway's thread. A poll publishes a `WorkSnapshot` to its subscribers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
 from gridtui.model.ray import match_nodes
-from gridtui.model.work import GroupRow, JobRow, WorkSnapshot
+from gridtui.model.work import TERMINAL, GroupRow, JobRow, WorkSnapshot
 from gridtui.policy import why_inputs
+from gridtui.policy.job_request import JobRequest
 from gridtui.policy.why import Why, explain
 from gridtui.policy.work_rows import (
-    PENDING_TASK,
     group_row,
     job_row,
+    job_rows,
     live_job_ids,
+    supervisors,
     work_items,
 )
-from gridtui.services.control import NotFound
+from gridtui.services.control import NotFound, Refused
 from gridtui.services.polled import PolledFeed
 from gridtui.services.ray_gateway import RayGateway
 from gridtui.services.work import driver_side
+from gridtui.services.work import logs as job_logs
 from gridtui.services.work.dashboard import Dashboard
 from gridtui.services.work.endpoint import NoDashboard, job_endpoint
 
 T = TypeVar("T")
+
+
+@dataclass
+class Reading:
+    """One read of the dashboard: Ray's answers as plain dicts."""
+
+    nodes: list[dict[str, Any]]
+    jobs: list[dict[str, Any]]
+    actors: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    groups: list[dict[str, Any]]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 class OwnGroup(UserError):
@@ -90,84 +109,114 @@ class WorkService(PolledFeed[WorkSnapshot]):
 
     # -- jobs -----------------------------------------------------------------------------
 
+    async def _read(self, tasks: bool = True) -> Reading:
+        def read(d: Dashboard) -> Reading:
+            return Reading(
+                nodes=d.nodes(),
+                jobs=d.jobs(),
+                actors=d.actors(),
+                tasks=d.tasks("RUNNING") if tasks else [],
+                groups=d.groups(),
+            )
+
+        reading = await self._http(read)
+        reading.names = self._names(reading.nodes)
+        return reading
+
     async def jobs(self) -> list[JobRow]:
-        raw, nodes = await self._http(lambda d: (d.jobs(), d.nodes()))
-        names = self._names(nodes)
-        rows = [job_row(j, names) for j in raw if j.get("submission_id")]
-        return sorted(rows, key=lambda j: (j.start or 0.0, j.id))
+        r = await self._read(tasks=False)
+        return list(job_rows(r.jobs, r.actors, r.names))
 
     async def job(self, jid: str) -> JobRow:
-        raw, nodes = await self._http(lambda d: (d.job(jid), d.nodes()))
-        return job_row(raw, self._names(nodes))
+        raw = await self._http(lambda d: d.job(jid))
+        r = await self._read(tasks=False)
+        return job_row(raw, r.names, supervisors(r.actors).get(jid))
 
     async def stop_job(self, jid: str) -> tuple[JobRow, bool]:
         """Ask Ray to stop it; (the job as Ray has it after, whether it was running)."""
         stopped = await self._http(lambda d: d.stop(jid))
         return await self.job(jid), stopped
 
+    async def stop_and_forget(self, jid: str, wait: float = 15.0) -> tuple[JobRow, bool]:
+        """Stop a job, wait for it to end, then drop its record from Ray's table (what
+        DELETE /jobs/{id} does); the last record, and whether it was running. Refused if
+        it has not ended within `wait` s (it is still being stopped: ask again)."""
+        job, stopped = await self.stop_job(jid)
+        deadline = time.monotonic() + wait
+        while not job.terminal:
+            if time.monotonic() > deadline:
+                raise Refused(f"{jid} is still stopping ({job.status.lower()}): ask again")
+            await asyncio.sleep(0.2)
+            job = await self.job(jid)
+        await self._http(lambda d: d.delete(jid))
+        return job, stopped
+
     async def discard(self, jid: str) -> None:
         """Stop a job and drop it from Ray's table (a submission interrupted half-way)."""
         await self._http(lambda d: d.discard(jid))
 
     async def logs(self, jid: str) -> str:
+        job = await self.job(jid)
+        path = job_logs.local_log(self.config, job.node, jid)
+        if path is not None:
+            return await asyncio.to_thread(job_logs.read, path)
         return await self._http(lambda d: d.logs(jid))
 
-    def follow(self, jid: str, stop: Any = None) -> Iterator[str]:
-        """Blocking: the job's output as it comes (call from a thread of its own)."""
-        return self.dashboard.follow(jid, stop)
+    def follow(self, job: JobRow, stop: threading.Event) -> Iterator[str]:
+        """Blocking: the job's output as it comes, until it ends or `stop` is set (call
+        from a thread of its own, with the job as `job()` returned it)."""
+        path = job_logs.local_log(self.config, job.node, job.id)
+        if path is None:
+            return self.dashboard.follow(job.id, stop)
+        board = self.dashboard
+        return job_logs.follow(path, lambda: str(board.job(job.id).get("status")) in TERMINAL, stop)
 
     async def submit(self, options: dict[str, Any], timeout: float = 60.0) -> str:
         return await self._http(lambda d: d.submit(options, timeout))
 
+    async def submit_request(
+        self, request: JobRequest, *, owner: str, timeout: float = 60.0, sid: str = ""
+    ) -> JobRow:
+        """Place (node, strategy or boost) and submit a checked request; the job as Ray
+        has it now. A submission interrupted half-way is stopped and dropped."""
+        from gridtui.services.work.submit import submit_job
+
+        sid = sid or new_id()
+        try:
+            await submit_job(self, self.config, request, owner=owner, timeout=timeout, sid=sid)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            # Ray may have taken it as the interrupt came: nothing of it is left running.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.discard(sid), 10)
+            raise
+        return await self.job(sid)
+
     # -- actors, tasks, groups --------------------------------------------------------------
 
     async def snapshot_now(self, node: str | None = None) -> WorkSnapshot:
-        """Read everything once: jobs, live actors, running tasks, groups, pending reasons."""
-
-        def read(d: Dashboard) -> tuple[Any, ...]:
-            return d.nodes(), d.jobs(), d.actors(), d.tasks("RUNNING"), d.groups()
-
-        nodes, jobs_raw, actors, tasks, groups_raw = await self._http(read)
-        names = self._names(nodes)
-        jobs = tuple(
-            sorted(
-                (job_row(j, names) for j in jobs_raw if j.get("submission_id")),
-                key=lambda j: (j.start or 0.0, j.id),
-            )
-        )
-        groups = self._group_rows(groups_raw, jobs_raw, names)
-        pending = {j.id: "waits for room: `gridtui why " + j.id + "`" for j in jobs if j.pending}
-        pending.update(
-            {
-                g.id: "waits for room: `gridtui why " + g.id + "`"
-                for g in groups
-                if g.state == "PENDING"
-            }
-        )
+        """Read everything once: jobs, live actors, running tasks, groups, and why each
+        pending one waits (from Ray's totals and what holds each node: no driver needed)."""
+        r = await self._read()
+        jobs = job_rows(r.jobs, r.actors, r.names)
+        groups = self._group_rows(r)
+        items = work_items(r.actors, r.tasks, r.names)
+        rooms = why_inputs.rooms(dict(match_nodes(self.config, r.nodes)), groups, items)
         return WorkSnapshot(
             time=time.time(),
             connected=True,
             jobs=jobs,
-            items=work_items(actors, tasks, names, node),
+            items=items if node is None else tuple(i for i in items if i.node == node),
             groups=groups,
             nodes=tuple(n.name for n in self.config.nodes),
-            pending=pending,
+            pending=why_inputs.pending_reasons(jobs, groups, rooms),
         )
 
-    def _group_rows(
-        self,
-        groups_raw: list[dict[str, Any]],
-        jobs_raw: list[dict[str, Any]],
-        names: dict[str, str],
-    ) -> tuple[GroupRow, ...]:
-        by_job = {r.job_id: r for r in (job_row(j, names) for j in jobs_raw) if r.job_id and r.id}
-        live = live_job_ids(jobs_raw)
-        rows = (group_row(g, names, by_job, live) for g in groups_raw)
-        return tuple(
-            sorted(
-                (g for g in rows if g.state != "REMOVED"), key=lambda g: (g.created or 0.0, g.id)
-            )
-        )
+    def _group_rows(self, r: Reading) -> tuple[GroupRow, ...]:
+        by_job = {j.job_id: j for j in job_rows(r.jobs, (), r.names) if j.job_id}
+        live = live_job_ids(r.jobs)
+        rows = (group_row(g, r.names, by_job, live) for g in r.groups)
+        kept = (g for g in rows if g.state != "REMOVED")
+        return tuple(sorted(kept, key=lambda g: (g.created or 0.0, g.id)))
 
     async def refresh(self) -> WorkSnapshot:
         snap = await self.snapshot_now()
@@ -190,8 +239,7 @@ class WorkService(PolledFeed[WorkSnapshot]):
             await asyncio.sleep(pause)
 
     async def groups(self, *, orphans: bool = False) -> list[GroupRow]:
-        nodes, jobs_raw, groups_raw = await self._http(lambda d: (d.nodes(), d.jobs(), d.groups()))
-        rows = self._group_rows(groups_raw, jobs_raw, self._names(nodes))
+        rows = self._group_rows(await self._read(tasks=False))
         return [g for g in rows if g.orphan] if orphans else list(rows)
 
     async def remove_group(self, gid: str, *, force: bool = False) -> GroupRow:
@@ -221,30 +269,36 @@ class WorkService(PolledFeed[WorkSnapshot]):
         if not wanted or len(wanted) > 128 or not wanted.isprintable():
             raise NotFound("give a job, boost, share, placement group or task id")
 
-        def read(d: Dashboard) -> tuple[Any, ...]:
-            return d.nodes(), d.jobs(), d.actors(), d.tasks("RUNNING"), d.groups()
-
-        nodes, jobs_raw, actors, tasks, groups_raw = await self._http(read)
-        names = self._names(nodes)
-        groups = self._group_rows(groups_raw, jobs_raw, names)
-        items = work_items(actors, tasks, names)
+        r = await self._read()
+        names = r.names
+        groups = self._group_rows(r)
+        items = work_items(r.actors, r.tasks, names)
         ask, skip = None, ""
-        for j in jobs_raw:
-            if wanted in (j.get("submission_id"), j.get("job_id")):
-                ask = why_inputs.job_ask(job_row(j, names))
+        for j in job_rows(r.jobs, r.actors, names):
+            if wanted in (j.id, j.job_id):
+                ask = why_inputs.job_ask(j)
         found = why_inputs.find_group(groups, wanted) if ask is None else None
         if found is not None:
             ask, skip = why_inputs.group_ask(found[0], found[1], wanted), found[0].id
-        if ask is None:
+        if ask is None and _hex(wanted):
             task = await self._http(lambda d: d.task(wanted))
-            if task is None:
-                raise NotFound(f"no job, boost, share, placement group or task {wanted!r}")
-            node_id = str(task.get("node_id") or "")
-            ask = why_inputs.task_ask(task, names.get(node_id, node_id[:12]))
-            if str(task.get("state")) not in PENDING_TASK:
-                ask = ask.__class__(ask.id, ask.kind, ask.state, ask.bundles, where=ask.where)
+            if task is not None:
+                node_id = str(task.get("node_id") or "")
+                ask = why_inputs.task_ask(task, names.get(node_id, node_id[:12]))
+        if ask is None:
+            raise NotFound(f"no job, boost, share, placement group or task {wanted!r}")
         entries = await self._driver(lambda: driver_side.node_entries(self.config))
         return explain(ask, why_inputs.rooms(entries, groups, items, skip))
+
+
+def new_id() -> str:
+    """A submission id chosen before submitting, so an interrupted submit can be undone."""
+    return f"gridtui-{secrets.token_hex(6)}"
+
+
+def _hex(text: str) -> bool:
+    """Task ids are hex: anything else is no task (Ray's state API fails on it)."""
+    return len(text) % 2 == 0 and all(c in "0123456789abcdef" for c in text)
 
 
 def dashboard_problem(config: ClusterConfig) -> str | None:
