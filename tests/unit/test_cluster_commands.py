@@ -38,7 +38,10 @@ def test_head_start_flags() -> None:
     for flag in (
         "--head",
         "--port=6400",
-        "--include-dashboard=false",
+        # Ray's dashboard (jobs, the state API) on its fixed ports (docs/work.md).
+        "--include-dashboard=true",
+        "--dashboard-port=8265",
+        "--dashboard-agent-listen-port=52365",
         "--node-ip-address=10.0.0.1",
         "--num-cpus=4",
         "--num-gpus=1",

@@ -60,3 +60,10 @@ def test_the_actor_table_has_what_alive_actors_reads() -> None:
     need = {"actor_id", "class_name", "name", "ray_namespace", "address", "node_id", "pid"}
     need.add("required_resources")
     assert need <= fields, sorted(need - fields)
+
+
+def test_the_core_worker_kills_actors_by_id() -> None:
+    # ray_private.kill_actor: what ray.kill(handle) calls, with an id instead of a handle.
+    raylet = importlib.import_module("ray._raylet")
+    assert callable(getattr(raylet.CoreWorker, "kill_actor", None))
+    assert callable(getattr(raylet.ActorID, "from_hex", None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gridtui.config import ClusterConfig
 from gridtui.model.reservations import Reservation
@@ -19,7 +19,9 @@ from gridtui.policy.job_request import (
 )
 from gridtui.policy.scheduler import STRATEGIES
 from gridtui.services.control import BadRequest, ControlClient, NotFound, Refused, owner_tag
-from gridtui.services.work.service import WorkService
+
+if TYPE_CHECKING:
+    from gridtui.services.work.service import WorkService
 
 WORKING_DIR_MAX = 500 * 1024**2
 """Ray refuses a working dir whose zip passes 512 MiB (its gRPC message limit); gridtui
