@@ -242,3 +242,26 @@ def test_working_dir_missing_or_too_large_is_refused(tmp_path: Path) -> None:
     with pytest.raises(JobInputError, match="more than 1 MiB"):
         check_working_dir(str(big), limit=1024**2)
     assert check_working_dir(str(big), limit=4 * 1024**2) == big
+
+
+def test_a_boost_that_is_not_the_callers_or_not_active_is_refused() -> None:
+    from gridtui.model.reservations import Bundle, Reservation
+    from gridtui.services.control import NotFound, Refused
+    from gridtui.config import ClusterConfig
+    from gridtui.services.work.submit import check_boost
+
+    config = ClusterConfig.model_validate(
+        {"nodes": [{"name": "head", "host": "127.0.0.2", "role": "head"},
+                   {"name": "worker-1", "host": "127.0.0.3"}]}
+    )  # fmt: skip
+    mine = "ann@box (cli, pid 1)"
+    active = Reservation("b-1", "boost", "cpu", 1.0, (Bundle("worker-1", 1.0),), "active", 0.0,
+                         owner="ann@box (console, pid 7)", pg_id="ab" * 18)  # fmt: skip
+    place = check_boost("b-1", [active], mine, config)
+    assert (place.group_id, place.node_ip) == ("ab" * 18, "127.0.0.3")
+    with pytest.raises(Refused, match="is bob@box's, not yours"):
+        check_boost("b-1", [active.replace(owner="bob@box (cli, pid 2)")], mine, config)
+    with pytest.raises(Refused, match="is released, not active"):
+        check_boost("b-1", [active.replace(state="released")], mine, config)
+    with pytest.raises(NotFound, match="no boost 'b-2'"):
+        check_boost("b-2", [active], mine, config)
