@@ -22,7 +22,12 @@ def script_source(name: str) -> str:
     own = _read(name)
     if INLINED not in own:
         return own
-    body = "".join(
-        line for line in own.splitlines(keepends=True) if not line.rstrip().endswith(INLINED)
-    )
-    return "".join(_read(shared) + "\n\n" for shared in SHARED) + body
+    kept, inside = [], False
+    for line in own.splitlines(keepends=True):
+        if line.rstrip().endswith(INLINED):
+            inside = line.rstrip().removesuffix(INLINED).rstrip().endswith("(")
+        elif inside:  # the rest of a wrapped import of a shared module
+            inside = line.strip() != ")"
+        else:
+            kept.append(line)
+    return "".join(_read(shared) + "\n\n" for shared in SHARED) + "".join(kept)

@@ -15,7 +15,15 @@ import sys
 import threading
 import time
 
-from gridtui.agent.procfs import cpu_rss, descendants, proc_stat, proc_table  # inlined when shipped
+from gridtui.agent.procfs import (  # inlined when shipped
+    ancestors,
+    cpu_rss,
+    descendants,
+    mentions,
+    proc_stat,
+    proc_table,
+    pss,
+)
 
 AGENT_VERSION = 1
 
@@ -223,19 +231,16 @@ def is_ray_process(name, cmd):
     )
 
 
-def belongs_to_node(cmd, address):
-    for i, word in enumerate(cmd):
-        if word in (f"--node-ip-address={address}", f"--node_ip_address={address}"):
-            return True
-        if word in ("--node-ip-address", "--node_ip_address") and cmd[i + 1 : i + 2] == [address]:
-            return True
-    return False
-
-
-def process_tree(address, procs):
-    """PIDs of one co-located Ray node: processes naming its address, and their descendants."""
-    roots = {pid for pid, _, _, cmd in procs if belongs_to_node(cmd, address)}
-    return descendants(roots, {pid: ppid for pid, ppid, _, _ in procs})
+def process_tree(node_dir, procs, own=False):
+    """PIDs of one co-located Ray node: the processes naming its own Ray temp dir (its
+    raylet; on the head, the GCS and the dashboard too) and their descendants (the
+    workers). The node's address would not do: every Ray cluster on this host whose
+    nodes use the same addresses names it too. `own`: leave out this process and its
+    parents (the agent's command line names the directory it measures)."""
+    parents = {pid: ppid for pid, ppid, _, _ in procs}
+    skip = ancestors(parents) if own else ()
+    roots = {pid for pid, _, _, cmd in procs if pid not in skip and mentions(cmd, node_dir)}
+    return descendants(roots, parents, skip)
 
 
 def proc_cpu_rss(pid):
@@ -253,6 +258,10 @@ def proc_cpu_rss(pid):
 class RayScope:
     """Load of one Ray node's process tree, as a share of its declared CPUs and memory.
 
+    Memory is the sum of the processes' proportional set sizes (PSS): Ray's workers map
+    the same libraries and object store pages, and a sum of resident sizes counted each
+    shared page once per process (the demo's head read over its declared memory so).
+
     Reading every process's command line is the dearest step of a sample (about 23 ms of
     CPU per sample on a busy host), and the tree changes rarely: it is kept between
     samples, new PIDs alone are looked at (a listing of /proc is cheap), and the whole
@@ -261,8 +270,9 @@ class RayScope:
 
     RESCAN_SECONDS = 15.0
 
-    def __init__(self, address, cpus, mem_total):
-        self.address = address
+    def __init__(self, node_dir, cpus, mem_total, own=False):
+        self.node_dir = node_dir
+        self.own = own
         self.cpus = max(cpus, 0.01)
         self.mem_total = mem_total
         self.prev = {}
@@ -282,7 +292,7 @@ class RayScope:
             or self.scanned_at is None
             or now - self.scanned_at >= self.RESCAN_SECONDS
         ):
-            self.tree = process_tree(self.address, _proc_list())
+            self.tree = process_tree(self.node_dir, _proc_list(), self.own)
             self.scanned_at = now
             self.scans += 1
         elif listing != self.known:
@@ -296,7 +306,7 @@ class RayScope:
             while grew:  # a new child of a new member joins too, whatever the PID order
                 grew = False
                 for pid, (ppid, cmd) in list(fresh.items()):
-                    if ppid in self.tree or belongs_to_node(cmd, self.address):
+                    if ppid in self.tree or mentions(cmd, self.node_dir):
                         self.tree.add(pid)
                         del fresh[pid]
                         grew = True
@@ -304,10 +314,13 @@ class RayScope:
         return set(self.tree)
 
     def read(self):
+        """(cpu percent of the declared CPUs, memory bytes, process count). The CPU is
+        what the tree used since the previous read (none of it when that was under
+        MIN_CPU_SECONDS ago: a clock tick is 10 ms, so a shorter span is noise)."""
         now = time.monotonic()
         pids = self.pids(now)
         cpu_used = 0.0
-        rss = 0
+        used = 0
         current = {}
         for pid in pids:
             got = cpu_rss(pid) if _HAS_PROC else proc_cpu_rss(pid)
@@ -316,11 +329,26 @@ class RayScope:
                 continue
             current[pid] = got[0]
             cpu_used += max(0.0, got[0] - self.prev.get(pid, got[0]))
-            rss += got[1]
-        dt = max(now - self.prev_time, 1e-3)
+            share = pss(pid) if _HAS_PROC else None
+            used += got[1] if share is None else share
+        span = now - self.prev_time
+        if span < MIN_CPU_SECONDS:
+            return None, used, len(current)  # the next read measures from the last one
         self.prev, self.prev_time = current, now
-        pct = min(100.0, 100.0 * cpu_used / (dt * self.cpus))
-        return pct, rss, len(current)
+        # A tree that holds more CPU than its node declares reads over 100%: the agent
+        # and the engine flag it (over_capacity), they do not hide it.
+        return 100.0 * cpu_used / (span * self.cpus), used, len(current)
+
+
+MIN_CPU_SECONDS = 0.2
+
+
+def over_capacity(figures):
+    """{resource: percent} of the figures over 100% of what the node has (or declares).
+    Neither can be, measured right, but for work that holds more than its node declares
+    (a co-located node's processes are not kept to its share of the host): shown and
+    logged as such, never clipped."""
+    return {k: round(v, 1) for k, v in figures.items() if v is not None and v > 100.0}
 
 
 _HAS_PROC = os.path.isdir("/proc/self")
@@ -371,7 +399,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="gridtui-agent")
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--scope", choices=("host", "ray-processes"), default="host")
-    parser.add_argument("--address", default="", help="the Ray node address (ray-processes)")
+    parser.add_argument(
+        "--node-dir", default="", help="the Ray node's own temp dir, which its processes name"
+    )
     parser.add_argument("--cpus", type=float, default=1.0)
     parser.add_argument("--memory", type=int, default=0, help="declared bytes (ray-processes)")
     parser.add_argument("--count", type=int, default=0, help="stop after N samples (0: never)")
@@ -381,7 +411,9 @@ def main(argv=None):
     cpu = CpuMeter()
     gpus = open_gpus(interval)
     scope = (
-        RayScope(args.address, args.cpus, args.memory) if args.scope == "ray-processes" else None
+        RayScope(args.node_dir, args.cpus, args.memory, own=True)
+        if args.scope == "ray-processes"
+        else None
     )
     ray_counter = RayCounter()
     host = socket.gethostname()
@@ -390,6 +422,7 @@ def main(argv=None):
     time.sleep(min(interval, 0.2))
     seq = 0
     next_at = time.monotonic()
+    scope_cpu = 0.0
     while True:
         total, cores = cpu.read()
         (mem_total, mem_used), (swap_total, swap_used) = memory()
@@ -397,7 +430,8 @@ def main(argv=None):
         rx, tx = net_bytes()
         ray_count = 0
         if scope is not None:
-            total, rss, ray_count = scope.read()
+            cpu_now, rss, ray_count = scope.read()
+            scope_cpu = total = scope_cpu if cpu_now is None else cpu_now
             cores = [total]
             mem_total = scope.mem_total or mem_total
             mem_used = rss
@@ -425,6 +459,11 @@ def main(argv=None):
             "gpus": gpu_list,
             "ray": {"processes": ray_count},
         }
+        over = over_capacity(
+            {"cpu": total, "memory": 100.0 * mem_used / mem_total if mem_total else None}
+        )
+        if over:
+            record["over"] = over
         try:
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
             out.flush()
