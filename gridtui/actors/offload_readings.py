@@ -70,12 +70,17 @@ class Readings:
                 self.sample(name, node)
 
     def record(self, name: str, reading: dict[str, Any]) -> None:
+        """Shown at once; stepped (kept in the history) only with its CPU figure: one read
+        too soon after its sampler was made has none, and to the policy a missing figure
+        is a resource the node lacks (which lifts a fence restored after a restart)."""
+        self.live[name] = reading
+        self._flag(name, reading.get("over") or {})
+        if reading.get("cpu") is None:
+            return
         history = self.history.setdefault(name, deque(maxlen=HISTORY_SAMPLES))
         now = max(time.time(), history[-1][0] if history else -1.0)
-        self.live[name] = reading
         values = {r: float(reading[r]) for r in RESOURCES if reading.get(r) is not None}
         history.append((now, values))
-        self._flag(name, reading.get("over") or {})
 
     def _flag(self, name: str, over: dict[str, float]) -> None:
         """A figure over 100% is logged once while it lasts (NodeSampler says what it means)."""

@@ -261,6 +261,10 @@ class RayScope:
     Memory is the sum of the processes' proportional set sizes (PSS): Ray's workers map
     the same libraries and object store pages, and a sum of resident sizes counted each
     shared page once per process (the demo's head read over its declared memory so).
+    A process's PSS costs the kernel a walk of its page tables (2-25 ms for a Ray
+    worker), so it is read when the process is new and then for one process per read,
+    each every PSS_SECONDS at most; in between, the resident size (cheap, from `stat`) is
+    scaled by that process's last PSS/RSS ratio.
 
     Reading every process's command line is the dearest step of a sample (about 23 ms of
     CPU per sample on a busy host), and the tree changes rarely: it is kept between
@@ -269,6 +273,7 @@ class RayScope:
     its command line)."""
 
     RESCAN_SECONDS = 15.0
+    PSS_SECONDS = 10.0
 
     def __init__(self, node_dir, cpus, mem_total, own=False):
         self.node_dir = node_dir
@@ -277,6 +282,7 @@ class RayScope:
         self.mem_total = mem_total
         self.prev = {}
         self.prev_time = time.monotonic()
+        self.shares = {}  # pid: (PSS/RSS, when read)
         self.tree = set()
         self.known = set()
         self.scanned_at = None
@@ -313,6 +319,16 @@ class RayScope:
         self.known = listing if listing is not None else set()
         return set(self.tree)
 
+    def _share(self, pid, rss, now, due):
+        """The part of the process's resident size that is its own share (PSS/RSS)."""
+        known = self.shares.get(pid)
+        if known is not None and not (due and now - known[1] >= self.PSS_SECONDS):
+            return known[0]
+        proportional = pss(pid) if _HAS_PROC and rss > 0 else None
+        ratio = 1.0 if proportional is None else min(1.0, proportional / rss)
+        self.shares[pid] = (ratio, now)
+        return ratio
+
     def read(self):
         """(cpu percent of the declared CPUs, memory bytes, process count). The CPU is
         what the tree used since the previous read (none of it when that was under
@@ -320,8 +336,9 @@ class RayScope:
         now = time.monotonic()
         pids = self.pids(now)
         cpu_used = 0.0
-        used = 0
+        used = 0.0
         current = {}
+        stalest = min(pids & set(self.shares), key=lambda p: self.shares[p][1], default=None)
         for pid in pids:
             got = cpu_rss(pid) if _HAS_PROC else proc_cpu_rss(pid)
             if got is None:
@@ -329,8 +346,9 @@ class RayScope:
                 continue
             current[pid] = got[0]
             cpu_used += max(0.0, got[0] - self.prev.get(pid, got[0]))
-            share = pss(pid) if _HAS_PROC else None
-            used += got[1] if share is None else share
+            used += got[1] * self._share(pid, got[1], now, pid == stalest)
+        self.shares = {p: v for p, v in self.shares.items() if p in current}
+        used = int(used)
         span = now - self.prev_time
         if span < MIN_CPU_SECONDS:
             return None, used, len(current)  # the next read measures from the last one

@@ -15,7 +15,7 @@ from gridtui.actors.node_sampler import NodeSampler
 from gridtui.actors.offload_engine import OffloadEngine
 from gridtui.actors.still_running import StillRunningReader
 from gridtui.model.offload import OffloadAction, OffloadPolicy, Rule, Trigger
-from gridtui.policy.offload import OffloadState
+from gridtui.policy.offload import OffloadState, restore
 
 HEAD = cluster.RayNode("head", "id-head", "127.0.0.2", True, True, True, {"CPU": 2.0})
 OVER = Trigger("cpu", 95.0, 80.0, 10.0)
@@ -250,3 +250,28 @@ def test_the_same_policy_again_changes_nothing(
     e.set_policy(LIVE.to_record(), SCOPES)
     run_ticks(e, clock, 1)
     assert [ev.result.split(":")[0] for ev in e.events] == ["done"]
+
+
+def test_a_fence_found_after_a_restart_is_not_lifted_by_a_new_sampler_s_first_read(
+    engine: tuple[OffloadEngine, dict[str, Any]],
+) -> None:
+    """A new controller restores the head's fence and makes its sampler: that sampler's
+    first read (too soon for a CPU figure) is not a "no CPU" reading that lifts it."""
+    e, ray = engine
+    clock: Clock = ray["clock"]
+    e.policy = LIVE
+    e.fences, ray["held"], ray["free"] = {"head": ["pg0"]}, {"pg0": ("head", {"CPU": 2.0})}, {}
+    e.state = restore(["head"])
+
+    class JustMade(RecordedSampler):
+        reads = 0
+
+        def sample(self) -> dict[str, Any]:
+            JustMade.reads += 1
+            out = super().sample()
+            return {k: v for k, v in out.items() if k != "cpu"} if self.reads == 1 else out
+
+    e.readings.start = lambda name, node: JustMade(clock, lambda t: 95.0)  # type: ignore[method-assign]
+    run_ticks(e, clock, 5)
+    assert JustMade.reads == 5 and list(e.events) == [] and e.fences == {"head": ["pg0"]}
+    assert e.live["head"]["cpu"] == 95.0
