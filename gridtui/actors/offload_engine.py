@@ -121,7 +121,10 @@ class OffloadEngine:
             changes = [e.to_record() for e in self.events if e.seq > first]
         out = self.status()
         out["changes"] = changes
-        out["fenced"] = sorted(fences.groups())
+        try:
+            out["fenced"] = sorted(fences.groups())
+        except Exception as exc:  # done all the same: say what could not be read
+            out["fenced_unread"] = str(exc).splitlines()[0] if str(exc) else repr(exc)
         return out
 
     def _restart(self) -> None:

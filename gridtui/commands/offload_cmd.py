@@ -115,7 +115,10 @@ def describe(status: Mapping[str, Any]) -> str:
     ]
     for change in data.get("changes", ()):
         lines.append(f"done: {change['message']}")
-    if "changes" in data:  # a change: what Ray holds once it is done, said either way
+    if "fenced_unread" in data:  # done, but Ray's table could not be read after it
+        held = ", ".join(data["fenced"]) or "none"
+        lines.append(f"fenced (the engine's own list: {data['fenced_unread']}): {held}")
+    elif "changes" in data:  # a change: what Ray holds once it is done, said either way
         lines.append(f"fenced (in Ray): {', '.join(data['fenced']) or 'none'}")
     elif data["fenced"]:
         lines.append(f"fenced: {', '.join(data['fenced'])}")

@@ -119,6 +119,7 @@ def public(status: Mapping[str, Any]) -> dict[str, Any]:
         "fenced": list(status.get("fenced", [])),
         # What a change did (`--enable`/`--disable`): its events, fences read from Ray after.
         **({"changes": list(status["changes"])} if "changes" in status else {}),
+        **({"fenced_unread": status["fenced_unread"]} if "fenced_unread" in status else {}),
         # {fenced node: {actors, more, own}}: Ray#41824 (a controller older than the
         # report sends none: then empty).
         "still_running": {

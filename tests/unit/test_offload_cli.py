@@ -120,5 +120,7 @@ def test_a_change_says_what_it_did_and_what_ray_holds_after() -> None:
         "fenced (in Ray): none",
     ]
     assert public(status)["changes"][0]["message"] == lifted.message
+    unread = {**status, "fenced": ["head"], "fenced_unread": "GCS down"}
+    assert describe(unread).splitlines()[-1] == "fenced (the engine's own list: GCS down): head"
     status.pop("changes")  # `--status`: no change, the engine's own list
     assert describe({**status, "fenced": ["head"]}).splitlines()[2:] == ["fenced: head"]
