@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from gridtui.actors.node_tasks import WorkerTitles
-from gridtui.agent import sampler
+from gridtui.agent import rayscope, sampler
 
 
 def node_dir(raylet_socket: str) -> str:
@@ -33,13 +33,13 @@ class NodeSampler:
     def __init__(self, scope: str = "host", mark: str = "", cpus: float = 1.0, memory: int = 0):
         self.scope_name = scope
         self.mark = mark
-        self._tree: sampler.RayScope | None = None
+        self._tree: rayscope.RayScope | None = None
         self._titles: WorkerTitles | None = None
         self._titles_lock = threading.Lock()  # the head's sampler is called from two threads
         self.started = time.monotonic()
         self._cpu_at = self.started
         self.cpu = sampler.CpuMeter()  # primed: its first read measures from here
-        self.scope = sampler.RayScope(mark, cpus, memory) if scope == "ray-processes" else None
+        self.scope = rayscope.RayScope(mark, cpus, memory) if scope == "ray-processes" else None
         try:
             self.gpus = sampler.open_gpus(1.0)
         except Exception:  # no GPU library: no GPU figure
@@ -55,7 +55,7 @@ class NodeSampler:
             cpu, used, _count = self.scope.read()
             mem_total = self.scope.mem_total or mem_total
             mem_used = used
-        elif time.monotonic() - self._cpu_at >= sampler.MIN_CPU_SECONDS:
+        elif time.monotonic() - self._cpu_at >= rayscope.MIN_CPU_SECONDS:
             cpu, _ = self.cpu.read()
             self._cpu_at = time.monotonic()
         out: dict[str, Any] = {
@@ -73,7 +73,7 @@ class NodeSampler:
                 utils = []
             if utils:
                 out["gpu"] = sum(utils) / len(utils)
-        over = sampler.over_capacity({r: out.get(r) for r in ("cpu", "memory", "gpu")})
+        over = rayscope.over_capacity({r: out.get(r) for r in ("cpu", "memory", "gpu")})
         if over:
             out["over"] = over
         return out
@@ -85,7 +85,7 @@ class NodeSampler:
         on a co-located host (the demo) other nodes' workers are not this node's."""
         with self._titles_lock:
             if self._tree is None or self._titles is None:
-                self._tree = sampler.RayScope(self.mark, 1.0, 0)  # kept between reads
+                self._tree = rayscope.RayScope(self.mark, 1.0, 0)  # kept between reads
                 self._titles = WorkerTitles(self._tree.pids)
             workers = self._titles.read()
             if not self._tree.tree:

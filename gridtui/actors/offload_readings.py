@@ -13,7 +13,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from gridtui.actors import cluster
 from gridtui.actors.node_sampler import NodeSampler, node_dir
-from gridtui.agent.sampler import MIN_CPU_SECONDS
+from gridtui.agent.rayscope import MIN_CPU_SECONDS
 from gridtui.model.offload import RESOURCES
 from gridtui.policy.offload import Sample
 

@@ -137,7 +137,7 @@ def test_shared_pages_count_once_in_a_node_s_memory(tmp_path: Path) -> None:
     """Ten processes of one node map the same 64 MiB (as Ray's workers map the object
     store and its libraries): the node's memory holds it once, not ten times. A sum of
     resident sizes read the demo's head over its declared memory so."""
-    from gridtui.agent import sampler
+    from gridtui.agent import rayscope
 
     size = 64 * 1024**2
     shared = tmp_path / "shared"
@@ -155,9 +155,9 @@ def test_shared_pages_count_once_in_a_node_s_memory(tmp_path: Path) -> None:
     try:
         for proc in procs:
             assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
-        _cpu, used, count = sampler.RayScope(f"{tmp_path}/n", 1.0, 1024**3).read()
+        _cpu, used, count = rayscope.RayScope(f"{tmp_path}/n", 1.0, 1024**3).read()
         assert count == 10
-        resident = sum(sampler.cpu_rss(p.pid)[1] for p in procs)
+        resident = sum(rayscope.cpu_rss(p.pid)[1] for p in procs)
         assert resident > 10 * size  # each maps all of it
         assert used < 2 * size + 10 * 16 * 1024**2  # once, plus each interpreter's own
     finally:
@@ -175,9 +175,9 @@ def test_home_relative_python_is_not_left_quoted() -> None:
 
 
 def test_ray_scope_keeps_its_tree_and_adds_new_pids_without_a_full_scan() -> None:
-    from gridtui.agent import sampler
+    from gridtui.agent import rayscope
 
-    scope = sampler.RayScope("/tmp/gridtui-test-node-79", 1.0, 1024**3)
+    scope = rayscope.RayScope("/tmp/gridtui-test-node-79", 1.0, 1024**3)
     assert scope.scans == 1 and scope.tree == set()
     root = subprocess.Popen(
         [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtui.agent import sampler
+from gridtui.agent import rayscope
 from gridtui.services import outside_load
 from gridtui.services.demo import demo_config
 from gridtui.services.ray_commands import temp_dir
@@ -28,7 +28,7 @@ def test_the_load_counts_for_its_node_and_is_stopped_at_the_end() -> None:
             while "-c" not in argv(proc.pid) and time.monotonic() < deadline:
                 time.sleep(0.01)
             seen[proc.pid] = argv(proc.pid)
-        scope = sampler.RayScope(temp_dir(config.node("head"), config), 1.0, 1024**3)
+        scope = rayscope.RayScope(temp_dir(config.node("head"), config), 1.0, 1024**3)
         seen[0] = [str(p) for p in sorted(scope.pids())]
 
     pids = outside_load.run(config, "head", 1.5, 8 * 1024**2, 30, sleep=during)
