@@ -44,6 +44,8 @@ class RayNode:
     head: bool
     labelled: bool
     total: Mapping[str, float] = field(default_factory=dict)
+    raylet_socket: str = ""
+    """Its raylet's socket path: under the node's own Ray temp dir (offload's sampler)."""
 
     def dead(self) -> RayNode:
         return dataclasses.replace(self, alive=False)
@@ -65,6 +67,7 @@ def ray_nodes() -> dict[str, RayNode]:
             head=HEAD_RESOURCE in total,
             labelled=NODE_LABEL in labels,
             total=total,
+            raylet_socket=str(entry.get("RayletSocketName", "")),
         )
         old = out.get(node.name)
         if old is None or (node.alive and not old.alive):

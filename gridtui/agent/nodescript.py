@@ -14,7 +14,13 @@ import subprocess
 import sys
 import time
 
-from gridtui.agent.procfs import alive, descendants, proc_table  # inlined when shipped
+from gridtui.agent.procfs import (  # inlined when shipped
+    alive,
+    ancestors,
+    descendants,
+    mentions,
+    proc_table,
+)
 
 
 def _out(obj):
@@ -47,25 +53,9 @@ def cmd_version(args):
 # -- processes ------------------------------------------------------------------------------
 
 
-def _mentions(argv, marker):
-    """A word names `marker` as a whole path (so /tmp/a does not match /tmp/ab)."""
-    for word in argv:
-        start = word.find(marker)
-        while start >= 0:
-            end = start + len(marker)
-            if end == len(word) or word[end] in "/ ,":
-                return True
-            start = word.find(marker, start + 1)
-    return False
-
-
 def _ancestors(table):
     """Our own chain (this script, the shell that ran it): it names the marker too."""
-    out, pid = set(), os.getpid()
-    while pid > 1 and pid not in out:
-        out.add(pid)
-        pid = table.get(pid, (0,))[0]
-    return out
+    return ancestors({pid: proc[0] for pid, proc in table.items()})
 
 
 def find_pids(markers, table=None):
@@ -75,7 +65,7 @@ def find_pids(markers, table=None):
     roots = {
         pid
         for pid, proc in table.items()
-        if pid not in skip and any(_mentions(proc[3], m) for m in markers)
+        if pid not in skip and any(mentions(proc[3], m) for m in markers)
     }
     return descendants(roots, {pid: proc[0] for pid, proc in table.items()}, skip), table
 

@@ -164,7 +164,7 @@ class MetricsHub:
 
     async def _stream_node(self, track: _NodeTrack, transport: NodeTransport) -> None:
         retry = RetryDelay(min(RETRY_FIRST, self.interval), RETRY_SETTLED, self.settled_retry)
-        argv = agent_argv(track.node, self.interval)
+        argv = agent_argv(track.node, self.interval, self.config)
         while True:
             last_noise = ""
             try:

@@ -68,7 +68,9 @@ def changed(
     sustain: float | None,
     dry_run: bool,
 ) -> OffloadPolicy:
-    """The policy `--enable`/`--disable` asks for, on top of the running one."""
+    """The policy `--enable`/`--disable` asks for, on top of the running one. The mode is
+    what was asked: live unless `dry_run`, whether turning on or off (a disable keeps
+    dry-run only when asked to: the console's `A` turns it back on in that mode)."""
     rules = dict(base.rules)
     for resource, value in thresholds.items():
         old = rules.get(resource) or Rule(value)
@@ -80,9 +82,7 @@ def changed(
         rules[resource] = dataclasses.replace(old, threshold=value)
     if sustain is not None:
         rules = {r: dataclasses.replace(rule, sustain=sustain) for r, rule in rules.items()}
-    return dataclasses.replace(
-        base, enabled=enabled, rules=rules, dry_run=dry_run if enabled else base.dry_run
-    )
+    return dataclasses.replace(base, enabled=enabled, rules=rules, dry_run=dry_run)
 
 
 def apply_policy(
@@ -117,6 +117,9 @@ def public(status: Mapping[str, Any]) -> dict[str, Any]:
         "watched": list(status.get("watched", [])),
         "dry_run": bool(status.get("dry_run")),
         "fenced": list(status.get("fenced", [])),
+        # What a change did (`--enable`/`--disable`): its events, fences read from Ray after.
+        **({"changes": list(status["changes"])} if "changes" in status else {}),
+        **({"fenced_unread": status["fenced_unread"]} if "fenced_unread" in status else {}),
         # {fenced node: {actors, more, own}}: Ray#41824 (a controller older than the
         # report sends none: then empty).
         "still_running": {

@@ -47,7 +47,8 @@ async def cpu_samples(node_name: str, count: int) -> list[float]:
     """The agent in ray-processes scope for one demo node, as the console runs it."""
     node = demo.demo_config().node(node_name)
     stream = await LocalTransport(node).open_stream(
-        [*agent_argv(node, 0.5), "--count", str(count)], input=agent_source()
+        [*agent_argv(node, 0.5, demo.demo_config()), "--count", str(count)],
+        input=agent_source(),
     )
     out = []
     try:

@@ -66,31 +66,62 @@ def where_code() -> str:
     )
 
 
+def as_from_a_terminal(*args: str) -> list[str]:
+    """`python -m gridtui ARGS` with SIGINT's default disposition, as a terminal gives it:
+    a test run in the background (CI, `cmd &` in a script) inherits SIGINT ignored, and a
+    Python started so never turns Ctrl-C into KeyboardInterrupt (the baseline's 60 s
+    hang of `demo load` below). exec keeps the PID, so the signal goes where it should."""
+    reset = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'gridtui', *sys.argv[1:]])"
+    )
+    return [sys.executable, "-c", reset, *args]
+
+
+def start_load(cl: BoostCluster) -> subprocess.Popen[str]:
+    """The demo's own load outside Ray (a plain busy process the head's scope counts)."""
+    return subprocess.Popen(
+        as_from_a_terminal("demo", "load", "--node", "head", "--outside-ray", "--seconds", "600"),
+        cwd=cl.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def stop_load(load: subprocess.Popen[str]) -> None:
+    """Ctrl-C, so its children stop too (SIGKILL after 30 s: they die with it as well)."""
+    if load.poll() is None:
+        load.send_signal(signal.SIGINT)
+        try:
+            load.wait(30)
+        except subprocess.TimeoutExpired:
+            load.kill()
+            load.wait()
+
+
 def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) -> None:
     scopes = {n.name: n.sample_scope for n in cl.config.nodes}
     assert scopes["head"] == "ray-processes"
-    policy = OffloadPolicy(
-        enabled=True, rules={"cpu": Rule(40, sustain=2, hysteresis=25, cooldown=0)}
-    )
-    cl.run(lambda: cl.control.offload_set(policy, scopes))
+    rule = Rule(40, sustain=2, hysteresis=25, cooldown=0)
+    dry = OffloadPolicy(enabled=True, rules={"cpu": rule}, dry_run=True)
+    cl.run(lambda: cl.control.offload_set(dry, scopes))
     code, out, err = cl.cli("offload", "auto", "--status", "--json")
     assert code == 0, err
     status = json.loads(out)
-    assert (
-        status["enabled"] and status["thresholds"] == {"cpu": 40} and status["watched"] == ["head"]
-    )
+    assert status["enabled"] and status["dry_run"]
+    assert status["thresholds"] == {"cpu": 40} and status["watched"] == ["head"]
     # Quiet first: the engine samples the head and nothing is fenced.
     until("the head sampled quiet", lambda: _live_cpu(cl) < 15)
     assert FENCE not in cl.groups()
 
-    # The demo's own load outside Ray (a plain busy process the head's scope counts).
-    load = subprocess.Popen(
-        [sys.executable, "-m", "gridtui", "demo", "load", "--node", "head", "--outside-ray",
-         "--seconds", "600"],
-        cwd=cl.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    load = start_load(cl)
     try:
-        # No client calls the engine from here on: its own loop acts.
+        # Dry-run decides and records, and Ray holds no fence.
+        until("the dry-run fence event", lambda: _events(cl, "dry-run"))
+        assert FENCE not in cl.groups()
+        # Then live, with the load still on (the issue's case): a fresh sustain window,
+        # then the fence. No client calls the engine from here on: its own loop acts.
+        code, out, err = cl.cli("offload", "auto", "--enable")
+        assert code == 0, err
+        assert out.startswith("auto-offload on: cpu 40% for 2s")
         until("the fence is placed", lambda: cl.groups().get(FENCE, {}).get("state") == "CREATED")
         seen = cl.probe()  # an independent driver sees it in Ray's table
         fence = next(g for g in seen["groups"] if g["name"] == FENCE)
@@ -116,13 +147,7 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         assert load.returncode == 130
         assert not _outside_loads(), "a load process outlived its command"
     finally:
-        if load.poll() is None:  # a failed assertion: Ctrl-C first, so its children stop too
-            load.send_signal(signal.SIGINT)
-            try:
-                load.wait(30)
-            except subprocess.TimeoutExpired:
-                load.kill()
-                load.wait()
+        stop_load(load)
     until("the fence is lifted (by the new controller)", lambda: FENCE not in cl.groups())
     assert all(g["name"] != FENCE for g in cl.probe()["groups"])
 
@@ -130,14 +155,82 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
     assert code == 0, err
     events = [json.loads(line) for line in out.splitlines()]
     assert [(e["action"], e["node"], e["result"].split(":")[0]) for e in events] == [
+        ("fence", "head", "dry-run"),
         ("fence", "head", "done"),
         ("unfence", "head", "done"),
     ]
-    rise, fall = events[0]["trigger"], events[1]["trigger"]
+    rise, fall = events[1]["trigger"], events[2]["trigger"]
     assert rise["metric"] == "cpu" and rise["value"] >= 40 and rise["held"] >= 2
     assert fall["metric"] == "cpu" and fall["value"] < 15 and fall["threshold"] == 15
-    assert events[0]["seq"] < events[1]["seq"] and events[0]["time"] <= events[1]["time"]
-    assert "cpu" in events[0]["message"] and ">= 40%" in events[0]["message"]
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    assert [e["time"] for e in events] == sorted(e["time"] for e in events)
+    assert "cpu" in events[1]["message"] and ">= 40%" in events[1]["message"]
+
+
+def test_enable_interrupted_before_during_or_after_leaves_no_orphan_fence(
+    cl: BoostCluster,
+) -> None:
+    """`offload auto --enable` with the head busy, SIGINTed or SIGKILLed as it starts
+    (before it reaches Ray), once its driver is connected (during), and once the engine
+    has the new policy (just after its work). Each time the policy is all or nothing,
+    and the fences the engine counts are exactly the fence groups Ray holds, seen from
+    an independent driver: none orphaned, none missing. A last `--disable` leaves none."""
+    import psutil
+
+    scopes = {n.name: n.sample_scope for n in cl.config.nodes}
+    off = OffloadPolicy(rules={"cpu": Rule(40, sustain=0, hysteresis=25, cooldown=0)})
+    enable = ("offload", "auto", "--enable", "--threshold", "cpu=45")
+    port = cl.config.ray.port
+
+    def connected(pid: int) -> bool:
+        with contextlib.suppress(psutil.Error):
+            procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+            return any(c.raddr and c.raddr.port == port
+                       for p in procs for c in p.net_connections("tcp"))  # fmt: skip
+        return False
+
+    points: dict[str, Callable[[int], bool]] = {
+        "before": lambda pid: True,
+        "during": connected,
+        "after": lambda pid: bool(cl.run(cl.control.offload_status)["enabled"]),
+    }
+    load = start_load(cl)
+    try:
+        until("the load runs", _outside_loads)
+        cases = [("before", signal.SIGINT), ("during", signal.SIGKILL), ("after", signal.SIGINT)]
+        for when, sig in cases:
+            cl.run(lambda: cl.control.offload_set(off, scopes))
+            assert FENCE not in cl.groups()
+            cli = subprocess.Popen(as_from_a_terminal(*enable), cwd=cl.work,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+            try:
+                deadline = time.monotonic() + WAIT
+                while cli.poll() is None and not points[when](cli.pid):
+                    assert time.monotonic() < deadline, f"never {when}"
+                    time.sleep(0.02)
+                cli.send_signal(sig)
+                cli.communicate(timeout=WAIT)
+            finally:
+                if cli.poll() is None:
+                    cli.kill()
+                    cli.wait()
+            assert cli.returncode in (0, 130, -sig), (when, sig, cli.returncode)
+            status = cl.run(cl.control.offload_status)
+            # All or nothing: off at 40%, or on at 45%.
+            threshold = status["rules"]["cpu"]["threshold"]
+            assert (status["enabled"], threshold) in ((False, 40), (True, 45)), (when, sig)
+            if status["enabled"]:  # it got through: the engine fences the busy head
+                until("the engine fences", lambda: cl.run(cl.control.offload_status)["fenced"])
+            held = [g for g in cl.probe()["groups"] if g["name"].startswith(FENCE)]
+            engine = cl.run(cl.control.offload_status)["fenced"]
+            assert engine == (["head"] if held else []), (when, sig, engine, held)
+            assert engine == (["head"] if status["enabled"] else []), (when, sig)
+    finally:
+        stop_load(load)
+    code, out, err = cl.cli("offload", "auto", "--disable")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "fenced (in Ray): none"
+    assert not [g for g in cl.probe()["groups"] if g["name"].startswith(FENCE)]
 
 
 def zero_cpu_work_still_lands_and_is_listed(cl: BoostCluster, head_id: str) -> None:
@@ -341,7 +434,12 @@ def _gone(ray: Any) -> bool:
 def _live_cpu(cl: BoostCluster) -> float:
     """The head's last sampled CPU percent (100 until there is one)."""
     live = cl.run(cl.control.offload_status)["live"].get("head")
-    return 100.0 if live is None else float(live["cpu"])
+    return 100.0 if live is None or "cpu" not in live else float(live["cpu"])
+
+
+def _events(cl: BoostCluster, result: str) -> list[dict[str, Any]]:
+    found = cl.run(cl.control.offload_events)["events"]
+    return [e for e in found if e["result"] == result]
 
 
 def _outside_loads() -> list[int]:

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from gridtui.agent import nodescript
+from gridtui.agent import nodescript, procfs
 from gridtui.config import parse_config
 from gridtui.services import ray_commands as commands
 from gridtui.services.ray_view import match_nodes, ray_infos
@@ -108,9 +108,9 @@ def test_match_nodes_prefers_label_and_alive() -> None:
 
 
 def test_marker_is_a_whole_path() -> None:
-    assert nodescript._mentions(["--temp-dir=/tmp/g/a"], "/tmp/g/a")
-    assert nodescript._mentions(["--log=/tmp/g/a/session_1/logs"], "/tmp/g/a")
-    assert not nodescript._mentions(["--temp-dir=/tmp/g/ab"], "/tmp/g/a")
+    assert procfs.mentions(["--temp-dir=/tmp/g/a"], "/tmp/g/a")
+    assert procfs.mentions(["--log=/tmp/g/a/session_1/logs"], "/tmp/g/a")
+    assert not procfs.mentions(["--temp-dir=/tmp/g/ab"], "/tmp/g/a")
 
 
 def test_find_pids_takes_children_and_skips_itself(tmp_path) -> None:
