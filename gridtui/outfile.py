@@ -126,6 +126,22 @@ def check(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def effect(path: str | os.PathLike[str]) -> str:
+    """What writing `path` will do to what is there, for a dialog's hint ("" for nothing
+    there yet); the path is assumed checked."""
+    p = os.path.expanduser(os.fspath(path))
+    try:
+        st = os.stat(p)
+    except OSError:
+        return ""
+    through = f" (through the link to {shown(os.path.realpath(p))})" if os.path.islink(p) else ""
+    if stat.S_ISREG(st.st_mode):
+        return f"replaces the file there{through}"
+    if stat.S_ISFIFO(st.st_mode):
+        return f"writes into the FIFO: its reader gets the bytes{through}"
+    return f"writes to the device as the bytes come{through}"
+
+
 def _as_given(path: str | os.PathLike[str], directory: str) -> str:
     """The directory as the user wrote it (`out/x` -> `out`) when that is where the file
     goes; a symlink's target directory otherwise."""

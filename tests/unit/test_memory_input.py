@@ -121,7 +121,7 @@ def test_file_sink_keeps_what_is_at_the_path(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="it is a directory"):
         FileSink(tmp_path)
     full = FileSink("/dev/full")
-    with pytest.raises(OutputError, match="^cannot write /dev/full: No space left on device$"):
+    with pytest.raises(OutputError, match=r"^cannot write /dev/full: No space left on device$"):
         full.write(b"x")
 
 

@@ -136,7 +136,7 @@ def test_every_os_error_is_one_line_naming_the_path(
     assert "File name too long" in message and len(message) < 250
     (tmp_path / "loop").symlink_to("loop")
     assert refused("loop") == "cannot write loop: Too many levels of symbolic links"
-    with pytest.raises(OutputError, match="^no file named$"):
+    with pytest.raises(OutputError, match=r"^no file named$"):
         write_file("", b"x")
     assert sorted(os.listdir(tmp_path)) == ["d", "loop"]  # nothing else was made
 
