@@ -224,7 +224,8 @@ def retrieve_command(args: argparse.Namespace) -> int:
             return f"{said}; {sink.left(total)}"
         if sink is not None and sink.written:
             return f"{said}; standard output got {sink.written} of {total} bytes"
-        return f"{said}; nothing was written"
+        where = "" if args.output in (None, "-") else f" to {args.output}"
+        return f"{said}; nothing was written{where}"
 
     return _run(go, left)
 
