@@ -82,6 +82,7 @@ def _late_interrupt_exits_130() -> None:
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
+            print("gridtui: interrupted as it exited: the command had finished", file=sys.stderr)
             sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
 

@@ -263,3 +263,45 @@ def test_the_file_is_old_or_whole(
     else:
         assert target.read_bytes() == existing
     assert os.listdir(where) == (["f"] if target.exists() else [])
+
+
+def test_every_writer_keeps_links_and_modes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cluster file saved from the Offload view, the token file, the demo's state and
+    the console's preferences all go through outfile: a symlinked file stays a link (its
+    target rewritten), a file keeps its mode (the token file is always 600)."""
+    from gridtui.prefs import Prefs
+    from gridtui.services import demo
+    from gridtui.services.offload_file import save_threshold
+    from gridtui.services.tokens import TokenStore
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "cluster.yaml"
+    real.write_text("nodes:\n- {name: ws, host: ws.lab, role: head}\n")
+    real.chmod(0o640)
+    (tmp_path / "cluster.yaml").symlink_to(real)
+    save_threshold(tmp_path / "cluster.yaml", "memory", 70)
+    assert (tmp_path / "cluster.yaml").is_symlink() and "memory: 70" in real.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert os.listdir(dotfiles) == ["cluster.yaml"]
+
+    tokens = TokenStore()
+    tokens.create("read-only")
+    assert stat.S_IMODE(tokens.path.stat().st_mode) == 0o600
+    tokens.path.chmod(0o644)
+    tokens.create("operator")
+    assert stat.S_IMODE(tokens.path.stat().st_mode) == 0o600
+
+    demo.write_state({"port": 6391})
+    assert demo.read_state() == {"port": 6391}
+    prefs_target = tmp_path / "prefs-real.json"
+    prefs_target.write_text("{}")
+    link = tmp_path / "state" / "gridtui" / "prefs.json"
+    link.symlink_to(prefs_target)
+    Prefs(link).set("theme", "nord")
+    assert link.is_symlink() and Prefs(link).get("theme") == "nord"
+    assert Prefs(prefs_target).get("theme") == "nord"
+    Prefs(Path("/proc/version")).set("theme", "nord")  # a file that cannot be written: ignored
