@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -224,3 +225,42 @@ def test_every_command_has_a_row() -> None:
             for group in inner:
                 commands |= {f"{name} {leaf}" for leaf in group.choices}
     assert commands - documented() == set()
+
+
+def test_ctrl_c_after_the_work_still_ends_interrupted() -> None:
+    """A command whose task swallows the cancel (or had just finished) ends interrupted
+    all the same; without a Ctrl-C the value comes back."""
+    import asyncio
+
+    from gridtui.commands import running
+
+    async def stubborn() -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        with contextlib.suppress(asyncio.CancelledError):  # as a wait that swallows it
+            await asyncio.sleep(30)
+        return 0
+
+    async def fine() -> int:
+        return 7
+
+    with pytest.raises(KeyboardInterrupt):
+        running.run(stubborn())
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert running.run(fine()) == 7
+
+
+LATE = """
+import os, signal, sys, time
+sys.argv = ["gridtui", "--version"]
+from gridtui.cli import main
+code = main()
+os.kill(os.getpid(), signal.SIGINT)  # as the interpreter tears down
+time.sleep(30)
+sys.exit(code)
+"""
+
+
+def test_ctrl_c_as_the_process_exits_is_130() -> None:
+    done = subprocess.run([sys.executable, "-c", LATE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130 and done.stdout.startswith("gridtui ")
+    assert done.stderr == "gridtui: interrupted as it exited: the command had finished\n"
