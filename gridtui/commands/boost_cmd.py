@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import time
@@ -11,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridtui.commands.lookup import Cluster, find_cluster
+from gridtui.commands.running import run
 
 if TYPE_CHECKING:
     from gridtui.model.reservations import Reservation
@@ -76,7 +76,7 @@ def with_controller(cluster: Cluster, fn: Callable[[ControlClient], T], timeout:
         async with driver(cluster.config) as gateway:
             return await gateway.call(lambda: fn(client), timeout + CONNECT_SLACK)
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def request_command(args: argparse.Namespace) -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from gridtui.commands import options
+from gridtui.commands.running import run
 from gridtui.config import ClusterConfig, Range, find_config, load_config, require_config
 
 # The documented ranges of the options (docs/troubleshooting.md, `--help`).
@@ -104,7 +104,7 @@ def install_command(args: argparse.Namespace) -> int:
             print(f"{v.node}: Python {v.python}, Ray {v.ray} at {v.executable}")
         return 0
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def start_command(args: argparse.Namespace) -> int:
@@ -127,7 +127,7 @@ def start_command(args: argparse.Namespace) -> int:
             print("  " + line, file=sys.stderr)
         return 1
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def stop_command(args: argparse.Namespace) -> int:
@@ -139,7 +139,7 @@ def stop_command(args: argparse.Namespace) -> int:
             print(f"{r.node}: {r.error or f'{r.left} processes survived SIGKILL'}", file=sys.stderr)
         return 1 if bad else 0
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def status_command(args: argparse.Namespace) -> int:
@@ -155,7 +155,7 @@ def status_command(args: argparse.Namespace) -> int:
             print(status.table())
         return 0 if status.healthy else 1
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def logs_command(args: argparse.Namespace) -> int:
@@ -167,4 +167,4 @@ def logs_command(args: argparse.Namespace) -> int:
             print("\n".join(lines))
         return 0
 
-    return asyncio.run(go())
+    return run(go())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+from gridtui.model.numbers import DECIMAL, parse_float
 from gridtui.model.reservations import TYPES
 from gridtui.model.units import SIZE_UNITS  # a bare number is no size here: 2 is not 2 B
 
@@ -13,9 +14,10 @@ RESOLUTION = 0.0001
 # A memory amount below this is a typo for a size (`2` meaning 2 GiB), not a request.
 MIN_MEMORY = 1024**2
 TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_NUMBER = r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|nan|infinity|inf)"
-_AMOUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]*)\s*$", re.IGNORECASE)
-_TTL_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+# ASCII digits only (model/numbers.py): float() takes any Unicode digit (U+0661 as 1).
+_NUMBER = rf"{DECIMAL}|[+-]?(?:nan|infinity|inf)"
+_AMOUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]*)\s*$", re.IGNORECASE | re.ASCII)
+_TTL_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -86,11 +88,11 @@ def parse_ttl(text: str | float | None) -> float | None:
     if isinstance(text, int | float):
         seconds = float(text)
     else:
-        raw = text.strip().lower()
+        raw = text.strip(" \t\r\n").lower()  # ASCII spaces only, as around amounts
         if not raw:
             return None
         try:
-            seconds = float(raw)
+            seconds = parse_float(raw)
         except ValueError:
             parts = _TTL_PART.findall(raw)
             if not parts or "".join(n + u for n, u in parts) != raw:

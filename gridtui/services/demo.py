@@ -16,6 +16,7 @@ from typing import Any
 
 from gridtui import paths
 from gridtui.config import ClusterConfig
+from gridtui.outfile import write_file
 from gridtui.services.cluster_status import ClusterStatus
 from gridtui.services.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
 from gridtui.services.procs import StopResult
@@ -46,9 +47,7 @@ def read_state() -> dict[str, Any]:
 
 def write_state(data: dict[str, Any]) -> None:
     demo_dir().mkdir(parents=True, exist_ok=True)
-    tmp = state_file().with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(state_file())
+    write_file(state_file(), json.dumps(data, indent=2))
 
 
 def ray_root() -> str:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gridtui.errors import UserError
+from gridtui.model.numbers import parse_float
 from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
 from gridtui.model.still_running import StillRunning
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 # A bare `--threshold 70` sets memory's, as the seed's `grid offload auto` did.
 BARE_RESOURCE = "memory"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$", re.ASCII)
 _UNITS = {None: 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -40,7 +41,8 @@ def parse_thresholds(texts: Sequence[str]) -> dict[str, float]:
                 f"(known: {', '.join(RESOURCES)})"
             )
         try:
-            value = float(raw.strip().rstrip("%"))
+            # `80%` is read as 80 on purpose (one `%`): the value is a percent anyway.
+            value = parse_float(raw.strip(" ").removesuffix("%"))
         except ValueError:
             raise BadOffloadFlag(
                 f"--threshold {text!r}: expected a percent from 1 to 100, such as cpu=80"

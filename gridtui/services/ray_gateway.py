@@ -270,7 +270,10 @@ class RayGateway:
         if self._link is not None:
             self._link.kill()
         if self._thread is not None and self._thread.is_alive():
-            if self._link is None:
+            # A connect that never finished (interrupted, or a head that never answers)
+            # still holds the thread: waiting behind it for a disconnect would only delay
+            # an interrupted command's exit.
+            if self._link is None and self.connected:
                 with contextlib.suppress(Exception):
                     await self.call(self._disconnect, 10)
             self._queue.put(None)
