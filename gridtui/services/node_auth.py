@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from gridtui.config import ClusterConfig, NodeConfig
+from gridtui.errors import UsageError
 from gridtui.services import ray_auth
 from gridtui.services import ray_commands as commands
 from gridtui.services.procs import RayProcess, running_auth
@@ -25,7 +26,7 @@ def auth_clashes(config: ClusterConfig, procs: Mapping[str, Sequence[RayProcess]
         mode = running_auth(list(plist))
         if mode is not None and mode != wanted:
             out.append(
-                f"{name}: Ray runs there with RAY_AUTH_MODE {mode}, the cluster file wants "
+                f"{name}: Ray runs with RAY_AUTH_MODE {mode}, the cluster file wants "
                 f"{wanted}: stop it (gridtui cluster stop) and start again"
             )
     return out
@@ -86,7 +87,7 @@ async def rotate(ops: ClusterOps, *, check: bool = True) -> StartReport:
     it starts, so there is no rotating under a running cluster. Running tasks, actors and
     stored objects are lost, as with stop and start; the old token is refused after."""
     if not ray_auth.enabled(ops.config):
-        raise ray_auth.RayAuthError("ray.auth is disabled in the cluster file: there is no token")
+        raise UsageError("ray.auth is disabled in the cluster file: there is no token to rotate")
     if check:  # before anything stops: a node that cannot start again is found now
         await ops.check_versions()
     bad = [r for r in await ops.stop() if not r.ok]
