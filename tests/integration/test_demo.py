@@ -22,10 +22,12 @@ from gridtui.transport.local import LocalTransport
 pytestmark = pytest.mark.ray
 
 
-async def cli(*args: str, timeout: float = 120) -> tuple[int, str, str]:
+async def cli(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "gridtui", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     return proc.returncode or 0, out.decode(), err.decode()
@@ -98,7 +100,13 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     config = demo.demo_config()
     markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
     try:
-        code, out, err = await cli("demo", "start")
+        # Ray state around it must not decide: a stray ~/.ray/auth_token (any local
+        # ray.init() leaves one) and a token in the environment, both someone else's.
+        stray = tmp_path / "home"
+        (stray / ".ray").mkdir(parents=True)
+        (stray / ".ray" / "auth_token").write_text("e" * 64)
+        ambient = {**os.environ, "HOME": str(stray), "RAY_AUTH_TOKEN": "f" * 64}
+        code, out, err = await cli("demo", "start", env=ambient)
         assert code == 0, err
         state = json.loads((tmp_path / "state/gridtui/demo/state.json").read_text())
         assert state["port"] == config.ray.port and set(state["temp_dirs"]) == {

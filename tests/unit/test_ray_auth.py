@@ -128,3 +128,21 @@ def test_status_reports_the_wish_and_what_each_node_runs() -> None:
     off = build_status(lab(auth="disabled"), procs, []).to_json()
     assert off["ray_auth"] == "disabled" and off["ray_auth_token_file"] is None
     assert "anyone who reaches" in build_status(lab(auth="disabled"), {}, []).table()
+
+
+def test_a_refused_driver_is_told_which_token_it_sent() -> None:
+    from gridtui.services.ray_gateway import _refusal
+
+    config = lab()
+    buried = RuntimeError(
+        "Failed to connect to GCS. Last connection error: Traceback (most recent call last):"
+        "\nray.exceptions.AuthenticationError: RPC error: InvalidAuthToken: Authentication "
+        "token is missing or incorrect. Ensure that the token ..."
+    )
+    try:
+        raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6400") from buried
+    except ConnectionError as exc:
+        line = _refusal(exc, config)
+    assert line.startswith("Ray refused this driver: Authentication token is missing or incorrect")
+    assert f"it sent the token in {ray_auth.token_file(config)}" in line and "\n" not in line
+    assert _refusal(ConnectionError("the GCS did not answer"), config) == ""
