@@ -52,8 +52,8 @@ def local_token(config: ClusterConfig, running: Sequence[str]) -> str | None:
 async def send_token(
     transport: NodeTransport, node: NodeConfig, config: ClusterConfig, token: str
 ) -> str:
-    """Copy the token into the node's temp dir at mode 600 (on stdin, never in argv);
-    '' when done, else why not."""
+    """Copy the token beside the node's Ray temp dir at mode 600 (on stdin, never in
+    argv); '' when done, else why not."""
     try:
         await write_private_file(
             transport, commands.node_token_path(node, config), token, timeout=30

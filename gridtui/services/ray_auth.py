@@ -1,10 +1,4 @@
-"""The cluster's Ray token: made here at mode 600, and the settings every Ray process gets.
-
-Ray 2.60 authenticates every GCS, raylet and driver connection with one shared token when
-`RAY_AUTH_MODE=token`. gridtui keeps one token per cluster in its state dir, copies it to
-each node's Ray temp dir before `ray start`, and gives its own drivers the same file.
-Both variables are always set explicitly (and `RAY_AUTH_TOKEN` removed, since Ray reads it
-first): a token left in `~/.ray` by some other run must never decide the mode."""
+"""The cluster's Ray token: made here at mode 600, and the settings every Ray process gets."""
 
 from __future__ import annotations
 
@@ -23,9 +17,14 @@ from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
 
+# Ray 2.60 checks one shared token on every GCS, raylet and driver connection when
+# RAY_AUTH_MODE=token. gridtui keeps one per cluster in its state dir, copies it beside each
+# node's Ray temp dir before `ray start`, and points its own drivers at its file. Both
+# variables are always set, and RAY_AUTH_TOKEN removed (Ray reads it before the file): a
+# token left in ~/.ray or the environment by some other run never decides anything.
 MODE = "RAY_AUTH_MODE"
 PATH = "RAY_AUTH_TOKEN_PATH"
-VALUE = "RAY_AUTH_TOKEN"  # Ray prefers this over the file: gridtui never sets it
+VALUE = "RAY_AUTH_TOKEN"
 
 
 class RayAuthError(UserError):
