@@ -154,6 +154,9 @@ class RaySettings(_Strict):
     address: Text = "auto"
     temp_dir: RemotePath | None = None
     include_dashboard: Flag = False
+    # Every Ray process needs the cluster's token (docs/operations.md#security); "disabled"
+    # opens the GCS to anyone who can reach its port, so only an explicit setting does it.
+    auth: Literal["token", "disabled"] = "token"
     object_store_memory: StoreSize | None = None
     venv: RemotePath = "~/.gridtui/venv"
     # Share of each node's Ray object store that `gridtui memory` may fill; the rest stays

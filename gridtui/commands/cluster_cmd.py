@@ -1,4 +1,4 @@
-"""`gridtui cluster install|start|stop|status|logs`: Ray lifecycle from the command line."""
+"""`gridtui cluster install|start|stop|status|logs|rotate-token`: Ray's lifecycle, headless."""
 
 from __future__ import annotations
 
@@ -32,6 +32,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     add("install", "create or reuse each node's env with this Ray and Python", install_command)
     p = add("start", "start the head, then every worker; confirm each joined", start_command)
+    p.add_argument(
+        "--timeout",
+        type=options.number(START_TIMEOUT),
+        default=60.0,
+        help="seconds for the head to answer (1 to 3600; default 60)",
+    )
+    p.add_argument("--no-check", action="store_true", help="skip the version check")
+    p = add(
+        "rotate-token",
+        "a new Ray token, then Ray restarted on every node with it (running work is lost)",
+        rotate_command,
+    )
     p.add_argument(
         "--timeout",
         type=options.number(START_TIMEOUT),
@@ -126,6 +138,39 @@ def start_command(args: argparse.Namespace) -> int:
         for line in describe_failures(report):
             print("  " + line, file=sys.stderr)
         return 1
+
+    return run(go())
+
+
+def rotate_command(args: argparse.Namespace) -> int:
+    """The demo when there is no cluster file (as `status`), else the file's cluster."""
+    from gridtui.services import ray_auth
+    from gridtui.services.lifecycle import describe_failures
+
+    async def go() -> int:
+        async with ops_for(args, demo_ok=True, start_timeout=args.timeout) as ops:
+            if ops.config.demo:
+                from gridtui.services.demo import rotate_demo_token
+
+                await rotate_demo_token(ops.progress)
+                failed: list[str] = []
+            else:
+                report = await ops.rotate_token(check=not args.no_check)
+                failed = describe_failures(report)
+        path = ray_auth.token_file(ops.config)
+        if failed:
+            print(
+                f"cluster {ops.config.name}: new Ray token in {path}; some nodes did not join:",
+                file=sys.stderr,
+            )
+            for line in failed:
+                print("  " + line, file=sys.stderr)
+            return 1
+        print(
+            f"cluster {ops.config.name}: new Ray token in {path}; Ray restarted on "
+            f"{len(ops.config.nodes)} nodes with it (the old token is refused)"
+        )
+        return 0
 
     return run(go())
 

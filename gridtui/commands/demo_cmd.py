@@ -57,13 +57,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def start_command(args: argparse.Namespace) -> int:
+    from gridtui.services import ray_auth
     from gridtui.services.demo import ensure_demo_running
 
     config = run(ensure_demo_running(printer(args.quiet)))
     address = f"{config.head.host}:{config.ray.port}"
     print(
         f"demo cluster up: GCS at {address}, {len(config.nodes)} nodes; `gridtui` opens the "
-        f"console on it, `ray status --address {address}` shows Ray's own view"
+        f"console on it, `{ray_auth.shell_prefix(config)}ray status --address {address}` "
+        "shows Ray's own view"
     )
     return 0
 

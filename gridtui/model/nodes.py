@@ -257,6 +257,7 @@ class ClusterSnapshot:
     time: float
     nodes: tuple[NodeStatus, ...]
     demo: bool = False
+    ray_auth: str = "token"  # the cluster file's ray.auth: "disabled" is shown as a warning
 
     @property
     def up_count(self) -> int:

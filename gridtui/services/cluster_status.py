@@ -10,8 +10,9 @@ from typing import Any
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.model.ray import match_nodes, ray_info
 from gridtui.model.units import size
+from gridtui.services import ray_auth
 from gridtui.services.advice import about, advised
-from gridtui.services.procs import NodeScriptError, RayProcess
+from gridtui.services.procs import NodeScriptError, RayProcess, running_auth
 from gridtui.transport.base import TransportError
 
 
@@ -38,6 +39,9 @@ class NodeRow:
     memory_available: float | None = None
     store_total: float | None = None
     store_used: float | None = None
+    # The RAY_AUTH_MODE its running raylet (and GCS) have: token, disabled, unset (Ray
+    # decides), mixed; None when no Ray process of ours runs there.
+    ray_auth: str | None = None
 
     @property
     def healthy(self) -> bool:
@@ -54,6 +58,8 @@ class ClusterStatus:
     name: str
     rows: tuple[NodeRow, ...]
     ray_error: str = ""
+    ray_auth: str = "token"  # what the cluster file asks every node for
+    ray_auth_token_file: str = ""  # this machine's copy of the token (the path, never it)
 
     @property
     def healthy(self) -> bool:
@@ -64,6 +70,8 @@ class ClusterStatus:
             "cluster": self.name,
             "healthy": self.healthy,
             "ray_error": self.ray_error,
+            "ray_auth": self.ray_auth,
+            "ray_auth_token_file": self.ray_auth_token_file or None,
             "nodes": [dict(asdict(r), healthy=r.healthy) for r in self.rows],
         }
 
@@ -113,6 +121,9 @@ class ClusterStatus:
         out += [r.note for r in self.rows if r.note]
         if self.ray_error:
             out.append(f"Ray: {self.ray_error}")
+        if self.ray_auth != "token":
+            out.append("Ray auth: disabled (ray.auth in the cluster file): anyone who reaches")
+            out.append("  the head's GCS port can run code on every node")
         out.append(f"cluster {self.name}: {verdict}")
         return "\n".join(out)
 
@@ -154,6 +165,12 @@ def build_status(
             reach_error, reason = f"{node.name}: not asked", "error"
         else:
             plist = found
+        running = running_auth(list(plist)) if plist else None
+        if running is not None and running != config.ray.auth and not problem:
+            problem = (
+                f"{node.name}: Ray runs with RAY_AUTH_MODE {running}, the cluster file wants "
+                f"{config.ray.auth}: restart it (gridtui cluster stop, then start)"
+            )
         entry = matched.get(node.name)
         base: dict[str, Any] = dict(
             name=node.name,
@@ -165,6 +182,7 @@ def build_status(
             problem=problem,
             processes=None if plist is None else len(plist),
             rss=None if plist is None else sum(p.rss for p in plist),
+            ray_auth=running,
         )
         if entry is None:
             rows.append(NodeRow(**base, ray_state="UNKNOWN" if ray_error else "ABSENT"))
@@ -187,7 +205,8 @@ def build_status(
                 store_used=info.store_used,
             )
         )
-    return ClusterStatus(config.name, tuple(rows), ray_error)
+    token = str(ray_auth.token_file(config)) if ray_auth.enabled(config) else ""
+    return ClusterStatus(config.name, tuple(rows), ray_error, config.ray.auth, token)
 
 
 def _figure(table: Mapping[str, Any], key: str) -> float | None:

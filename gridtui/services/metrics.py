@@ -329,6 +329,7 @@ class MetricsHub:
             time=self._wall(),
             nodes=tuple(self._status(t) for t in self._tracks.values()),
             demo=self.config.demo,
+            ray_auth=self.config.ray.auth,
         )
 
     def history(self, node: str, metric: str) -> tuple[float, ...]:

@@ -53,6 +53,7 @@ def cluster() -> Iterator[LocalCluster]:
     asyncio.run(local.start())
     try:
         os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", "3600")
+        local.use_here()
         ray.init(
             address=local.address, _node_ip_address="127.0.0.2", namespace="gridtui",
             log_to_driver=False, configure_logging=False,
@@ -183,7 +184,7 @@ def test_200mb_on_a_named_worker_from_fresh_processes(
     # An independent driver finds the shard and every chunk on worker-1's node.
     seen = subprocess.run(
         [sys.executable, "-c", INDEPENDENT, cluster.address, "big"],
-        capture_output=True, timeout=120, check=True,
+        capture_output=True, timeout=120, check=True, env=cluster.driver_env(),
     )  # fmt: skip
     where = json.loads(seen.stdout.decode().strip().splitlines()[-1])
     worker = where["nodes"]["worker-1"]
@@ -233,13 +234,13 @@ class PrivateMemory:
 
 
 def test_200mb_over_the_rest_api_streamed_both_ways(
-    cluster: LocalCluster, svc: MemoryService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cluster: LocalCluster, svc: MemoryService, tmp_path: Path
 ) -> None:
     """`gridtui serve` on this cluster: 200 MB PUT from a generator and GET back, byte-exact,
     while the server's private memory stays far under the object's size."""
     import ray
 
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    # The API's tokens go to the cluster's own state dir, beside its Ray token.
     size, sent = 200_000_000, hashlib.sha256()
 
     def body() -> Iterator[bytes]:  # never whole in this process either

@@ -129,7 +129,7 @@ def test_load_on_the_head_fences_it_and_work_goes_elsewhere(cl: BoostCluster) ->
         assert set(fence["nodes"].values()) == {head_id}
         assert fence["bundles"]["0"]["CPU"] == 1
         assert seen["nodes"]["head"]["available"].get("CPU", 0) == 0
-        ran = cl.python(where_code(), cl.address)
+        ran = cl.python(where_code(), cl.address, driver=True)
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.strip().splitlines()[-1] != head_id
         # local-first skips the fenced head even for memory, which the fence leaves free.

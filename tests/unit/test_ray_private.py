@@ -60,3 +60,10 @@ def test_the_actor_table_has_what_alive_actors_reads() -> None:
     need = {"actor_id", "class_name", "name", "ray_namespace", "address", "node_id", "pid"}
     need.add("required_resources")
     assert need <= fields, sorted(need - fields)
+
+
+def test_the_auth_caches_can_be_read_again() -> None:
+    """reload_auth: a process that drove one cluster connects to the next with its token."""
+    raylet = importlib.import_module("ray._raylet")
+    assert callable(getattr(raylet.Config, "initialize", None))
+    assert callable(getattr(raylet.AuthenticationTokenLoader.instance(), "reset_cache", None))
