@@ -141,7 +141,8 @@ class FakeControl:
             raise self.fail
 
     async def boost(self, node: str, rtype: str, amount: str | float,
-                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+                    ttl: str | float | None = None, *, timeout: float = 30.0,
+                    waiting: Any = None) -> Reservation:  # fmt: skip
         self.calls.append(("boost", node, rtype, amount, ttl))
         await asyncio.sleep(0)
         self._check()
@@ -154,7 +155,8 @@ class FakeControl:
         return r
 
     async def share(self, rtype: str, amount: str | float, strategy: str = "best-fit",
-                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+                    ttl: str | float | None = None, *, timeout: float = 30.0,
+                    waiting: Any = None) -> Reservation:  # fmt: skip
         self.calls.append(("share", rtype, amount, strategy, ttl))
         self._check()
         req = check_request(rtype, amount, ttl)

@@ -17,7 +17,7 @@ from typing import Any
 
 from gridtui import __version__
 from gridtui.config import ClusterConfig
-from gridtui.errors import GridError, UserError
+from gridtui.errors import UserError
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
@@ -25,30 +25,32 @@ from gridtui.model.reservations import (
     ReservationEvent,
     ReservationsSnapshot,
 )
-from gridtui.policy.amounts import AmountError, parse_amount, parse_ttl, parse_type
+from gridtui.policy.amounts import (
+    DEFAULT_TIMEOUT,
+    AmountError,
+    parse_amount,
+    parse_timeout,
+    parse_ttl,
+    parse_type,
+)
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement, check_strategy
+from gridtui.services.control_wait import (
+    BadRequest,
+    NotFound,
+    Pending,
+    Refused,
+    Waits,
+    error_of,
+)
 from gridtui.services.ray_gateway import RayGateway, RayUnavailable
+
+__all__ = ["BadRequest", "ControlClient", "NotFound", "Pending", "Refused"]
+_error = error_of
 
 CONTROLLER_NAME = "gridtui-controller"
 NAMESPACE = "gridtui"
-# Seconds on top of a request's own timeout before the client stops waiting for the actor.
+# Seconds a client waits for any one answer of the controller (none of them waits on Ray).
 ANSWER_SLACK = 15.0
-
-
-class BadRequest(UserError):
-    """A malformed request (type, amount, TTL, node name): nothing was sent to the cluster."""
-
-    exit_code = 2
-
-
-class Refused(UserError):
-    """The cluster refused (not alive, not enough free, unknown id, timeout); nothing left."""
-
-    exit_code = 1
-
-
-class NotFound(Refused):
-    """No reservation (or Ray node) of that name: nothing was changed."""
 
 
 class ControllerMismatch(UserError):
@@ -91,6 +93,14 @@ def check_request(rtype: str, amount: str | float, ttl: str | float | None) -> R
         raise BadRequest(str(exc)) from None
 
 
+def check_timeout(seconds: str | float) -> float:
+    """A request's --timeout, more than 0 and at most MAX_TIMEOUT, or BadRequest (exit 2)."""
+    try:
+        return parse_timeout(seconds)
+    except AmountError as exc:
+        raise BadRequest(str(exc)) from None
+
+
 def check_node(config: ClusterConfig | None, node: str) -> None:
     """An unknown node name is malformed (exit 2); the message lists the known ones."""
     if config is not None and node not in {n.name for n in config.nodes}:
@@ -127,19 +137,9 @@ def ship_by_value() -> None:
         ray.cloudpickle.register_pickle_by_value(module)
 
 
-def _error(answer: Mapping[str, Any]) -> GridError | None:
-    err = answer.get("error")
-    if not err:
-        return None
-    message = str(err.get("message", "refused"))
-    kind = err.get("kind")
-    if kind == "malformed":
-        return BadRequest(message)
-    return NotFound(message) if kind == "unknown" else Refused(message)
-
-
-class ControlClient:
-    """Blocking calls to the controller, found by name or created on the head on demand."""
+class ControlClient(Waits):
+    """Blocking calls to the controller, found by name or created on the head on demand.
+    Requests wait for Ray on the client's side (control_wait.py), never in the actor."""
 
     def __init__(
         self,
@@ -157,6 +157,7 @@ class ControlClient:
         self._job = ""
         self._epoch = ""
         self._seq = 0
+        self._renewed: dict[str, tuple[float, Reservation]] = {}
 
     # -- the actor ------------------------------------------------------------------------
 
@@ -290,18 +291,19 @@ class ControlClient:
 
     # -- reservations ---------------------------------------------------------------------
 
-    def boost(
+    def request_boost(
         self,
         node: str,
         rtype: str,
         amount: str | float,
         ttl: str | float | None = None,
         *,
-        timeout: float = 30.0,
-    ) -> Reservation:
-        """Reserve `amount` of `rtype` on `node`; returns once Ray placed it (active)."""
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Pending:
+        """Ask for `amount` of `rtype` on `node`: the controller records it pending at once."""
         request = check_request(rtype, amount, ttl)
         check_node(self.config, node)
+        seconds = check_timeout(timeout)
         spec = {
             "kind": "boost",
             "node": node,
@@ -309,14 +311,51 @@ class ControlClient:
             "amount": request.amount,
             "ttl": request.ttl,
             "owner": self.owner,
-            "timeout": timeout,
+            "timeout": seconds,
         }
-        answer = self._call("request", spec, timeout=timeout + ANSWER_SLACK, retry=False)
-        if (err := _error(answer)) is not None:
-            if answer["error"].get("kind") == "unknown" and self.config is not None:
-                raise Refused(f"{node} is not alive in Ray (Ray has no node of that name)")
-            raise err
-        return Reservation.from_record(answer["reservation"])
+        try:
+            return self.begin(spec, seconds)
+        except NotFound:
+            if self.config is None:
+                raise
+            raise Refused(f"{node} is not alive in Ray (Ray has no node of that name)") from None
+
+    def request_share(
+        self,
+        rtype: str,
+        amount: str | float,
+        strategy: str = DEFAULT_STRATEGY,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Pending:
+        """Ask for `amount` on the node(s) `strategy` picks now (split where it allows)."""
+        request = check_request(rtype, amount, ttl)
+        seconds = check_timeout(timeout)
+        spec = {
+            "kind": "share",
+            "type": request.type,
+            "amount": request.amount,
+            "ttl": request.ttl,
+            "strategy": check_strategy_name(strategy),
+            "owner": self.owner,
+            "timeout": seconds,
+            "metrics": dict(metrics) if metrics else None,
+        }
+        return self.begin(spec, seconds)
+
+    def boost(
+        self,
+        node: str,
+        rtype: str,
+        amount: str | float,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Reservation:
+        """Reserve `amount` of `rtype` on `node`; returns once Ray placed it (active)."""
+        return self.settle(self.request_boost(node, rtype, amount, ttl, timeout=timeout))
 
     def share(
         self,
@@ -325,25 +364,12 @@ class ControlClient:
         strategy: str = DEFAULT_STRATEGY,
         ttl: str | float | None = None,
         *,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Reservation:
-        """Reserve `amount` on the node(s) `strategy` picks now (split where it allows)."""
-        request = check_request(rtype, amount, ttl)
-        spec = {
-            "kind": "share",
-            "type": request.type,
-            "amount": request.amount,
-            "ttl": request.ttl,
-            "strategy": check_strategy_name(strategy),
-            "owner": self.owner,
-            "timeout": timeout,
-            "metrics": dict(metrics) if metrics else None,
-        }
-        answer = self._call("request", spec, timeout=timeout + ANSWER_SLACK, retry=False)
-        if (err := _error(answer)) is not None:
-            raise err
-        return Reservation.from_record(answer["reservation"])
+        """Reserve `amount` on the node(s) `strategy` picks now; returns once active."""
+        pending = self.request_share(rtype, amount, strategy, ttl, timeout=timeout, metrics=metrics)
+        return self.settle(pending)
 
     def release(self, rid: str) -> ReleaseResult:
         answer = self._call("release", rid, self.owner)
@@ -425,14 +451,6 @@ class ControlClient:
 
     def offload_events(self, since: int = 0) -> dict[str, Any]:
         return dict(self._call("offload_events", since))
-
-    def node_drain(self, node: str) -> dict[str, Any]:
-        """Fence, move stored objects off, then Ray's drain (gridtui/actors/offload_engine.py);
-        an unknown node, the head or a drained one is refused and nothing changes."""
-        answer = self._call("node_drain", node, timeout=max(self.call_timeout, 660.0))
-        if (err := _error(answer)) is not None:
-            raise err
-        return dict(answer)
 
     def node_undrain(self, node: str) -> dict[str, Any]:
         answer = self._call("node_undrain", node)
