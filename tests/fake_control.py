@@ -93,6 +93,8 @@ class FakeControl:
         self.clock = clock
         self.calls: list[tuple[Any, ...]] = []
         self.fail: GridError | None = None
+        # Why Ray keeps a boost waiting: said through `waiting` before it turns active.
+        self.wait_reason = ""
         self._listeners: list[Callable[[ReservationsSnapshot], None]] = []
         self._event_listeners: list[Callable[[ReservationEvent], None]] = []
         self._n = 0
@@ -151,6 +153,8 @@ class FakeControl:
         expires = None if req.ttl is None else self.clock + req.ttl
         r = Reservation(f"f{self._n:03d}", "boost", req.type, req.amount,
                         (Bundle(node, req.amount),), "active", self.clock + self._n, expires)  # fmt: skip
+        if self.wait_reason and waiting is not None:
+            waiting(r.replace(state="pending", waiting=self.wait_reason))
         self.publish((*self.snapshot.reservations, r))
         return r
 
