@@ -1,5 +1,6 @@
 """The controller's book: current reservations, the leases of unclaimed requests, history
-and events, behind one short lock that is never held across a Ray call."""
+and events, behind one short lock that is never held across a Ray call; and how a new
+controller fills it from Ray's tables."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import threading
 import time
 from collections import deque
 
-from gridtui.actors.upkeep import Lease
+from gridtui.actors import cluster, store
+from gridtui.actors.upkeep import LEASE_SECONDS, Lease, adopt
 from gridtui.model.reservations import Reservation, ReservationEvent
+from gridtui.policy.amounts import MAX_TIMEOUT
 
 EVENT_LIMIT = 500
 
@@ -114,3 +117,42 @@ class Book:
         """Every id in use or in the history (a successor numbers above them)."""
         with self._lock:
             return [*self.records, *(r.id for r in self.history)]
+
+
+def rebuild(book: Book) -> tuple[dict[str, cluster.RayNode], dict[str, int]]:
+    """Fill an empty book from Ray's group table, with the TTLs and owners of the KV
+    records; (Ray's node table, what was restored, adopted and dropped). A record the KV
+    still has as pending was never claimed: its client may still wait (it renews with
+    this controller), so it gets a fresh lease."""
+    stored = store.load_all()
+    groups = cluster.gridtui_groups()
+    nodes = cluster.ray_nodes()
+    by_id = {n.node_id: n.name for n in nodes.values()}
+    restored = adopted = dropped = 0
+    now = time.time()
+    for rid, entry in groups.items():
+        record = stored.pop(rid, None)
+        state = "active" if entry.get("state") == "CREATED" else "pending"
+        lease = None
+        if record is None:
+            record = adopt(rid, entry, by_id, state, now)
+            store.put(record)
+            adopted += 1
+        else:
+            if record.state == "pending":
+                lease = Lease(now + LEASE_SECONDS, now + MAX_TIMEOUT)
+            record = record.replace(state=state, pg_id=str(entry["placement_group_id"]))
+            restored += 1
+        book.put(record, lease)
+    book.history.extend(store.load_history())
+    for rid, record in stored.items():
+        if record.state == "lost":
+            book.put(record)
+            restored += 1
+        else:
+            book.history.append(
+                record.replace(state="released", note="its placement group is gone")
+            )
+            store.delete(rid)
+            dropped += 1
+    return nodes, {"restored": restored, "adopted": adopted, "dropped": dropped}

@@ -21,11 +21,10 @@ import ray
 
 from gridtui.actors import cluster, drain, ray_private, store
 from gridtui.actors.asks import Refusal, adjusted, parse_spec, pick, unplaced
-from gridtui.actors.book import Book
+from gridtui.actors.book import Book, rebuild
 from gridtui.actors.offload_engine import OffloadEngine
-from gridtui.actors.upkeep import LEASE_SECONDS, Action, Lease, adopt, decide, waiting_reason
+from gridtui.actors.upkeep import LEASE_SECONDS, Action, Lease, decide, waiting_reason
 from gridtui.model.reservations import Bundle, Reservation, format_amount
-from gridtui.policy.amounts import MAX_TIMEOUT
 from gridtui.policy.scheduler import NoPlacement, choose, place
 
 
@@ -50,10 +49,11 @@ class GridController:
         self._mutate = threading.RLock()
         self.book = Book(history_limit)
         self._warned: set[str] = set()
-        self._next_id = 1
-        self._nodes: dict[str, cluster.RayNode] = {}
         self._stop = threading.Event()
-        self.rebuilt = self._rebuild()
+        self._nodes, self.rebuilt = rebuild(self.book)
+        # Ids are never reused: a successor numbers above every id it finds.
+        numbers = [int(r[1:]) for r in self.book.ids() if r[1:].isdigit()]
+        self._next_id = max([1, *(n + 1 for n in numbers)])
         self.offload = OffloadEngine()
         self._drains: dict[str, drain.DrainJob] = {}
         self.recovered = drain.recover(self.offload)
@@ -396,45 +396,6 @@ class GridController:
             # A Ray hiccup: the next pass tries again.
             with contextlib.suppress(Exception):
                 step()
-
-    def _rebuild(self) -> dict[str, int]:
-        """Reservations from Ray's group table; TTLs and owners from the KV records. A
-        record the KV still has as pending was never claimed: its client may still wait
-        (it renews with this controller), so it gets a fresh lease."""
-        stored = store.load_all()
-        groups = cluster.gridtui_groups()
-        nodes = self._nodes = cluster.ray_nodes()
-        by_id = {n.node_id: n.name for n in nodes.values()}
-        restored = adopted = dropped = 0
-        now = time.time()
-        for rid, entry in groups.items():
-            record = stored.pop(rid, None)
-            state = "active" if entry.get("state") == "CREATED" else "pending"
-            lease = None
-            if record is None:
-                record = adopt(rid, entry, by_id, state, now)
-                store.put(record)
-                adopted += 1
-            else:
-                if record.state == "pending":
-                    lease = Lease(now + LEASE_SECONDS, now + MAX_TIMEOUT)
-                record = record.replace(state=state, pg_id=str(entry["placement_group_id"]))
-                restored += 1
-            self.book.put(record, lease)
-        self.book.history.extend(store.load_history())
-        for rid, record in stored.items():
-            if record.state == "lost":
-                self.book.put(record)
-                restored += 1
-            else:
-                self.book.history.append(
-                    record.replace(state="released", note="its placement group is gone")
-                )
-                store.delete(rid)
-                dropped += 1
-        numbers = [int(r[1:]) for r in self.book.ids() if r[1:].isdigit()]
-        self._next_id = max([1, *(n + 1 for n in numbers)])
-        return {"restored": restored, "adopted": adopted, "dropped": dropped}
 
 
 def _created(table: Mapping[str, Mapping[str, Any]]) -> set[str]:

@@ -25,26 +25,21 @@ from gridtui.model.reservations import (
     ReservationEvent,
     ReservationsSnapshot,
 )
-from gridtui.policy.amounts import (
-    DEFAULT_TIMEOUT,
-    AmountError,
-    parse_amount,
-    parse_timeout,
-    parse_ttl,
-    parse_type,
-)
-from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement, check_strategy
-from gridtui.services.control_wait import (
-    BadRequest,
-    NotFound,
-    Pending,
-    Refused,
-    Waits,
-    error_of,
-)
+from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
+
+# The errors and the pending request live with the requests; the fronts import them here.
+from gridtui.services.control_requests import BadRequest as BadRequest
+from gridtui.services.control_requests import NotFound as NotFound
+from gridtui.services.control_requests import Pending as Pending
+from gridtui.services.control_requests import Refused as Refused
+from gridtui.services.control_requests import Request as Request
+from gridtui.services.control_requests import Requests, error_of
+from gridtui.services.control_requests import check_node as check_node
+from gridtui.services.control_requests import check_request as check_request
+from gridtui.services.control_requests import check_strategy_name as check_strategy_name
+from gridtui.services.control_requests import check_timeout as check_timeout
 from gridtui.services.ray_gateway import RayGateway, RayUnavailable
 
-__all__ = ["BadRequest", "ControlClient", "NotFound", "Pending", "Refused"]
 _error = error_of
 
 CONTROLLER_NAME = "gridtui-controller"
@@ -75,46 +70,6 @@ class ControllerInfo:
     gridtui_installed: bool = False
 
 
-@dataclass(frozen=True)
-class Request:
-    """A checked request: what the CLI validates before it connects to anything."""
-
-    type: str
-    amount: float
-    ttl: float | None
-
-
-def check_request(rtype: str, amount: str | float, ttl: str | float | None) -> Request:
-    """Parse type, amount and TTL or raise BadRequest (exit 2) with one line."""
-    try:
-        checked = parse_type(rtype)
-        return Request(checked, parse_amount(checked, amount), parse_ttl(ttl))
-    except AmountError as exc:
-        raise BadRequest(str(exc)) from None
-
-
-def check_timeout(seconds: str | float) -> float:
-    """A request's --timeout, more than 0 and at most MAX_TIMEOUT, or BadRequest (exit 2)."""
-    try:
-        return parse_timeout(seconds)
-    except AmountError as exc:
-        raise BadRequest(str(exc)) from None
-
-
-def check_node(config: ClusterConfig | None, node: str) -> None:
-    """An unknown node name is malformed (exit 2); the message lists the known ones."""
-    if config is not None and node not in {n.name for n in config.nodes}:
-        known = ", ".join(n.name for n in config.nodes)
-        raise BadRequest(f"unknown node {node!r} (known: {known})")
-
-
-def check_strategy_name(strategy: str) -> str:
-    try:
-        return check_strategy(strategy)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
-
-
 def owner_tag(front: str) -> str:
     """Who asked: shown in the Boosts pane and kept in the reservation's record."""
     with contextlib.suppress(Exception):
@@ -137,9 +92,9 @@ def ship_by_value() -> None:
         ray.cloudpickle.register_pickle_by_value(module)
 
 
-class ControlClient(Waits):
+class ControlClient(Requests):
     """Blocking calls to the controller, found by name or created on the head on demand.
-    Requests wait for Ray on the client's side (control_wait.py), never in the actor."""
+    Requests wait for Ray on the client's side (control_requests.py), never in the actor."""
 
     def __init__(
         self,
@@ -290,86 +245,6 @@ class ControlClient(Waits):
         return self.info()
 
     # -- reservations ---------------------------------------------------------------------
-
-    def request_boost(
-        self,
-        node: str,
-        rtype: str,
-        amount: str | float,
-        ttl: str | float | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> Pending:
-        """Ask for `amount` of `rtype` on `node`: the controller records it pending at once."""
-        request = check_request(rtype, amount, ttl)
-        check_node(self.config, node)
-        seconds = check_timeout(timeout)
-        spec = {
-            "kind": "boost",
-            "node": node,
-            "type": request.type,
-            "amount": request.amount,
-            "ttl": request.ttl,
-            "owner": self.owner,
-            "timeout": seconds,
-        }
-        try:
-            return self.begin(spec, seconds)
-        except NotFound:
-            if self.config is None:
-                raise
-            raise Refused(f"{node} is not alive in Ray (Ray has no node of that name)") from None
-
-    def request_share(
-        self,
-        rtype: str,
-        amount: str | float,
-        strategy: str = DEFAULT_STRATEGY,
-        ttl: str | float | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        metrics: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> Pending:
-        """Ask for `amount` on the node(s) `strategy` picks now (split where it allows)."""
-        request = check_request(rtype, amount, ttl)
-        seconds = check_timeout(timeout)
-        spec = {
-            "kind": "share",
-            "type": request.type,
-            "amount": request.amount,
-            "ttl": request.ttl,
-            "strategy": check_strategy_name(strategy),
-            "owner": self.owner,
-            "timeout": seconds,
-            "metrics": dict(metrics) if metrics else None,
-        }
-        return self.begin(spec, seconds)
-
-    def boost(
-        self,
-        node: str,
-        rtype: str,
-        amount: str | float,
-        ttl: str | float | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> Reservation:
-        """Reserve `amount` of `rtype` on `node`; returns once Ray placed it (active)."""
-        return self.settle(self.request_boost(node, rtype, amount, ttl, timeout=timeout))
-
-    def share(
-        self,
-        rtype: str,
-        amount: str | float,
-        strategy: str = DEFAULT_STRATEGY,
-        ttl: str | float | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        metrics: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> Reservation:
-        """Reserve `amount` on the node(s) `strategy` picks now; returns once active."""
-        pending = self.request_share(rtype, amount, strategy, ttl, timeout=timeout, metrics=metrics)
-        return self.settle(pending)
 
     def release(self, rid: str) -> ReleaseResult:
         answer = self._call("release", rid, self.owner)

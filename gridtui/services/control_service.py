@@ -22,7 +22,7 @@ from gridtui.model.reservations import (
 )
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
 from gridtui.services.control import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
-from gridtui.services.control_wait import NOTICE_AFTER, POLL_SECONDS, Pending, drain_done
+from gridtui.services.control_requests import NOTICE_AFTER, POLL_SECONDS, Pending, drain_done
 from gridtui.services.polled import PolledFeed
 from gridtui.services.ray_gateway import RayGateway
 

@@ -1,8 +1,8 @@
-"""A request's wait for Ray, on the client's side: the controller records a group and
-answers at once; its client waits here for Ray to place it, renewing the request's lease,
-claims it once placed, and withdraws it when it gives up (timeout, Ctrl-C). A client that
-vanishes (SIGKILL, a lost network) stops renewing, and the controller withdraws it within
-a lease. A drain is waited for the same way."""
+"""Reservation requests on the client's side: the controller records a group and answers
+at once; its client waits here for Ray to place it, renewing the request's lease, claims it
+once placed, and withdraws it when it gives up (timeout, Ctrl-C). A client that vanishes
+(SIGKILL, a lost network) stops renewing, and the controller withdraws it within a lease.
+A drain is waited for the same way."""
 
 from __future__ import annotations
 
@@ -11,8 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gridtui.config import ClusterConfig
 from gridtui.errors import GridError, UserError
 from gridtui.model.reservations import Reservation
+from gridtui.policy.amounts import (
+    DEFAULT_TIMEOUT,
+    AmountError,
+    parse_amount,
+    parse_timeout,
+    parse_ttl,
+    parse_type,
+)
+from gridtui.policy.scheduler import DEFAULT_STRATEGY, check_strategy
 
 # While it waits, a client looks this often (the console and the CLI, through the gateway).
 POLL_SECONDS = 0.1
@@ -51,6 +61,46 @@ def error_of(answer: Mapping[str, Any]) -> GridError | None:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A checked request: what the CLI validates before it connects to anything."""
+
+    type: str
+    amount: float
+    ttl: float | None
+
+
+def check_request(rtype: str, amount: str | float, ttl: str | float | None) -> Request:
+    """Parse type, amount and TTL or raise BadRequest (exit 2) with one line."""
+    try:
+        checked = parse_type(rtype)
+        return Request(checked, parse_amount(checked, amount), parse_ttl(ttl))
+    except AmountError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def check_timeout(seconds: str | float) -> float:
+    """A request's --timeout, more than 0 and at most MAX_TIMEOUT, or BadRequest (exit 2)."""
+    try:
+        return parse_timeout(seconds)
+    except AmountError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def check_node(config: ClusterConfig | None, node: str) -> None:
+    """An unknown node name is malformed (exit 2); the message lists the known ones."""
+    if config is not None and node not in {n.name for n in config.nodes}:
+        known = ", ".join(n.name for n in config.nodes)
+        raise BadRequest(f"unknown node {node!r} (known: {known})")
+
+
+def check_strategy_name(strategy: str) -> str:
+    try:
+        return check_strategy(strategy)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+@dataclass(frozen=True)
 class Pending:
     """A request the controller recorded: `deadline` (Unix time) ends the client's wait."""
 
@@ -64,17 +114,100 @@ class Pending:
         return self.reservation.id
 
 
-class Waits:
-    """The waiting half of ControlClient (which provides `_call`): every method is short,
-    so the console and the CLI run them one at a time through the gateway and never hold
-    its thread; `settle` is the blocking loop for the Python API."""
+class Requests:
+    """The requesting half of ControlClient (which provides `_call`, `config`, `owner`):
+    `request_*` and `poll` are short, so the console and the CLI run them one at a time
+    through the gateway and never hold its thread; `settle` (`boost`, `share`) is the
+    blocking loop for the Python API."""
+
+    config: ClusterConfig | None
+    owner: str
+    _renewed: dict[str, tuple[float, Reservation]]
 
     def _call(
         self, method: str, *args: Any, timeout: float | None = None, retry: bool = True
     ) -> Any:
         raise NotImplementedError
 
-    _renewed: dict[str, tuple[float, Reservation]]
+    def request_boost(
+        self,
+        node: str,
+        rtype: str,
+        amount: str | float,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Pending:
+        """Ask for `amount` of `rtype` on `node`: the controller records it pending at once."""
+        request = check_request(rtype, amount, ttl)
+        check_node(self.config, node)
+        seconds = check_timeout(timeout)
+        spec = {
+            "kind": "boost",
+            "node": node,
+            "type": request.type,
+            "amount": request.amount,
+            "ttl": request.ttl,
+            "owner": self.owner,
+            "timeout": seconds,
+        }
+        try:
+            return self.begin(spec, seconds)
+        except NotFound:
+            if self.config is None:
+                raise
+            raise Refused(f"{node} is not alive in Ray (Ray has no node of that name)") from None
+
+    def request_share(
+        self,
+        rtype: str,
+        amount: str | float,
+        strategy: str = DEFAULT_STRATEGY,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Pending:
+        """Ask for `amount` on the node(s) `strategy` picks now (split where it allows)."""
+        request = check_request(rtype, amount, ttl)
+        seconds = check_timeout(timeout)
+        spec = {
+            "kind": "share",
+            "type": request.type,
+            "amount": request.amount,
+            "ttl": request.ttl,
+            "strategy": check_strategy_name(strategy),
+            "owner": self.owner,
+            "timeout": seconds,
+            "metrics": dict(metrics) if metrics else None,
+        }
+        return self.begin(spec, seconds)
+
+    def boost(
+        self,
+        node: str,
+        rtype: str,
+        amount: str | float,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Reservation:
+        """Reserve `amount` of `rtype` on `node`; returns once Ray placed it (active)."""
+        return self.settle(self.request_boost(node, rtype, amount, ttl, timeout=timeout))
+
+    def share(
+        self,
+        rtype: str,
+        amount: str | float,
+        strategy: str = DEFAULT_STRATEGY,
+        ttl: str | float | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Reservation:
+        """Reserve `amount` on the node(s) `strategy` picks now; returns once active."""
+        pending = self.request_share(rtype, amount, strategy, ttl, timeout=timeout, metrics=metrics)
+        return self.settle(pending)
 
     def begin(self, spec: Mapping[str, Any], timeout: float) -> Pending:
         """Send a checked request; the controller answers at once with a pending record."""
