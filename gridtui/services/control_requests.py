@@ -309,9 +309,9 @@ def _placed(pg_id: str, wait: float) -> bool:
     from ray.util.placement_group import PlacementGroup, placement_group_table
 
     group = PlacementGroup(ray.PlacementGroupID.from_hex(pg_id))
-    if (placement_group_table(group) or {}).get("state") == "CREATED":
-        return True
-    return wait >= 1 and bool(group.wait(int(wait)))
+    if wait >= 1:  # Ray's wait answers at once when it is placed already
+        return bool(group.wait(int(wait)))
+    return (placement_group_table(group) or {}).get("state") == "CREATED"
 
 
 def _quietly(fn: Any) -> None:
