@@ -360,10 +360,6 @@ def _own_node_id() -> str:
         return ""
 
 
-def _fail(kind: str, message: str) -> dict[str, Any]:
-    return {"error": {"kind": kind, "message": message}}
-
-
 def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> OffloadPolicy:
     """The head's alias replaced by its name, in `watched` and in `overrides`."""
     head = next((n.name for n in nodes.values() if n.head and n.alive), None)
