@@ -173,61 +173,7 @@ class OffloadEngine:
             found = [e.to_record() for e in self.events if e.seq > since]
             return {"seq": self.seq, "events": found}
 
-    # -- maintenance ----------------------------------------------------------------------
-
-    def drain(self, name: str) -> dict[str, Any]:
-        """Fence the node, move its stored objects off, then Ray's own drain. Each step
-        is an event; a step that fails does not stop the next (Ray's drain alone already
-        keeps new work off)."""
-        with self._lock:
-            nodes = self.nodes(fresh=True)
-            node = nodes.get(name)
-            if node is None:
-                known = ", ".join(sorted(nodes)) or "none"
-                return _fail("unknown", f"no Ray node named {name!r} (Ray has: {known})")
-            if node.head:
-                return _fail(
-                    "refused",
-                    f"{name} is the head: draining it would stop the cluster "
-                    "(auto-offload fences it instead)",
-                )
-            if name in self.drained:
-                return _fail(
-                    "refused", f"{name} is drained already (`gridtui node undrain {name}`)"
-                )
-            if not node.alive:
-                return _fail("refused", f"{name} is not alive in Ray")
-            trigger = Trigger("drain", 0.0, 0.0, 0.0)
-            self.drained[name] = time.time()
-            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
-            fence = self._fence(name, node)
-            self._record(OffloadAction("fence", name, trigger, time.time()), fence)
-            spill = self.spill(name, trigger)
-            try:
-                accepted, why = ray_private.drain_node(node.node_id, "gridtui node drain")
-                ray_result = "done: Ray drains it" if accepted else f"failed: Ray refused: {why}"
-            except Exception as exc:
-                ray_result = f"failed: {str(exc).splitlines()[0]}"
-            result = f"{ray_result}; fence {fence.partition(':')[0]}; objects {spill}"
-            self._record(OffloadAction("drain", name, trigger, time.time()), result)
-            return {"node": name, "fence": fence, "spill": spill, "ray": ray_result}
-
-    def undrain(self, name: str) -> dict[str, Any]:
-        """Lift the drain's fence (kept when auto-offload holds the node fenced itself).
-        Ray's drain is not undone: Ray has no call for it."""
-        with self._lock:
-            if name not in self.drained:
-                drained = ", ".join(sorted(self.drained)) or "none"
-                return _fail("refused", f"{name} is not drained (drained: {drained})")
-            del self.drained[name]
-            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
-            if name in self.state.fenced:
-                fence = "kept: auto-offload holds it fenced (over a threshold)"
-            else:
-                fence = self._unfence(name)
-            trigger = Trigger("undrain", 0.0, 0.0, 0.0)
-            self._record(OffloadAction("undrain", name, trigger, time.time()), fence)
-            return {"node": name, "fence": fence}
+    # -- maintenance: `gridtui node drain` and undrain live in drain.py ------------------
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -356,13 +302,15 @@ class OffloadEngine:
 
     def _record(self, action: OffloadAction, result: str) -> None:
         """One event, stamped with the time it was carried out (the decision's: a reading
-        that triggered it is older), never before the one before it."""
-        self.seq += 1
-        when = max(time.time(), self.events[-1].time if self.events else 0.0)
-        event = OffloadEvent(self.seq, when, action.node, action.trigger, action.kind, result)
-        self.events.append(event)
-        data = [e.to_record() for e in self.events]
-        ray_private.kv_put(kept.EVENTS_KEY, json.dumps(data).encode())
+        that triggered it is older), never before the one before it. Under the lock: a
+        drain records from its own thread."""
+        with self._lock:
+            self.seq += 1
+            when = max(time.time(), self.events[-1].time if self.events else 0.0)
+            event = OffloadEvent(self.seq, when, action.node, action.trigger, action.kind, result)
+            self.events.append(event)
+            data = [e.to_record() for e in self.events]
+            ray_private.kv_put(kept.EVENTS_KEY, json.dumps(data).encode())
 
     def _fence(self, name: str, node: cluster.RayNode | None) -> str:
         """Hold the node's free CPU/GPU. Nothing free holds nothing yet but counts as
@@ -387,10 +335,6 @@ class OffloadEngine:
         self._retry_at.pop(name, None)
         self._failed.pop(name, None)
         return fences.lift(self.fences.pop(name, []))
-
-
-def _fail(kind: str, message: str) -> dict[str, Any]:
-    return {"error": {"kind": kind, "message": message}}
 
 
 def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> OffloadPolicy:

@@ -205,6 +205,10 @@ def ray_view(state, nodes=None):
     lowers its available object_store_memory as the store fills, so use = total - available."""
     nodes = state.node_table() if nodes is None else nodes
     available = state.available_resources_per_node()
+    try:  # {node id: deadline}: the nodes Ray drains (they take nothing new)
+        draining = set(state.get_draining_nodes())
+    except Exception:
+        draining = set()
     out = []
     for node in nodes:
         node_id = node.get("NodeID", "")
@@ -225,6 +229,7 @@ def ray_view(state, nodes=None):
                 "total": total,
                 "available": avail,
                 "store_used": used,
+                "draining": alive and node_id in draining,
             }
         )
     return out

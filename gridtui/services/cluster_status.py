@@ -27,7 +27,9 @@ class NodeRow:
     reach_error: str  # why not, when not reachable: the full message, never cut
     processes: int | None
     rss: int | None
-    ray_state: str  # ALIVE, DEAD, ABSENT (not in Ray's table) or UNKNOWN (Ray not readable)
+    # ALIVE, DRAINING (alive, taking nothing new), DEAD, ABSENT (not in Ray's table) or
+    # UNKNOWN (Ray not readable)
+    ray_state: str
     reach_reason: str = ""  # the transport's reason word (refused, auth, timeout, ...)
     problem: str = ""  # reached, but the node cannot answer (no Python there, ...)
     node_id: str = ""
@@ -50,6 +52,11 @@ class NodeRow:
     @property
     def note(self) -> str:
         """The full reason this node is not fine, advice included, or ''."""
+        if not (self.reach_error or self.problem) and self.ray_state == "DRAINING":
+            return (
+                f"{self.name}: Ray drains it: it takes no new work until Ray restarts on "
+                "it (`gridtui node undrain` cannot lift Ray's drain)"
+            )
         return self.reach_error or self.problem
 
 
@@ -93,7 +100,7 @@ class ClusterStatus:
             ssh = "ok" if r.reachable else r.reach_reason or "unreachable"
             if r.reachable and r.problem:
                 ssh = "ok, but"
-            known = r.ray_state == "ALIVE"
+            known = r.ray_state in ("ALIVE", "DRAINING")
             store = (
                 f"{_size(r.store_used)}/{_size(r.store_total)}"
                 if known and r.store_used is not None
@@ -192,7 +199,7 @@ def build_status(
         rows.append(
             NodeRow(
                 **base,
-                ray_state="ALIVE" if alive else "DEAD",
+                ray_state=("DRAINING" if info.draining else "ALIVE") if alive else "DEAD",
                 node_id=info.node_id,
                 cpu_total=info.cpu_total,
                 # A dead node's availability is nobody's figure.

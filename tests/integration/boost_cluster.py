@@ -7,9 +7,11 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -120,6 +122,46 @@ class BoostCluster:
 
         return self.run(read)
 
+    def raylets(self, node: str) -> list[int]:
+        """PIDs of the node's raylet: the process Ray's GCS asks to hold a group's bundle."""
+        pids, _ = nodescript.find_pids([f"{self.config.ray.temp_dir}/{node}"])
+        found = []
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"raylet"):
+                    found.append(pid)
+        return found
+
+    @contextlib.contextmanager
+    def stopped(self, node: str) -> Iterator[None]:
+        """The node's raylet stopped (SIGSTOP): Ray cannot place a group there, and its GCS,
+        which places one group at a time, holds every group asked after it. Always
+        continued (SIGCONT) after, whatever happened."""
+        pids = self.raylets(node)
+        assert pids, f"no raylet found for {node}"
+        try:
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            yield
+        finally:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
+    def spawn(self, name: str, *args: str) -> Client:
+        """The CLI in the background; its output goes to files read while it runs."""
+        return Client(self, name, args)
+
+    def until(self, what: str, check: Callable[[], T], seconds: float = 60.0) -> T:
+        """Poll `check` until truthy; the bound only keeps a bug from hanging the suite."""
+        deadline = time.monotonic() + seconds
+        while True:
+            found = check()
+            if found:
+                return found
+            assert time.monotonic() < deadline, f"never: {what}"
+            time.sleep(0.2)
+
     def markers(self) -> list[str]:
         return [f"{self.config.ray.temp_dir}/{n.name}" for n in self.config.nodes]
 
@@ -137,3 +179,33 @@ class BoostCluster:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+class Client:
+    """One CLI process of a test: started at once, signalled when the test says."""
+
+    def __init__(self, cl: BoostCluster, name: str, args: tuple[str, ...]) -> None:
+        self.out = cl.base / f"{name}.out"
+        self.err = cl.base / f"{name}.err"
+        with self.out.open("wb") as out, self.err.open("wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gridtui", *args], cwd=cl.work, stdout=out, stderr=err
+            )
+
+    @property
+    def owner(self) -> str:
+        """How the controller names this client in its records (services/control.owner_tag)."""
+        return f"(cli, pid {self.proc.pid})"
+
+    def stdout(self) -> str:
+        return self.out.read_text()
+
+    def stderr(self) -> str:
+        return self.err.read_text()
+
+    def signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 60) -> int:
+        return self.proc.wait(timeout)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from boost_cluster import BoostCluster
 
+from gridtui.actors.upkeep import LEASE_SECONDS
 from gridtui.model.offload import OffloadPolicy, Rule, fence_name
 from gridtui.services import demo
 from gridtui.services.control import CONTROLLER_NAME, NAMESPACE
@@ -352,8 +353,11 @@ def test_drain_then_undrain_a_worker(cl: BoostCluster) -> None:
     data = os.urandom(2 * 1024**2 + 5)
     cl.run(lambda: svc.store("drain-one", data, node="worker-2"))
     try:
-        code, out, err = cl.cli("node", "drain", "worker-2", "--json")
-        assert code == 0, err
+        drain = cl.spawn("drain", "node", "drain", "worker-2", "--json")
+        out = cl.until("the drain is done", drain.stdout)
+        drain.signal(signal.SIGINT)  # just after: what it did stays, and it says so
+        if drain.wait() == 130:
+            assert drain.stderr().strip().endswith("interrupted; worker-2 stays drained")
         done = json.loads(out.splitlines()[-1])
         assert done["ray"] == "done: Ray drains it", done
         assert done["fence"].startswith("done") and done["spill"].startswith("done: 1 objects")
@@ -367,10 +371,17 @@ def test_drain_then_undrain_a_worker(cl: BoostCluster) -> None:
         code, out, err = cl.cli("node", "drain", "worker-2")
         assert (code, out) == (1, "") and "worker-2 is drained already" in err
         assert len(problems(err)) == 1
+        drained_is_refused_skipped_and_shown(cl)
 
         code, out, err = cl.cli("node", "undrain", "worker-2")
         assert code == 0, err
         assert out.splitlines()[0] == "undrained worker-2"
+        assert out.splitlines()[-2] == (
+            "  ray: kept: Ray's drain cannot be undone (Ray has no call for it): worker-2 "
+            "takes no new work until Ray restarts on it, and Ray ends its raylet by itself "
+            "once the node is idle"
+        )
+        assert out.splitlines()[-1].startswith("  to use worker-2 again, restart Ray on it: ")
         seen = cl.probe()
         assert all(g["name"] != fence_name("worker-2") for g in seen["groups"])
         # What undrain cannot undo: Ray keeps the node draining (nothing new runs there).
@@ -389,6 +400,109 @@ def test_drain_then_undrain_a_worker(cl: BoostCluster) -> None:
             cl.run(lambda: cl.control.node_undrain("worker-2"))
         asyncio.run(restart("worker-2"))  # a new raylet: Ray's drain ends with the old one
         until("worker-2 is back", lambda: "worker-2" in cl.available())
+
+
+def drained_is_refused_skipped_and_shown(cl: BoostCluster) -> None:
+    """A node Ray drains: requests for it refused at once, strategies and placement skip
+    it (it is the least loaded: they would pick it), status shows it draining."""
+    from gridtui.services.control import Refused
+    from gridtui.services.memory import MemoryService
+    from gridtui.services.memory_ray import MemoryRefused
+
+    with pytest.raises(Refused, match=r"^worker-2 is draining: it takes no new reservations$"):
+        cl.run(lambda: cl.control.boost("worker-2", "memory", "64MiB"))
+    svc = MemoryService(cl.config)
+    with pytest.raises(MemoryRefused, match="worker-2 is draining: nothing new is stored there"):
+        cl.run(lambda: svc.store("k", b"bytes", node="worker-2"))
+    loads = [
+        cl.run(lambda n=n: cl.control.boost(n, "memory", "256MiB")) for n in ("head", "worker-1")
+    ]
+    try:
+        placed = cl.run(lambda: cl.control.place({"memory": 64 * 1024**2}, "load-balanced"))
+        assert placed["node"] in ("head", "worker-1")
+        plan = cl.run(lambda: cl.control.plan("memory", "64MiB", "load-balanced"))
+        assert "worker-2" not in plan.nodes
+        views = {v.name: v for v in cl.run(cl.control.node_views)}
+        assert views["worker-2"].draining and not views["worker-1"].draining
+    finally:
+        for r in loads:
+            cl.run(lambda r=r: cl.control.release(r.id))
+    code, out, _ = cl.cli("demo", "status")
+    assert code == 1 and "DRAINING" in next(
+        ln for ln in out.splitlines() if ln.startswith("worker-2")
+    )
+
+
+def blocker(cl: BoostCluster) -> str:
+    """A group on worker-1 that Ray's GCS is busy placing (worker-1's raylet stopped): every
+    group asked after it waits in Ray, a drain's fence too."""
+
+    def make() -> str:
+        from ray.util.placement_group import placement_group
+
+        group = placement_group(
+            [{"CPU": 0.5}],
+            name="test-blocker",
+            bundle_label_selector=[{"gridtui.node": "worker-1"}],
+        )
+        return str(group.id.hex())
+
+    return cl.run(make)
+
+
+def remove(cl: BoostCluster, pg_id: str) -> None:
+    def gone() -> None:
+        from gridtui.actors.cluster import remove_group
+
+        remove_group(pg_id)
+
+    cl.run(gone)
+
+
+def test_a_drain_cut_short_before_rays_drain_leaves_nothing(cl: BoostCluster) -> None:
+    """Its fence waits for Ray (worker-1's raylet stopped holds the GCS); the client is cut
+    short before it starts, and while the fence waits (SIGINT, SIGKILL): each time it is
+    all undone (no fence, no drained mark, no Ray drain) while the fence still waits, at
+    once (SIGINT) or within a lease (SIGKILL)."""
+    before = cl.available()
+    held = ""
+
+    def undone() -> bool:
+        drained = cl.run(cl.control.offload_status)["drained"]
+        return not drained and fence_name("worker-2") not in cl.groups()
+
+    try:
+        with cl.stopped("worker-1"):
+            held = blocker(cl)
+            early = cl.spawn("drain-early", "node", "drain", "worker-2")
+            early.signal(signal.SIGKILL)  # before: it never reaches the cluster
+            early.wait()
+            for sig in (signal.SIGINT, signal.SIGKILL):
+                drain = cl.spawn(f"drain-{sig.name}", "node", "drain", "worker-2")
+                until("its fence waits for Ray", lambda: fence_name("worker-2") in cl.groups())
+                drain.signal(sig)
+                code = drain.wait()
+                if sig == signal.SIGINT:
+                    assert code == 130 and "drain of worker-2 interrupted: undone" in drain.stderr()
+                # Within a lease, the fence still unplaced: Ray's drain never came.
+                cl.until("the drain is undone", undone, seconds=LEASE_SECONDS + 10)
+    finally:
+        if held:
+            remove(cl, held)
+    seen = cl.probe()
+    assert not seen["nodes"]["worker-2"]["draining"]
+    assert not [g for g in seen["groups"] if g["name"].startswith(("gridtui:", "test-"))]
+    until("every resource is free", lambda: reservable(cl.available()) == reservable(before))
+    undrains = [e for e in cl.run(cl.control.offload_events)["events"] if e["action"] == "undrain"]
+    assert "before Ray's drain (its client was interrupted)" in undrains[-2]["result"]
+    assert "before Ray's drain (its client stopped renewing" in undrains[-1]["result"]
+
+
+def reservable(available: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    return {
+        n: {k: v for k, v in f.items() if k in ("CPU", "GPU", "memory")}
+        for n, f in available.items()
+    }
 
 
 def test_node_drain_refuses_bad_input_in_one_line(cl: BoostCluster) -> None:

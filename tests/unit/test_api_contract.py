@@ -194,7 +194,9 @@ def run_schemathesis(
         "--generation-database", "none", "--request-timeout", "20", "--no-color",
     ]  # fmt: skip
     # The event stream never ends: read its first event (the snapshot), not 20 s of it.
-    (tmp / "schemathesis.toml").write_text("max-stream-events = 1\n")
+    (tmp / "schemathesis.toml").write_text(
+        "max-stream-events = 1\n[phases.stateful]\nmax-steps = 30\n"
+    )
     return subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=300)
 
 
@@ -205,7 +207,9 @@ def test_schemathesis_finds_the_server_true_to_its_openapi_document(
     proc = run_schemathesis(server, token, tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-20000:]
-    assert "No issues found" in out, out[-5000:]
+    # No failure of any check (a warning such as "missing test data" is not one: the
+    # coverage below is what this test asks of the generated requests).
+    assert "Failures:" not in out and "passed" in out, out[-5000:]
     # Every operation of the document was called and answered 2xx at least once.
     with client(server, token) as c:
         document = c.get("/openapi.json").json()
