@@ -80,6 +80,20 @@ def mentions(argv, marker):
     return False
 
 
+def work_for(node_dir):
+    """The two words that tie a process of gridtui's own (the agent measuring a node, the
+    demo's load outside Ray) to a node's temp dir without naming it whole: `mentions`,
+    which finds a node's Ray processes to stop or count, must never find these."""
+    root, name = os.path.split(node_dir.rstrip("/"))
+    return [f"--gridtui-root={root}", f"--gridtui-node={name}"]
+
+
+def does_work_for(argv, node_dir):
+    """The process carries `work_for(node_dir)`: it counts in that node's load."""
+    words = set(argv)
+    return all(w in words for w in work_for(node_dir))
+
+
 def ancestors(parents, pid=None):
     """`pid` (default: this process) and its parents, from {pid: ppid}."""
     out, pid = set(), os.getpid() if pid is None else pid

@@ -10,6 +10,7 @@ from gridtui.agent.procfs import (  # inlined when shipped
     ancestors,
     cpu_rss,
     descendants,
+    does_work_for,
     mentions,
     proc_stat,
     proc_table,
@@ -50,11 +51,16 @@ def process_tree(node_dir, procs, own=False):
     raylet; on the head, the GCS and the dashboard too) and their descendants (the
     workers). The node's address would not do: every Ray cluster on this host whose
     nodes use the same addresses names it too. `own`: leave out this process and its
-    parents (the agent's command line names the directory it measures)."""
+    parents. Work gridtui runs for the node (the demo's load outside Ray) counts too: it
+    names the node with `work_for`, which a stop or a count of its Ray processes ignores."""
     parents = {pid: ppid for pid, ppid, _, _ in procs}
     skip = ancestors(parents) if own else ()
-    roots = {pid for pid, _, _, cmd in procs if pid not in skip and mentions(cmd, node_dir)}
+    roots = {pid for pid, _, _, cmd in procs if pid not in skip and _names(cmd, node_dir)}
     return descendants(roots, parents, skip)
+
+
+def _names(cmd, node_dir):
+    return mentions(cmd, node_dir) or does_work_for(cmd, node_dir)
 
 
 def proc_cpu_rss(pid):
@@ -126,7 +132,7 @@ class RayScope:
             while grew:  # a new child of a new member joins too, whatever the PID order
                 grew = False
                 for pid, (ppid, cmd) in list(fresh.items()):
-                    if ppid in self.tree or mentions(cmd, self.node_dir):
+                    if ppid in self.tree or _names(cmd, self.node_dir):
                         self.tree.add(pid)
                         del fresh[pid]
                         grew = True

@@ -227,9 +227,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="gridtui-agent")
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--scope", choices=("host", "ray-processes"), default="host")
-    parser.add_argument(
-        "--node-dir", default="", help="the Ray node's own temp dir, which its processes name"
-    )
+    # The node's Ray temp dir (which its processes name) comes in two parts: a word naming
+    # it whole would make this agent look like one of the node's Ray processes to `cluster
+    # stop` and `cluster start`.
+    parser.add_argument("--node-root", default="", help="the directory of the node's temp dir")
+    parser.add_argument("--node-name", default="", help="the node's temp dir within it")
     parser.add_argument("--cpus", type=float, default=1.0)
     parser.add_argument("--memory", type=int, default=0, help="declared bytes (ray-processes)")
     parser.add_argument("--count", type=int, default=0, help="stop after N samples (0: never)")
@@ -239,7 +241,7 @@ def main(argv=None):
     cpu = CpuMeter()
     gpus = open_gpus(interval)
     scope = (
-        RayScope(args.node_dir, args.cpus, args.memory, own=True)
+        RayScope(os.path.join(args.node_root, args.node_name), args.cpus, args.memory, own=True)
         if args.scope == "ray-processes"
         else None
     )

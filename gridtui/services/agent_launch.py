@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from gridtui.agent import script_source
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.services.ray_commands import temp_dir
@@ -22,6 +24,7 @@ def agent_argv(node: NodeConfig, interval: float, config: ClusterConfig | None =
         if config is None:
             raise ValueError(f"{node.name}: a ray-processes scope needs its cluster's config")
         res = node.resources
-        argv += ["--scope", "ray-processes", "--node-dir", temp_dir(node, config)]
+        root, name = posixpath.split(temp_dir(node, config))
+        argv += ["--scope", "ray-processes", "--node-root", root, "--node-name", name]
         argv += ["--cpus", f"{res.cpu or 1:g}", "--memory", str(res.memory or 0)]
     return argv

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from gridtui.agent.procfs import work_for
 from gridtui.config import ClusterConfig
 from gridtui.services.ray_commands import temp_dir
 
@@ -37,10 +38,10 @@ LOAD_CODE = (
 GRACE = 2.0
 
 
-def marker(node_dir: str) -> str:
-    """The argument that makes a demo node's `ray-processes` scope count the process: a
-    co-located node's processes are the ones that name its own Ray temp dir."""
-    return f"--gridtui-node-dir={node_dir}"
+def marker(node_dir: str) -> list[str]:
+    """The arguments that make a demo node's `ray-processes` scope count the process (as
+    the node's own work) while a stop or a count of the node's Ray processes ignores it."""
+    return work_for(node_dir)
 
 
 def start(config: ClusterConfig, node: str, cpu: float, memory: int, seconds: float) -> list[int]:
@@ -53,7 +54,7 @@ def start(config: ClusterConfig, node: str, cpu: float, memory: int, seconds: fl
     me = str(os.getpid())
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", LOAD_CODE, f"{d:g}", str(share), f"{seconds:g}", me, where],
+            [sys.executable, "-c", LOAD_CODE, f"{d:g}", str(share), f"{seconds:g}", me, *where],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -78,8 +78,10 @@ def test_ray_scope_argv_and_scope_field() -> None:
     assert argv[5:] == [
         "--scope",
         "ray-processes",
-        "--node-dir",
-        "/tmp/rt/w1",
+        "--node-root",
+        "/tmp/rt",
+        "--node-name",
+        "w1",
         "--cpus",
         "2",
         "--memory",
@@ -88,8 +90,10 @@ def test_ray_scope_argv_and_scope_field() -> None:
     lines = run_agent(
         "--scope",
         "ray-processes",
-        "--node-dir",
-        "/tmp/gridtui-no-such-node-dir",
+        "--node-root",
+        "/tmp",
+        "--node-name",
+        "gridtui-no-such-node-dir",
         "--cpus",
         "2",
         "--memory",
@@ -125,7 +129,9 @@ def test_ray_scope_counts_the_tree_of_processes_naming_the_node_dir(tmp_path: Pa
     ]
     try:
         time.sleep(0.5)
-        lines = run_agent("--scope", "ray-processes", "--node-dir", str(node))
+        lines = run_agent(
+            "--scope", "ray-processes", "--node-root", str(tmp_path), "--node-name", "head"
+        )
         assert lines[-1]["ray"]["processes"] == 2
         assert lines[-1]["mem"]["used"] > 0
     finally:
@@ -199,3 +205,28 @@ def test_ray_scope_keeps_its_tree_and_adds_new_pids_without_a_full_scan() -> Non
         root.wait()
     assert scope.pids(time.monotonic() + scope.RESCAN_SECONDS + 1) == set()
     assert scope.scans == 2
+
+
+def test_gridtui_s_own_processes_for_a_node_are_never_taken_for_its_ray() -> None:
+    """The agent measuring a node and the demo's load outside Ray tie themselves to the
+    node's temp dir, but never name it whole: `cluster start` took a node whose agent ran
+    for one already running Ray (and skipped it), and `cluster stop` killed the agent."""
+    from gridtui.agent.nodescript import mentions
+    from gridtui.agent.rayscope import process_tree
+    from gridtui.services import outside_load
+
+    node = {
+        "name": "w1", "host": "127.0.0.3", "transport": "local", "python": "/opt/py/bin/python3",
+        "sample_scope": "ray-processes", "resources": {"cpu": 1},
+    }  # fmt: skip
+    config = ClusterConfig.model_validate(
+        {"name": "c", "nodes": [node], "ray": {"temp_dir": "/tmp/rt"}}
+    )
+    agent = agent_argv(config.node("w1"), 1.0, config)
+    load = ["python3", "-c", "...", "1", "0", "60", "1", *outside_load.marker("/tmp/rt/w1")]
+    raylet = ["raylet", "--temp_dir=/tmp/rt/w1", "--node_ip_address=127.0.0.3"]
+    assert not mentions(agent, "/tmp/rt/w1") and not mentions(load, "/tmp/rt/w1")
+    assert mentions(raylet, "/tmp/rt/w1")
+    procs = [(10, 1, "raylet", raylet), (11, 1, "python3", load), (12, 1, "python3", agent)]
+    assert process_tree("/tmp/rt/w1", procs) == {10, 11}
+    assert process_tree("/tmp/rt/w2", procs) == set()
