@@ -85,7 +85,6 @@ def main(tries: int) -> None:
     os.environ["XDG_STATE_HOME"] = state
     os.environ["XDG_CONFIG_HOME"] = state
     os.environ.pop("GRIDTUI_CONFIG", None)
-    os.environ["RAY_AUTH_MODE"] = "disabled"  # a stray ~/.ray/auth_token must not decide
     try:
         config = asyncio.run(demo.ensure_demo_running())
         grid = client.connect(config)

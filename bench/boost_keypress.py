@@ -100,7 +100,6 @@ def main() -> None:
         os.environ["XDG_STATE_HOME"] = state
         os.environ["XDG_CONFIG_HOME"] = state
         os.environ.pop("GRIDTUI_CONFIG", None)
-        os.environ["RAY_AUTH_MODE"] = "disabled"  # a stray ~/.ray/auth_token must not decide
         try:
             keys, bare = asyncio.run(run(args.tries))
         finally:

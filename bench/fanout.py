@@ -214,7 +214,7 @@ async def baseline(cfg: ClusterConfig, seconds: float) -> dict[str, float]:
     async def poll_node(node_index: int) -> None:
         nonlocal polls, failures
         node = cfg.nodes[node_index]
-        argv = [*agent_argv(node, interval), "--count", "1"]
+        argv = [*agent_argv(node, interval, cfg), "--count", "1"]
         next_at = time.monotonic() + random.uniform(0, interval)
         while not stop.is_set():
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))

@@ -174,6 +174,7 @@ def main() -> None:
         cluster = LocalCluster(Path(tmp), store, capacity=0.75)
         asyncio.run(cluster.start())
         try:
+            cluster.use_here()
             ray.init(
                 address=cluster.address, _node_ip_address="127.0.0.2", namespace="gridtui",
                 log_to_driver=False, configure_logging=False,

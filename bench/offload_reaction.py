@@ -4,7 +4,11 @@
     fence event says when the value crossed the threshold (its sample time minus how long
     it had held); the fence is seen CREATED in Ray's table by polling every 20 ms. Reaction
     = fence active - crossing, against the goal sustain + one interval + 0.5 s. Repeated.
-(b) Idle cost: CPU seconds of the controller and the head's sampler over 20 s, enabled
+(b) Switch: the same load on, auto-offload in dry-run until its dry-run fence event,
+    then switched to live (issue 14: the switch once never fenced). Switch-to-fence =
+    fence CREATED in Ray's table - the moment the switch was asked, against the goal
+    sustain + one interval + 0.5 s (the switch starts a fresh sustain window). Repeated.
+(c) Idle cost: CPU seconds of the controller and the head's sampler over 20 s, enabled
     and watching the head with no pressure, as a share of one core; beside it the
     controller alone over 20 s with auto-offload off, and the difference (the engine's own
     share). Goal < 1%.
@@ -30,6 +34,8 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from boost_cluster import BoostCluster  # noqa: E402
 
 from gridtui.model.offload import OffloadPolicy, Rule, fence_name  # noqa: E402
+from gridtui.services.outside_load import marker  # noqa: E402
+from gridtui.services.ray_commands import temp_dir  # noqa: E402
 
 SUSTAIN = 2.0
 INTERVAL = 1.0  # the controller's tick
@@ -39,6 +45,11 @@ FENCE = fence_name("head")
 
 def fence_state(cl: BoostCluster) -> str:
     return str(cl.groups().get(FENCE, {}).get("state", ""))
+
+
+def dry_run_event(cl: BoostCluster, since: int) -> bool:
+    events = cl.run(lambda: cl.control.offload_events(since))["events"]
+    return any(e["result"] == "dry-run" for e in events)
 
 
 def wait(check: Any, seconds: float = 60.0, step: float = 0.02) -> None:
@@ -89,12 +100,12 @@ def run(cl: BoostCluster, tries: int) -> None:
     # The sampler is the controller itself when it runs on the watched node.
     pids = {int(info.pid), int(live["pid"])}
     idle = share(pids)
+    # What the head's scope counts: a process naming the head's own Ray temp dir.
+    busy = [sys.executable, "-c", "while True: pass", marker(temp_dir(cl.config.head, cl.config))]
     reactions = []
     for _ in range(tries):
         seen = {e["seq"] for e in cl.run(cl.control.offload_events)["events"]}
-        load = subprocess.Popen(
-            [sys.executable, "-c", "while True: pass", f"--node-ip-address={cl.config.head.host}"]
-        )
+        load = subprocess.Popen(busy)
         try:
             wait(lambda: fence_state(cl) == "CREATED")
             active = time.time()
@@ -111,6 +122,28 @@ def run(cl: BoostCluster, tries: int) -> None:
         f"reaction, crossing to fence active (sustain {SUSTAIN:g}s, interval {INTERVAL:g}s): "
         f"median {statistics.median(reactions):.2f} s, max {max(reactions):.2f} s "
         f"over {tries} (goal <= {goal:g} s)"
+    )
+    switches = []
+    dry = OffloadPolicy(enabled=True, rules={"cpu": rule}, dry_run=True)
+    load = subprocess.Popen(busy)
+    try:
+        for _ in range(tries):
+            seen = cl.run(cl.control.offload_events)["seq"]
+            cl.run(lambda: cl.control.offload_set(dry, scopes))
+            wait(lambda since=seen: dry_run_event(cl, since), step=0.2)
+            asked = time.time()
+            cl.run(lambda: cl.control.offload_set(policy, scopes))
+            wait(lambda: fence_state(cl) == "CREATED")
+            switches.append(time.time() - asked)
+    finally:
+        load.kill()
+        load.wait()
+    cl.run(lambda: cl.control.offload_set(OffloadPolicy(), scopes))
+    wait(lambda: fence_state(cl) == "", step=0.2)
+    print(
+        f"switch, dry-run to live with the load on, to fence active: median "
+        f"{statistics.median(switches):.2f} s, min {min(switches):.2f} s, max "
+        f"{max(switches):.2f} s over {tries} (goal <= {goal:g} s)"
     )
     print(
         f"engine idle cost (controller + head sampler, {len(pids)} processes, enabled, no "

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from gridtui.commands import options
 
@@ -73,11 +77,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return build_parser().parse_args(words)
 
 
+def _late_interrupt_exits_130() -> None:
+    """Once a command is done, the interpreter's teardown (Ray's own exit handler among
+    it) may take a moment: a Ctrl-C then ends the process at once with 130, rather than a
+    traceback from an exit handler and the command's own code."""
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            print("gridtui: interrupted as it exited: the command had finished", file=sys.stderr)
+            sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_sigint)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The program (argv None: sys.argv), or one command run in-process (tests)."""
+    code = run_command(argv)
+    if argv is None and code != EXIT_INTERRUPTED:
+        _late_interrupt_exits_130()
+    return code
+
+
+def run_command(argv: Sequence[str] | None) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as done:  # --help, or a usage error already printed on one line
         return done.code if isinstance(done.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:  # while the commands' modules were still being imported
+        return EXIT_INTERRUPTED
     if args.version:
         from gridtui import __version__
 

@@ -18,8 +18,9 @@ from gridtui.themefiles import read_theme_files
 # In a cluster file a bare number is bytes.
 SIZE_UNITS = {"": 1, **units.SIZE_UNITS}
 # PyYAML (YAML 1.1) reads 1e9 and 1.0e9 as text; YAML 1.2 and every user read a number.
-EXPONENT = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+EXPONENT = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+\Z")
+# ASCII digits only: float() takes any Unicode digit (U+0661 as 1).
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$", re.ASCII)
 # Node names are shown, used as Ray labels and in file names; hosts reach ssh(1) for shells.
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _RESOURCE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,63}$")

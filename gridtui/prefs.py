@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from gridtui import paths
+from gridtui.outfile import OutputError, write_file
 
 
 class Prefs:
@@ -25,12 +25,10 @@ class Prefs:
         return self._data.get(key, default)
 
     def set(self, key: str, value: Any) -> None:
-        """Write atomically, so a crash mid-write cannot leave half a file."""
+        """Replaced whole (gridtui/outfile.py), so a crash mid-write cannot leave half a file."""
         self._data[key] = value
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self._data, indent=2), encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError:
+            write_file(self.path, json.dumps(self._data, indent=2))
+        except (OSError, OutputError):
             pass  # a read-only home must not stop the console

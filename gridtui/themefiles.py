@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gridtui
 from gridtui import paths
+from gridtui.outfile import OutputError, write_file
 
 CACHE_VERSION = 1
 """Bumped when what the cache holds changes shape; an older cache is read as empty."""
@@ -97,8 +97,6 @@ def _write_cache(files: dict[str, Any]) -> None:
     path = cache_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": files}), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
+        write_file(path, json.dumps({"version": CACHE_VERSION, "files": files}))
+    except (OSError, OutputError):
         pass

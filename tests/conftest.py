@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background by a non-interactive shell (`pytest ... &`)
+    inherits SIGINT ignored, and so would every CLI it runs: a Ctrl-C test's process then
+    never sees its SIGINT (test_ctrl_c_mid_transfer_leaves_nothing waited out its 60 s so,
+    and its store, left running, filled the next test's node). Children get the default."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

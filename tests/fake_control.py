@@ -93,6 +93,8 @@ class FakeControl:
         self.clock = clock
         self.calls: list[tuple[Any, ...]] = []
         self.fail: GridError | None = None
+        # Why Ray keeps a boost waiting: said through `waiting` before it turns active.
+        self.wait_reason = ""
         self._listeners: list[Callable[[ReservationsSnapshot], None]] = []
         self._event_listeners: list[Callable[[ReservationEvent], None]] = []
         self._n = 0
@@ -141,7 +143,8 @@ class FakeControl:
             raise self.fail
 
     async def boost(self, node: str, rtype: str, amount: str | float,
-                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+                    ttl: str | float | None = None, *, timeout: float = 30.0,
+                    waiting: Any = None) -> Reservation:  # fmt: skip
         self.calls.append(("boost", node, rtype, amount, ttl))
         await asyncio.sleep(0)
         self._check()
@@ -150,11 +153,14 @@ class FakeControl:
         expires = None if req.ttl is None else self.clock + req.ttl
         r = Reservation(f"f{self._n:03d}", "boost", req.type, req.amount,
                         (Bundle(node, req.amount),), "active", self.clock + self._n, expires)  # fmt: skip
+        if self.wait_reason and waiting is not None:
+            waiting(r.replace(state="pending", waiting=self.wait_reason))
         self.publish((*self.snapshot.reservations, r))
         return r
 
     async def share(self, rtype: str, amount: str | float, strategy: str = "best-fit",
-                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+                    ttl: str | float | None = None, *, timeout: float = 30.0,
+                    waiting: Any = None) -> Reservation:  # fmt: skip
         self.calls.append(("share", rtype, amount, strategy, ttl))
         self._check()
         req = check_request(rtype, amount, ttl)

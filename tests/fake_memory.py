@@ -112,7 +112,7 @@ class FakeMemory:
         data = self.data.get(key, b"")
         if not await self._steps(key, "retrieve", len(data), progress, cancel):
             return None
-        await asyncio.to_thread(Path(path).write_bytes, data)
+        await asyncio.to_thread(_write, path, data)
         return found
 
     async def delete(self, key: str) -> StoredObject:
@@ -129,6 +129,18 @@ class FakeMemory:
 
     async def close(self) -> None:
         pass
+
+
+def _write(path: Path, data: bytes) -> None:
+    """As the driver process writes a retrieve (FileSink), so its refusals are the real ones."""
+    from gridtui.services.memory_io import FileSink
+
+    sink = FileSink(path, wait=False)
+    try:
+        sink.write(data)
+        sink.commit()
+    finally:
+        sink.discard()
 
 
 def attach_memory(backend: Backend, memory: FakeMemory) -> FakeMemory:

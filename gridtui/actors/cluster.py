@@ -44,6 +44,8 @@ class RayNode:
     head: bool
     labelled: bool
     total: Mapping[str, float] = field(default_factory=dict)
+    raylet_socket: str = ""
+    """Its raylet's socket path: under the node's own Ray temp dir (offload's sampler)."""
 
     def dead(self) -> RayNode:
         return dataclasses.replace(self, alive=False)
@@ -65,6 +67,7 @@ def ray_nodes() -> dict[str, RayNode]:
             head=HEAD_RESOURCE in total,
             labelled=NODE_LABEL in labels,
             total=total,
+            raylet_socket=str(entry.get("RayletSocketName", "")),
         )
         old = out.get(node.name)
         if old is None or (node.alive and not old.alive):
@@ -110,10 +113,6 @@ def _percent(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def current_views(metrics: Mapping[str, Mapping[str, Any]] | None = None) -> list[NodeView]:
-    return node_views(ray_nodes(), ray_private.available_per_node(), metrics)
-
-
 def create_group(record: Reservation, nodes: Mapping[str, RayNode]) -> PlacementGroup:
     """A named, detached group: one bundle per node, each pinned by the node's label
     (or its own `node:<ip>` resource when it has no gridtui label)."""
@@ -147,13 +146,14 @@ def remove_group(pg_id: str) -> None:
         remove_placement_group(group(pg_id))
 
 
-def remove_and_wait(record: Reservation, timeout: float = RETURN_WAIT) -> bool:
-    """Remove a placed group and wait (bounded) until Ray shows its resources free again:
-    a release that returns means the next request can have them. False on timeout (other
-    work took them meanwhile, say)."""
+def resources_back(
+    record: Reservation, before: Mapping[str, Mapping[str, float]], timeout: float = RETURN_WAIT
+) -> bool:
+    """After its group's removal, wait (bounded) until Ray shows a placed record's
+    resources free again (`before`: Ray's free figures read before the removal), so a
+    release that returns means the next request can have them. Called with no lock held.
+    False on timeout (other work took them meanwhile, say)."""
     resource = RAY_RESOURCE[record.type]
-    before = ray_private.available_per_node()
-    remove_group(record.pg_id)
     want = {
         b.node_id: before.get(b.node_id, {}).get(resource, 0.0) + b.amount - 1e-6
         for b in record.bundles
@@ -168,6 +168,12 @@ def remove_and_wait(record: Reservation, timeout: float = RETURN_WAIT) -> bool:
         time.sleep(0.01)
 
 
+def draining(nodes: Mapping[str, RayNode]) -> set[str]:
+    """Names of the nodes Ray is draining now."""
+    ids = ray_private.draining_nodes()
+    return {name for name, n in nodes.items() if n.node_id in ids}
+
+
 def group_entry(pg_id: str) -> dict[str, Any] | None:
     """Ray's table entry for one group; None once it is removed (or never was)."""
     if not pg_id:
@@ -176,6 +182,15 @@ def group_entry(pg_id: str) -> dict[str, Any] | None:
     if not entry or entry.get("state") == "REMOVED":
         return None
     return dict(entry)
+
+
+def group_table() -> dict[str, dict[str, Any]]:
+    """{group id: entry} of every placement group Ray has not removed (anyone's)."""
+    return {
+        str(e["placement_group_id"]): dict(e)
+        for e in placement_group_table().values()
+        if e.get("state") != "REMOVED"
+    }
 
 
 def gridtui_groups() -> dict[str, dict[str, Any]]:

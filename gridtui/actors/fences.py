@@ -33,30 +33,37 @@ def held(bundle: Mapping[str, float]) -> str:
     return ", ".join(f"{v:g} {k}" for k, v in bundle.items() if not k.startswith("node:"))
 
 
-def hold(node: cluster.RayNode, bundle: dict[str, float], part: int) -> tuple[str | None, str]:
-    """(group id or None, result): place one fence group holding `bundle` on `node`,
-    waiting until Ray has placed it; a group Ray does not place in time is withdrawn."""
+def place(node: cluster.RayNode, bundle: dict[str, float], part: int) -> str:
+    """Create one fence group holding `bundle` on `node` and return its id at once, placed
+    or not (a drain waits for it while its client does); raises when Ray refuses it."""
     bundle = dict(bundle)
     selector: dict[str, str] = {}
     if node.labelled:
         selector = {NODE_LABEL: node.name}
     else:
         bundle[f"node:{node.address}"] = cluster.PIN_AMOUNT
+    group = placement_group(
+        [bundle],
+        strategy="STRICT_PACK",
+        name=fence_name(node.name, part),
+        lifetime="detached",
+        bundle_label_selector=[selector],
+    )
+    return str(group.id.hex())
+
+
+def hold(node: cluster.RayNode, bundle: dict[str, float], part: int) -> tuple[str | None, str]:
+    """(group id or None, result): place one fence group holding `bundle` on `node`,
+    waiting until Ray has placed it; a group Ray does not place in time is withdrawn."""
     try:
-        group = placement_group(
-            [bundle],
-            strategy="STRICT_PACK",
-            name=fence_name(node.name, part),
-            lifetime="detached",
-            bundle_label_selector=[selector],
-        )
-        ready = group.wait(FENCE_WAIT)
+        pg_id = place(node, bundle, part)
+        ready = cluster.group(pg_id).wait(FENCE_WAIT)
     except Exception as exc:
         return None, f"failed: {str(exc).splitlines()[0]}"
     if not ready:
-        cluster.remove_group(group.id.hex())
+        cluster.remove_group(pg_id)
         return None, f"failed: Ray did not place the fence within {FENCE_WAIT}s"
-    return group.id.hex(), f"done: holding {held(bundle)}"
+    return pg_id, f"done: holding {held(bundle)}"
 
 
 def lift(ids: list[str]) -> str:

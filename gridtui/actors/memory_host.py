@@ -12,7 +12,7 @@ import ray
 from ray import cloudpickle
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from gridtui.actors import memory_index, memory_shard
+from gridtui.actors import memory_index, memory_shard, ray_private
 from gridtui.actors.memory_index import MemoryIndex, Node, Refused, Txn
 from gridtui.actors.memory_shard import SHARD_PREFIX, MemoryShard, shard_name
 
@@ -24,7 +24,7 @@ NODES_SECONDS = 2.0
 SHARD_TIMEOUT = 20.0
 
 # Nodes have Python and Ray, not gridtui: these modules travel by value with the actors.
-for _module in (memory_index, memory_shard, sys.modules[__name__]):
+for _module in (memory_index, memory_shard, ray_private, sys.modules[__name__]):
     cloudpickle.register_pickle_by_value(_module)
 
 
@@ -128,10 +128,13 @@ class MemoryHost:
 
     async def _refresh_nodes(self) -> None:
         entries = await asyncio.to_thread(ray.nodes)
+        draining = await asyncio.to_thread(ray_private.draining_nodes)
         nodes = []
         for e in entries:
             store = float((e.get("Resources") or {}).get("object_store_memory", 0.0))
-            nodes.append(Node(e["NodeID"], node_name(e), int(store * self.fraction), e["Alive"]))
+            capacity = int(store * self.fraction)
+            node_id = e["NodeID"]
+            nodes.append(Node(node_id, node_name(e), capacity, e["Alive"], node_id in draining))
         _, doomed = self.index.set_nodes(nodes)
         for txn in doomed:
             await self._abort(txn)

@@ -41,6 +41,7 @@ class Node:
     name: str
     capacity: int
     alive: bool = True
+    draining: bool = False  # Ray drains it: nothing new is stored there
 
 
 @dataclass
@@ -190,11 +191,13 @@ class MemoryIndex:
             )
         if not force and any(t.key == key for t in self.txns.values()):
             raise Refused(f"key {key!r} is being stored by another client", "exists")
-        alive = self._alive()
+        alive = [n for n in self._alive() if not n.draining]
         names = ", ".join(n.name for n in alive) or "none"
         pinned: Node | None = None
         if node is not None:
             pinned = next((n for n in self.nodes.values() if n.name == node and n.alive), None)
+            if pinned is not None and pinned.draining:
+                raise Refused(f"{node} is draining: nothing new is stored there")
             if pinned is None:
                 raise Refused(f"unknown node {node!r} (alive: {names})")
         if replicas < 1:

@@ -16,13 +16,12 @@ from collections import deque
 from typing import Any
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from gridtui.actors import cluster, fences, ray_private
 from gridtui.actors import offload_kept as kept
 from gridtui.actors.memory_host import INDEX_NAME
 from gridtui.actors.memory_index import human
-from gridtui.actors.node_sampler import NodeSampler
+from gridtui.actors.offload_readings import NAMESPACE, Readings
 from gridtui.actors.still_running import StillRunningReader
 from gridtui.model.offload import (
     HEAD,
@@ -32,23 +31,19 @@ from gridtui.model.offload import (
     OffloadPolicy,
     Trigger,
 )
-from gridtui.policy.offload import OffloadState, Sample, decide, restore
+from gridtui.policy.offload import OffloadState, decide, restart, restore
 
 EVENT_LIMIT = 500
-HISTORY_SAMPLES = 600
-SAMPLE_TIMEOUT = 2.0
 # A spill moves objects one at a time; a whole node's worth may take this long.
 MOVE_TIMEOUT = 600.0
 # A fence that failed is tried again this often while its node stays over a threshold.
 FENCE_RETRY = 10.0
 # Seconds after a fence (or top-up) is placed before free CPU on its node counts as new.
 TOPUP_SETTLE = 3.0
-SAMPLER_PREFIX = "gridtui:sampler:"
 # Ray's node table is read again this often (a GCS round trip and a table per node was
 # half the engine's idle cost when read every tick), and at once when a watched node is
 # missing from it or its sampler fails.
 NODES_SECONDS = 15.0
-NAMESPACE = "gridtui"
 
 
 class OffloadEngine:
@@ -59,21 +54,22 @@ class OffloadEngine:
         self._lock = threading.RLock()
         self.stored = ray_private.kv_get(kept.POLICY_KEY) is not None
         self.policy = kept.load_policy()
-        self.scopes: dict[str, str] = kept.load_json(kept.SCOPES_KEY, {})
+        self.readings = Readings(kept.load_json(kept.SCOPES_KEY, {}))
         self.events: deque[OffloadEvent] = deque(kept.load_events(), maxlen=EVENT_LIMIT)
         self.seq = max((e.seq for e in self.events), default=0)
-        self.history: dict[str, deque[Sample]] = {}
-        self.samplers: dict[str, Any] = {}
         self.fences: dict[str, list[str]] = fences.groups()
         self._retry_at: dict[str, float] = {}
         self.drained: dict[str, float] = kept.load_json(kept.DRAINED_KEY, {})
         self._failed: dict[str, str] = {}
         self._settled: dict[str, float] = {}
         self.state: OffloadState = restore(sorted(self.fences))
-        self.live: dict[str, dict[str, Any]] = {}
         self._nodes: dict[str, cluster.RayNode] = {}
         self._nodes_at = -math.inf
         self.still = StillRunningReader()
+
+    @property
+    def live(self) -> dict[str, dict[str, Any]]:
+        return self.readings.live
 
     # -- clients --------------------------------------------------------------------------
 
@@ -82,7 +78,7 @@ class OffloadEngine:
             out = {
                 **self.policy.to_record(),
                 "stored": self.stored,
-                "scopes": dict(self.scopes),
+                "scopes": dict(self.readings.scopes),
                 "fenced": sorted(self.fences),
                 "drained": sorted(self.drained),
                 "live": {n: dict(v) for n, v in self.live.items()},
@@ -92,13 +88,17 @@ class OffloadEngine:
                 for n in self.fences
                 if (node := self.nodes().get(n)) is not None and node.alive
             }
-            samplers = {n: h for n, h in self.samplers.items() if n in fenced}
+            samplers = {n: h for n, h in self.readings.samplers.items() if n in fenced}
         # Outside the engine's lock: a slow GCS read or sampler never holds up its loop.
         out["still_running"] = self.still.read(fenced, samplers)
         return out
 
     def set_policy(self, record: dict[str, Any], scopes: dict[str, str] | None) -> dict[str, Any]:
-        """Replace the running policy (all or nothing: a bad one leaves it as it was)."""
+        """Replace the running policy (all or nothing: a bad one leaves it as it was).
+
+        A change of policy or mode starts afresh (`_restart`). The answer is the status
+        after it, with `changes` (the events the change recorded) and `fenced` read from
+        Ray's placement group table once it is done: what Ray holds, not what was meant."""
         try:
             policy = OffloadPolicy.from_record(record)
             scopes = {str(k): str(v) for k, v in (scopes or {}).items()}
@@ -108,12 +108,47 @@ class OffloadEngine:
         except (ValueError, TypeError, KeyError) as exc:
             return {"error": {"kind": "malformed", "message": str(exc)}}
         with self._lock:
-            if scopes != self.scopes:
-                self._drop_samplers()
-            self.policy, self.scopes, self.stored = policy, scopes, True
+            first = self.seq
+            changed = policy != self.policy or scopes != self.readings.scopes
+            if scopes != self.readings.scopes:
+                self.readings.drop()
+                self.readings.scopes = scopes
+            self.policy, self.stored = policy, True
             ray_private.kv_put(kept.POLICY_KEY, json.dumps(policy.to_record()).encode())
             ray_private.kv_put(kept.SCOPES_KEY, json.dumps(scopes).encode())
-        return self.status()
+            if changed:
+                self._restart()
+            changes = [e.to_record() for e in self.events if e.seq > first]
+        out = self.status()
+        out["changes"] = changes
+        try:
+            out["fenced"] = sorted(fences.groups())
+        except Exception as exc:  # done all the same: say what could not be read
+            out["fenced_unread"] = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        return out
+
+    def _restart(self) -> None:
+        """A new policy or mode (dry-run to live, new thresholds, enable after disable):
+        every sustain window starts now and no sample from before is used again; a fence
+        the new policy does not keep is lifted now; the watched nodes are sampled now."""
+        now = time.time()
+        nodes = self.nodes()
+        policy = _resolve(self.policy, nodes)
+        held = (self.state.fenced & set(self.fences)) - set(self.drained)
+        actions, self.state = restart(policy, held, now)
+        self.readings.history.clear()
+        self._retry_at.clear()
+        self._failed.clear()
+        for action in actions:
+            self._apply(action, nodes)
+        if not policy.enabled:
+            self.readings.drop()
+            return
+        if any(nodes.get(n) is None for n in policy.watched):
+            nodes = self.nodes(fresh=True)
+            policy = _resolve(self.policy, nodes)
+        watched = [(n, node) for n in policy.watched if (node := nodes.get(n)) and node.alive]
+        self.readings.at_change(watched)
 
     def busy(self) -> dict[str, str]:
         """{node: why} for nodes auto-offload counts busy: fenced, or (enabled) its last
@@ -138,61 +173,7 @@ class OffloadEngine:
             found = [e.to_record() for e in self.events if e.seq > since]
             return {"seq": self.seq, "events": found}
 
-    # -- maintenance ----------------------------------------------------------------------
-
-    def drain(self, name: str) -> dict[str, Any]:
-        """Fence the node, move its stored objects off, then Ray's own drain. Each step
-        is an event; a step that fails does not stop the next (Ray's drain alone already
-        keeps new work off)."""
-        with self._lock:
-            nodes = self.nodes(fresh=True)
-            node = nodes.get(name)
-            if node is None:
-                known = ", ".join(sorted(nodes)) or "none"
-                return _fail("unknown", f"no Ray node named {name!r} (Ray has: {known})")
-            if node.head:
-                return _fail(
-                    "refused",
-                    f"{name} is the head: draining it would stop the cluster "
-                    "(auto-offload fences it instead)",
-                )
-            if name in self.drained:
-                return _fail(
-                    "refused", f"{name} is drained already (`gridtui node undrain {name}`)"
-                )
-            if not node.alive:
-                return _fail("refused", f"{name} is not alive in Ray")
-            trigger = Trigger("drain", 0.0, 0.0, 0.0)
-            self.drained[name] = time.time()
-            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
-            fence = self._fence(name, node)
-            self._record(OffloadAction("fence", name, trigger, time.time()), fence)
-            spill = self.spill(name, trigger)
-            try:
-                accepted, why = ray_private.drain_node(node.node_id, "gridtui node drain")
-                ray_result = "done: Ray drains it" if accepted else f"failed: Ray refused: {why}"
-            except Exception as exc:
-                ray_result = f"failed: {str(exc).splitlines()[0]}"
-            result = f"{ray_result}; fence {fence.partition(':')[0]}; objects {spill}"
-            self._record(OffloadAction("drain", name, trigger, time.time()), result)
-            return {"node": name, "fence": fence, "spill": spill, "ray": ray_result}
-
-    def undrain(self, name: str) -> dict[str, Any]:
-        """Lift the drain's fence (kept when auto-offload holds the node fenced itself).
-        Ray's drain is not undone: Ray has no call for it."""
-        with self._lock:
-            if name not in self.drained:
-                drained = ", ".join(sorted(self.drained)) or "none"
-                return _fail("refused", f"{name} is not drained (drained: {drained})")
-            del self.drained[name]
-            ray_private.kv_put(kept.DRAINED_KEY, json.dumps(self.drained).encode())
-            if name in self.state.fenced:
-                fence = "kept: auto-offload holds it fenced (over a threshold)"
-            else:
-                fence = self._unfence(name)
-            trigger = Trigger("undrain", 0.0, 0.0, 0.0)
-            self._record(OffloadAction("undrain", name, trigger, time.time()), fence)
-            return {"node": name, "fence": fence}
+    # -- maintenance: `gridtui node drain` and undrain live in drain.py ------------------
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -201,8 +182,8 @@ class OffloadEngine:
         nothing but this check."""
         with self._lock:
             if not self.policy.enabled and not self.state.fenced:
-                if self.samplers:
-                    self._drop_samplers()
+                if self.readings.samplers:
+                    self.readings.drop()
                 return 0
             nodes = self.nodes()
             policy = _resolve(self.policy, nodes)
@@ -211,9 +192,9 @@ class OffloadEngine:
                 policy = _resolve(self.policy, nodes)
             for name in policy.watched if policy.enabled else ():
                 node = nodes.get(name)
-                if node is not None and node.alive:
-                    self._sample(name, node)
-            history = {n: list(h) for n, h in self.history.items()}
+                if node is not None and node.alive and not self.readings.sample(name, node):
+                    self._nodes_at = -math.inf  # a sampler that failed: Ray's table again
+            history = {n: list(h) for n, h in self.readings.history.items()}
             actions, self.state = decide(history, policy, self.state, time.time())
             for action in actions:
                 self._apply(action, nodes)
@@ -257,7 +238,7 @@ class OffloadEngine:
             if pg_id is None:
                 continue  # best effort: the fence holds what it held; tried again later
             ids.append(pg_id)
-            why = over.get(node) or Trigger("fenced", 0.0, 0.0, 0.0)
+            why = over.get(node) or Trigger.because("fenced")
             result = f"done: topped up with {fences.held(bundle)} that came free"
             self._record(OffloadAction("fence", node, why, now), result)
 
@@ -267,57 +248,6 @@ class OffloadEngine:
         if fresh or not self._nodes or now - self._nodes_at >= NODES_SECONDS:
             self._nodes, self._nodes_at = cluster.ray_nodes(), now
         return self._nodes
-
-    def _sample(self, name: str, node: cluster.RayNode) -> None:
-        handle = self.samplers.get(name)
-        if handle is None:
-            handle = self.samplers[name] = self._start_sampler(name, node)
-        try:
-            if isinstance(handle, NodeSampler):
-                reading = handle.sample()
-            else:
-                reading = ray.get(handle.sample.remote(), timeout=SAMPLE_TIMEOUT)
-        except Exception:  # a dead or slow sampler (or node): look again next time
-            self.samplers.pop(name, None)
-            self._nodes_at = -math.inf
-            return
-        self.live[name] = reading
-        values = {r: float(reading[r]) for r in RESOURCES if reading.get(r) is not None}
-        self.history.setdefault(name, deque(maxlen=HISTORY_SAMPLES)).append(
-            (float(reading["t"]), values)
-        )
-
-    def _start_sampler(self, name: str, node: cluster.RayNode) -> Any:
-        """A sampler on the node: on the controller's own node (the head, as a rule), in
-        this process (an actor of its own there cost another Ray worker's idle CPU and a
-        call a second); elsewhere a zero-CPU actor pinned to the node."""
-        scope = self.scopes.get(name, "host")
-        cpus = node.total.get("CPU", 1.0)
-        memory = int(node.total.get("memory", 0))
-        if node.node_id == _own_node_id():
-            return NodeSampler(scope, node.address, cpus, memory)
-        return (
-            ray.remote(NodeSampler)
-            .options(
-                name=SAMPLER_PREFIX + name,
-                namespace=NAMESPACE,
-                get_if_exists=True,
-                num_cpus=0,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
-            )
-            .remote(scope, node.address, cpus, memory)
-        )
-
-    def _drop_samplers(self) -> None:
-        for handle in self.samplers.values():
-            if isinstance(handle, NodeSampler):
-                continue
-            try:
-                ray.kill(handle)
-            except Exception:
-                continue
-        self.samplers.clear()
-        self.history.clear()
 
     def _apply(self, action: OffloadAction, nodes: dict[str, cluster.RayNode]) -> None:
         if action.kind == "unfence" and action.node in self.drained:
@@ -371,13 +301,16 @@ class OffloadEngine:
         return f"failed: {len(moves) - len(done)} of {len(moves)} objects stayed ({size} moved)"
 
     def _record(self, action: OffloadAction, result: str) -> None:
-        self.seq += 1
-        event = OffloadEvent(
-            self.seq, action.time, action.node, action.trigger, action.kind, result
-        )
-        self.events.append(event)
-        data = [e.to_record() for e in self.events]
-        ray_private.kv_put(kept.EVENTS_KEY, json.dumps(data).encode())
+        """One event, stamped with the time it was carried out (the decision's: a reading
+        that triggered it is older), never before the one before it. Under the lock: a
+        drain records from its own thread."""
+        with self._lock:
+            self.seq += 1
+            when = max(time.time(), self.events[-1].time if self.events else 0.0)
+            event = OffloadEvent(self.seq, when, action.node, action.trigger, action.kind, result)
+            self.events.append(event)
+            data = [e.to_record() for e in self.events]
+            ray_private.kv_put(kept.EVENTS_KEY, json.dumps(data).encode())
 
     def _fence(self, name: str, node: cluster.RayNode | None) -> str:
         """Hold the node's free CPU/GPU. Nothing free holds nothing yet but counts as
@@ -402,18 +335,6 @@ class OffloadEngine:
         self._retry_at.pop(name, None)
         self._failed.pop(name, None)
         return fences.lift(self.fences.pop(name, []))
-
-
-def _own_node_id() -> str:
-    """The Ray node this code runs on ("" outside a Ray worker or driver)."""
-    try:
-        return str(ray.get_runtime_context().get_node_id())
-    except Exception:
-        return ""
-
-
-def _fail(kind: str, message: str) -> dict[str, Any]:
-    return {"error": {"kind": kind, "message": message}}
 
 
 def _resolve(policy: OffloadPolicy, nodes: dict[str, cluster.RayNode]) -> OffloadPolicy:

@@ -2,9 +2,10 @@
 
 Nothing public in Ray 2.60 offers a key-value store in the GCS, per-node available
 resources without the dashboard, a way to keep the driver's cluster-event printing off
-the terminal, or a node drain (`ray drain-node` is a hidden command whose interface Ray
-says is not covered by its API guarantees; it calls the GCS client used here), so these
-few calls live here and an upgrade breaks here, loudly."""
+the terminal, a second cluster's token in one process, or a node drain (`ray drain-node`
+is a hidden command whose interface Ray says is not covered by its API guarantees; it
+calls the GCS client used here), so these few calls live here and an upgrade breaks
+here, loudly."""
 
 from __future__ import annotations
 
@@ -59,6 +60,16 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "ray.core.generated.autoscaler_pb2",
         "DrainNodeReason",
         "the drain's reason (DRAIN_NODE_REASON_PREEMPTION: Ray cannot refuse it)",
+    ),
+    (
+        "ray._raylet",
+        "Config",
+        "initialize: re-read RAY_AUTH_MODE, which Ray caches from the first connect",
+    ),
+    (
+        "ray._raylet",
+        "AuthenticationTokenLoader",
+        "reset_cache: re-read the token file, cached from the first connect",
     ),
 )
 """(module, name, why): each checked by tests/unit/test_ray_private.py."""
@@ -158,3 +169,14 @@ def drain_node(node_id: str, message: str, deadline_ms: int = 0) -> tuple[bool, 
     reason = reasons.Value("DRAIN_NODE_REASON_PREEMPTION")
     accepted, why = client.drain_node(node_id, reason, message, deadline_ms)
     return bool(accepted), str(why or "")
+
+
+def reload_auth() -> None:
+    """Make Ray re-read RAY_AUTH_MODE and the token file before the next ray.init: both are
+    cached from the first connect, so a process that drove one cluster would otherwise
+    send that cluster's token (or none) to the next. Not while connected."""
+    import importlib
+
+    raylet: Any = importlib.import_module("ray._raylet")
+    raylet.Config.initialize("")
+    raylet.AuthenticationTokenLoader.instance().reset_cache()

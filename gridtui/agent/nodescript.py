@@ -14,7 +14,13 @@ import subprocess
 import sys
 import time
 
-from gridtui.agent.procfs import alive, descendants, proc_table  # inlined when shipped
+from gridtui.agent.procfs import (  # inlined when shipped
+    alive,
+    ancestors,
+    descendants,
+    mentions,
+    proc_table,
+)
 
 
 def _out(obj):
@@ -47,25 +53,9 @@ def cmd_version(args):
 # -- processes ------------------------------------------------------------------------------
 
 
-def _mentions(argv, marker):
-    """A word names `marker` as a whole path (so /tmp/a does not match /tmp/ab)."""
-    for word in argv:
-        start = word.find(marker)
-        while start >= 0:
-            end = start + len(marker)
-            if end == len(word) or word[end] in "/ ,":
-                return True
-            start = word.find(marker, start + 1)
-    return False
-
-
 def _ancestors(table):
     """Our own chain (this script, the shell that ran it): it names the marker too."""
-    out, pid = set(), os.getpid()
-    while pid > 1 and pid not in out:
-        out.add(pid)
-        pid = table.get(pid, (0,))[0]
-    return out
+    return ancestors({pid: proc[0] for pid, proc in table.items()})
 
 
 def find_pids(markers, table=None):
@@ -75,15 +65,32 @@ def find_pids(markers, table=None):
     roots = {
         pid
         for pid, proc in table.items()
-        if pid not in skip and any(_mentions(proc[3], m) for m in markers)
+        if pid not in skip and any(mentions(proc[3], m) for m in markers)
     }
     return descendants(roots, {pid: proc[0] for pid, proc in table.items()}, skip), table
+
+
+def auth_mode_of(pid):
+    """The RAY_AUTH_MODE a process runs with ("" when unset), or None when its environment
+    cannot be read: what `status` compares with the cluster file's wish."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            words = f.read().split(b"\0")
+    except OSError:
+        return None
+    for word in words:
+        if word.startswith(b"RAY_AUTH_MODE="):
+            return word.split(b"=", 1)[1].decode("utf-8", "replace")
+    return ""
 
 
 def _describe(pid, table):
     ppid, _, rss, argv, _ = table[pid]
     name = os.path.basename(argv[0]) if argv else "?"
-    return {"pid": pid, "ppid": ppid, "rss": rss, "name": name, "cmd": " ".join(argv)[:160]}
+    out = {"pid": pid, "ppid": ppid, "rss": rss, "name": name, "cmd": " ".join(argv)[:160]}
+    if name in ("raylet", "gcs_server"):
+        out["auth"] = auth_mode_of(pid)
+    return out
 
 
 def cmd_procs(args):
@@ -122,17 +129,46 @@ def cmd_stop(args):
 # -- starting Ray ---------------------------------------------------------------------------
 
 
+def ray_auth_env(args, env):
+    """Ray's auth settings for this node's processes, set explicitly either way: left to
+    Ray, a token in ~/.ray turns auth on for a head but not for a joining worker, which
+    then cannot join. RAY_AUTH_TOKEN goes: Ray would prefer it to the cluster's file."""
+    env.pop("RAY_AUTH_TOKEN", None)
+    if args.auth_mode == "token":
+        env["RAY_AUTH_MODE"] = "token"
+        env["RAY_AUTH_TOKEN_PATH"] = args.auth_token_file
+    else:
+        env["RAY_AUTH_MODE"] = "disabled"
+        env.pop("RAY_AUTH_TOKEN_PATH", None)
+    return env
+
+
+def token_problem(args):
+    """Why the token file cannot serve (missing, not private), or ''."""
+    if args.auth_mode != "token":
+        return ""
+    try:
+        info = os.stat(args.auth_token_file)
+    except OSError as exc:
+        return f"no Ray token at {args.auth_token_file}: {exc.strerror or exc}"
+    if info.st_mode & 0o077:
+        return (
+            f"the Ray token {args.auth_token_file} is not private (mode {info.st_mode & 0o777:o})"
+        )
+    return ""
+
+
 def cmd_start(args):
     """`ray start` in a new session: its daemons must not share the caller's process group,
     which an SSH server may kill when the command's channel closes."""
     os.makedirs(args.temp_dir, exist_ok=True)
+    problem = token_problem(args)
+    if problem:
+        _out({"exit": 2, "output": problem})
+        return 1
     log_path = os.path.join(args.temp_dir, "gridtui-start.log")
     argv = [sys.executable, "-m", "ray.scripts.scripts", "start", *args.ray_args]
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
-    # Ray turns token auth on for a head whenever ~/.ray/auth_token exists (any local
-    # ray.init() may leave one), but never for `ray start --address`: its workers then
-    # cannot join. One explicit mode for every node, unless the user chose one.
-    env.setdefault("RAY_AUTH_MODE", "disabled")
+    env = ray_auth_env(args, dict(os.environ, RAY_USAGE_STATS_ENABLED="0"))
     with open(log_path, "wb") as log, open(os.devnull, "rb") as devnull:
         # Output goes to a file, not our pipe: a daemon holding the pipe would keep the
         # channel open forever.
@@ -169,6 +205,10 @@ def ray_view(state, nodes=None):
     lowers its available object_store_memory as the store fills, so use = total - available."""
     nodes = state.node_table() if nodes is None else nodes
     available = state.available_resources_per_node()
+    try:  # {node id: deadline}: the nodes Ray drains (they take nothing new)
+        draining = set(state.get_draining_nodes())
+    except Exception:
+        draining = set()
     out = []
     for node in nodes:
         node_id = node.get("NodeID", "")
@@ -189,6 +229,7 @@ def ray_view(state, nodes=None):
                 "total": total,
                 "available": avail,
                 "store_used": used,
+                "draining": alive and node_id in draining,
             }
         )
     return out
@@ -207,6 +248,11 @@ def cmd_probe(args):
 
 
 def cmd_view(args):
+    problem = token_problem(args)
+    if problem:
+        _out({"error": problem})
+        return 3
+    ray_auth_env(args, os.environ)  # before Ray is imported: it reads them once
     deadline = time.monotonic() + args.wait
     while not _port_open(args.address):
         if time.monotonic() >= deadline:
@@ -294,6 +340,11 @@ def cmd_pip(args):
     return 0 if code == 0 else 1
 
 
+def _auth_options(parser):
+    parser.add_argument("--auth-mode", choices=("token", "disabled"), required=True)
+    parser.add_argument("--auth-token-file")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="gridtui-node")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -305,12 +356,14 @@ def main(argv=None):
         p.set_defaults(func=func)
     p = sub.add_parser("start")
     p.add_argument("--temp-dir", required=True)
+    _auth_options(p)
     p.add_argument("ray_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_start)
     p = sub.add_parser("view")
     p.add_argument("--address", required=True)
     p.add_argument("--wait", type=float, default=0.0)
     p.add_argument("--expect", type=int, default=0)
+    _auth_options(p)
     p.set_defaults(func=cmd_view)
     p = sub.add_parser("probe")
     p.add_argument("--address", required=True)
@@ -334,6 +387,8 @@ def main(argv=None):
         args.prefix = ["raylet", "gcs_server"]
     if getattr(args, "ray_args", None) and args.ray_args[0] == "--":
         args.ray_args = args.ray_args[1:]
+    if getattr(args, "auth_mode", "") == "token" and not args.auth_token_file:
+        parser.error("--auth-mode token needs --auth-token-file")
     return args.func(args)
 
 

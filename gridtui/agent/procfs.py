@@ -66,3 +66,51 @@ def cpu_rss(pid):
     fields = got[1]
     tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
     return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * page
+
+
+def mentions(argv, marker):
+    """A word names `marker` as a whole path (so /tmp/a does not match /tmp/ab)."""
+    for word in argv:
+        start = word.find(marker)
+        while start >= 0:
+            end = start + len(marker)
+            if end == len(word) or word[end] in "/ ,":
+                return True
+            start = word.find(marker, start + 1)
+    return False
+
+
+def work_for(node_dir):
+    """The two words that tie a process of gridtui's own (the agent measuring a node, the
+    demo's load outside Ray) to a node's temp dir without naming it whole: `mentions`,
+    which finds a node's Ray processes to stop or count, must never find these."""
+    root, name = os.path.split(node_dir.rstrip("/"))
+    return [f"--gridtui-root={root}", f"--gridtui-node={name}"]
+
+
+def does_work_for(argv, node_dir):
+    """The process carries `work_for(node_dir)`: it counts in that node's load."""
+    words = set(argv)
+    return all(w in words for w in work_for(node_dir))
+
+
+def ancestors(parents, pid=None):
+    """`pid` (default: this process) and its parents, from {pid: ppid}."""
+    out, pid = set(), os.getpid() if pid is None else pid
+    while pid > 1 and pid not in out:
+        out.add(pid)
+        pid = parents.get(pid, 0)
+    return out
+
+
+def pss(pid):
+    """The process's proportional set size in bytes (a page shared by N processes counts
+    1/N in each, so a sum over processes counts it once), or None when it is unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

@@ -15,7 +15,12 @@ import sys
 import threading
 import time
 
-from gridtui.agent.procfs import cpu_rss, descendants, proc_stat, proc_table  # inlined when shipped
+from gridtui.agent.rayscope import (  # inlined when shipped
+    RayScope,
+    _proc_list,
+    is_ray_process,
+    over_capacity,
+)
 
 AGENT_VERSION = 1
 
@@ -200,155 +205,6 @@ def open_gpus(interval):
     return None
 
 
-RAY_NAMES = ("raylet", "gcs_server", "plasma_store")
-
-
-def _proc_list():
-    """(pid, ppid, name, cmdline words) for every process, via psutil or /proc."""
-    out = []
-    if psutil:
-        for p in psutil.process_iter(["pid", "ppid", "name", "cmdline"]):
-            info = p.info
-            out.append((info["pid"], info["ppid"] or 0, info["name"] or "", info["cmdline"] or []))
-        return out
-    return [(pid, p[0], p[4], p[3]) for pid, p in proc_table().items()]
-
-
-def is_ray_process(name, cmd):
-    first = cmd[0] if cmd else ""
-    return (
-        name in RAY_NAMES
-        or first.startswith("ray::")
-        or any(os.path.basename(w) in RAY_NAMES for w in cmd[:1])
-    )
-
-
-def belongs_to_node(cmd, address):
-    for i, word in enumerate(cmd):
-        if word in (f"--node-ip-address={address}", f"--node_ip_address={address}"):
-            return True
-        if word in ("--node-ip-address", "--node_ip_address") and cmd[i + 1 : i + 2] == [address]:
-            return True
-    return False
-
-
-def process_tree(address, procs):
-    """PIDs of one co-located Ray node: processes naming its address, and their descendants."""
-    roots = {pid for pid, _, _, cmd in procs if belongs_to_node(cmd, address)}
-    return descendants(roots, {pid: ppid for pid, ppid, _, _ in procs})
-
-
-def proc_cpu_rss(pid):
-    """(cpu seconds, rss bytes) of one process, or None when it has gone."""
-    try:
-        if psutil:
-            p = psutil.Process(pid)
-            t = p.cpu_times()
-            return t.user + t.system, p.memory_info().rss
-        return cpu_rss(pid)
-    except Exception:
-        return None
-
-
-class RayScope:
-    """Load of one Ray node's process tree, as a share of its declared CPUs and memory.
-
-    Reading every process's command line is the dearest step of a sample (about 23 ms of
-    CPU per sample on a busy host), and the tree changes rarely: it is kept between
-    samples, new PIDs alone are looked at (a listing of /proc is cheap), and the whole
-    scan runs again only every RESCAN_SECONDS (a reparented process, a root that changed
-    its command line)."""
-
-    RESCAN_SECONDS = 15.0
-
-    def __init__(self, address, cpus, mem_total):
-        self.address = address
-        self.cpus = max(cpus, 0.01)
-        self.mem_total = mem_total
-        self.prev = {}
-        self.prev_time = time.monotonic()
-        self.tree = set()
-        self.known = set()
-        self.scanned_at = None
-        self.scans = 0
-        self.read()
-
-    def pids(self, now=None):
-        """The node's PIDs now: the cached tree, grown by new PIDs that join it."""
-        now = time.monotonic() if now is None else now
-        listing = _pid_listing()
-        if (
-            listing is None
-            or self.scanned_at is None
-            or now - self.scanned_at >= self.RESCAN_SECONDS
-        ):
-            self.tree = process_tree(self.address, _proc_list())
-            self.scanned_at = now
-            self.scans += 1
-        elif listing != self.known:
-            self.tree &= listing
-            fresh = {}
-            for pid in sorted(listing - self.known):
-                got = _pid_info(pid)
-                if got is not None:
-                    fresh[pid] = got
-            grew = True
-            while grew:  # a new child of a new member joins too, whatever the PID order
-                grew = False
-                for pid, (ppid, cmd) in list(fresh.items()):
-                    if ppid in self.tree or belongs_to_node(cmd, self.address):
-                        self.tree.add(pid)
-                        del fresh[pid]
-                        grew = True
-        self.known = listing if listing is not None else set()
-        return set(self.tree)
-
-    def read(self):
-        now = time.monotonic()
-        pids = self.pids(now)
-        cpu_used = 0.0
-        rss = 0
-        current = {}
-        for pid in pids:
-            got = cpu_rss(pid) if _HAS_PROC else proc_cpu_rss(pid)
-            if got is None:
-                self.tree.discard(pid)
-                continue
-            current[pid] = got[0]
-            cpu_used += max(0.0, got[0] - self.prev.get(pid, got[0]))
-            rss += got[1]
-        dt = max(now - self.prev_time, 1e-3)
-        self.prev, self.prev_time = current, now
-        pct = min(100.0, 100.0 * cpu_used / (dt * self.cpus))
-        return pct, rss, len(current)
-
-
-_HAS_PROC = os.path.isdir("/proc/self")
-
-
-def _pid_listing():
-    """Every PID now (one directory listing), or None without /proc."""
-    if not _HAS_PROC:
-        return None
-    try:
-        return {int(e) for e in os.listdir("/proc") if e.isdigit()}
-    except OSError:
-        return None
-
-
-def _pid_info(pid):
-    """(ppid, argv) of one process from /proc, or None when it is gone or a zombie."""
-    got = proc_stat(pid)
-    if got is None or got[1][0] in ("Z", "X"):
-        return None
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv = [w.decode("utf-8", "replace") for w in f.read().split(b"\0") if w]
-    except OSError:
-        return None
-    return int(got[1][1]), argv
-
-
 class RayCounter:
     """Ray processes on the host. A full process scan is the agent's dearest step, and the
     count changes rarely, so it is refreshed every few seconds, not every sample."""
@@ -371,7 +227,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="gridtui-agent")
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--scope", choices=("host", "ray-processes"), default="host")
-    parser.add_argument("--address", default="", help="the Ray node address (ray-processes)")
+    # The node's Ray temp dir (which its processes name) comes in two parts: a word naming
+    # it whole would make this agent look like one of the node's Ray processes to `cluster
+    # stop` and `cluster start`.
+    parser.add_argument("--node-root", default="", help="the directory of the node's temp dir")
+    parser.add_argument("--node-name", default="", help="the node's temp dir within it")
     parser.add_argument("--cpus", type=float, default=1.0)
     parser.add_argument("--memory", type=int, default=0, help="declared bytes (ray-processes)")
     parser.add_argument("--count", type=int, default=0, help="stop after N samples (0: never)")
@@ -381,7 +241,9 @@ def main(argv=None):
     cpu = CpuMeter()
     gpus = open_gpus(interval)
     scope = (
-        RayScope(args.address, args.cpus, args.memory) if args.scope == "ray-processes" else None
+        RayScope(os.path.join(args.node_root, args.node_name), args.cpus, args.memory, own=True)
+        if args.scope == "ray-processes"
+        else None
     )
     ray_counter = RayCounter()
     host = socket.gethostname()
@@ -390,6 +252,7 @@ def main(argv=None):
     time.sleep(min(interval, 0.2))
     seq = 0
     next_at = time.monotonic()
+    scope_cpu = 0.0
     while True:
         total, cores = cpu.read()
         (mem_total, mem_used), (swap_total, swap_used) = memory()
@@ -397,7 +260,8 @@ def main(argv=None):
         rx, tx = net_bytes()
         ray_count = 0
         if scope is not None:
-            total, rss, ray_count = scope.read()
+            cpu_now, rss, ray_count = scope.read()
+            scope_cpu = total = scope_cpu if cpu_now is None else cpu_now
             cores = [total]
             mem_total = scope.mem_total or mem_total
             mem_used = rss
@@ -425,6 +289,11 @@ def main(argv=None):
             "gpus": gpu_list,
             "ray": {"processes": ray_count},
         }
+        over = over_capacity(
+            {"cpu": total, "memory": 100.0 * mem_used / mem_total if mem_total else None}
+        )
+        if over:
+            record["over"] = over
         try:
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
             out.flush()

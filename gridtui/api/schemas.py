@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from gridtui.model.objects import KEY_MAX
 from gridtui.model.offload import RESOURCES
 from gridtui.model.reservations import TYPES
+from gridtui.policy.amounts import MAX_TTL
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
 from gridtui.services.control import BadRequest
 
@@ -22,7 +23,15 @@ KEY_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._/:@+=-]{{0,{KEY_MAX - 1}}}$"
 # lower-case units), each of which the CLI's parser accepts (tests/unit/test_api_contract.py).
 COUNT_TEXT = r"^([1-9][0-9]{0,5}(\.[0-9]{1,4})?|0?\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"  # noqa: E501
 SIZE_TEXT = r"^([1-9][0-9]{0,5}(\.[0-9]{1,3})?(MiB|GiB|TiB|GB|TB)|([2-9]|[1-9][0-9]{1,5})(\.[0-9]{1,3})?MB)$"  # noqa: E501
-TTL_TEXT = r"^([1-9][0-9]{0,6}|([1-9][0-9]{0,3}[smhd]){1,3})$"
+# A TTL is at most MAX_TTL (30 days): one unit within it, or days, hours, minutes and
+# seconds in that order, each below the next unit up.
+_TTL_ONE = r"[1-9][0-9]{0,5}s?|[1-9][0-9]{0,3}m|([1-9][0-9]?|[1-6][0-9]{2}|7[01][0-9]|720)h|([1-9]|[12][0-9]|30)d"  # noqa: E501
+_TTL_H, _TTL_M, _TTL_S = r"([0-9]|1[0-9]|2[0-3])h", r"[0-5]?[0-9]m", r"[0-5]?[0-9]s"
+_TTL_MANY = (
+    rf"([1-9]|[12][0-9])d({_TTL_H})?({_TTL_M})?({_TTL_S})?"
+    rf"|([1-9]|1[0-9]|2[0-3])h({_TTL_M})?({_TTL_S})?|([1-9]|[1-5][0-9])m({_TTL_S})?"
+)
+TTL_TEXT = rf"^({_TTL_ONE}|{_TTL_MANY})$"
 SUSTAIN_TEXT = (
     r"^(([0-9]|[1-9][0-9]{1,2}|[12][0-9]{3}|3[0-5][0-9]{2}|3600)s?|([0-9]|[1-5][0-9]|60)m|[01]h)$"
 )
@@ -30,7 +39,7 @@ COUNT_MIN = 0.0001  # Ray's resolution: a finer count rounds away
 COUNT_MAX = 1e6
 SIZE_MIN = 1024**2  # under 1 MiB a memory amount is a typo for a size
 SIZE_MAX = 2**50  # 1 PiB; integers this size are exact as floats, as validators read them
-TTL_MAX = 1e9
+TTL_MAX = MAX_TTL
 SUSTAIN_MAX = 3600
 
 COUNT = {

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import math
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridtui.commands.lookup import Cluster, find_cluster
+from gridtui.commands.running import run
 
 if TYPE_CHECKING:
     from gridtui.model.reservations import Reservation
     from gridtui.services.control import ControlClient
+    from gridtui.services.control_service import ControlService
 
 T = TypeVar("T")
 # Seconds for the driver's connect plus the controller's first creation.
@@ -53,17 +54,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def add_timeout(p: argparse.ArgumentParser) -> None:
+    # Checked where a request enters the services (control.check_timeout), not here.
     p.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds for Ray to place it (default 30)"
+        "--timeout",
+        default="30",
+        help="seconds to wait for Ray to place it (more than 0, at most 3600; default 30)",
     )
-
-
-def check_timeout(seconds: float) -> float:
-    from gridtui.services.control import BadRequest
-
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise BadRequest(f"--timeout must be a positive number of seconds, not {seconds:g}")
-    return seconds
 
 
 def with_controller(cluster: Cluster, fn: Callable[[ControlClient], T], timeout: float) -> T:
@@ -76,23 +72,66 @@ def with_controller(cluster: Cluster, fn: Callable[[ControlClient], T], timeout:
         async with driver(cluster.config) as gateway:
             return await gateway.call(lambda: fn(client), timeout + CONNECT_SLACK)
 
-    return asyncio.run(go())
+    return run(go())
+
+
+def with_service(
+    cluster: Cluster, fn: Callable[[ControlService], Awaitable[int]], interrupted: Callable[[], str]
+) -> int:
+    """Connect a driver, run `fn` with the ControlService the console uses (its requests
+    wait for Ray in short looks and are withdrawn if cut short), disconnect. Ctrl-C is
+    exit 130 with one line saying what it left (`interrupted()`, asked after the cut)."""
+    from gridtui.services.control import ControlClient, driver, owner_tag
+    from gridtui.services.control_service import ControlService
+
+    async def go() -> int:
+        async with driver(cluster.config) as gateway:
+            client = ControlClient(cluster.config, owner=owner_tag("cli"))
+            return await fn(ControlService(gateway, client))
+
+    try:
+        return run(go())
+    except KeyboardInterrupt:
+        print(f"gridtui: {interrupted()}", file=sys.stderr)
+        return 130
+
+
+def left(kind: str, held: list[str]) -> Callable[[], str]:
+    """What an interrupted request left: nothing, or the reservation it printed."""
+
+    def say() -> str:
+        if held:
+            return f"interrupted; {held[0]} stays reserved (`gridtui {kind} release {held[0]}`)"
+        return f"{kind} request interrupted; nothing was reserved"
+
+    return say
+
+
+def say_waiting(r: Reservation) -> None:
+    """A request that waits says why, once per reason, on stderr."""
+    print(f"gridtui: {r.id} is pending: {r.waiting}", file=sys.stderr, flush=True)
 
 
 def request_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control import check_node, check_request
+    from gridtui.services.control import check_node, check_request, check_timeout
 
     request = check_request(args.type, args.amount, args.ttl)
     timeout = check_timeout(args.timeout)
     cluster = find_cluster(getattr(args, "config", None))
     check_node(cluster.config, args.node)
-    boost = with_controller(
-        cluster,
-        lambda c: c.boost(args.node, request.type, request.amount, request.ttl, timeout=timeout),
-        timeout,
-    )
-    print(json.dumps(boost.to_json()) if args.json else boost.id)
-    return 0
+
+    held: list[str] = []
+
+    async def ask(svc: ControlService) -> int:
+        boost = await svc.boost(
+            args.node, request.type, request.amount, request.ttl,
+            timeout=timeout, waiting=say_waiting,
+        )  # fmt: skip
+        held.append(boost.id)  # printed before the driver's shutdown: Ctrl-C there keeps it
+        print(json.dumps(boost.to_json()) if args.json else boost.id, flush=True)
+        return 0
+
+    return with_service(cluster, ask, left("boost", held))
 
 
 def release_command(args: argparse.Namespace) -> int:

@@ -1,15 +1,15 @@
-"""`gridtui cluster install|start|stop|status|logs`: Ray lifecycle from the command line."""
+"""`gridtui cluster install|start|stop|status|logs|rotate-token`: Ray's lifecycle, headless."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from gridtui.commands import options
+from gridtui.commands.running import run
 from gridtui.config import ClusterConfig, Range, find_config, load_config, require_config
 
 # The documented ranges of the options (docs/troubleshooting.md, `--help`).
@@ -32,6 +32,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     add("install", "create or reuse each node's env with this Ray and Python", install_command)
     p = add("start", "start the head, then every worker; confirm each joined", start_command)
+    p.add_argument(
+        "--timeout",
+        type=options.number(START_TIMEOUT),
+        default=60.0,
+        help="seconds for the head to answer (1 to 3600; default 60)",
+    )
+    p.add_argument("--no-check", action="store_true", help="skip the version check")
+    p = add(
+        "rotate-token",
+        "a new Ray token, then Ray restarted on every node with it (running work is lost)",
+        rotate_command,
+    )
     p.add_argument(
         "--timeout",
         type=options.number(START_TIMEOUT),
@@ -104,7 +116,7 @@ def install_command(args: argparse.Namespace) -> int:
             print(f"{v.node}: Python {v.python}, Ray {v.ray} at {v.executable}")
         return 0
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def start_command(args: argparse.Namespace) -> int:
@@ -127,7 +139,40 @@ def start_command(args: argparse.Namespace) -> int:
             print("  " + line, file=sys.stderr)
         return 1
 
-    return asyncio.run(go())
+    return run(go())
+
+
+def rotate_command(args: argparse.Namespace) -> int:
+    """The demo when there is no cluster file (as `status`), else the file's cluster."""
+    from gridtui.services import ray_auth
+    from gridtui.services.lifecycle import describe_failures
+
+    async def go() -> int:
+        async with ops_for(args, demo_ok=True, start_timeout=args.timeout) as ops:
+            if ops.config.demo:
+                from gridtui.services.demo import rotate_demo_token
+
+                await rotate_demo_token(ops.progress)
+                failed: list[str] = []
+            else:
+                report = await ops.rotate_token(check=not args.no_check)
+                failed = describe_failures(report)
+        path = ray_auth.token_file(ops.config)
+        if failed:
+            print(
+                f"cluster {ops.config.name}: new Ray token in {path}; some nodes did not join:",
+                file=sys.stderr,
+            )
+            for line in failed:
+                print("  " + line, file=sys.stderr)
+            return 1
+        print(
+            f"cluster {ops.config.name}: new Ray token in {path}; Ray restarted on "
+            f"{len(ops.config.nodes)} nodes with it (the old token is refused)"
+        )
+        return 0
+
+    return run(go())
 
 
 def stop_command(args: argparse.Namespace) -> int:
@@ -139,7 +184,7 @@ def stop_command(args: argparse.Namespace) -> int:
             print(f"{r.node}: {r.error or f'{r.left} processes survived SIGKILL'}", file=sys.stderr)
         return 1 if bad else 0
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def status_command(args: argparse.Namespace) -> int:
@@ -155,7 +200,7 @@ def status_command(args: argparse.Namespace) -> int:
             print(status.table())
         return 0 if status.healthy else 1
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def logs_command(args: argparse.Namespace) -> int:
@@ -167,4 +212,4 @@ def logs_command(args: argparse.Namespace) -> int:
             print("\n".join(lines))
         return 0
 
-    return asyncio.run(go())
+    return run(go())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 
 from gridtui.commands import options
 from gridtui.commands.cluster_cmd import printer
+from gridtui.commands.running import run
 from gridtui.config import Range
 from gridtui.errors import UsageError
 
@@ -57,13 +57,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def start_command(args: argparse.Namespace) -> int:
+    from gridtui.services import ray_auth
     from gridtui.services.demo import ensure_demo_running
 
-    config = asyncio.run(ensure_demo_running(printer(args.quiet)))
+    config = run(ensure_demo_running(printer(args.quiet)))
     address = f"{config.head.host}:{config.ray.port}"
     print(
         f"demo cluster up: GCS at {address}, {len(config.nodes)} nodes; `gridtui` opens the "
-        f"console on it, `ray status --address {address}` shows Ray's own view"
+        f"console on it, `{ray_auth.shell_prefix(config)}ray status --address {address}` "
+        "shows Ray's own view"
     )
     return 0
 
@@ -71,7 +73,7 @@ def start_command(args: argparse.Namespace) -> int:
 def status_command(args: argparse.Namespace) -> int:
     from gridtui.services.demo import demo_status
 
-    status = asyncio.run(demo_status())
+    status = run(demo_status())
     print(json.dumps(status.to_json(), indent=2) if args.json else status.table())
     return 0 if status.healthy else 1
 
@@ -79,7 +81,7 @@ def status_command(args: argparse.Namespace) -> int:
 def stop_command(args: argparse.Namespace) -> int:
     from gridtui.services.demo import stop_demo
 
-    results = asyncio.run(stop_demo(printer(args.quiet)))
+    results = run(stop_demo(printer(args.quiet)))
     bad = [r for r in results if not r.ok]
     for r in bad:
         print(f"{r.node}: {r.error or 'processes survived SIGKILL'}", file=sys.stderr)
@@ -120,4 +122,4 @@ def load_command(args: argparse.Namespace) -> int:
         print(f"{args.node}: {done} load tasks finished")
         return 0
 
-    return asyncio.run(go())
+    return run(go())

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import IO, Any
+from typing import Any
 
+from gridtui.commands import options
+from gridtui.commands.running import run
+from gridtui.configvalues import Range
 from gridtui.model.objects import (
     KEY_CHARS,
     KEY_MAX,
@@ -19,6 +21,9 @@ from gridtui.model.objects import (
     human_age,
     human_bytes,
 )
+
+# As the REST API's `replicas` query parameter.
+REPLICAS = Range(1, 64, integer=True)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +45,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("key")
     p.add_argument("file", help="the file to store, or - for standard input")
     p.add_argument("--node", help="the node to keep it on (default: the one with most room)")
-    p.add_argument("--replicas", type=int, default=1, help="copies on distinct nodes")
+    p.add_argument(
+        "--replicas",
+        type=options.number(REPLICAS),
+        default=1,
+        help="copies on distinct nodes (1 to 64; default 1)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing key atomically")
     p.add_argument("--json", action="store_true")
     p = add("retrieve", "write an object's bytes to a file or standard output", retrieve_command)
@@ -62,14 +72,16 @@ def service() -> Any:
 
 
 @asynccontextmanager
-async def session(args: argparse.Namespace, memory: Any = None) -> AsyncIterator[tuple[Any, Any]]:
+async def session(
+    args: argparse.Namespace, memory: Any = None, config: Any = None
+) -> AsyncIterator[tuple[Any, Any]]:
     """The memory service (configured by the cluster file) on a connected Ray driver, and
     the gateway's `call` that every Ray call goes through."""
     from gridtui.commands.lookup import find_cluster
     from gridtui.services.ray_gateway import RayGateway
 
     memory = memory or service()
-    config = find_cluster(getattr(args, "config", None)).config
+    config = config or find_cluster(getattr(args, "config", None)).config
     memory.configure(config)
     gateway = RayGateway(config, call_timeout=60.0)
     try:
@@ -110,11 +122,13 @@ class ProgressLine:
             print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
-def _run(coro: Coroutine[Any, Any, int], interrupted: str) -> int:
+def _run(go: Callable[[], int], interrupted: Callable[[], str]) -> int:
+    """Run the command; Ctrl-C at any moment is exit 130 with one line saying what it
+    left (`interrupted` is asked after the work has stopped, so its answer is final)."""
     try:
-        return asyncio.run(coro)
+        return go()
     except KeyboardInterrupt:
-        print(f"gridtui: {interrupted}", file=sys.stderr)
+        print(f"gridtui: {interrupted()}", file=sys.stderr)
         return 130
 
 
@@ -125,14 +139,26 @@ def _summary(obj: StoredObject) -> str:
 
 
 def store_command(args: argparse.Namespace) -> int:
-    memory = service()
-    # The key and the file are checked before the cluster is even reached.
-    job = memory.store_job(
-        args.key, args.file, node=args.node, replicas=args.replicas, force=args.force
-    )
+    from gridtui.commands.lookup import find_cluster
+    from gridtui.services.control import check_node
 
-    async def go() -> int:
-        async with session(args, memory) as (_, call):
+    memory = service()
+    job: Any = None
+
+    def go() -> int:
+        nonlocal job
+        # The key and the file are checked before the cluster is even reached; then the
+        # node against the cluster file (an unknown one is bad usage, exit 2).
+        job = memory.store_job(
+            args.key, args.file, node=args.node, replicas=args.replicas, force=args.force
+        )
+        config = find_cluster(getattr(args, "config", None)).config
+        if args.node is not None:
+            check_node(config, args.node)
+        return run(stored(config))
+
+    async def stored(config: Any) -> int:
+        async with session(args, memory, config) as (_, call):
             bar = ProgressLine()
             try:
                 obj = await memory.run_async(call, job, progress=bar)
@@ -144,26 +170,40 @@ def store_command(args: argparse.Namespace) -> int:
             print(f"stored {_summary(obj)}")
         return 0
 
-    return _run(go(), f"store of {args.key!r} interrupted; nothing was stored")
+    def left() -> str:
+        if job is not None and job.committed:
+            return f"store of {args.key!r} interrupted after it was complete: it is stored"
+        return f"store of {args.key!r} interrupted; nothing was stored"
+
+    return _run(go, left)
 
 
 def retrieve_command(args: argparse.Namespace) -> int:
-    from gridtui.services.memory_io import FileSink, MemoryInputError
+    from gridtui.services.memory import check_key
+    from gridtui.services.memory_io import FileSink, MemoryInputError, Sink, StreamSink
 
     memory = service()
-    target: IO[bytes] | FileSink
-    if args.output is None or args.output == "-":
-        if args.output is None and sys.stdout.isatty():
-            raise MemoryInputError(
-                "refusing to write binary data to a terminal: use -o FILE (or -o -), "
-                "or redirect standard output"
-            )
-        target = sys.stdout.buffer
-    else:
-        target = FileSink(args.output)
-    job = memory.retrieve_job(args.key, target)
+    check_key(args.key)
+    sink: Sink | None = None
+    job: Any = None
 
-    async def go() -> int:
+    def go() -> int:
+        nonlocal sink, job
+        if args.output is None or args.output == "-":
+            if args.output is None and sys.stdout.isatty():
+                raise MemoryInputError(
+                    "refusing to write binary data to a terminal: use -o FILE (or -o -), "
+                    "or redirect standard output"
+                )
+            sink = StreamSink(sys.stdout.buffer)
+        else:
+            # Opened now, before the cluster is reached: a path that cannot be written is
+            # one line (exit 1); a FIFO waits here for its reader, as `cp` would.
+            sink = FileSink(args.output)
+        job = memory.retrieve_job(args.key, sink)
+        return run(retrieved(sink))
+
+    async def retrieved(target: Sink) -> int:
         async with session(args, memory) as (_, call):
             bar = ProgressLine()
             try:
@@ -174,7 +214,20 @@ def retrieve_command(args: argparse.Namespace) -> int:
             print(f"retrieved {_summary(obj)} -> {target.path}")
         return 0
 
-    return _run(go(), f"retrieve of {args.key!r} interrupted")
+    def left() -> str:
+        said = f"retrieve of {args.key!r} interrupted"
+        total = job.version.get("size") if job is not None else None
+        if sink is not None and sink.complete:
+            where = sink.where if isinstance(sink, FileSink) else "standard output"
+            return f"{said} after it was complete: {where} has the whole object"
+        if isinstance(sink, FileSink):
+            return f"{said}; {sink.left(total)}"
+        if sink is not None and sink.written:
+            return f"{said}; standard output got {sink.written} of {total} bytes"
+        where = "" if args.output in (None, "-") else f" to {args.output}"
+        return f"{said}; nothing was written{where}"
+
+    return _run(go, left)
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -214,7 +267,7 @@ def list_command(args: argparse.Namespace) -> int:
             print(_table(rows))
         return 0
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def _with_service(args: argparse.Namespace, fn: Callable[[Any, Any], Any]) -> Any:
@@ -222,7 +275,7 @@ def _with_service(args: argparse.Namespace, fn: Callable[[Any, Any], Any]) -> An
         async with session(args) as (memory, call):
             return await fn(memory, call)
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def info_command(args: argparse.Namespace) -> int:

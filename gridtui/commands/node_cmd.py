@@ -6,14 +6,12 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from gridtui.commands.boost_cmd import add_common, with_controller
-from gridtui.commands.lookup import find_cluster
+from gridtui.commands.boost_cmd import add_common, with_controller, with_service
+from gridtui.commands.lookup import Cluster, find_cluster
 
 if TYPE_CHECKING:
     from gridtui.config import ClusterConfig
-
-# Moving a node's stored objects may take minutes (one at a time, shard to shard).
-DRAIN_TIMEOUT = 660.0
+    from gridtui.services.control_service import ControlService
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("node", help="a worker of the cluster file")
     add_common(p)
     p.set_defaults(func=drain_command)
-    p = inner.add_parser("undrain", help="lift the drain's fence (Ray's drain stays: see docs)")
+    p = inner.add_parser(
+        "undrain", help="lift the drain's fence (Ray's own drain cannot be undone: see docs)"
+    )
     p.add_argument("node", help="a drained node")
     add_common(p)
     p.set_defaults(func=undrain_command)
@@ -43,9 +43,24 @@ def check_worker(config: ClusterConfig, node: str) -> None:
 def drain_command(args: argparse.Namespace) -> int:
     cluster = find_cluster(getattr(args, "config", None))
     check_worker(cluster.config, args.node)
-    done = with_controller(cluster, lambda c: c.node_drain(args.node), DRAIN_TIMEOUT)
-    show(done, args.json, f"drained {args.node}")
-    return 0
+    node = args.node
+    finished: list[str] = []
+
+    async def go(svc: ControlService) -> int:
+        done = await svc.node_drain(node)
+        finished.append(node)
+        show(done, args.json, f"drained {node}")
+        return 0
+
+    def interrupted() -> str:
+        if finished:
+            return f"interrupted; {node} stays drained"
+        return (
+            f"drain of {node} interrupted: undone (fence lifted) unless it had reached "
+            f"Ray's drain; `gridtui cluster status` says whether Ray drains {node}"
+        )
+
+    return with_service(cluster, go, interrupted)
 
 
 def undrain_command(args: argparse.Namespace) -> int:
@@ -55,7 +70,17 @@ def undrain_command(args: argparse.Namespace) -> int:
     check_node(cluster.config, args.node)
     done = with_controller(cluster, lambda c: c.node_undrain(args.node), 30.0)
     show(done, args.json, f"undrained {args.node}")
+    if not args.json and str(done.get("ray", "")).startswith(("kept", "gone")):
+        print(
+            f"  to use {args.node} again, restart Ray on it: {restart_advice(cluster, args.node)}"
+        )
     return 0
+
+
+def restart_advice(cluster: Cluster, node: str) -> str:
+    if cluster.demo:
+        return "`gridtui demo stop`, then `gridtui demo start` (or x, then u, in the console)"
+    return f"`gridtui cluster stop --node {node}`, then `gridtui cluster start`"
 
 
 def show(done: dict[str, Any], as_json: bool, title: str) -> None:

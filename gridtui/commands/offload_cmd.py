@@ -43,7 +43,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="cpu=80, memory=65, gpu=90 (repeatable); a bare 70 is memory's",
     )
     p.add_argument("--sustain", help="how long above a threshold before acting: 10s, 1m")
-    p.add_argument("--dry-run", action="store_true", help="decide and record, act on nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="decide and record, act on nothing (with --disable: kept for the next enable "
+        "from the console)",
+    )
     add_common(p)
     p.set_defaults(func=auto_command)
     p = inner.add_parser("events", help="what auto-offload did and why")
@@ -76,8 +81,8 @@ def auto_command(args: argparse.Namespace) -> int:
         raise BadOffloadFlag(
             "--threshold, --sustain and --dry-run go with --enable (--status shows only)"
         )
-    if args.disable and (thresholds or sustain is not None or args.dry_run):
-        raise BadOffloadFlag("--disable takes no --threshold, --sustain or --dry-run")
+    if args.disable and (thresholds or sustain is not None):
+        raise BadOffloadFlag("--disable takes no --threshold or --sustain")
     cluster = find_cluster(getattr(args, "config", None))
     file_policy = cluster.config.offload.policy()
     scopes = {n.name: n.sample_scope for n in cluster.config.nodes}
@@ -108,7 +113,14 @@ def describe(status: Mapping[str, Any]) -> str:
         f"hysteresis {data['hysteresis']:g} points, cooldown {data['cooldown']:g}s; "
         f"watching {', '.join(data['watched'])}",
     ]
-    if data["fenced"]:
+    for change in data.get("changes", ()):
+        lines.append(f"done: {change['message']}")
+    if "fenced_unread" in data:  # done, but Ray's table could not be read after it
+        held = ", ".join(data["fenced"]) or "none"
+        lines.append(f"fenced (the engine's own list: {data['fenced_unread']}): {held}")
+    elif "changes" in data:  # a change: what Ray holds once it is done, said either way
+        lines.append(f"fenced (in Ray): {', '.join(data['fenced']) or 'none'}")
+    elif data["fenced"]:
         lines.append(f"fenced: {', '.join(data['fenced'])}")
     for node, record in data["still_running"].items():
         still = StillRunning.from_record(record)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from gridtui.configvalues import Range, human_size, parse_size, show, theme_names
+from gridtui.model.numbers import parse_float, parse_int
 
 
 class Parser(argparse.ArgumentParser):
@@ -22,7 +23,8 @@ def number(span: Range) -> Callable[[str], Any]:
 
     def parse(text: str) -> Any:
         try:
-            value: int | float = int(text) if span.integer else float(text)
+            # ASCII digits only: int() and float() would take an Arabic-Indic one or `1_0`.
+            value: int | float = parse_int(text) if span.integer else parse_float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"expected {span.describe()}, got {show(text)}"

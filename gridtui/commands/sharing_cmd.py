@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from gridtui.commands.boost_cmd import (
     add_common,
     add_timeout,
-    check_timeout,
+    left,
     release_command,
+    say_waiting,
     status_command,
-    with_controller,
+    with_service,
 )
 from gridtui.commands.lookup import find_cluster
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
+
+if TYPE_CHECKING:
+    from gridtui.services.control_service import ControlService
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,23 +51,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def request_command(args: argparse.Namespace) -> int:
     from gridtui.model.reservations import format_amount
-    from gridtui.services.control import check_request, check_strategy_name
+    from gridtui.services.control import check_request, check_strategy_name, check_timeout
 
     request = check_request(args.type, args.amount, args.ttl)
     strategy = check_strategy_name(args.strategy)
     timeout = check_timeout(args.timeout)
     cluster = find_cluster(getattr(args, "config", None))
-    share = with_controller(
-        cluster,
-        lambda c: c.share(request.type, request.amount, strategy, request.ttl, timeout=timeout),
-        timeout,
-    )
-    if args.json:
-        print(json.dumps(share.to_json()))
-    else:
-        nodes = ", ".join(
-            f"{b.node} ({format_amount(share.type, b.amount)})" for b in share.bundles
-        )
-        print(f"{share.id} on {nodes}")
-        print(f"  {strategy}: {share.reason}")
-    return 0
+
+    held: list[str] = []
+
+    async def ask(svc: ControlService) -> int:
+        share = await svc.share(
+            request.type, request.amount, strategy, request.ttl,
+            timeout=timeout, waiting=say_waiting,
+        )  # fmt: skip
+        held.append(share.id)
+        if args.json:
+            print(json.dumps(share.to_json()), flush=True)
+        else:
+            nodes = ", ".join(
+                f"{b.node} ({format_amount(share.type, b.amount)})" for b in share.bundles
+            )
+            print(f"{share.id} on {nodes}")
+            print(f"  {strategy}: {share.reason}", flush=True)
+        return 0
+
+    return with_service(cluster, ask, left("resource-sharing", held))

@@ -222,10 +222,13 @@ class RayNodeInfo:
     memory_available: float = 0.0
     store_used: float | None = None
     """What the raylet reports in use; None when Ray does not say (a dead node)."""
+    draining: bool = False
+    """Ray drains it: alive, running what it runs, taking nothing new."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "alive": self.alive,
+            "draining": self.draining,
             "node_id": self.node_id,
             "cpu_total": self.cpu_total,
             "cpu_available": self.cpu_available,
@@ -257,6 +260,7 @@ class ClusterSnapshot:
     time: float
     nodes: tuple[NodeStatus, ...]
     demo: bool = False
+    ray_auth: str = "token"  # the cluster file's ray.auth: "disabled" is shown as a warning
 
     @property
     def up_count(self) -> int:

@@ -114,16 +114,35 @@ class OffloadPolicy:
         )
 
 
+REASONS: Mapping[str, str] = {
+    "disabled": "auto-offload was turned off",
+    "dry-run": "dry-run acts on nothing, so a fence held from before is lifted",
+    "unwatched": "the node is no longer watched",
+    "restored": "no rule holds the fence any more",
+    "fenced": "the node is fenced and CPU or GPU came free on it",
+    "drain": "asked by `gridtui node drain`",
+    "undrain": "asked by `gridtui node undrain`",
+}
+"""What a trigger that is not a reading says, by its `metric` (an action's reason)."""
+
+
 @dataclass(frozen=True)
 class Trigger:
-    """Why: the metric, its value, the limit it crossed and how long it had held."""
+    """Why: the metric, its value, the limit it crossed and how long it had held; or, for
+    an action that no reading caused, one of REASONS (value, threshold and held are 0)."""
 
     metric: str
     value: float
     threshold: float
     held: float
 
+    @classmethod
+    def because(cls, reason: str) -> Trigger:
+        return cls(reason, 0.0, 0.0, 0.0)
+
     def describe(self) -> str:
+        if self.metric not in RESOURCES:
+            return REASONS.get(self.metric, self.metric)
         if self.value >= self.threshold:
             return f"{self.metric} {self.value:.0f}% >= {self.threshold:g}% for {self.held:.0f}s"
         return f"{self.metric} {self.value:.0f}% < {self.threshold:g}%"

@@ -98,6 +98,7 @@ def ray_info(entry: Mapping[str, Any]) -> RayNodeInfo:
         memory_total=float(total.get("memory", 0.0)),
         memory_available=float(avail.get("memory", 0.0)),
         store_used=None if used is None else float(used),
+        draining=alive and bool(entry.get("draining")),
     )
 
 

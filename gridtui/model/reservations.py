@@ -76,6 +76,8 @@ class Reservation:
     pg_id: str = ""
     # What happened to it last: "expired", "released by ...", "worker-1 died".
     note: str = ""
+    # Why a pending one is not placed yet ("waiting for Ray: ..."); "" once placed.
+    waiting: str = ""
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -129,6 +131,7 @@ class Reservation:
             "owner": self.owner,
             "ended": self.ended,
             "note": self.note,
+            "waiting": self.waiting,
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -159,7 +162,8 @@ class NodeView:
     """What the scheduler knows of a node: Ray's free and total resources (memory in bytes
     of Ray's `memory` resource) and, when a console watches it, live utilisation in percent.
 
-    `state` is UP, STALE or DOWN; a node Ray calls dead is DOWN whatever the metrics say."""
+    `state` is UP, STALE or DOWN; a node Ray calls dead is DOWN whatever the metrics say.
+    A draining node is UP (what runs there goes on) but takes nothing new."""
 
     name: str
     node_id: str = ""
@@ -176,6 +180,8 @@ class NodeView:
     gpu_util: float | None = None
     busy: str = ""
     """Why auto-offload counts the node busy (fenced, or over a threshold); "" when not."""
+    draining: bool = False
+    """Ray drains it, or `gridtui node drain` does: nothing new is placed there."""
 
     # Field lookups by name, not a dict per call: the scheduler asks thousands of times.
     def free(self, rtype: str) -> float:

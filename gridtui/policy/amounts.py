@@ -1,10 +1,12 @@
-"""Parsing what a user types for a reservation: its type, amount (`2`, `0.5`, `4GiB`) and TTL."""
+"""Parsing what a user types for a reservation: its type, amount (`2`, `0.5`, `4GiB`), TTL
+and timeout, each with its documented bounds (docs/boosts.md)."""
 
 from __future__ import annotations
 
 import math
 import re
 
+from gridtui.model.numbers import DECIMAL, parse_float
 from gridtui.model.reservations import TYPES
 from gridtui.model.units import SIZE_UNITS  # a bare number is no size here: 2 is not 2 B
 
@@ -13,9 +15,15 @@ RESOLUTION = 0.0001
 # A memory amount below this is a typo for a size (`2` meaning 2 GiB), not a request.
 MIN_MEMORY = 1024**2
 TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_NUMBER = r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|nan|infinity|inf)"
-_AMOUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]*)\s*$", re.IGNORECASE)
-_TTL_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+# The longest TTL: a reservation meant to outlive a month is one to release by hand.
+MAX_TTL = 30 * 86400.0
+# The longest a request waits for Ray to place it (its client renews a lease meanwhile).
+MAX_TIMEOUT = 3600.0
+DEFAULT_TIMEOUT = 30.0
+# ASCII digits only (model/numbers.py): float() takes any Unicode digit (U+0661 as 1).
+_NUMBER = rf"{DECIMAL}|[+-]?(?:nan|infinity|inf)"
+_AMOUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]*)\s*$", re.IGNORECASE | re.ASCII)
+_TTL_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -77,8 +85,9 @@ def parse_amount(rtype: str, value: str | float) -> float:
 
 
 def parse_ttl(text: str | float | None) -> float | None:
-    """Seconds from `30m`, `90s`, `2h`, `1d`, `1h30m` or a bare number of seconds; None
-    (or an empty string) means no TTL."""
+    """Seconds from `30m`, `90s`, `2h`, `1d`, `1h30m` or a bare number of seconds, up to
+    MAX_TTL; None means no TTL. An empty one is refused: `--ttl ""` is a slip, not "never"
+    (a form with an empty TTL field passes None)."""
     if text is None:
         return None
     if isinstance(text, bool):
@@ -86,11 +95,11 @@ def parse_ttl(text: str | float | None) -> float | None:
     if isinstance(text, int | float):
         seconds = float(text)
     else:
-        raw = text.strip().lower()
+        raw = text.strip(" \t\r\n").lower()  # ASCII spaces only, as around amounts
         if not raw:
-            return None
+            raise AmountError("TTL is empty: give a duration such as 30m, 90s or 2h, or none")
         try:
-            seconds = float(raw)
+            seconds = parse_float(raw)
         except ValueError:
             parts = _TTL_PART.findall(raw)
             if not parts or "".join(n + u for n, u in parts) != raw:
@@ -100,6 +109,24 @@ def parse_ttl(text: str | float | None) -> float | None:
             seconds = sum(float(n) * TTL_UNITS[u] for n, u in parts)
     if not math.isfinite(seconds) or seconds <= 0:
         raise AmountError(f"TTL must be a positive duration, not {text!r}")
+    if seconds > MAX_TTL:
+        raise AmountError(f"TTL {text!r} is over the limit of {MAX_TTL / 86400:g} days")
+    return seconds
+
+
+def parse_timeout(value: str | float) -> float:
+    """Seconds a request may wait for Ray to place it: more than 0, at most MAX_TIMEOUT."""
+    if isinstance(value, bool):
+        raise AmountError("timeout must be a number of seconds")
+    try:
+        # Text takes ASCII digits only (model/numbers.py), as every other amount does.
+        seconds = parse_float(value) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise AmountError(f"timeout {value!r} is not a number of seconds") from None
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT):
+        raise AmountError(
+            f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, not {value!r}"
+        )
     return seconds
 
 

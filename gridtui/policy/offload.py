@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+import dataclasses
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gridtui.model.offload import RESOURCES, OffloadAction, OffloadPolicy, Rule, Trigger
@@ -24,6 +26,8 @@ class OffloadState:
     """Nodes fenced (or, in dry-run, that would be)."""
     over: Mapping[tuple[str, str], Trigger] = field(default_factory=dict)
     """The trigger of each (node, resource) that is on."""
+    since: float = -math.inf
+    """When the running policy (and mode) began: older samples are never stepped."""
 
 
 _IDLE = Track()
@@ -45,7 +49,8 @@ def decide(
     cooldown rested) and unfenced when the last one clears (below threshold minus
     hysteresis); a memory trigger also asks for a spill. `policy.watched` names nodes
     (the caller resolves the head's alias). A disabled policy, or a node no longer
-    watched, unfences what is fenced."""
+    watched, unfences what is fenced. Samples taken before `state.since` (under an earlier
+    policy or mode) are skipped: a change starts every sustain window afresh (`restart`)."""
     tracks = dict(state.tracks)
     seen = dict(state.seen)
     over = dict(state.over)
@@ -63,7 +68,7 @@ def decide(
     watched = set(policy.watched) if policy.enabled else set()
     for node in sorted(fenced - watched):
         why = "disabled" if not policy.enabled else "unwatched"
-        actions.append(OffloadAction("unfence", node, Trigger(why, 0, 0, 0), now, policy.dry_run))
+        actions.append(OffloadAction("unfence", node, Trigger.because(why), now, policy.dry_run))
         fenced.discard(node)
         for resource in RESOURCES:
             tracks.pop((node, resource), None)
@@ -71,9 +76,9 @@ def decide(
         seen.pop(node, None)
     for node in sorted(watched):
         samples = history.get(node, ())
-        start = 0
+        start = bisect_left(samples, state.since, key=lambda s: s[0])
         if node in seen:
-            start = bisect_right(samples, seen[node], key=lambda s: s[0])
+            start = max(start, bisect_right(samples, seen[node], key=lambda s: s[0]))
         rules = []
         for resource in RESOURCES:
             rule = policy.rule(node, resource)
@@ -125,10 +130,31 @@ def decide(
             seen[node] = when
             if node in fenced and not held.get(node):
                 fenced.discard(node)  # what held the fence is gone (a restored fence)
-                trigger = Trigger("restored", 0.0, 0.0, 0.0)
+                trigger = Trigger.because("restored")
                 actions.append(OffloadAction("unfence", node, trigger, when, policy.dry_run))
-    new = OffloadState(tracks, seen, frozenset(fenced), over)
+    new = OffloadState(tracks, seen, frozenset(fenced), over, state.since)
     return actions, new
+
+
+def restart(
+    policy: OffloadPolicy, held: Collection[str], now: float
+) -> tuple[list[OffloadAction], OffloadState]:
+    """The state for a new policy or mode, from `now` on: every sustain window and
+    cooldown starts afresh, and nothing sampled before `now` is stepped again.
+
+    `held` are the nodes with a real fence (placed in Ray for pressure). One the new
+    policy watches, live, stays fenced, each of its resources counting as over until it
+    falls below the new threshold minus the hysteresis (as after a restart); every other
+    is unfenced now: auto-offload turned off, the node unwatched, or dry-run (which acts
+    on nothing). What an earlier dry-run only decided is forgotten: live, the engine
+    fences for itself once its sustain time has passed."""
+    watched = set(policy.watched) if policy.enabled else set()
+    keep = sorted(n for n in held if n in watched and not policy.dry_run)
+    actions = []
+    for node in sorted(set(held) - set(keep)):
+        why = "disabled" if not policy.enabled else "dry-run" if node in watched else "unwatched"
+        actions.append(OffloadAction("unfence", node, Trigger.because(why), now))
+    return actions, dataclasses.replace(restore(keep), since=now)
 
 
 def restore(fenced: Sequence[str]) -> OffloadState:

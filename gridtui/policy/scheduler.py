@@ -2,8 +2,8 @@
 
 Every strategy sees the same table (Ray's free/total resources per node, plus live
 utilisation when a console watches the nodes) and never picks a node that is STALE or
-DOWN, or that has none of the asked type. Where a strategy allows it, an amount no single
-node can hold is split over several nodes, one bundle per node.
+DOWN, draining, or that has none of the asked type. Where a strategy allows it, an amount
+no single node can hold is split over several nodes, one bundle per node.
 
 - `local-first`: the head, unless it is over its pressure threshold (live utilisation),
   fenced or over a threshold for auto-offload (`NodeView.busy`), or too small; else
@@ -58,9 +58,14 @@ class Placement:
         return tuple(n for n, _ in self.bundles)
 
 
+def usable(view: NodeView) -> bool:
+    """UP and not draining: a node that may take new work."""
+    return view.state == "UP" and not view.draining
+
+
 def eligible(views: Iterable[NodeView], rtype: str) -> list[NodeView]:
-    """UP nodes that have some of `rtype` at all and some free now."""
-    return [v for v in views if v.state == "UP" and v.total(rtype) > 0 and v.free(rtype) > _EPS]
+    """Usable nodes that have some of `rtype` at all and some free now."""
+    return [v for v in views if usable(v) and v.total(rtype) > 0 and v.free(rtype) > _EPS]
 
 
 def _load(view: NodeView, rtype: str) -> float:
@@ -230,6 +235,8 @@ def local_first(
         why = "no head in the table"
     elif head.state != "UP":
         why = f"head {head.name} is {head.state}"
+    elif head.draining:
+        why = f"head {head.name} is draining"
     elif head.busy:
         why = f"head {head.name} is busy for auto-offload ({head.busy})"
     elif (load := head.util(rtype)) is not None and load >= pressure:
@@ -293,6 +300,8 @@ def _none_eligible(views: Sequence[NodeView], rtype: str) -> NoPlacement:
     for v in views[:8]:
         if v.state != "UP":
             reasons.append(f"{v.name} {v.state}")
+        elif v.draining:
+            reasons.append(f"{v.name} draining")
         elif v.total(rtype) <= 0:
             reasons.append(f"{v.name} has no {RAY_RESOURCE[rtype]}")
         else:
@@ -339,12 +348,12 @@ def place(
     if not asked:
         asked = {"cpu": GRAIN}
     primary = next(t for t in ("gpu", "memory", "cpu") if t in asked)
-    fits = [
-        v for v in views if v.state == "UP" and all(v.free(t) + _EPS >= a for t, a in asked.items())
-    ]
+    fits = [v for v in views if usable(v) and all(v.free(t) + _EPS >= a for t, a in asked.items())]
     if not fits:
         short = ", ".join(_fmt(t, a) for t, a in asked.items())
-        up = [v for v in views if v.state == "UP"]
-        raise NoPlacement(f"no UP node has {short} free now ({len(up)} UP of {len(views)})")
+        up = [v for v in views if usable(v)]
+        draining = sum(1 for v in views if v.draining)
+        but = f", {draining} draining" if draining else ""
+        raise NoPlacement(f"no UP node has {short} free now ({len(up)} UP of {len(views)}{but})")
     chosen = choose(fits, primary, asked[primary], strategy, split=False)
     return Placement(chosen.strategy, primary, chosen.bundles, chosen.reason)

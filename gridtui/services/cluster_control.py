@@ -56,8 +56,14 @@ class ClusterControl:
         head = config.head.name
         if op.kind == "start":
             title = f"Start Ray on {config.name}?"
+            auth = (
+                "copy the cluster's Ray token to each node (mode 600);"
+                if config.ray.auth == "token"
+                else "no Ray token: ray.auth is disabled in the cluster file;"
+            )
             lines = [
                 f"Check Python and Ray versions on {', '.join(nodes)};",
+                auth,
                 f"`ray start --head` on {head} (port {config.ray.port}) unless it runs,",
                 "then every other node that does not run Ray yet, in parallel;",
                 "then wait until each node shows in Ray's node table.",

@@ -10,8 +10,9 @@ from typing import Any
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.model.ray import match_nodes, ray_info
 from gridtui.model.units import size
+from gridtui.services import ray_auth
 from gridtui.services.advice import about, advised
-from gridtui.services.procs import NodeScriptError, RayProcess
+from gridtui.services.procs import NodeScriptError, RayProcess, running_auth
 from gridtui.transport.base import TransportError
 
 
@@ -26,7 +27,9 @@ class NodeRow:
     reach_error: str  # why not, when not reachable: the full message, never cut
     processes: int | None
     rss: int | None
-    ray_state: str  # ALIVE, DEAD, ABSENT (not in Ray's table) or UNKNOWN (Ray not readable)
+    # ALIVE, DRAINING (alive, taking nothing new), DEAD, ABSENT (not in Ray's table) or
+    # UNKNOWN (Ray not readable)
+    ray_state: str
     reach_reason: str = ""  # the transport's reason word (refused, auth, timeout, ...)
     problem: str = ""  # reached, but the node cannot answer (no Python there, ...)
     node_id: str = ""
@@ -38,6 +41,9 @@ class NodeRow:
     memory_available: float | None = None
     store_total: float | None = None
     store_used: float | None = None
+    # The RAY_AUTH_MODE its running raylet (and GCS) have: token, disabled, unset (Ray
+    # decides), mixed; None when no Ray process of ours runs there.
+    ray_auth: str | None = None
 
     @property
     def healthy(self) -> bool:
@@ -46,6 +52,11 @@ class NodeRow:
     @property
     def note(self) -> str:
         """The full reason this node is not fine, advice included, or ''."""
+        if not (self.reach_error or self.problem) and self.ray_state == "DRAINING":
+            return (
+                f"{self.name}: Ray drains it: it takes no new work until Ray restarts on "
+                "it (`gridtui node undrain` cannot lift Ray's drain)"
+            )
         return self.reach_error or self.problem
 
 
@@ -54,6 +65,8 @@ class ClusterStatus:
     name: str
     rows: tuple[NodeRow, ...]
     ray_error: str = ""
+    ray_auth: str = "token"  # what the cluster file asks every node for
+    ray_auth_token_file: str = ""  # this machine's copy of the token (the path, never it)
 
     @property
     def healthy(self) -> bool:
@@ -64,6 +77,8 @@ class ClusterStatus:
             "cluster": self.name,
             "healthy": self.healthy,
             "ray_error": self.ray_error,
+            "ray_auth": self.ray_auth,
+            "ray_auth_token_file": self.ray_auth_token_file or None,
             "nodes": [dict(asdict(r), healthy=r.healthy) for r in self.rows],
         }
 
@@ -85,7 +100,7 @@ class ClusterStatus:
             ssh = "ok" if r.reachable else r.reach_reason or "unreachable"
             if r.reachable and r.problem:
                 ssh = "ok, but"
-            known = r.ray_state == "ALIVE"
+            known = r.ray_state in ("ALIVE", "DRAINING")
             store = (
                 f"{_size(r.store_used)}/{_size(r.store_total)}"
                 if known and r.store_used is not None
@@ -113,6 +128,9 @@ class ClusterStatus:
         out += [r.note for r in self.rows if r.note]
         if self.ray_error:
             out.append(f"Ray: {self.ray_error}")
+        if self.ray_auth != "token":
+            out.append("Ray auth: disabled (ray.auth in the cluster file): anyone who reaches")
+            out.append("  the head's GCS port can run code on every node")
         out.append(f"cluster {self.name}: {verdict}")
         return "\n".join(out)
 
@@ -154,6 +172,12 @@ def build_status(
             reach_error, reason = f"{node.name}: not asked", "error"
         else:
             plist = found
+        running = running_auth(list(plist)) if plist else None
+        if running is not None and running != config.ray.auth and not problem:
+            problem = (
+                f"{node.name}: Ray runs with RAY_AUTH_MODE {running}, the cluster file wants "
+                f"{config.ray.auth}: restart it (gridtui cluster stop, then start)"
+            )
         entry = matched.get(node.name)
         base: dict[str, Any] = dict(
             name=node.name,
@@ -165,6 +189,7 @@ def build_status(
             problem=problem,
             processes=None if plist is None else len(plist),
             rss=None if plist is None else sum(p.rss for p in plist),
+            ray_auth=running,
         )
         if entry is None:
             rows.append(NodeRow(**base, ray_state="UNKNOWN" if ray_error else "ABSENT"))
@@ -174,7 +199,7 @@ def build_status(
         rows.append(
             NodeRow(
                 **base,
-                ray_state="ALIVE" if alive else "DEAD",
+                ray_state=("DRAINING" if info.draining else "ALIVE") if alive else "DEAD",
                 node_id=info.node_id,
                 cpu_total=info.cpu_total,
                 # A dead node's availability is nobody's figure.
@@ -187,7 +212,8 @@ def build_status(
                 store_used=info.store_used,
             )
         )
-    return ClusterStatus(config.name, tuple(rows), ray_error)
+    token = str(ray_auth.token_file(config)) if ray_auth.enabled(config) else ""
+    return ClusterStatus(config.name, tuple(rows), ray_error, config.ray.auth, token)
 
 
 def _figure(table: Mapping[str, Any], key: str) -> float | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from gridtui import __version__
 from gridtui.config import ClusterConfig
-from gridtui.errors import GridError, UserError
+from gridtui.errors import UserError
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
@@ -25,30 +25,27 @@ from gridtui.model.reservations import (
     ReservationEvent,
     ReservationsSnapshot,
 )
-from gridtui.policy.amounts import AmountError, parse_amount, parse_ttl, parse_type
-from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement, check_strategy
+from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
+
+# The errors and the pending request live with the requests; the fronts import them here.
+from gridtui.services.control_requests import BadRequest as BadRequest
+from gridtui.services.control_requests import NotFound as NotFound
+from gridtui.services.control_requests import Pending as Pending
+from gridtui.services.control_requests import Refused as Refused
+from gridtui.services.control_requests import Request as Request
+from gridtui.services.control_requests import Requests, error_of
+from gridtui.services.control_requests import check_node as check_node
+from gridtui.services.control_requests import check_request as check_request
+from gridtui.services.control_requests import check_strategy_name as check_strategy_name
+from gridtui.services.control_requests import check_timeout as check_timeout
 from gridtui.services.ray_gateway import RayGateway, RayUnavailable
+
+_error = error_of
 
 CONTROLLER_NAME = "gridtui-controller"
 NAMESPACE = "gridtui"
-# Seconds on top of a request's own timeout before the client stops waiting for the actor.
+# Seconds a client waits for any one answer of the controller (none of them waits on Ray).
 ANSWER_SLACK = 15.0
-
-
-class BadRequest(UserError):
-    """A malformed request (type, amount, TTL, node name): nothing was sent to the cluster."""
-
-    exit_code = 2
-
-
-class Refused(UserError):
-    """The cluster refused (not alive, not enough free, unknown id, timeout); nothing left."""
-
-    exit_code = 1
-
-
-class NotFound(Refused):
-    """No reservation (or Ray node) of that name: nothing was changed."""
 
 
 class ControllerMismatch(UserError):
@@ -73,38 +70,6 @@ class ControllerInfo:
     gridtui_installed: bool = False
 
 
-@dataclass(frozen=True)
-class Request:
-    """A checked request: what the CLI validates before it connects to anything."""
-
-    type: str
-    amount: float
-    ttl: float | None
-
-
-def check_request(rtype: str, amount: str | float, ttl: str | float | None) -> Request:
-    """Parse type, amount and TTL or raise BadRequest (exit 2) with one line."""
-    try:
-        checked = parse_type(rtype)
-        return Request(checked, parse_amount(checked, amount), parse_ttl(ttl))
-    except AmountError as exc:
-        raise BadRequest(str(exc)) from None
-
-
-def check_node(config: ClusterConfig | None, node: str) -> None:
-    """An unknown node name is malformed (exit 2); the message lists the known ones."""
-    if config is not None and node not in {n.name for n in config.nodes}:
-        known = ", ".join(n.name for n in config.nodes)
-        raise BadRequest(f"unknown node {node!r} (known: {known})")
-
-
-def check_strategy_name(strategy: str) -> str:
-    try:
-        return check_strategy(strategy)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
-
-
 def owner_tag(front: str) -> str:
     """Who asked: shown in the Boosts pane and kept in the reservation's record."""
     with contextlib.suppress(Exception):
@@ -127,19 +92,9 @@ def ship_by_value() -> None:
         ray.cloudpickle.register_pickle_by_value(module)
 
 
-def _error(answer: Mapping[str, Any]) -> GridError | None:
-    err = answer.get("error")
-    if not err:
-        return None
-    message = str(err.get("message", "refused"))
-    kind = err.get("kind")
-    if kind == "malformed":
-        return BadRequest(message)
-    return NotFound(message) if kind == "unknown" else Refused(message)
-
-
-class ControlClient:
-    """Blocking calls to the controller, found by name or created on the head on demand."""
+class ControlClient(Requests):
+    """Blocking calls to the controller, found by name or created on the head on demand.
+    Requests wait for Ray on the client's side (control_requests.py), never in the actor."""
 
     def __init__(
         self,
@@ -157,6 +112,7 @@ class ControlClient:
         self._job = ""
         self._epoch = ""
         self._seq = 0
+        self._renewed: dict[str, tuple[float, Reservation]] = {}
 
     # -- the actor ------------------------------------------------------------------------
 
@@ -290,61 +246,6 @@ class ControlClient:
 
     # -- reservations ---------------------------------------------------------------------
 
-    def boost(
-        self,
-        node: str,
-        rtype: str,
-        amount: str | float,
-        ttl: str | float | None = None,
-        *,
-        timeout: float = 30.0,
-    ) -> Reservation:
-        """Reserve `amount` of `rtype` on `node`; returns once Ray placed it (active)."""
-        request = check_request(rtype, amount, ttl)
-        check_node(self.config, node)
-        spec = {
-            "kind": "boost",
-            "node": node,
-            "type": request.type,
-            "amount": request.amount,
-            "ttl": request.ttl,
-            "owner": self.owner,
-            "timeout": timeout,
-        }
-        answer = self._call("request", spec, timeout=timeout + ANSWER_SLACK, retry=False)
-        if (err := _error(answer)) is not None:
-            if answer["error"].get("kind") == "unknown" and self.config is not None:
-                raise Refused(f"{node} is not alive in Ray (Ray has no node of that name)")
-            raise err
-        return Reservation.from_record(answer["reservation"])
-
-    def share(
-        self,
-        rtype: str,
-        amount: str | float,
-        strategy: str = DEFAULT_STRATEGY,
-        ttl: str | float | None = None,
-        *,
-        timeout: float = 30.0,
-        metrics: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> Reservation:
-        """Reserve `amount` on the node(s) `strategy` picks now (split where it allows)."""
-        request = check_request(rtype, amount, ttl)
-        spec = {
-            "kind": "share",
-            "type": request.type,
-            "amount": request.amount,
-            "ttl": request.ttl,
-            "strategy": check_strategy_name(strategy),
-            "owner": self.owner,
-            "timeout": timeout,
-            "metrics": dict(metrics) if metrics else None,
-        }
-        answer = self._call("request", spec, timeout=timeout + ANSWER_SLACK, retry=False)
-        if (err := _error(answer)) is not None:
-            raise err
-        return Reservation.from_record(answer["reservation"])
-
     def release(self, rid: str) -> ReleaseResult:
         answer = self._call("release", rid, self.owner)
         if (err := _error(answer)) is not None:
@@ -425,14 +326,6 @@ class ControlClient:
 
     def offload_events(self, since: int = 0) -> dict[str, Any]:
         return dict(self._call("offload_events", since))
-
-    def node_drain(self, node: str) -> dict[str, Any]:
-        """Fence, move stored objects off, then Ray's drain (gridtui/actors/offload_engine.py);
-        an unknown node, the head or a drained one is refused and nothing changes."""
-        answer = self._call("node_drain", node, timeout=max(self.call_timeout, 660.0))
-        if (err := _error(answer)) is not None:
-            raise err
-        return dict(answer)
 
     def node_undrain(self, node: str) -> dict[str, Any]:
         answer = self._call("node_undrain", node)

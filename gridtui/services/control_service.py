@@ -6,6 +6,8 @@ ReservationsSnapshots to `subscribe`rs and new ReservationEvents to `subscribe_e
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -20,6 +22,7 @@ from gridtui.model.reservations import (
 )
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
 from gridtui.services.control import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
+from gridtui.services.control_requests import NOTICE_AFTER, POLL_SECONDS, Pending, drain_done
 from gridtui.services.polled import PolledFeed
 from gridtui.services.ray_gateway import RayGateway
 
@@ -48,6 +51,8 @@ def metrics_table(snapshot: ClusterSnapshot | None) -> dict[str, dict[str, Any]]
 
 
 EventListener = Callable[[ReservationEvent], None]
+Waiting = Callable[[Reservation], None]
+"""Told (once per new reason) why a request still waits, after NOTICE_AFTER seconds."""
 
 
 class ControlService(PolledFeed[ReservationsSnapshot]):
@@ -84,28 +89,55 @@ class ControlService(PolledFeed[ReservationsSnapshot]):
 
     async def boost(
         self, node: str, rtype: str, amount: str | float, ttl: str | float | None = None,
-        *, timeout: float = 30.0,
+        *, timeout: float = 30.0, waiting: Waiting | None = None,
     ) -> Reservation:  # fmt: skip
-        r = await self.gateway.call(
-            lambda: self.client.boost(node, rtype, amount, ttl, timeout=timeout),
-            timeout + 2 * ANSWER_SLACK,
+        pending = await self.gateway.call(
+            lambda: self.client.request_boost(node, rtype, amount, ttl, timeout=timeout),
+            2 * ANSWER_SLACK,
         )
-        self.wake()
-        return r
+        return await self._settle(pending, waiting)
 
     async def share(
         self, rtype: str, amount: str | float, strategy: str = DEFAULT_STRATEGY,
         ttl: str | float | None = None, *, timeout: float = 30.0,
+        waiting: Waiting | None = None,
     ) -> Reservation:  # fmt: skip
         metrics = metrics_table(self.live())
-        r = await self.gateway.call(
-            lambda: self.client.share(
+        pending = await self.gateway.call(
+            lambda: self.client.request_share(
                 rtype, amount, strategy, ttl, timeout=timeout, metrics=metrics
             ),
-            timeout + 2 * ANSWER_SLACK,
+            2 * ANSWER_SLACK,
         )
-        self.wake()
-        return r
+        return await self._settle(pending, waiting)
+
+    async def _settle(self, pending: Pending, waiting: Waiting | None) -> Reservation:
+        """Look every POLL_SECONDS (each look a short call: the gateway's thread stays free
+        for everyone else) until Ray placed it; a cancel (Ctrl-C, a closed console) or a
+        failure withdraws it before it is raised."""
+        self.wake()  # the Boosts pane shows it pending
+        said, start = "", time.monotonic()
+        try:
+            while True:
+                r = await self.gateway.call(lambda: self.client.poll(pending), 2 * ANSWER_SLACK)
+                if r.state != "pending":
+                    self.wake()
+                    return r
+                late = time.monotonic() - start >= NOTICE_AFTER
+                if waiting is not None and late and r.waiting and r.waiting != said:
+                    said = r.waiting
+                    waiting(r)
+                await asyncio.sleep(POLL_SECONDS)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    self.gateway.call(
+                        lambda: self.client.withdraw(pending.id, "its client was interrupted"),
+                        2 * ANSWER_SLACK,
+                    )
+                )
+            self.wake()
+            raise
 
     async def release(self, rid: str) -> ReleaseResult:
         result = await self.gateway.call(lambda: self.client.release(rid), 2 * ANSWER_SLACK)
@@ -124,10 +156,30 @@ class ControlService(PolledFeed[ReservationsSnapshot]):
         return [str(n) for n in status.get("drained", [])]
 
     async def node_drain(self, node: str) -> dict[str, Any]:
-        """Fence, move stored objects off, Ray's drain: minutes at most (objects move)."""
-        done = await self.gateway.call(lambda: self.client.node_drain(node), 660.0)
-        self.wake()
-        return done
+        """Fence, move stored objects off, Ray's drain: minutes at most (objects move). The
+        drain runs in the controller; this waits, renewing its lease, and a cancel before
+        Ray's drain undoes it."""
+        await self.gateway.call(lambda: self.client.drain_begin(node), 2 * ANSWER_SLACK)
+        try:
+            while True:
+                view = await self.gateway.call(
+                    lambda: self.client.drain_poll(node), 2 * ANSWER_SLACK
+                )
+                done = drain_done(view)
+                if done is not None:
+                    self.wake()
+                    return done
+                await asyncio.sleep(2 * POLL_SECONDS)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    self.gateway.call(
+                        lambda: self.client.drain_poll(node, "its client was interrupted"),
+                        2 * ANSWER_SLACK,
+                    )
+                )
+            self.wake()
+            raise
 
     async def node_undrain(self, node: str) -> dict[str, Any]:
         done = await self.gateway.call(lambda: self.client.node_undrain(node), 2 * ANSWER_SLACK)

@@ -16,6 +16,8 @@ from typing import Any
 
 from gridtui import paths
 from gridtui.config import ClusterConfig
+from gridtui.outfile import write_file
+from gridtui.services import ray_auth
 from gridtui.services.cluster_status import ClusterStatus
 from gridtui.services.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
 from gridtui.services.procs import StopResult
@@ -51,9 +53,7 @@ def read_state() -> dict[str, Any]:
 
 def write_state(data: dict[str, Any]) -> None:
     demo_dir().mkdir(parents=True, exist_ok=True)
-    tmp = state_file().with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(state_file())
+    write_file(state_file(), json.dumps(data, indent=2))
 
 
 def ray_root() -> str:
@@ -157,12 +157,16 @@ async def ensure_demo_running(progress: Progress | None = None) -> ClusterConfig
     """Attach to the demo cluster when its three nodes are alive, else (re)start it."""
     config = demo_config()
     async with demo_ops(config, progress) as ops:
-        if _gcs_open(config):
+        stale = not _gcs_open(config)
+        if not stale:
             with contextlib.suppress(Exception):
                 status = await ops.status()
                 if status.healthy:
                     return config
-        else:
+                # A demo started without token auth (by an older gridtui, say) is restarted
+                # with it rather than left open on its ports.
+                stale = any(r.ray_auth not in (None, "token") for r in status.rows)
+        if stale:
             # Leftovers of a crashed demo (a raylet whose GCS is gone) would block the start.
             await ops.stop(grace=2.0)
         report = await ops.start(check=False)
@@ -177,9 +181,19 @@ async def ensure_demo_running(progress: Progress | None = None) -> ClusterConfig
             "temp_dirs": {n.name: f"{config.ray.temp_dir}/{n.name}" for n in config.nodes},
             "processes": {r.name: r.processes for r in procs.rows},
             "console_pid": os.getpid(),
+            # For an independent driver: RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=this file.
+            "ray_auth": config.ray.auth,
+            "ray_auth_token_file": str(ray_auth.token_file(config)),
         }
     )
     return config
+
+
+async def rotate_demo_token(progress: Progress | None = None) -> ClusterConfig:
+    """A new token for the demo: every node stopped, then started again with it."""
+    await stop_demo(progress)
+    ray_auth.new_token(demo_config())
+    return await ensure_demo_running(progress)
 
 
 async def demo_status() -> ClusterStatus:

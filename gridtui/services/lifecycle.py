@@ -14,9 +14,11 @@ from gridtui.errors import UsageError, UserError
 from gridtui.services import ray_commands as commands
 from gridtui.services.advice import INSTALLABLE, about, advised
 from gridtui.services.cluster_status import ClusterStatus, collect_status
+from gridtui.services.node_auth import auth_clashes, local_token, rotate, send_tokens
 from gridtui.services.procs import (
     NodeScriptError,
     NoPython,
+    RayProcess,
     StopResult,
     list_processes,
     log_tail,
@@ -230,10 +232,10 @@ class ClusterOps:
 
     # -- start -------------------------------------------------------------------------
 
-    async def _processes(self, node: NodeConfig) -> int | str:
-        """How many Ray processes the node runs for us, or why it cannot be asked."""
+    async def _processes(self, node: NodeConfig) -> list[RayProcess] | str:
+        """The Ray processes the node runs for us, or why it cannot be asked."""
         try:
-            return len(await list_processes(self.transports[node.name], node, self.config))
+            return await list_processes(self.transports[node.name], node, self.config)
         except TransportError as exc:
             return advised(about(node.name, exc.message), exc.reason)
         except NodeScriptError as exc:
@@ -295,7 +297,24 @@ class ClusterOps:
             raise ClusterError("some nodes cannot be reached (nothing was started)", unreachable)
         head = self.config.head
         workers = [n for n in self.config.nodes if n is not head]
-        counts = dict(zip([n.name for n in self.config.nodes], running, strict=True))
+        procs = {
+            n.name: p
+            for n, p in zip(self.config.nodes, running, strict=True)
+            if isinstance(p, list)
+        }
+        clashes = auth_clashes(self.config, procs)
+        if clashes:
+            raise ClusterError(
+                "Ray's auth differs from the cluster file (nothing was started)", clashes
+            )
+        counts = {name: len(p) for name, p in procs.items()}
+        token = local_token(self.config, [name for name, n in counts.items() if n])
+        sent = await send_tokens(self.config, self.transports, token, self._say)
+        if sent.get(head.name):  # nothing was started, and a running head is left alone
+            raise ClusterError(
+                "the Ray token did not reach the head (nothing was started)",
+                [about(head.name, sent[head.name])],
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.start_timeout
         if counts[head.name]:
@@ -324,6 +343,10 @@ class ClusterOps:
             self._say(head.name, "start", "ok", f"GCS at {commands.gcs_address(self.config)}")
 
         async def worker(node: NodeConfig) -> None:
+            if sent.get(node.name):
+                report.failed[node.name] = f"the Ray token did not reach it: {sent[node.name]}"
+                self._say(node.name, "start", "failed", report.failed[node.name])
+                return
             if counts[node.name]:
                 report.already_running.append(node.name)
                 self._say(node.name, "start", "skipped", "already running")
@@ -338,6 +361,10 @@ class ClusterOps:
         await self._each(workers, worker)
         await self._verify(report)
         return report
+
+    async def rotate_token(self, *, check: bool = True) -> StartReport:
+        """A new token, and Ray restarted on every node with it (node_auth.rotate)."""
+        return await rotate(self, check=check)
 
     async def _verify(self, report: StartReport) -> None:
         """Wait for every started node in Ray's node table; attach log tails for the missing."""

@@ -121,12 +121,14 @@ class MemoryService:
             self.ray, key, chunks, node=node, replicas=replicas, force=force, window=self.window
         )
 
-    def retrieve_job(self, key: str, target: Target) -> RetrieveJob:
+    def retrieve_job(self, key: str, target: Target, *, wait: bool = True) -> RetrieveJob:
+        """A path is opened now (gridtui/outfile.py: OutputError, exit 1, when it cannot
+        be written); `wait`: a FIFO's open waits for a reader, else it is refused."""
         check_key(key)
         if isinstance(target, Sink):
             sink = target
         elif isinstance(target, str | os.PathLike):
-            sink = FileSink(target)
+            sink = FileSink(target, wait=wait)
         else:
             sink = StreamSink(target)
         return RetrieveJob(self.ray, key, sink, window=self.window)

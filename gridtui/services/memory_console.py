@@ -97,8 +97,9 @@ class ConsoleMemory(PolledFeed[MemorySnapshot]):
     ) -> StoredObject | None:
         """The object written to `path` (complete and checked), or None when cancelled
         (no file is left under `path`)."""
+        # wait=False: a FIFO nobody reads is refused at once, never a driver held waiting.
         job: Job = await self.gateway.call(
-            lambda: self.service.retrieve_job(key, path), CALL_TIMEOUT * 2
+            lambda: self.service.retrieve_job(key, path, wait=False), CALL_TIMEOUT * 2
         )
         return await self._transfer(job, progress, cancel)
 

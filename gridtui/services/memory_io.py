@@ -8,10 +8,10 @@ import os
 import select
 import stat
 import sys
-import uuid
 from pathlib import Path
 from typing import IO, Any
 
+from gridtui import outfile
 from gridtui.errors import UserError
 
 
@@ -116,6 +116,19 @@ class ChunkSource:
 class Sink:
     """Where retrieved chunks go; `commit` once the whole object checked out."""
 
+    _written = 0
+    _complete = False
+
+    @property
+    def written(self) -> int:
+        """Bytes handed on so far."""
+        return self._written
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole object is where it was sent."""
+        return self._complete
+
     def write(self, data: Any) -> None:
         raise NotImplementedError
 
@@ -145,45 +158,46 @@ def check_source(path: str | os.PathLike[str]) -> Path:
 
 
 def check_target(path: str | os.PathLike[str]) -> Path:
-    """Refuse an output path that cannot be written, before anything moves."""
-    p = Path(path).expanduser()
-    if not str(path).strip():
-        raise MemoryInputError("no file named")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise MemoryInputError(f"cannot write {p}: directory {parent} does not exist")
-    if p.is_dir():
-        raise MemoryInputError(f"cannot write {p}: it is a directory")
-    if not os.access(parent, os.W_OK):
-        raise MemoryInputError(f"cannot write {p}: directory {parent} is not writable")
-    return p
+    """Refuse an output path that cannot be written, without creating or opening anything
+    (OutputError, exit 1); the open itself (FileSink) has the last word."""
+    return outfile.check(path)
 
 
 class FileSink(Sink):
-    """Writes beside the target and renames at the end: a failed or cancelled retrieve
-    never leaves a partial file under the target's name."""
+    """Writes to a path as `cp` does (gridtui/outfile.py): a file appears whole, and only
+    once the object checked out; a device or FIFO gets the bytes as they come. Opened
+    here, before anything moves. `wait`: a FIFO's open waits for its reader (else refused)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = check_target(path)
-        self.part = self.path.with_name(f".{self.path.name}.part-{uuid.uuid4().hex[:8]}")
-        self._file: IO[bytes] | None = None
+    def __init__(self, path: str | os.PathLike[str], *, wait: bool = True) -> None:
+        self.out = outfile.Output(path, wait=wait)
+        self.path = self.out.path
+
+    @property
+    def written(self) -> int:
+        return self.out.written
+
+    @property
+    def complete(self) -> bool:
+        return self.out.complete
+
+    @property
+    def where(self) -> str:
+        return self.out.shown
 
     def write(self, data: Any) -> None:
-        if self._file is None:
-            self._file = self.part.open("wb")
-        self._file.write(data)
+        self.out.write(data)
 
     def commit(self) -> None:
-        if self._file is None:
-            self._file = self.part.open("wb")
-        self._file.close()
-        os.replace(self.part, self.path)
+        self.out.commit()
 
     def discard(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.part.unlink()
+        self.out.discard()
+
+    def left(self, total: int | None) -> str:
+        """What an interrupted retrieve left at the path, as a clause of one line."""
+        if self.out.replaces or not self.written:
+            return f"nothing was written to {self.where}"
+        return f"{self.where} got {self.written} of {total} bytes (written as they came)"
 
 
 class StreamSink(Sink):
@@ -192,9 +206,11 @@ class StreamSink(Sink):
 
     def write(self, data: Any) -> None:
         self.stream.write(data)
+        self._written += len(data)
 
     def commit(self) -> None:
         self.stream.flush()
+        self._complete = True
 
     def discard(self) -> None:
         with contextlib.suppress(OSError, ValueError):

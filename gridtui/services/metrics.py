@@ -164,7 +164,7 @@ class MetricsHub:
 
     async def _stream_node(self, track: _NodeTrack, transport: NodeTransport) -> None:
         retry = RetryDelay(min(RETRY_FIRST, self.interval), RETRY_SETTLED, self.settled_retry)
-        argv = agent_argv(track.node, self.interval)
+        argv = agent_argv(track.node, self.interval, self.config)
         while True:
             last_noise = ""
             try:
@@ -329,6 +329,7 @@ class MetricsHub:
             time=self._wall(),
             nodes=tuple(self._status(t) for t in self._tracks.values()),
             demo=self.config.demo,
+            ray_auth=self.config.ray.auth,
         )
 
     def history(self, node: str, metric: str) -> tuple[float, ...]:

@@ -147,7 +147,10 @@ class OffloadFeed:
         return await self._set(policy)
 
     async def set_enabled(self, enabled: bool) -> OffloadPolicy:
-        return await self._set(dataclasses.replace(await self._base(), enabled=enabled))
+        """On in the mode it had; off leaves no dry-run flag behind (as `--disable`)."""
+        base = await self._base()
+        dry_run = base.dry_run and enabled
+        return await self._set(dataclasses.replace(base, enabled=enabled, dry_run=dry_run))
 
     # -- what the view works out (pure, and on the policy's own code) -----------------------
 

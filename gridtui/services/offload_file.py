@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -14,6 +12,7 @@ from ruamel.yaml.comments import CommentedMap
 from gridtui.config import parse_config
 from gridtui.configfile import ConfigError, decode, read_bytes
 from gridtui.errors import UserError
+from gridtui.outfile import OutputError, write_file
 
 
 class SaveRefused(UserError):
@@ -75,14 +74,9 @@ def _dash_offset(text: str) -> int:
 
 
 def _replace(path: Path, text: str) -> None:
-    """Write beside the file, then rename over it: a crash leaves the old file whole."""
-    mode = path.stat().st_mode & 0o777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Replaced whole (gridtui/outfile.py): a crash leaves the old file or the new one, the
+    file keeps its mode, and a symlinked cluster file stays a link to the new text."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_file(path, text)
+    except OutputError as exc:
+        raise SaveRefused(f"not saved: {exc.summary}") from None

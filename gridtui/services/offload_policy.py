@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gridtui.errors import UserError
+from gridtui.model.numbers import parse_float
 from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
 from gridtui.model.still_running import StillRunning
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 # A bare `--threshold 70` sets memory's, as the seed's `grid offload auto` did.
 BARE_RESOURCE = "memory"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$", re.ASCII)
 _UNITS = {None: 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -40,7 +41,8 @@ def parse_thresholds(texts: Sequence[str]) -> dict[str, float]:
                 f"(known: {', '.join(RESOURCES)})"
             )
         try:
-            value = float(raw.strip().rstrip("%"))
+            # `80%` is read as 80 on purpose (one `%`): the value is a percent anyway.
+            value = parse_float(raw.strip(" ").removesuffix("%"))
         except ValueError:
             raise BadOffloadFlag(
                 f"--threshold {text!r}: expected a percent from 1 to 100, such as cpu=80"
@@ -68,7 +70,9 @@ def changed(
     sustain: float | None,
     dry_run: bool,
 ) -> OffloadPolicy:
-    """The policy `--enable`/`--disable` asks for, on top of the running one."""
+    """The policy `--enable`/`--disable` asks for, on top of the running one. The mode is
+    what was asked: live unless `dry_run`, whether turning on or off (a disable keeps
+    dry-run only when asked to: the console's `A` turns it back on in that mode)."""
     rules = dict(base.rules)
     for resource, value in thresholds.items():
         old = rules.get(resource) or Rule(value)
@@ -80,9 +84,7 @@ def changed(
         rules[resource] = dataclasses.replace(old, threshold=value)
     if sustain is not None:
         rules = {r: dataclasses.replace(rule, sustain=sustain) for r, rule in rules.items()}
-    return dataclasses.replace(
-        base, enabled=enabled, rules=rules, dry_run=dry_run if enabled else base.dry_run
-    )
+    return dataclasses.replace(base, enabled=enabled, rules=rules, dry_run=dry_run)
 
 
 def apply_policy(
@@ -117,6 +119,9 @@ def public(status: Mapping[str, Any]) -> dict[str, Any]:
         "watched": list(status.get("watched", [])),
         "dry_run": bool(status.get("dry_run")),
         "fenced": list(status.get("fenced", [])),
+        # What a change did (`--enable`/`--disable`): its events, fences read from Ray after.
+        **({"changes": list(status["changes"])} if "changes" in status else {}),
+        **({"fenced_unread": status["fenced_unread"]} if "fenced_unread" in status else {}),
         # {fenced node: {actors, more, own}}: Ray#41824 (a controller older than the
         # report sends none: then empty).
         "still_running": {

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 
+from gridtui.agent.procfs import work_for
 from gridtui.config import ClusterConfig
+from gridtui.services.ray_commands import temp_dir
 
-# Each process burns `duty` of one core in 100 ms slices, holds its share of the memory
-# (every page touched) and ends by itself after its seconds, should its parent be killed.
+# Each process burns `duty` of one core in 100 ms slices and holds its share of the memory
+# (every page touched). It ends when the command that started it does, however that ends
+# (Linux: the parent-death signal; it checks that its parent is still the one that
+# started it, in case that one ended first), and in any case after its seconds.
 LOAD_CODE = (
-    "import sys, time\n"
+    "import os, sys, time\n"
     "duty, size, until = float(sys.argv[1]), int(sys.argv[2]), time.time() + float(sys.argv[3])\n"
+    "if sys.platform == 'linux':\n"
+    "    import ctypes, signal\n"
+    "    ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
+    "    if os.getppid() != int(sys.argv[4]):\n"
+    "        sys.exit(0)\n"
     "hold = bytearray(size)\n"
     "for i in range(0, size, 4096):\n"
     "    hold[i] = 1\n"
@@ -28,22 +38,23 @@ LOAD_CODE = (
 GRACE = 2.0
 
 
-def marker(host: str) -> str:
-    """The argument that makes a demo node's `ray-processes` scope count the process: the
-    demo's co-located nodes are told apart by the address on their command lines."""
-    return f"--node-ip-address={host}"
+def marker(node_dir: str) -> list[str]:
+    """The arguments that make a demo node's `ray-processes` scope count the process (as
+    the node's own work) while a stop or a count of the node's Ray processes ignores it."""
+    return work_for(node_dir)
 
 
 def start(config: ClusterConfig, node: str, cpu: float, memory: int, seconds: float) -> list[int]:
     """Start ceil(cpu) processes (the last one partly busy) holding `memory` between them;
     their PIDs. Nothing asks Ray for anything."""
-    host = config.node(node).host
+    where = marker(temp_dir(config.node(node), config))
     count = max(1, math.ceil(cpu))
     duties = [1.0] * (count - 1) + [cpu - (count - 1)]
     share = memory // count
+    me = str(os.getpid())
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", LOAD_CODE, f"{d:g}", str(share), f"{seconds:g}", marker(host)],
+            [sys.executable, "-c", LOAD_CODE, f"{d:g}", str(share), f"{seconds:g}", me, *where],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

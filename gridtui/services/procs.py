@@ -31,6 +31,18 @@ class RayProcess:
     rss: int
     name: str
     cmd: str
+    auth: str | None = None  # RAY_AUTH_MODE of a raylet or GCS ("" unset; None unread)
+
+
+def running_auth(procs: list[RayProcess]) -> str | None:
+    """The auth mode a node's Ray runs with: "token", "disabled", "unset" (Ray decides),
+    or None when no raylet or GCS could be read."""
+    modes = {p.auth for p in procs if p.auth is not None}
+    if not modes:
+        return None
+    if len(modes) == 1:
+        return modes.pop() or "unset"
+    return "mixed"
 
 
 def parse_json(result: CommandResult, node: str) -> dict[str, Any]:

@@ -16,6 +16,13 @@ from gridtui.transport.base import remote_path
 # under 108 bytes, so the temp dir itself gets about 45.
 MAX_TEMP_DIR = 45
 DEFAULT_TEMP_ROOT = "/tmp/gridtui"
+# The cluster's Ray token on each node (mode 600) is TEMP_DIR + this, beside the temp dir
+# rather than in it: node script commands name it in their argv, and a path inside the
+# temp dir would make them look like the node's Ray processes to `procs` and `stop`.
+NODE_TOKEN_SUFFIX = ".ray-token"
+# Ray's dashboard (and its job server) listens on the head's loopback only: gridtui reaches
+# it through its SSH connection (NodeTransport.forward), never over the network.
+DASHBOARD_HOST = "127.0.0.1"
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
 
 
@@ -48,6 +55,19 @@ def temp_dir(node: NodeConfig, config: ClusterConfig) -> str:
     """One Ray temp dir per node: what tells this node's processes from every other's."""
     root = config.ray.temp_dir or f"{DEFAULT_TEMP_ROOT}/{_slug(config.name)}"
     return str(PurePosixPath(remote_path(node, root)) / node.name)
+
+
+def node_token_path(node: NodeConfig, config: ClusterConfig) -> str:
+    """Where the cluster's token lives on a node: beside the node's Ray temp dir."""
+    return temp_dir(node, config) + NODE_TOKEN_SUFFIX
+
+
+def auth_args(node: NodeConfig, config: ClusterConfig) -> list[str]:
+    """The node script's auth options: a mode always, and the token's path (never the
+    token) when the mode is token."""
+    if config.ray.auth != "token":
+        return ["--auth-mode", "disabled"]
+    return ["--auth-mode", "token", "--auth-token-file", node_token_path(node, config)]
 
 
 def _slug(text: str) -> str:
@@ -103,6 +123,7 @@ def ray_start_args(
     if head:
         args += ["--head", f"--port={config.ray.port}"]
         args.append(f"--include-dashboard={'true' if config.ray.include_dashboard else 'false'}")
+        args.append(f"--dashboard-host={DASHBOARD_HOST}")
         if config.ray.include_dashboard:
             # A fixed port, not Ray's search from 8265: gridtui's job client must know it.
             args.append(f"--dashboard-port={config.ray.dashboard_port}")
@@ -141,6 +162,7 @@ def start_argv(
         "start",
         "--temp-dir",
         tmp,
+        *auth_args(node, config),
         "--",
         *ray_start_args(node, config, head=head, lean=lean),
     )
@@ -170,7 +192,7 @@ def procs_argv(node: NodeConfig, config: ClusterConfig) -> list[str]:
 def view_argv(config: ClusterConfig, *, wait: float = 0.0, expect: int = 0) -> list[str]:
     head = config.head
     argv = script_argv(head, config, "view", "--address", gcs_address(config))
-    argv += ["--wait", f"{wait:g}", "--expect", str(expect)]
+    argv += ["--wait", f"{wait:g}", "--expect", str(expect), *auth_args(head, config)]
     return argv
 
 

@@ -17,6 +17,7 @@ from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import ray_infos
+from gridtui.services import ray_auth
 from gridtui.services.ray_host import HostLink, RayUnavailable, Remote, RemoteMemory
 from gridtui.services.waits import raise_if_cancelled
 
@@ -42,6 +43,26 @@ def _local_address(host: str) -> bool:
         return True
     except OSError:
         return False
+
+
+def _refusal(exc: BaseException, config: ClusterConfig) -> str:
+    """One line when Ray refused our token (its own words are buried in a traceback's
+    text inside the error), else ''."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "Authentication token is missing or incorrect" in str(seen):
+            where = (
+                f"the token in {ray_auth.token_file(config)}"
+                if ray_auth.enabled(config)
+                else "no token (ray.auth: disabled in the cluster file)"
+            )
+            return (
+                f"Ray refused this driver: Authentication token is missing or incorrect; it "
+                f"sent {where}. A cluster started with another token needs that token, or a "
+                "restart with this one (gridtui cluster rotate-token)"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return ""
 
 
 def _load_task(seconds: float, memory: int) -> int:
@@ -178,6 +199,10 @@ class RayGateway:
         self._ray = ray
         if ray.is_initialized():
             ray.shutdown()
+        try:
+            ray_auth.use_here(self.config)
+        except ray_auth.RayAuthError as exc:
+            raise RayUnavailable(exc.summary) from None
         kwargs: dict[str, Any] = dict(
             address=address,
             log_to_driver=False,
@@ -187,7 +212,13 @@ class RayGateway:
         )
         if node_ip is not None:
             kwargs["_node_ip_address"] = node_ip
-        ray.init(**kwargs)
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:
+            refused = _refusal(exc, self.config)
+            if refused:
+                raise RayUnavailable(refused) from None
+            raise
         self._quiet_ray_logging()
         self._divert_driver_messages()
 
@@ -270,7 +301,10 @@ class RayGateway:
         if self._link is not None:
             self._link.kill()
         if self._thread is not None and self._thread.is_alive():
-            if self._link is None:
+            # A connect that never finished (interrupted, or a head that never answers)
+            # still holds the thread: waiting behind it for a disconnect would only delay
+            # an interrupted command's exit.
+            if self._link is None and self.connected:
                 with contextlib.suppress(Exception):
                     await self.call(self._disconnect, 10)
             self._queue.put(None)

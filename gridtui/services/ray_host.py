@@ -26,6 +26,7 @@ from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
 from gridtui.model.objects import StoredObject, TransferProgress
+from gridtui.services import ray_auth
 
 DRIVER_LOG = "ray-driver.log"
 DRIVER_NICENESS = 10
@@ -65,6 +66,7 @@ class HostLink:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        ray_auth.apply(self.config, env)  # the cluster's settings, never what ~/.ray holds
         with open(paths.state_dir() / DRIVER_LOG, "ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "gridtui.services.ray_host_main", str(theirs.fileno())],

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import time
@@ -16,6 +14,7 @@ from typing import Any
 
 from gridtui import paths
 from gridtui.errors import UsageError, UserError
+from gridtui.outfile import write_file
 
 ROLES = ("read-only", "operator")
 PREFIX = "gridtui_"
@@ -91,16 +90,8 @@ class TokenStore:
                 for t in tokens.values()
             }
         }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=2)
-            os.chmod(tmp, 0o600)  # an existing file of another mode keeps it otherwise
-            os.replace(tmp, self.path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        # Mode 600 whatever the file had: it holds the tokens' hashes.
+        write_file(self.path, json.dumps(data, indent=2), mode=0o600, keep_mode=False)
 
     def list(self) -> list[Token]:
         return sorted(self._read().values(), key=lambda t: (t.created, t.name))

@@ -64,6 +64,51 @@ def remote_path(node: NodeConfig, path: str) -> str:
     return path[2:] if path.startswith("~/") else path
 
 
+# Writes stdin to $1 at mode $2: umask first, so no moment exists where the file is
+# readable by others; a fresh temp file (an old one of another mode is removed), then an
+# atomic rename, so a reader sees the old file or the new one, never half of either.
+_PRIVATE_WRITE = (
+    'umask 077 && d=$(dirname -- "$1") && mkdir -p -- "$d" && t="$1.new.$$" && '
+    'rm -f -- "$t" && cat > "$t" && chmod "$2" -- "$t" && mv -f -- "$t" "$1"'
+)
+
+
+async def write_private_file(
+    transport: NodeTransport, path: str, text: str, *, mode: int = 0o600, timeout: float = 30.0
+) -> None:
+    """Write `text` to `path` on the node at `mode`, through the transport: the content
+    travels on the command's stdin, never in its argv (which `ps` shows), and nothing
+    logs it. Missing directories are made private (700). Raises TransportError."""
+    result = await transport.run(
+        ["sh", "-c", _PRIVATE_WRITE, "sh", path, f"{mode:o}"], input=text, timeout=timeout
+    )
+    if not result.ok:
+        detail = (result.stderr.strip().splitlines() or [f"exit {result.exit_status}"])[-1]
+        raise TransportError(
+            "error", f"{transport.node.name}: cannot write {path}: {detail[-200:]}"
+        )
+
+
+class Forward(Protocol):
+    """A local address that reaches a port on the node (through SSH, or directly)."""
+
+    host: str
+    port: int
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class DirectForward:
+    """A node on this machine needs no tunnel: its address is already local."""
+
+    host: str
+    port: int
+
+    async def close(self) -> None:
+        return None
+
+
 class LineStream(Protocol):
     """A long-lived channel yielding stdout lines until the remote side ends or breaks."""
 
@@ -92,6 +137,11 @@ class NodeTransport(Protocol):
 
     async def reset(self) -> None:
         """Drop any kept connection at once: the node went silent, so start afresh."""
+        ...
+
+    async def forward(self, port: int, host: str = "127.0.0.1") -> Forward:
+        """A local address that reaches `host:port` as the node sees it (its loopback by
+        default): how gridtui reaches a head's dashboard that listens on loopback only."""
         ...
 
     async def close(self) -> None: ...

@@ -9,7 +9,7 @@ import signal
 from collections.abc import AsyncIterator, Sequence
 
 from gridtui.config import NodeConfig
-from gridtui.transport.base import CommandResult, TransportError
+from gridtui.transport.base import CommandResult, DirectForward, TransportError
 
 
 async def _terminate(proc: asyncio.subprocess.Process, grace: float = 2.0) -> None:
@@ -123,6 +123,9 @@ class LocalTransport:
 
     async def reset(self) -> None:
         return None  # nothing is kept open between commands
+
+    async def forward(self, port: int, host: str = "127.0.0.1") -> DirectForward:
+        return DirectForward(host, port)  # this machine's loopback is the node's
 
     async def close(self) -> None:
         return None

@@ -18,6 +18,7 @@ from gridtui.transport import sshfiles
 from gridtui.transport.backoff import Backoff
 from gridtui.transport.base import CommandResult, TransportError, command_line
 from gridtui.transport.sshfiles import display_path, known_hosts_path
+from gridtui.transport.sshforward import SshForward, open_forward
 
 _KEEPALIVE_SECONDS = 15.0
 
@@ -391,6 +392,10 @@ class SshTransport:
             await self.end_process(process)
             raise self.error(exc, f"starting {argv[0]}") from None
         return _SshLineStream(self, process)
+
+    async def forward(self, port: int, host: str = "127.0.0.1") -> SshForward:
+        """A loopback port here that the node connects on to its own `host:port`."""
+        return await open_forward(self, await self._connection(), host, port)
 
     def _drop(self, conn: asyncssh.SSHClientConnection) -> None:
         """Abandon a connection that stopped answering; the next call opens a new one."""

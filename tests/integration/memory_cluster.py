@@ -16,15 +16,16 @@ import yaml
 
 from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig
+from gridtui.services import ray_auth
 from gridtui.services.lifecycle import ClusterOps
 
 NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0.4"))
 # The GCS declares a killed raylet dead after period x threshold instead of ~12 s: the
 # node-death tests wait for that verdict.
 FAST_DEATH = {"RAY_health_check_period_ms": "500", "RAY_health_check_failure_threshold": "4"}
-# A token left in ~/.ray by another run would switch Ray 2.60 to token auth for the head
-# only; this cluster, its drivers and the CLI runs it spawns all go without.
-NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
+# Token auth, as gridtui starts every cluster: the token lives in this cluster's own state
+# dir (XDG_STATE_HOME, set for the process while it runs, so the CLI runs it spawns find
+# it), and in-process drivers take it from `use_here`, subprocess ones from `driver_env`.
 
 
 def free_port(host: str = "127.0.0.2", start: int = 6420) -> int:
@@ -67,6 +68,16 @@ class LocalCluster:
         self.config = ClusterConfig.model_validate(self.data)
         self.path = directory / "cluster.yaml"
         self.path.write_text(yaml.safe_dump(self.data))
+        self.state = directory / "state"
+        self._saved_state: str | None = None
+
+    def driver_env(self) -> dict[str, str]:
+        """The environment of an independent driver process of this cluster."""
+        return ray_auth.driver_env(self.config)
+
+    def use_here(self) -> None:
+        """Make this process a driver of this cluster (before its own ray.init)."""
+        ray_auth.use_here(self.config)
 
     @property
     def address(self) -> str:
@@ -77,7 +88,8 @@ class LocalCluster:
 
     async def start(self) -> None:
         os.environ.update(FAST_DEATH)
-        os.environ.update(NO_AUTH)
+        self._saved_state = os.environ.get("XDG_STATE_HOME")
+        os.environ["XDG_STATE_HOME"] = str(self.state)
         async with ClusterOps(self.config, lean=True, join_timeout=60) as ops:
             report = await ops.start(check=False)
         if not report.ok:
@@ -107,3 +119,7 @@ class LocalCluster:
                     os.kill(pid, signal.SIGKILL)
             await asyncio.sleep(0.2)
         shutil.rmtree(str(self.config.ray.temp_dir), ignore_errors=True)
+        if self._saved_state is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = self._saved_state

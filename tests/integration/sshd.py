@@ -67,6 +67,12 @@ class _Counter(asyncssh.SSHServer):
         if self._conn is not None:
             self._owner.connections.discard(self._conn)
 
+    def connection_requested(
+        self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
+    ) -> bool:
+        """Local port forwarding is allowed, as OpenSSH's AllowTcpForwarding default is."""
+        return True
+
 
 class SshServer:
     """One SSH server: a fixed address, port and host key across stop() and start()."""
@@ -86,6 +92,7 @@ class SshServer:
         self.accepted = 0  # connections accepted over the server's life
         self.connections: set[asyncssh.SSHServerConnection] = set()
         self.children: set[asyncio.subprocess.Process] = set()
+        self.commands: list[str] = []  # every command line run, as `ps` on a node would see
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._sessions: set[asyncio.Task[None]] = set()
 
@@ -146,6 +153,7 @@ class SshServer:
             process.stderr.write(b"this test server runs commands only\n")
             process.exit(1)
             return
+        self.commands.append(command)
         proc = await asyncio.create_subprocess_shell(
             command,
             stdin=asyncio.subprocess.PIPE,

@@ -30,6 +30,12 @@ def local_config(temp_root: str, pythons: dict[str, str], port: int = 6397) -> C
     return parse_config("\n".join(lines) + "\n")
 
 
+@pytest.fixture(autouse=True)
+def own_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cluster's Ray token is made in a state dir of the test's own."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
 @pytest.fixture
 def temp_root() -> Iterator[str]:
     # Short on purpose: Ray's socket paths must fit in 108 bytes.

@@ -24,7 +24,7 @@ from gridtui.agent import nodescript
 from gridtui.backend import make_backend
 from gridtui.config import ClusterConfig
 from gridtui.prefs import Prefs
-from gridtui.services import demo
+from gridtui.services import demo, ray_auth
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.boost_form import BoostForm
 from gridtui.ui.screens.confirm import ConfirmScreen
@@ -39,7 +39,14 @@ SIZE = (140, 40)
 NAMES = ("head", "worker-1", "worker-2")
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).resolve().parent / "ray_probe.py"
-ENV = ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "GRIDTUI_CONFIG", "RAY_AUTH_MODE")
+# Ray's auth settings too: a driver in this process sets them (token auth, the demo's).
+ENV = (
+    "XDG_STATE_HOME",
+    "XDG_CONFIG_HOME",
+    "GRIDTUI_CONFIG",
+    "RAY_AUTH_MODE",
+    "RAY_AUTH_TOKEN_PATH",
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +54,7 @@ def demo_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterCo
     """One demo cluster for the module, in its own state dir; torn down by PID."""
     saved = {k: os.environ.get(k) for k in ENV}
     state = tmp_path_factory.mktemp("state")
-    os.environ.update(
-        XDG_STATE_HOME=str(state), XDG_CONFIG_HOME=str(state), RAY_AUTH_MODE="disabled"
-    )
+    os.environ.update(XDG_STATE_HOME=str(state), XDG_CONFIG_HOME=str(state))
     os.environ.pop("GRIDTUI_CONFIG", None)
     config = demo.demo_config()
     markers = [f"{config.ray.temp_dir}/{n}" for n in NAMES]
@@ -77,7 +82,7 @@ def own_driver(config: ClusterConfig, program: list[str], *args: str) -> Any:
     proc = subprocess.run(
         [sys.executable, *program, address, *args],
         capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=ray_auth.driver_env(config, {**os.environ, "PYTHONPATH": str(ROOT)}),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])

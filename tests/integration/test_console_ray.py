@@ -92,7 +92,7 @@ async def finish_operation(pilot: Pilot[None], app: GridApp) -> None:
         180,
         "the operation",
     )
-    assert app.screen.finished, app._notifications
+    assert app.screen.finished, [(n.title, n.message) for n in app._notifications]
     await pilot.press("escape")
     assert isinstance(app.screen, MainScreen)
 

@@ -69,8 +69,9 @@ def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     path.write_text(yaml.safe_dump(config_data))
     config: ClusterConfig = parse_config(path.read_text(), str(path))
     saved = os.environ.pop("PYTHONPATH", None)  # the raylets inherit no path to gridtui
-    auth = os.environ.get("RAY_AUTH_MODE")
-    os.environ["RAY_AUTH_MODE"] = "disabled"  # see boost_cluster.py: a stray token
+    # The cluster's Ray token goes to (and its driver finds it in) a state dir of its own.
+    state = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(base / "state")
     cwd = os.getcwd()
     os.chdir(work)
     try:
@@ -83,11 +84,11 @@ def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     try:
         yield python, path, work
     finally:
-        if auth is None:
-            os.environ.pop("RAY_AUTH_MODE", None)
-        else:
-            os.environ["RAY_AUTH_MODE"] = auth
         asyncio.run(_stop(config))
+        if state is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = state
         for pid in nodescript.find_pids([f"{temp}/{n.name}" for n in config.nodes])[0]:
             os.kill(pid, 9)
         shutil.rmtree(temp, ignore_errors=True)

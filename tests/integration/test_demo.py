@@ -1,4 +1,5 @@
-"""The embedded demo: from nothing to three live nodes, real load on one, then nothing left."""
+"""The embedded demo: from nothing to three live nodes with token auth, real load on one,
+then nothing left."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import asyncio
 import json
 import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 
 import pytest
 
 from gridtui.agent import nodescript
-from gridtui.services import demo
+from gridtui.services import demo, ray_auth
 from gridtui.services.agent_launch import agent_argv, agent_source
 from gridtui.services.ray_gateway import RayGateway
 from gridtui.transport.local import LocalTransport
@@ -20,21 +22,50 @@ from gridtui.transport.local import LocalTransport
 pytestmark = pytest.mark.ray
 
 
-async def cli(*args: str, timeout: float = 120) -> tuple[int, str, str]:
+async def cli(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "gridtui", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-async def ray_status(address: str) -> str:
+DRIVER = """
+import json, logging, sys, ray
+address = sys.argv[1]
+ray.init(address=address, _node_ip_address=address.split(":")[0], log_to_driver=False,
+         logging_level=logging.ERROR, configure_logging=False)
+alive = sorted(n["Labels"]["gridtui.node"] for n in ray.nodes() if n["Alive"])
+print("connected; alive nodes: " + ", ".join(alive))
+"""
+
+
+def plain_env(home: Path) -> dict[str, str]:
+    """A shell with nothing of Ray's auth: no variables, and a HOME with no ~/.ray."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH_")}
+    # A refused driver tries the GCS 20 times, a second apart; the verdict is the same in 2.
+    return {**env, "HOME": str(home), "RAY_gcs_server_port_wait_time_s": "2"}
+
+
+async def driver(address: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """An independent Ray driver process: it lists the alive nodes, or fails."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", DRIVER, address,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def ray_status(address: str, env: dict[str, str]) -> str:
     """`ray status` once its monitor has published (it says "No cluster status" until then)."""
     for _ in range(60):
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "ray.scripts.scripts", "status", "--address", address,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
         )  # fmt: skip
         out = (await asyncio.wait_for(proc.communicate(), 120))[0].decode()
         if proc.returncode == 0 and "Active:" in out:
@@ -47,7 +78,8 @@ async def cpu_samples(node_name: str, count: int) -> list[float]:
     """The agent in ray-processes scope for one demo node, as the console runs it."""
     node = demo.demo_config().node(node_name)
     stream = await LocalTransport(node).open_stream(
-        [*agent_argv(node, 0.5), "--count", str(count)], input=agent_source()
+        [*agent_argv(node, 0.5, demo.demo_config()), "--count", str(count)],
+        input=agent_source(),
     )
     out = []
     try:
@@ -64,10 +96,18 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("GRIDTUI_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)  # no ./gridtui.yaml: the commands fall back on the demo
+    for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH"):  # set by our driver: put back after
+        monkeypatch.delenv(key, raising=False)
     config = demo.demo_config()
     markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
     try:
-        code, out, err = await cli("demo", "start")
+        # Ray state around it must not decide: a stray ~/.ray/auth_token (any local
+        # ray.init() leaves one) and a token in the environment, both someone else's.
+        stray = tmp_path / "home"
+        (stray / ".ray").mkdir(parents=True)
+        (stray / ".ray" / "auth_token").write_text("e" * 64)
+        ambient = {**os.environ, "HOME": str(stray), "RAY_AUTH_TOKEN": "f" * 64}
+        code, out, err = await cli("demo", "start", env=ambient)
         assert code == 0, err
         state = json.loads((tmp_path / "state/gridtui/demo/state.json").read_text())
         assert state["port"] == config.ray.port and set(state["temp_dirs"]) == {
@@ -77,11 +117,36 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         }
 
         address = f"{config.head.host}:{config.ray.port}"
-        assert f"`ray status --address {address}`" in out
+        token_file = state["ray_auth_token_file"]
+        assert state["ray_auth"] == "token" and stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        # What to type for Ray's own tool: the token's path, never the token.
+        hint = (
+            f"`RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH={token_file} ray status --address {address}`"
+        )
+        assert hint in out
+        assert token_file == str(ray_auth.token_file(config))
+        token = ray_auth.read_token(config)
+        assert len(token) == 64 and token not in out + err
 
         code, out, _ = await cli("demo", "status", "--json")
         status = json.loads(out)
         assert code == 0 and status["healthy"]
+        assert status["ray_auth"] == "token" and status["ray_auth_token_file"] == token_file
+        assert {n["ray_auth"] for n in status["nodes"]} == {"token"}
+
+        # An independent driver without the token is refused; pointed at the file that
+        # `demo status --json` names, one connects and sees the three nodes.
+        code, out, err = await driver(address, plain_env(tmp_path))
+        assert code != 0 and "Authentication token is missing or incorrect" in err, err[-2000:]
+        refused = next(ln for ln in err.splitlines() if "AuthenticationError" in ln)
+        print(f"driver without the token: {refused}")
+        with_token = {
+            **plain_env(tmp_path), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": token_file,
+        }  # fmt: skip
+        code, out, err = await driver(address, with_token)
+        assert code == 0, err[-2000:]
+        assert out.strip() == "connected; alive nodes: head, worker-1, worker-2"
+        print(f"driver with the token: {out.strip()}")
         for node in status["nodes"]:  # every figure known on a healthy cluster
             assert node["problem"] == "" and node["processes"] > 0, node
             assert node["cpu_total"] == 1 and node["store_total"] == demo.DEMO_STORE, node
@@ -93,7 +158,7 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert {n["name"] for n in json.loads(out)["nodes"]} == {"head", "worker-1", "worker-2"}
 
         # Ray's own tool: the autoscaler monitor publishes what it prints.
-        assert "0.0/3.0 CPU" in await ray_status(address)
+        assert "0.0/3.0 CPU" in await ray_status(address, ray_auth.driver_env(config))
 
         # Attaching is idempotent: a second start finds it healthy and starts nothing.
         assert await demo.ensure_demo_running() == config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from sshd import SshCluster, free_port, new_key, write_key
 
 from gridtui.config import ClusterConfig, ConfigError, NodeConfig, SshSettings, parse_config
 from gridtui.services.agent_launch import agent_argv, agent_source
-from gridtui.transport.base import TransportError
+from gridtui.transport.base import TransportError, write_private_file
 from gridtui.transport.ssh import SshTransport
 
 Cluster = tuple[SshCluster, ClusterConfig]
@@ -295,3 +296,50 @@ async def test_ssh_config_alias_supplies_host_port_user_and_key(
         assert (await t.run(["echo", "via alias"])).stdout == "via alias\n"
     finally:
         await t.close()
+
+
+async def test_a_secret_travels_on_stdin_and_lands_at_mode_600(
+    ssh_cluster: Cluster, tmp_path: Path
+) -> None:
+    servers, cfg = ssh_cluster
+    t = transport(cfg, 1)
+    secret = "f" * 64
+    path = tmp_path / "ray" / "n2.ray-token"
+    try:
+        await write_private_file(t, str(path), secret)
+    finally:
+        await t.close()
+    assert path.read_text() == secret and stat.S_IMODE(path.stat().st_mode) == 0o600
+    # What ran on the node names the path; the secret was never on a command line.
+    commands = servers.servers[1].commands
+    assert any(str(path) in c for c in commands)
+    assert not any(secret in c for c in commands)
+
+
+async def test_a_forward_reaches_the_nodes_loopback_through_ssh(ssh_cluster: Cluster) -> None:
+    """What the job client will use for a head's dashboard, which listens on its loopback."""
+    _, cfg = ssh_cluster
+
+    async def greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"dashboard on the node's loopback\n")
+        await writer.drain()
+        writer.close()
+
+    service = await asyncio.start_server(greet, "127.0.0.1", 0)
+    port = service.sockets[0].getsockname()[1]
+    t = transport(cfg, 1)
+    try:
+        forward = await t.forward(port)
+        assert forward.host == "127.0.0.1" and forward.port != port
+        reader, writer = await asyncio.open_connection(forward.host, forward.port)
+        assert (
+            await asyncio.wait_for(reader.readline(), 10) == b"dashboard on the node's loopback\n"
+        )
+        writer.close()
+        await forward.close()
+        with pytest.raises(OSError):
+            await asyncio.open_connection(forward.host, forward.port)
+    finally:
+        await t.close()
+        service.close()
+        await service.wait_closed()

@@ -269,3 +269,44 @@ async def until_confirm(app: GridApp, pilot: Any) -> None:
             return
         await pilot.pause()
     raise AssertionError("no confirmation shown")
+
+
+async def test_a_pending_request_says_why_ray_keeps_it_waiting(
+    app: GridApp, fake: FakeControl
+) -> None:
+    why = "waiting for Ray: another placement group is pending on box1"
+    fake.wait_reason = why
+    async with app.run_test(size=SIZE) as pilot:
+        node = table(app).current_node
+        await pilot.press("plus")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert (f"boost f001 (1 CPU on {node}) is pending: {why}", "warning") in messages(app)
+        # The Boosts pane's details of a pending row say it too.
+        pending = lab_reservations().reservations[0]
+        assert pending.state == "pending"
+        fake.publish((pending.replace(waiting=why),))
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any(m.endswith(f"pending: {why}") for m, _ in messages(app))
+
+
+async def test_a_node_ray_drains_shows_drain_in_the_ray_column(app: GridApp) -> None:
+    from dataclasses import replace
+
+    from recorded import lab_ray_view
+
+    async with app.run_test(size=SIZE) as pilot:
+        assert table(app).get_cell("box2", "ray") == "alive"
+        view = lab_ray_view()
+        view["box2"] = replace(view["box2"], draining=True)
+        grid = app.backend
+        grid.ray_view.set(True, view)
+        for _ in range(100):  # the view is published within its coalescing window
+            if table(app).get_cell("box2", "ray") != "alive":
+                break
+            await pilot.pause(0.05)
+        assert table(app).get_cell("box2", "ray") == "drain"
+        assert table(app).get_cell("box3", "ray") == "dead"

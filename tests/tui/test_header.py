@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fake_control import FakeControl, attach
 from recorded import recorded_backend
+from textual.color import Color
 from textual.pilot import Pilot
 
 from gridtui.errors import GridError
@@ -158,3 +159,35 @@ async def test_at_80_columns_read_only_ray_and_the_clock_stay(
         first, *below = header(app).render().plain.split("\n")
         assert "read-only" in first and "Ray down" in first and "offload ?" in first
         assert first.rstrip().endswith("09:31:59") and below
+
+
+# -- Ray's token auth ----------------------------------------------------------------------------
+
+
+async def test_a_cluster_file_without_ray_auth_says_so_in_the_warning_colour(
+    trace_path: Path, prefs_path: Path
+) -> None:
+    backend = recorded_backend(trace_path, Prefs(prefs_path), ray_view=True)
+    hub = backend.metrics
+    hub.config = hub.config.model_copy(
+        update={"ray": hub.config.ray.model_copy(update={"auth": "disabled"})}
+    )
+    app = make_app(backend, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, "Ray connected")
+        text = header(app).render().plain
+        # Never given way, even at 80 columns beside read-only, Ray's state and the clock.
+        assert "Ray auth off" in text and "read-only" in text and "Ray connected" in text
+        assert text.rstrip().endswith("09:31:59")
+        badge = header(app).get_component_rich_style("cluster-header--auth-off")
+        warning = Color.parse(app.current_theme.warning)
+        assert badge.bgcolor is not None and badge.bgcolor.triplet is not None
+        # The theme's warning colour (Textual blends it, so a channel may differ by one).
+        assert all(abs(a - b) <= 2 for a, b in zip(badge.bgcolor.triplet, warning.rgb, strict=True))
+
+
+async def test_token_auth_is_the_quiet_default(app: GridApp) -> None:
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause(0.2)
+        assert app.backend.metrics.config.ray.auth == "token"
+        assert "auth" not in header(app).render().plain

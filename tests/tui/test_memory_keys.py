@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from fake_control import FakeControl, attach
 from fake_memory import GIB, FakeMemory, MiB, attach_memory, lab_memory
 from recorded import recorded_backend
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input
+from textual.widgets import Checkbox, Input, Label
 
 from gridtui.model.units import size
 from gridtui.prefs import Prefs
@@ -178,7 +180,7 @@ async def test_retrieve_writes_the_selected_object_to_a_checked_path(
         path = form.query_one("#memory-path", Input)
         path.value = str(tmp_path / "missing" / "out")
         await pilot.pause()
-        assert "directory" in form.error and "does not exist" in form.error
+        assert "no such directory" in form.error
         await pilot.press("enter")
         assert app.screen is form and fake.calls[-1][0] == "store"
         path.value = str(tmp_path / "out")
@@ -190,6 +192,42 @@ async def test_retrieve_writes_the_selected_object_to_a_checked_path(
         assert fake.calls[-1] == ("retrieve", "blob", str(tmp_path / "out"))
         assert (tmp_path / "out").read_bytes() == data
         assert any(m.startswith("Retrieved blob") for m, _ in messages(app))
+
+
+async def test_a_retrieve_to_any_kind_of_path_is_one_notification(
+    app: GridApp, fake: FakeMemory, tmp_path: Path
+) -> None:
+    """A device is written, never replaced; /dev/full and a FIFO nobody reads are one
+    notification each (the driver process's real refusals), and the console goes on."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "blob").write_bytes(b"gridtui" * 1000)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4", "s")
+        app.screen.query_one("#memory-path", Input).value = str(tmp_path / "blob")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app)
+        await pilot.pause()
+        for target in ("/dev/null", "/dev/full", str(fifo)):
+            before = len(messages(app))
+            await pilot.press("up", "r")
+            form = app.screen
+            assert isinstance(form, RetrieveForm)
+            form.query_one("#memory-path", Input).value = target
+            await pilot.pause()
+            assert form.error == ""
+            assert form.query_one("#memory-path-hint", Label).content.startswith("writes ")
+            await pilot.press("enter")
+            await settle(app)
+            await pilot.pause()
+            assert isinstance(app.screen, MainScreen)
+            assert len(messages(app)) == before + 1
+        said = messages(app)[-3:]
+        assert said[0][0].startswith("Retrieved blob") and said[0][1] == "information"
+        assert said[1] == ("cannot write /dev/full: No space left on device", "error")
+        assert said[2] == (f"cannot write {fifo}: it is a FIFO and no process reads it", "error")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 async def test_escape_cancels_a_transfer_half_way_and_nothing_is_stored(

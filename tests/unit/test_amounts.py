@@ -10,6 +10,7 @@ from gridtui.policy.amounts import (
     AmountError,
     format_duration,
     parse_amount,
+    parse_timeout,
     parse_ttl,
     parse_type,
 )
@@ -76,7 +77,7 @@ def test_unknown_type_lists_the_known_ones() -> None:
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("30m", 1800), ("90s", 90), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("45", 45),
-     ("0.5m", 30), (12, 12), (None, None), ("", None)],
+     ("0.5m", 30), (12, 12), (None, None), ("30d", 30 * 86400)],
 )  # fmt: skip
 def test_ttls(text: str | None, seconds: float | None) -> None:
     assert parse_ttl(text) == seconds
@@ -88,6 +89,27 @@ def test_ttls(text: str | None, seconds: float | None) -> None:
 def test_bad_ttls_are_refused(text: object) -> None:
     with pytest.raises(AmountError, match="TTL"):
         parse_ttl(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "TTL is empty"), ("  ", "TTL is empty"), ("31d", "over the limit of 30 days"),
+     ("30d1s", "over the limit of 30 days"), (1e9, "over the limit of 30 days")],
+)  # fmt: skip
+def test_an_empty_ttl_is_a_slip_and_ttls_have_a_bound(text: object, message: str) -> None:
+    with pytest.raises(AmountError, match=message):
+        parse_ttl(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30", 30.0), (0.5, 0.5), ("3600", 3600.0)])
+def test_timeouts(text: object, seconds: float) -> None:
+    assert parse_timeout(text) == seconds  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "3600.5", "1e8", "nan", "inf", "soon", "", True])
+def test_timeouts_are_bounded(text: object) -> None:
+    with pytest.raises(AmountError, match="timeout"):
+        parse_timeout(text)  # type: ignore[arg-type]
 
 
 def test_countdowns_stay_short() -> None:

@@ -54,7 +54,11 @@ def test_no_cluster_file_and_no_demo_is_exit_2(
         (["boost", "request", "a", "gpu", "0"], "amount must be positive, not 0"),
         (["boost", "request", "a", "memory", "12"], "memory amount '12' is under 1 MiB"),
         (["boost", "request", "a", "cpu", "1", "--ttl", "soon"], "TTL 'soon' is not a duration"),
-        (["boost", "request", "a", "cpu", "1", "--timeout", "0"], "--timeout must be a positive"),
+        (["boost", "request", "a", "cpu", "1", "--timeout", "0"], "timeout must be more than 0"),
+        (["boost", "request", "a", "cpu", "1", "--timeout", "1e8"], "timeout must be more than 0"),
+        (["boost", "request", "a", "cpu", "1", "--ttl", ""], "TTL is empty"),
+        (["boost", "request", "a", "cpu", "1", "--ttl", "90d"], "TTL '90d' is over the limit"),
+        (["resource-sharing", "request", "cpu", "1", "--timeout", "x"], "timeout 'x' is not a"),
         (
             ["resource-sharing", "request", "cpu", "1", "--strategy", "fast"],
             "unknown strategy 'fast'",

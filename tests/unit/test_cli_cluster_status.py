@@ -162,3 +162,17 @@ def test_start_advice_fits_each_cause(home: Path, capsys: pytest.CaptureFixture[
     assert problems["oldray"].startswith("oldray: Ray 2.9.0 (console: ")
     assert "that sshd runs" in problems["refused"] and "host name" in problems["dns"]
     assert not any(f"{n}: {n}:" in err for n in problems)
+
+
+def test_rotate_token_without_token_auth_is_a_usage_error(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = home / "c.yaml"
+    path.write_text(
+        "name: open\nray: {auth: disabled, temp_dir: /tmp/gt-none}\nnodes:\n"
+        f"  - {{name: n1, host: 127.0.0.2, transport: local, python: {sys.executable}}}\n"
+    )
+    assert main(["cluster", "rotate-token", "-c", str(path)]) == 2
+    _, err = capsys.readouterr()
+    assert err == "gridtui: ray.auth is disabled in the cluster file: there is no token to rotate\n"
+    assert not (home / "state" / "gridtui" / "ray-auth").exists()  # nothing was made

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 
-from gridtui.agent import nodescript
+from gridtui.agent import nodescript, procfs
 from gridtui.config import parse_config
 from gridtui.services import ray_commands as commands
 from gridtui.services.ray_view import match_nodes, ray_infos
@@ -33,13 +34,19 @@ def test_head_start_flags() -> None:
     config = parse_config(CONFIG)
     argv = commands.start_argv(config.head, config, head=True)
     assert argv[:3] == ["/opt/py/bin/python", "-", "start"]
-    assert argv[3:6] == ["--temp-dir", "/tmp/gridtui/lab/head", "--"]
-    flags = argv[6:]
+    assert argv[3:5] == ["--temp-dir", "/tmp/gridtui/lab/head"]
+    # Token auth by default: the token's path reaches the node script, never the token.
+    assert argv[5:10] == [
+        "--auth-mode", "token", "--auth-token-file", "/tmp/gridtui/lab/head.ray-token", "--",
+    ]  # fmt: skip
+    flags = argv[10:]
     for flag in (
         "--head",
         "--port=6400",
-        # Ray's dashboard (jobs, the state API) on its fixed ports (docs/work.md).
+        # Ray's dashboard (jobs, the state API) on its fixed ports (docs/work.md), and never
+        # on the node's address: the dashboard and its job server stay on loopback.
         "--include-dashboard=true",
+        "--dashboard-host=127.0.0.1",
         "--dashboard-port=8265",
         "--dashboard-agent-listen-port=52365",
         "--node-ip-address=10.0.0.1",
@@ -69,6 +76,52 @@ def test_worker_flags_and_interpreters() -> None:
     assert commands.ray_python(w1, config) == ".gridtui/venv/bin/python"
     assert commands.ray_python(w2, config) == "env/bin/python"
     assert commands.venv_argv(w1, config, "2.60.0")[0] == "python3"
+
+
+def test_auth_settings_reach_every_node_command() -> None:
+    config = parse_config(CONFIG)
+    w1 = config.node("w1")
+    view = commands.view_argv(config)
+    assert view[view.index("--auth-mode") + 1] == "token"
+    assert view[view.index("--auth-token-file") + 1] == "/tmp/gridtui/lab/head.ray-token"
+    worker = commands.start_argv(w1, config, head=False)
+    assert worker[worker.index("--auth-token-file") + 1] == "/tmp/gridtui/lab/w1.ray-token"
+    assert not any(a.startswith("--dashboard-host") for a in worker)  # a head's flag only
+    # Beside the temp dir, not in it: a command naming the file is not one of the node's
+    # Ray processes (stop would kill it, status would count it).
+    tmp = commands.temp_dir(w1, config)
+    assert not nodescript.mentions([commands.node_token_path(w1, config)], tmp)
+    off = parse_config(CONFIG.replace("ray: {", "ray: {auth: disabled, "))
+    assert commands.auth_args(off.node("w1"), off) == ["--auth-mode", "disabled"]
+    start = commands.start_argv(off.node("w1"), off, head=False)
+    assert "--auth-token-file" not in start
+
+
+def test_the_node_script_sets_both_auth_variables_whatever_the_env_holds() -> None:
+    ambient = {"RAY_AUTH_TOKEN": "someone-elses", "RAY_AUTH_TOKEN_PATH": "/home/x/.ray/t", "A": "1"}
+    token = argparse.Namespace(auth_mode="token", auth_token_file="/t/n1.ray-token")
+    env = nodescript.ray_auth_env(token, dict(ambient))
+    assert env == {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": "/t/n1.ray-token", "A": "1"}
+    off = argparse.Namespace(auth_mode="disabled", auth_token_file=None)
+    assert nodescript.ray_auth_env(off, dict(ambient)) == {"RAY_AUTH_MODE": "disabled", "A": "1"}
+
+
+def test_the_node_script_refuses_a_missing_or_shared_token(tmp_path) -> None:
+    path = tmp_path / "n1.ray-token"
+    args = argparse.Namespace(auth_mode="token", auth_token_file=str(path))
+    assert nodescript.token_problem(args).startswith(f"no Ray token at {path}")
+    path.write_text("x")
+    path.chmod(0o644)
+    assert nodescript.token_problem(args) == f"the Ray token {path} is not private (mode 644)"
+    path.chmod(0o600)
+    assert nodescript.token_problem(args) == ""
+    out = subprocess.run(
+        [sys.executable, "-", "start", "--temp-dir", str(tmp_path / "n1"), "--auth-mode",
+         "token", "--auth-token-file", str(tmp_path / "missing"), "--", "--head"],
+        input=commands.node_script(), capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 1 and json.loads(out.stdout)["exit"] == 2
+    assert "no Ray token at" in json.loads(out.stdout)["output"]
 
 
 def test_check_node_problems() -> None:
@@ -111,9 +164,9 @@ def test_match_nodes_prefers_label_and_alive() -> None:
 
 
 def test_marker_is_a_whole_path() -> None:
-    assert nodescript._mentions(["--temp-dir=/tmp/g/a"], "/tmp/g/a")
-    assert nodescript._mentions(["--log=/tmp/g/a/session_1/logs"], "/tmp/g/a")
-    assert not nodescript._mentions(["--temp-dir=/tmp/g/ab"], "/tmp/g/a")
+    assert procfs.mentions(["--temp-dir=/tmp/g/a"], "/tmp/g/a")
+    assert procfs.mentions(["--log=/tmp/g/a/session_1/logs"], "/tmp/g/a")
+    assert not procfs.mentions(["--temp-dir=/tmp/g/ab"], "/tmp/g/a")
 
 
 def test_find_pids_takes_children_and_skips_itself(tmp_path) -> None:

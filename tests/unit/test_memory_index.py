@@ -165,3 +165,16 @@ def test_a_move_with_nowhere_to_go_or_a_key_replaced_meanwhile() -> None:
     assert not ix.finish_move(move.txid, "id-head")
     assert set(ix.objects["one"].nodes.values()) == {"worker-2"}
     assert move.txid not in ix.txns
+
+
+def test_a_draining_node_takes_no_new_store() -> None:
+    ix = MemoryIndex()
+    ix.set_nodes(
+        [Node("id-head", "head", 100 * MiB), Node("id-w1", "worker-1", 100 * MiB, draining=True)]
+    )
+    with pytest.raises(Refused, match=r"^worker-1 is draining: nothing new is stored there$"):
+        ix.begin("a", MiB, node="worker-1")
+    assert set(ix.begin("a", 90 * MiB).nodes.values()) == {"head"}
+    with pytest.raises(Refused, match="only 1 nodes are alive"):
+        ix.begin("b", MiB, replicas=2)
+    assert [t.key for t in ix.txns.values()] == ["a"]

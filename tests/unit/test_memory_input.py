@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gridtui.model.objects import KEY_MAX, key_problem
+from gridtui.outfile import OutputError
 from gridtui.services.memory_io import ChunkSource, FileSink, MemoryInputError
 
 GRIDTUI = [sys.executable, "-m", "gridtui"]
@@ -88,8 +90,39 @@ def test_bad_sources_and_targets(tmp_path: Path) -> None:
         ChunkSource.open(tmp_path / "nope", 10)
     with pytest.raises(MemoryInputError, match="it is a directory"):
         ChunkSource.open(tmp_path, 10)
-    with pytest.raises(MemoryInputError, match=f"directory {tmp_path}/missing does not exist"):
+    with pytest.raises(OutputError, match=f"no such directory {tmp_path}/missing$") as bad:
         FileSink(tmp_path / "missing" / "out")
+    assert bad.value.exit_code == 1  # the target refused: exit 1 (bad usage is 2)
+
+
+def test_file_sink_keeps_what_is_at_the_path(tmp_path: Path) -> None:
+    """What `memory retrieve -o` met: a device, a FIFO and a symlink are written as they
+    are, never replaced by a regular file; a directory is refused before anything moves."""
+    sink = FileSink("/dev/null")
+    sink.write(b"x" * 1000)
+    sink.commit()
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    (tmp_path / "real").write_bytes(b"old")
+    (tmp_path / "link").symlink_to("real")
+    sink = FileSink(tmp_path / "link")
+    sink.write(b"new")
+    sink.commit()
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "real").read_bytes() == b"new"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    sink = FileSink(fifo)
+    sink.write(b"through")
+    sink.commit()
+    reader.join(30)
+    assert got == [b"through"] and stat.S_ISFIFO(fifo.stat().st_mode)
+    with pytest.raises(OutputError, match="it is a directory"):
+        FileSink(tmp_path)
+    full = FileSink("/dev/full")
+    with pytest.raises(OutputError, match=r"^cannot write /dev/full: No space left on device$"):
+        full.write(b"x")
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -107,7 +140,6 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["store", "", "f.bin"], "a key cannot be empty"),
         (["store", "k" * 201, "f.bin"], "a key is at most 200 characters (this one has 201)"),
         (["store", "a b", "f.bin"], "key 'a b' has characters outside letters, digits and"),
-        (["retrieve", "k", "-o", "missing/out.bin"], "cannot write missing/out.bin: directory"),
         (["info", "bad key"], "key 'bad key' has characters outside"),
         (["delete", ""], "a key cannot be empty"),
     ],

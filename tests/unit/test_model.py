@@ -67,3 +67,17 @@ def test_the_cli_status_row_is_the_parsed_ray_info() -> None:
     assert (row.memory_total, row.memory_available) == (info.memory_total, info.memory_available)
     assert (row.store_total, row.store_used) == (info.object_store_total, info.store_used)
     assert "60B/100B" in build_status(config, {"head": []}, [ENTRY]).table()
+
+
+def test_a_node_ray_drains_is_shown_draining_and_not_healthy() -> None:
+    config = parse_config("name: c\nnodes:\n  - {name: head, host: 10.0.0.1, role: head}\n")
+    draining = {**ENTRY, "draining": True}
+    assert ray_info(draining).draining and ray_info(draining).to_json()["draining"] is True
+    assert not ray_info({**draining, "alive": False}).draining  # a dead node drains nothing
+    status = build_status(config, {"head": []}, [draining])
+    row = status.rows[0]
+    assert row.ray_state == "DRAINING" and not row.healthy and not status.healthy
+    assert row.cpu_available == 1.0  # its figures still count
+    table = status.table().splitlines()
+    assert "DRAINING" in table[1] and table[-1] == "cluster c: NOT healthy"
+    assert "head: Ray drains it: it takes no new work until Ray restarts on it" in table[-2]

@@ -6,7 +6,7 @@ import pytest
 
 from gridtui.cli import main
 from gridtui.commands.offload_cmd import describe
-from gridtui.model.offload import OffloadPolicy, Rule
+from gridtui.model.offload import OffloadEvent, OffloadPolicy, Rule, Trigger
 from gridtui.services.offload_policy import (
     BadOffloadFlag,
     changed,
@@ -50,6 +50,7 @@ def test_bad_thresholds_are_refused(text: str, problem: str) -> None:
         (["--enable", "--threshold", "swap=50"], "unknown resource 'swap'"),
         (["--enable", "--sustain", "ten"], "--sustain 'ten'"),
         (["--disable", "--threshold", "cpu=50"], "--disable takes no"),
+        (["--disable", "--sustain", "5s"], "--disable takes no"),
         (["--status", "--dry-run"], "go with --enable"),
         (["--threshold", "cpu=50"], "go with --enable"),
     ],
@@ -83,6 +84,8 @@ def test_enable_changes_only_what_was_asked() -> None:
     assert added.rules["gpu"].threshold == 90 and not added.dry_run
     off = changed(new, False, {}, None, False)
     assert not off.enabled and off.rules == new.rules
+    assert not off.dry_run  # a disable does not keep dry-run...
+    assert changed(new, False, {}, None, True).dry_run  # ...unless asked to
     with pytest.raises(BadOffloadFlag, match="never lift"):
         changed(base, True, {"cpu": 10}, None, False)
 
@@ -103,3 +106,21 @@ def test_status_object_and_text() -> None:
         "hysteresis 10 points, cooldown 30s; watching head",
         "fenced: head",
     ]
+
+
+def test_a_change_says_what_it_did_and_what_ray_holds_after() -> None:
+    """`--disable` prints its events and the fences read from Ray once it is done: none
+    left is said as such, not as the engine's memory of them."""
+    policy = OffloadPolicy(enabled=False, rules={"cpu": Rule(70, 5, 10, 30)})
+    lifted = OffloadEvent(7, 5.0, "head", Trigger.because("disabled"), "unfence", "done")
+    status = {**policy.to_record(), "stored": True, "fenced": [],
+              "changes": [lifted.to_record()]}  # fmt: skip
+    assert describe(status).splitlines()[2:] == [
+        "done: unfence head: auto-offload was turned off (done)",
+        "fenced (in Ray): none",
+    ]
+    assert public(status)["changes"][0]["message"] == lifted.message
+    unread = {**status, "fenced": ["head"], "fenced_unread": "GCS down"}
+    assert describe(unread).splitlines()[-1] == "fenced (the engine's own list: GCS down): head"
+    status.pop("changes")  # `--status`: no change, the engine's own list
+    assert describe({**status, "fenced": ["head"]}).splitlines()[2:] == ["fenced: head"]

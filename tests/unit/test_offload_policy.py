@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridtui.model.offload import (
+    REASONS,
     OffloadAction,
     OffloadEvent,
     OffloadPolicy,
@@ -17,7 +18,7 @@ from gridtui.model.offload import (
     fence_name,
     fenced_node,
 )
-from gridtui.policy.offload import OffloadState, Sample, decide, restore
+from gridtui.policy.offload import OffloadState, Sample, decide, restart, restore
 
 CPU = Rule(threshold=70, sustain=3, hysteresis=10, cooldown=0)
 POLICY = OffloadPolicy(enabled=True, rules={"cpu": CPU}, watched=("head",))
@@ -126,6 +127,80 @@ def test_two_resources_hold_one_fence_until_both_clear() -> None:
                (3.0, {"cpu": 10, "gpu": 90}), (4.0, {"cpu": 10, "gpu": 10})]  # fmt: skip
     actions, _ = run({"head": samples}, policy)
     assert kinds(actions) == [(1, "fence", "head"), (4, "unfence", "head")]
+
+
+def test_dry_run_then_live_starts_a_fresh_sustain_and_fences() -> None:
+    """The issue's case: dry-run decided (no real fence), then live with the load still
+    on. Live fences for itself, a full sustain after the switch, not never."""
+    dry = OffloadPolicy(enabled=True, rules={"cpu": CPU}, dry_run=True)
+    busy = trace([90] * 30)
+    actions, state = run({"head": busy[:10]}, dry)
+    assert kinds(actions) == [(3, "fence", "head")] and actions[0].dry_run
+    assert state.fenced == {"head"}  # would be: held by no real fence
+    undone, state = restart(POLICY, held=(), now=10.5)
+    assert undone == [] and state.fenced == frozenset() and state.since == 10.5
+    actions, state = run({"head": busy}, POLICY, state=state)
+    assert kinds(actions) == [(14, "fence", "head")]  # 11 (first sample after) + 3
+    assert not actions[0].dry_run and actions[0].trigger.held == 3
+
+
+def test_every_policy_change_starts_every_sustain_window_afresh() -> None:
+    """New thresholds mid-run: the time already spent over the old one does not count."""
+    _, state = run({"head": trace([90] * 3)})  # over for 2 s of a 3 s sustain
+    assert state.fenced == frozenset()
+    lower = OffloadPolicy(enabled=True, rules={"cpu": Rule(60, 3, 10, 0)})
+    _, state = restart(lower, held=(), now=3.0)
+    actions, _ = run({"head": trace([90] * 10)}, lower, state=state)
+    assert kinds(actions) == [(6, "fence", "head")]
+
+
+def test_no_sample_from_before_a_change_is_stepped_after_it() -> None:
+    """Samples of two minutes before a disable are still in the history on re-enable:
+    none is stepped, so no action (and no trigger) carries their time or value."""
+    old = [(float(t), {"cpu": 99.0}) for t in range(0, 10)]
+    _, state = restart(POLICY, held=(), now=130.0)
+    new = [(130.0 + t, {"cpu": 20.0 if t < 2 else 95.0}) for t in range(10)]
+    actions, state = decide({"head": old + new}, POLICY, state, 140.0)
+    assert kinds(actions) == [(135, "fence", "head")]
+    assert actions[0].trigger.held == 3 and actions[0].trigger.value == 95
+    # Only samples at or after the change were stepped: the old ones left no track.
+    assert state.tracks[("head", "cpu")].above_since == 132.0
+
+
+def test_a_change_keeps_a_real_fence_while_still_over_and_lifts_what_it_must() -> None:
+    _, state = run({"head": trace([90] * 6)})
+    assert state.fenced == {"head"}
+    # New thresholds: kept, until below the new band (each resource counts as over).
+    undone, kept = restart(POLICY, held=["head"], now=6.0)
+    assert undone == [] and kept.fenced == {"head"}
+    actions, kept = decide({"head": trace([65, 65], start=6)}, POLICY, kept, 8.0)
+    assert actions == []
+    actions, _ = decide({"head": trace([65, 65, 30], start=6)}, POLICY, kept, 9.0)
+    assert kinds(actions) == [(8, "unfence", "head")]
+    # Off, unwatched or dry-run: lifted at once, each with its reason.
+    for policy, why in [
+        (OffloadPolicy(enabled=False, rules={"cpu": CPU}), "auto-offload was turned off"),
+        (OffloadPolicy(enabled=True, rules={"cpu": CPU}, watched=("w1",)),
+         "the node is no longer watched"),
+        (OffloadPolicy(enabled=True, rules={"cpu": CPU}, dry_run=True),
+         "dry-run acts on nothing, so a fence held from before is lifted"),
+    ]:  # fmt: skip
+        undone, after = restart(policy, held=["head"], now=6.0)
+        assert [(a.kind, a.node, a.time, a.dry_run) for a in undone] == [
+            ("unfence", "head", 6.0, False)
+        ]
+        assert undone[0].trigger.describe() == why and after.fenced == frozenset()
+
+
+def test_every_reason_reads_as_a_sentence() -> None:
+    """Actions that no reading caused (turned off, drain, a top-up...) say why in words,
+    never `disabled 0% >= 0% for 0s`."""
+    for reason in REASONS:
+        event = OffloadEvent(1, 1.0, "head", Trigger.because(reason), "unfence", "done")
+        text = event.message
+        assert "%" not in text and " 0s" not in text and REASONS[reason] in text
+        assert text.startswith("unfence head: ") and text.endswith(" (done)")
+    assert Trigger("cpu", 88, 80, 11).describe() == "cpu 88% >= 80% for 11s"
 
 
 def test_disabling_lifts_every_fence() -> None:

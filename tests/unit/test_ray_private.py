@@ -67,3 +67,10 @@ def test_the_core_worker_kills_actors_by_id() -> None:
     raylet = importlib.import_module("ray._raylet")
     assert callable(getattr(raylet.CoreWorker, "kill_actor", None))
     assert callable(getattr(raylet.ActorID, "from_hex", None))
+
+
+def test_the_auth_caches_can_be_read_again() -> None:
+    """reload_auth: a process that drove one cluster connects to the next with its token."""
+    raylet = importlib.import_module("ray._raylet")
+    assert callable(getattr(raylet.Config, "initialize", None))
+    assert callable(getattr(raylet.AuthenticationTokenLoader.instance(), "reset_cache", None))

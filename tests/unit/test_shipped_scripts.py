@@ -86,10 +86,14 @@ def test_the_sampler_runs_alone_and_reads_a_ray_tree_from_proc(
     tmp_path: Path, ray_like: subprocess.Popen[bytes]
 ) -> None:
     args = ("--interval", "0.1", "--count", "2", "--scope", "ray-processes")
-    done = run_shipped("sampler.py", *args, "--address", MARKER_ADDRESS, cwd=tmp_path)
+    done = run_shipped(
+        "sampler.py", *args, "--node-root", str(tmp_path), "--node-name", "node-temp", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     last = json.loads(done.stdout.splitlines()[-1])
-    assert last["ray"]["processes"] == 2  # the parent and its child, through /proc
+    # The parent and its child, through /proc: the tree `nodescript stop` would stop (the
+    # sampler names the marker in two words, so it is not taken for one of them).
+    assert last["ray"]["processes"] == 2
     assert last["mem"]["used"] > 0
 
 

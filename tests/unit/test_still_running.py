@@ -233,6 +233,8 @@ def test_the_reader_joins_tasks_to_the_actor_list(monkeypatch: pytest.MonkeyPatc
     ]
 
 
-def test_a_sampler_that_finds_no_raylet_for_its_address_says_so() -> None:
-    answer = NodeSampler("host", "127.0.0.250").tasks()
-    assert answer == {"error": "no process here names the node's address 127.0.0.250"}
+def test_a_sampler_that_finds_no_raylet_for_its_directory_says_so() -> None:
+    answer = NodeSampler("host", "/tmp/gridtui-no-such-node").tasks()
+    assert answer == {
+        "error": "no process here names the node's directory /tmp/gridtui-no-such-node"
+    }

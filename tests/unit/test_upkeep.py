@@ -1,8 +1,13 @@
-"""The controller loop's decision for one reservation: expiry, loss, vanished groups."""
+"""The controller loop's decision for one reservation: expiry, loss, vanished groups,
+the leases of requests whose clients wait, and why Ray keeps one waiting."""
 
 from __future__ import annotations
 
-from gridtui.actors.upkeep import PENDING_GRACE, adopt, decide
+from typing import Any
+
+import pytest
+
+from gridtui.actors.upkeep import LEASE_SECONDS, Lease, adopt, decide, waiting_reason
 from gridtui.model.reservations import Bundle, Reservation
 
 NOW = 1_000_000.0
@@ -37,11 +42,77 @@ def test_a_group_removed_behind_its_back_is_released() -> None:
     assert action.kind == "vanish" and "outside gridtui" in action.note
 
 
-def test_pending_ones_activate_or_are_withdrawn_after_the_grace() -> None:
-    assert decide(res("pending"), "CREATED", [], NOW).kind == "activate"
-    assert decide(res("pending"), "PENDING", [], NOW).kind == "keep"
-    old = res("pending", created=NOW - PENDING_GRACE - 1)
-    assert decide(old, "PENDING", [], NOW).kind == "withdraw"
+LEASE = Lease(until=NOW + 2, deadline=NOW + 30)
+
+
+def test_a_waited_for_request_is_kept_then_activated_when_ray_places_it() -> None:
+    assert decide(res("pending"), "PENDING", [], NOW, lease=LEASE).kind == "keep"
+    assert decide(res("pending"), "CREATED", [], NOW, lease=LEASE).kind == "activate"
+    # Active but not claimed yet (its client has not seen it): the usual rules apply.
+    assert decide(res("active"), "CREATED", [], NOW, lease=LEASE).kind == "keep"
+    # A claimed one (no lease) that Ray shows pending again is never withdrawn for it.
+    assert decide(res("pending", created=NOW - 3600), "PENDING", [], NOW).kind == "keep"
+
+
+@pytest.mark.parametrize(
+    ("state", "group", "dead", "lease", "draining", "why"),
+    [
+        ("pending", "PENDING", [], Lease(NOW - 0.1, NOW + 30), (), "stopped renewing"),
+        ("active", "CREATED", [], Lease(NOW - 0.1, NOW + 30), (), "stopped renewing"),
+        ("pending", "PENDING", [], Lease(NOW + 2, NOW - 0.1), (), "not placed within"),
+        ("pending", "PENDING", ["worker-1"], LEASE, (), "worker-1 died"),
+        ("active", "RESCHEDULING", [], LEASE, (), "rescheduling"),
+        ("pending", "PENDING", [], LEASE, ("worker-1",), "worker-1 is draining"),
+    ],
+)
+def test_a_request_whose_wait_ends_is_withdrawn(
+    state: str, group: str, dead: list[str], lease: Lease, draining: tuple[str, ...], why: str
+) -> None:
+    action = decide(res(state), group, dead, NOW, lease=lease, draining=draining)
+    assert (
+        action.kind == "withdraw" and action.note.startswith("withdrawn: ") and why in action.note
+    )
+
+
+def test_a_renewal_moves_only_the_lease_not_the_deadline() -> None:
+    renewed = LEASE.renewed(NOW + 5)
+    assert renewed == Lease(NOW + 5 + LEASE_SECONDS, LEASE.deadline)
+    assert decide(res("pending"), "PENDING", [], NOW + 7, lease=renewed).kind == "keep"
+
+
+def row(pg: str, state: str = "PENDING", sched: str = "QUEUED", attempt: int = 0,
+        name: str = "") -> dict[str, Any]:  # fmt: skip
+    stats = {"scheduling_state": sched, "scheduling_attempt": attempt}
+    return {"placement_group_id": pg, "state": state, "name": name, "stats": stats}
+
+
+@pytest.mark.parametrize(
+    ("own", "others", "expected"),
+    [
+        # Behind a group Ray is placing on a raylet that does not answer (seen: SIGSTOP).
+        (row("me"), [row("b2", attempt=1)],
+         "waiting for Ray: another placement group is pending on worker-2"),
+        (row("me"), [row("f", attempt=1, name="gridtui:fence:head#1")],
+         "waiting for Ray: another placement group is pending on head"),
+        (row("me"), [row("abcdef0123456789", attempt=1, name="theirs")],
+         "waiting for Ray: another placement group (theirs) is pending"),
+        # Its own turn, and the node's raylet does not answer.
+        (row("me", attempt=1), [row("b2", attempt=1)],
+         "waiting for Ray: worker-1 has not confirmed it yet (its raylet is slow or stopped)"),
+        (row("me", sched="NO_RESOURCES", attempt=2), [],
+         "waiting for Ray: worker-1 has not enough free (other work holds it)"),
+        (row("me", sched="INFEASIBLE", attempt=1), [],
+         "waiting for Ray: no live node matches it (worker-1 gone or relabelled?)"),
+        # Placed and removed groups ahead of it hold nothing up.
+        (row("me"), [row("b2", "CREATED", "FINISHED", 1), row("b3", "REMOVED", "REMOVED", 1)],
+         "waiting for Ray to place it (it places one group at a time)"),
+    ],
+)  # fmt: skip
+def test_why_a_request_waits_in_ray(
+    own: dict[str, Any], others: list[dict[str, Any]], expected: str
+) -> None:
+    table = [own, *others]
+    assert waiting_reason(res("pending"), own, table, {"b2": "worker-2"}) == expected
 
 
 def test_lost_ones_stay_until_released_or_past_their_ttl() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
@@ -79,8 +79,16 @@ class BoostsController:
         self.screen.notify(
             f"Asking for {request.amount} {request.type} on {node}…", title="Boost", timeout=2
         )
-        r = await control.boost(node, request.type, request.amount, request.ttl)
+        r = await control.boost(
+            node, request.type, request.amount, request.ttl, waiting=self._waiting("Boost")
+        )
         self.screen.notify(f"{describe(r)} is active", title="Boost")
+
+    def _waiting(self, title: str) -> Callable[[Reservation], None]:
+        """A request Ray keeps waiting says why, once per reason."""
+        return lambda r: self.screen.notify(
+            f"{describe(r)} is pending: {r.waiting}", title=title, severity="warning"
+        )
 
     def release_newest(self) -> None:
         """`-`: the selected node's newest boost goes (no confirmation: `+` undone)."""
@@ -148,7 +156,10 @@ class BoostsController:
         self.screen.app.push_screen(form, submitted)
 
     async def _share(self, control: ControlService, request: FormRequest) -> None:
-        r = await control.share(request.type, request.amount, request.strategy, request.ttl)
+        r = await control.share(
+            request.type, request.amount, request.strategy, request.ttl,
+            waiting=self._waiting("Share"),
+        )  # fmt: skip
         self.screen.notify(f"{describe(r)} is active", title="Share")
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from gridtui.errors import GridError
 from gridtui.model.objects import MemorySnapshot, human_bytes
+from gridtui.outfile import effect
 
 Check = Callable[[str, str], Path]
 """The back-end's check of (key, path): the resolved path, or a GridError saying why not."""
@@ -214,7 +215,8 @@ class StoreForm(MemoryForm):
         except OSError:
             hint.update("")
         replicas_text = self.field("replicas") or "1"
-        if not replicas_text.isdigit() or int(replicas_text) < 1:
+        # isascii: str.isdigit() is true of any Unicode digit too.
+        if not (replicas_text.isascii() and replicas_text.isdigit()) or int(replicas_text) < 1:
             raise Invalid(f"replicas must be a whole number of at least 1, not {replicas_text!r}")
         replicas = int(replicas_text)
         node = self.field("node") or None
@@ -230,7 +232,8 @@ class StoreForm(MemoryForm):
 
 
 class RetrieveForm(MemoryForm):
-    """Where to write the selected object (written beside it, renamed once checked)."""
+    """Where to write the selected object (gridtui/outfile.py: a file appears whole once
+    checked; a device or FIFO is written as the bytes come)."""
 
     def __init__(self, check: Check, key: str, size: int, path: str) -> None:
         super().__init__(check)
@@ -254,5 +257,5 @@ class RetrieveForm(MemoryForm):
     def checked(self) -> RetrieveRequest:
         path = self.check(self.key, self.field("path"))
         hint = self.query_one("#memory-path-hint", Label)
-        hint.update("replaces the file there" if path.exists() else "")
+        hint.update(effect(path))
         return RetrieveRequest(self.key, path)

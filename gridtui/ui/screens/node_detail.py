@@ -61,7 +61,8 @@ def node_facts(node: NodeStatus, now: float, ray: RayNodeInfo | None = None) -> 
             table.add_row("GPU", f"{DASH} (none)")
     if ray is not None:
         r = ray
-        table.add_row("Ray", "alive" if r.alive else "dead")
+        state = "alive" if r.alive else "dead"
+        table.add_row("Ray", "draining: takes no new work" if r.alive and r.draining else state)
         table.add_row("Ray CPU", f"{r.cpu_total - r.cpu_available:g}/{r.cpu_total:g}")
         table.add_row("Ray GPU", f"{r.gpu_total - r.gpu_available:g}/{r.gpu_total:g}")
     return table.table

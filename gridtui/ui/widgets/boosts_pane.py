@@ -129,7 +129,8 @@ class BoostsPane(Vertical):
         lines = [f"{r.kind} {r.id}: {format_amount(r.type, r.amount)} on {r.node or DASH}"]
         lines += [f"{b.node}: {format_amount(r.type, b.amount)}" for b in r.bundles[1:]]
         for label, value in (("strategy", r.strategy), ("why", r.reason), ("owner", r.owner),
-                             ("placement group", r.pg_name), ("note", r.note)):  # fmt: skip
+                             ("placement group", r.pg_name), ("note", r.note),
+                             ("pending", r.waiting)):  # fmt: skip
             if value:
                 lines.append(f"{label}: {value}")
         self.notify("\n".join(lines), title=f"{r.kind} {r.id} · {r.state_at(now())}")

@@ -54,6 +54,7 @@ class ClusterHeader(Widget):
         "cluster-header--dim",
         "cluster-header--pending",
         "cluster-header--read-only",
+        "cluster-header--auth-off",
     }
 
     # Drawn only while the header's screen is on top: set, they wait for it (WhenShown).
@@ -139,7 +140,7 @@ class ClusterHeader(Widget):
         message = ray.message if ray.connected is False else ""
         # What gives way when space is short: the demo's hint first, then the offload
         # segment's "auto-" prefix, then Ray's message, which moves to lines of its own
-        # below, then the offload segment. Read-only and Ray's state never give way.
+        # below, then the offload segment. Read-only, auth off and Ray's state never do.
         for hint, inline, label in (
             (True, True, FULL),
             (False, True, FULL),
@@ -176,6 +177,9 @@ class ClusterHeader(Widget):
         text.append(f" {snap.name} ")
         if self.read_only:
             text.append(" read-only ", style=style("cluster-header--read-only"))
+            text.append(" ")
+        if snap.ray_auth != "token":  # the cluster file opted out: never hidden
+            text.append(" Ray auth off ", style=style("cluster-header--auth-off"))
             text.append(" ")
         if snap.demo:
             text.append(" DEMO ", style=style("cluster-header--demo"))

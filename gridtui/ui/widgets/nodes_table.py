@@ -41,7 +41,12 @@ class Row(NamedTuple):
 
 
 def _ray_state(r: Row) -> str:
-    return DASH if r.ray is None else ("alive" if r.ray.alive else "dead")
+    """alive, dead, or drain: Ray drains it (it takes no new work)."""
+    if r.ray is None:
+        return DASH
+    if r.ray.alive:
+        return "drain" if r.ray.draining else "alive"
+    return "dead"
 
 
 def _live_ray(r: Row) -> RayNodeInfo | None:
