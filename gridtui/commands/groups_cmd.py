@@ -39,7 +39,11 @@ def groups_command(args: argparse.Namespace) -> int:
 
 
 def remove_command(args: argparse.Namespace) -> int:
-    group = with_work(args, lambda svc: svc.remove_group(args.id, force=args.force))
+    group = with_work(
+        args,
+        lambda svc: svc.remove_group(args.id, force=args.force),
+        lambda: f"interrupted; {args.id} may have been removed (`gridtui groups`)",
+    )
     print(f"removed {group.id} ({group.name or 'unnamed'}, {group.owner})")
     return 0
 

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from gridtui.commands import options
 from gridtui.commands.lookup import find_cluster
+from gridtui.commands.running import run
+from gridtui.configvalues import Range
+from gridtui.policy.job_request import MAX_CPU, MAX_GPU
 
 if TYPE_CHECKING:
     from gridtui.model.work import JobRow
@@ -20,6 +23,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MEMORY = options.size(0, 1024**5)
+CPU = Range(0, MAX_CPU, unit="CPU")
+GPU = Range(0, MAX_GPU, unit="GPU")
+SUBMIT_TIMEOUT = Range(0, 600, lo_open=True, unit="seconds")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,13 +35,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--node", help="run the entrypoint on this node")
     where.add_argument("--strategy", help="let gridtui's scheduler pick the node")
-    p.add_argument("--cpu", type=float, help="CPU the entrypoint holds (default 0)")
-    p.add_argument("--gpu", type=float, help="GPU the entrypoint holds (default 0)")
+    p.add_argument("--cpu", type=options.number(CPU), help="CPU the entrypoint holds (default 0)")
+    p.add_argument("--gpu", type=options.number(GPU), help="GPU the entrypoint holds (default 0)")
     p.add_argument("--memory", type=MEMORY, help="memory the entrypoint holds: 2GiB, 512MB")
     p.add_argument("--boost", help="run inside this boost of yours (its node, its group)")
     p.add_argument("--working-dir", type=options.path, help="a directory Ray uploads for it")
     p.add_argument("--env", action="append", default=[], metavar="K=V", help="an env variable")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds for Ray to take it")
+    p.add_argument(
+        "--timeout",
+        type=options.number(SUBMIT_TIMEOUT),
+        default=60.0,
+        help="seconds for Ray to take it (more than 0, at most 600; default 60)",
+    )
     _common(p)
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND...")
     p.set_defaults(func=submit_command)
@@ -62,8 +73,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def with_work(args: argparse.Namespace, fn: Callable[[WorkService], Awaitable[T]]) -> T:
-    """Run `fn` with a WorkService for the cluster; its driver (if one was needed) closed."""
+def with_work(
+    args: argparse.Namespace,
+    fn: Callable[[WorkService], Awaitable[T]],
+    interrupted: Callable[[], str] | None = None,
+) -> T:
+    """Run `fn` with a WorkService for the cluster; its forward and driver (if one was
+    needed) closed. Ctrl-C is exit 130, after one line saying what it left
+    (`interrupted()`, asked once the work has stopped) for a command that changes
+    something; a read says nothing."""
     from gridtui.services.work.service import WorkService
 
     cluster = find_cluster(getattr(args, "config", None))
@@ -75,7 +93,12 @@ def with_work(args: argparse.Namespace, fn: Callable[[WorkService], Awaitable[T]
         finally:
             await svc.close()
 
-    return asyncio.run(go())
+    try:
+        return run(go())
+    except KeyboardInterrupt:
+        if interrupted is not None:
+            print(f"gridtui: {interrupted()}", file=sys.stderr)
+        raise
 
 
 def submit_command(args: argparse.Namespace) -> int:
@@ -95,12 +118,19 @@ def submit_command(args: argparse.Namespace) -> int:
         working_dir=args.working_dir,
         env=args.env,
     )
+    from gridtui.services.work.service import new_id
+
     owner = owner_tag("cli")
+    sid = new_id()
+    left = {sid: "nothing was submitted"}
 
     async def go(svc: WorkService) -> JobRow:
-        return await svc.submit_request(request, owner=owner, timeout=args.timeout)
+        try:
+            return await svc.submit_request(request, owner=owner, timeout=args.timeout, sid=sid)
+        finally:
+            left.update(svc.withdrawn)
 
-    job = with_work(args, go)
+    job = with_work(args, go, lambda: f"job submission interrupted; {left[sid]}")
     if args.json:
         print(json.dumps(job.to_json()))
     else:
@@ -131,7 +161,14 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def stop_command(args: argparse.Namespace) -> int:
-    job, stopped = with_work(args, lambda svc: svc.stop_job(args.id))
+    job, stopped = with_work(
+        args,
+        lambda svc: svc.stop_job(args.id),
+        lambda: (
+            f"interrupted; the stop of {args.id} may have reached Ray "
+            f"(`gridtui job status {args.id}`)"
+        ),
+    )
     if args.json:
         print(json.dumps(dict(job.to_json(), was_running=stopped)))
     elif stopped:

@@ -47,6 +47,33 @@ def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
         raise RayUnavailable(f"Ray's {what} did not answer in {timeout:g}s") from None
 
 
+async def in_thread(fn: Callable[[], T]) -> T:
+    """`fn()` on a daemon thread of its own, awaited. Unlike asyncio.to_thread, a call left
+    behind by a Ctrl-C never holds up the process's exit (asyncio.run joins its executor's
+    threads, and each of these may wait out its whole deadline)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, exc: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if exc is None:
+            future.set_result(result)
+        else:
+            future.set_exception(exc)
+
+    def run() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (fn(), None)
+        except BaseException as exc:
+            outcome = (None, exc)
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=run, name="ray-http-call", daemon=True).start()
+    return await future
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return (text.splitlines() or [exc.__class__.__name__])[0][:300]
@@ -133,15 +160,18 @@ class Dashboard:
         client = self.jobs_client()
         return bool(self._call(lambda: client.delete_job(jid), "job server", jid))
 
-    def discard(self, jid: str) -> None:
+    def discard(self, jid: str) -> bool:
+        """Stop the job and drop its record; whether it was dropped within the deadline
+        (NotFound for a job Ray never took)."""
         client = self.jobs_client()
         self._call(lambda: client.stop_job(jid), "job server", jid)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:  # Ray deletes only a job that has ended
             with contextlib.suppress(Exception):
                 if self._call(lambda: client.delete_job(jid), "job server", jid):
-                    return
+                    return True
             time.sleep(0.2)
+        return False
 
     def logs(self, jid: str) -> str:
         client = self.jobs_client()

@@ -36,10 +36,13 @@ from gridtui.services.polled import PolledFeed
 from gridtui.services.ray_gateway import RayGateway
 from gridtui.services.work import driver_side
 from gridtui.services.work import logs as job_logs
-from gridtui.services.work.dashboard import Dashboard
-from gridtui.services.work.endpoint import NoDashboard, job_endpoint
+from gridtui.services.work.dashboard import Dashboard, in_thread
+from gridtui.services.work.endpoint import NoDashboard, job_endpoint, require_dashboard
+from gridtui.transport.base import Forward, NodeTransport
 
 T = TypeVar("T")
+WITHDRAW = 10.0
+"""Seconds an interrupted submission waits for Ray's answer, then for the job's removal."""
 
 
 @dataclass
@@ -74,6 +77,12 @@ class WorkService(PolledFeed[WorkSnapshot]):
         self.timeout = timeout
         self._dashboard = dashboard
         self._owned_gateway = gateway is None
+        self._head: NodeTransport | None = None
+        self._forward: Forward | None = None
+        self._opening = asyncio.Lock()
+        self._sent: dict[str, asyncio.Future[str]] = {}
+        self.withdrawn: dict[str, str] = {}
+        """{submission id: what an interrupted submission left, in words}."""
         super().__init__(
             gateway if gateway is not None else RayGateway(config),
             WorkSnapshot(time=time.time(), message="not read yet"),
@@ -81,15 +90,23 @@ class WorkService(PolledFeed[WorkSnapshot]):
 
     # -- how calls run --------------------------------------------------------------------
 
-    @property
-    def dashboard(self) -> Dashboard:
-        if self._dashboard is None:
-            self._dashboard = Dashboard(job_endpoint(self.config), self.timeout)
+    async def board(self) -> Dashboard:
+        """The dashboard's clients, reached once (through the head's transport: an SSH
+        forward for a remote head) and kept until `close`."""
+        async with self._opening:
+            if self._dashboard is None:
+                from gridtui.transport.factory import make_transport
+
+                require_dashboard(self.config)
+                if self._head is None:
+                    self._head = make_transport(self.config.head, self.config)
+                endpoint, self._forward = await job_endpoint(self.config, self._head)
+                self._dashboard = Dashboard(endpoint, self.timeout)
         return self._dashboard
 
     async def _http(self, fn: Callable[[Dashboard], T]) -> T:
-        board = self.dashboard
-        return await asyncio.to_thread(fn, board)
+        board = await self.board()
+        return await in_thread(lambda: fn(board))
 
     async def _driver(self, fn: Callable[[], T], timeout: float | None = None) -> T:
         if not self.gateway.connected:
@@ -98,8 +115,15 @@ class WorkService(PolledFeed[WorkSnapshot]):
 
     async def close(self) -> None:
         await super().close()
-        if self._owned_gateway:
-            await self.gateway.close()
+        try:
+            if self._forward is not None:
+                await self._forward.close()
+            if self._head is not None:
+                await self._head.close()
+        finally:
+            self._forward = self._head = None
+            if self._owned_gateway:
+                await self.gateway.close()
 
     # -- node names ------------------------------------------------------------------------
 
@@ -151,10 +175,6 @@ class WorkService(PolledFeed[WorkSnapshot]):
         await self._http(lambda d: d.delete(jid))
         return job, stopped
 
-    async def discard(self, jid: str) -> None:
-        """Stop a job and drop it from Ray's table (a submission interrupted half-way)."""
-        await self._http(lambda d: d.discard(jid))
-
     async def logs(self, jid: str) -> str:
         job = await self.job(jid)
         path = job_logs.local_log(self.config, job.node, jid)
@@ -164,15 +184,24 @@ class WorkService(PolledFeed[WorkSnapshot]):
 
     def follow(self, job: JobRow, stop: threading.Event) -> Iterator[str]:
         """Blocking: the job's output as it comes, until it ends or `stop` is set (call
-        from a thread of its own, with the job as `job()` returned it)."""
+        from a thread of its own, with the job as `job()` returned it: the dashboard is
+        reached by then)."""
+        board = self._dashboard
+        if board is None:
+            raise NoDashboard("the dashboard was not reached yet: read the job first")
         path = job_logs.local_log(self.config, job.node, job.id)
         if path is None:
-            return self.dashboard.follow(job.id, stop)
-        board = self.dashboard
+            return board.follow(job.id, stop)
         return job_logs.follow(path, lambda: str(board.job(job.id).get("status")) in TERMINAL, stop)
 
     async def submit(self, options: dict[str, Any], timeout: float = 60.0) -> str:
-        return await self._http(lambda d: d.submit(options, timeout))
+        board = await self.board()
+        # Shielded: a Ctrl-C does not stop Ray from taking the job, so `_withdraw` waits
+        # for this answer before it stops the job.
+        call = asyncio.ensure_future(in_thread(lambda: board.submit(options, timeout)))
+        if options.get("submission_id"):
+            self._sent[str(options["submission_id"])] = call
+        return await asyncio.shield(call)
 
     async def submit_request(
         self, request: JobRequest, *, owner: str, timeout: float = 60.0, sid: str = ""
@@ -185,11 +214,30 @@ class WorkService(PolledFeed[WorkSnapshot]):
         try:
             await submit_job(self, self.config, request, owner=owner, timeout=timeout, sid=sid)
         except (KeyboardInterrupt, asyncio.CancelledError):
-            # Ray may have taken it as the interrupt came: nothing of it is left running.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.discard(sid), 10)
+            self.withdrawn[sid] = await self._withdraw(sid)
             raise
+        finally:
+            self._sent.pop(sid, None)
         return await self.job(sid)
+
+    async def _withdraw(self, sid: str) -> str:
+        """Undo a submission cut short, and say what is left. Ray's answer is awaited
+        first (a job it took after the stop would run), then the job stopped and dropped."""
+        call = self._sent.get(sid)
+        if call is None:
+            return "nothing was submitted"
+        try:
+            await asyncio.wait_for(asyncio.shield(call), WITHDRAW)
+        except asyncio.TimeoutError:
+            return f"Ray had not answered yet: see `gridtui job status {sid}`"
+        except Exception:
+            return "Ray did not take the job; nothing was submitted"
+        removed = False
+        with contextlib.suppress(Exception):
+            removed = await asyncio.wait_for(self._http(lambda d: d.discard(sid)), WITHDRAW)
+        if removed:
+            return f"Ray had taken {sid}: it was stopped and removed"
+        return f"{sid} may still be in Ray: `gridtui job stop {sid}`"
 
     # -- actors, tasks, groups --------------------------------------------------------------
 
@@ -299,12 +347,3 @@ def new_id() -> str:
 def _hex(text: str) -> bool:
     """Task ids are hex: anything else is no task (Ray's state API fails on it)."""
     return len(text) % 2 == 0 and all(c in "0123456789abcdef" for c in text)
-
-
-def dashboard_problem(config: ClusterConfig) -> str | None:
-    """Why this cluster has no job server to reach (None when it has one)."""
-    try:
-        job_endpoint(config)
-    except NoDashboard as exc:
-        return exc.summary
-    return None
