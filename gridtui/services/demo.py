@@ -21,7 +21,7 @@ from gridtui.services import ray_auth
 from gridtui.services.cluster_status import ClusterStatus
 from gridtui.services.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
 from gridtui.services.procs import StopResult
-from gridtui.services.ray_commands import MAX_TEMP_DIR
+from gridtui.services.ray_commands import DASHBOARD_HOST, MAX_TEMP_DIR
 
 DEMO_NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0.4"))
 DEMO_CPU = 1
@@ -30,9 +30,18 @@ DEMO_STORE = 256 * 1024**2
 DEFAULT_PORT = 6391
 # Ray's dashboard (its job server) listens on the head's loopback, 127.0.0.1, whatever the
 # node's address: shared by every cluster on this machine, so the demo picks its own port.
-DASHBOARD_HOST = "127.0.0.1"
 DEFAULT_DASHBOARD_PORT = 8275
 DEFAULT_AGENT_PORT = 52400
+DASHBOARD_ENV = "GRIDTUI_DEMO_DASHBOARD"
+"""`off` starts the demo without Ray's dashboard: no job server or state API (`gridtui job`,
+`work`, `groups` say so), ~5 s quicker to start and lighter (docs/work.md). The test suite
+sets it for every demo but the one that tests jobs. Read by every gridtui process that
+builds the demo's config, so set it alike for all of them."""
+
+
+def demo_dashboard() -> bool:
+    """Whether the demo runs Ray's dashboard (on unless GRIDTUI_DEMO_DASHBOARD says off)."""
+    return os.environ.get(DASHBOARD_ENV, "").strip().lower() not in ("off", "0", "false", "no")
 
 
 def demo_dir() -> Path:
@@ -132,6 +141,7 @@ def demo_config() -> ClusterConfig:
             "ray": {
                 "port": port,
                 "temp_dir": ray_root(),
+                "include_dashboard": demo_dashboard(),
                 "dashboard_port": dashboard,
                 "dashboard_agent_port": agents,
             },

@@ -25,7 +25,7 @@ LOUD = "import os, time; print('job pid', os.getpid(), flush=True); time.sleep(3
 
 @pytest.fixture(scope="module")
 def cl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoostCluster]:
-    cluster = BoostCluster(tmp_path_factory.mktemp("work"))
+    cluster = BoostCluster(tmp_path_factory.mktemp("work"), dashboard=True)
     try:
         yield cluster
     finally:
