@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from gridtui.services.memory_console import ConsoleMemory
     from gridtui.services.offload_feed import OffloadFeed
     from gridtui.services.ray_gateway import RayGateway
+    from gridtui.services.work.service import WorkService
 
 T = TypeVar("T")
 DEMO_STARTING = "starting demo cluster…"
@@ -61,6 +62,7 @@ class Backend:
     control: ControlService | None = field(default=None, init=False)
     """Reservations (boosts, shared allocations): built once Ray's driver exists."""
     _memory: MemoryService | None = field(default=None, init=False, repr=False)
+    _work: WorkService | None = field(default=None, init=False, repr=False)
     offload: OffloadFeed | None = field(default=None, init=False)
     """Auto-offload's engine as the console sees it: built with `control`."""
     memory: ConsoleMemory | None = field(default=None, init=False)
@@ -187,6 +189,8 @@ class Backend:
                 await self.offload.close()
             if self.memory is not None:
                 await self.memory.close()
+            if self._work is not None:
+                await self._work.close()
             if self.gateway is not None:
                 await self.gateway.close()
         finally:
@@ -305,6 +309,18 @@ class Backend:
         gateway = self.connected_gateway()
         client = self.controller().client
         return await gateway.call(lambda: fn(client), timeout)
+
+    def work(self) -> WorkService:
+        """Jobs, actors and tasks, groups and why (services/work), built once. Its reads go
+        to Ray's dashboard; what needs a driver runs on this Backend's gateway."""
+        if self._work is None:
+            from gridtui.services.ray_gateway import RayUnavailable
+            from gridtui.services.work.service import WorkService
+
+            if self.gateway is None:
+                raise RayUnavailable("not connected to Ray yet")
+            self._work = WorkService(self.config, self.gateway)
+        return self._work
 
     def memory_service(self) -> MemoryService:
         """The memory store's client, configured by the cluster file (built once)."""

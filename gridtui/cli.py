@@ -27,6 +27,9 @@ COMMAND_MODULES = (
     "token_cmd",
     "serve_cmd",
     "node_cmd",
+    "job_cmd",
+    "work_cmd",
+    "groups_cmd",
 )
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster

@@ -153,7 +153,11 @@ class RaySettings(_Strict):
     port: Port = 6379
     address: Text = "auto"
     temp_dir: RemotePath | None = None
-    include_dashboard: Flag = False
+    # Ray's dashboard on the head's loopback, for its job server (`gridtui job`) and state
+    # API (`gridtui work`); off, Ray starts only the GCS-side part of it.
+    include_dashboard: Flag = True
+    dashboard_port: Port = 8265
+    dashboard_agent_port: Port = 52365
     # Every Ray process needs the cluster's token (docs/operations.md#security); "disabled"
     # opens the GCS to anyone who can reach its port, so only an explicit setting does it.
     auth: Literal["token", "disabled"] = "token"

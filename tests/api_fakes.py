@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from fake_control import FakeControl, lab_offload_events
@@ -21,7 +21,10 @@ from gridtui.backend import Backend
 from gridtui.model.objects import StoredObject, TransferProgress
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import NodeView, Reservation
+from gridtui.model.work import GroupRow, JobRow, WorkItem, WorkSnapshot
+from gridtui.policy.job_request import JobRequest
 from gridtui.policy.scheduler import NoPlacement, place
+from gridtui.policy.why import Ask, NodeRoom, Why, explain
 from gridtui.services.cluster_status import ClusterStatus, NodeRow
 from gridtui.services.control import BadRequest, NotFound, ReleaseResult
 from gridtui.services.control import Refused as Turned
@@ -357,4 +360,105 @@ def serve_lab(backend: Backend) -> LabControl:
     backend.gateway = ThreadGateway()  # type: ignore[assignment]
     backend._memory = IndexMemoryService()
     backend.ops_factory = StatusOps  # type: ignore[assignment]
+    backend._work = LabWork(backend)  # type: ignore[assignment]
     return control
+
+
+# -- work: Ray Jobs, actors, groups, why over the lab's recorded nodes -----------------------
+
+
+class LabWork:
+    """WorkService's calls over the lab: jobs kept here, placed as Ray would (a job that fits
+    a node runs, else it waits), `why` answered by the real policy from the lab's figures."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.config = backend.config
+        self.jobs_: dict[str, JobRow] = {}
+        self.logs_: dict[str, str] = {}
+        self.n = 0
+
+    def _rooms(self) -> tuple[NodeRoom, ...]:
+        out = []
+        for v in lab_views():
+            total = {"CPU": v.cpu_total, "GPU": v.gpu_total, "memory": v.mem_total}
+            free = {"CPU": v.cpu_free, "GPU": v.gpu_free, "memory": v.mem_free}
+            out.append(NodeRoom(v.name, "", v.state == "UP", total, free))
+        return tuple(out)
+
+    async def jobs(self) -> list[JobRow]:
+        await asyncio.sleep(0)
+        return list(self.jobs_.values())
+
+    async def job(self, jid: str) -> JobRow:
+        await asyncio.sleep(0)
+        if jid not in self.jobs_:
+            raise NotFound(f"no job {jid!r} in Ray's job table")
+        return self.jobs_[jid]
+
+    async def submit_request(
+        self, request: JobRequest, *, owner: str, timeout: float = 60.0, sid: str = ""
+    ) -> JobRow:
+        await asyncio.sleep(0)
+        if request.boost is not None:
+            raise NotFound(f"no boost {request.boost!r} (see `gridtui boost status`)")
+        self.n += 1
+        jid = sid or f"gridtui-lab{self.n:04d}"
+        need = {k: v for k, v in (("CPU", request.cpu), ("GPU", request.gpu),
+                                  ("memory", float(request.memory or 0))) if v}  # fmt: skip
+        ask = Ask(jid, "job", "PENDING", (need,))
+        why = explain(ask, self._rooms())
+        fits = [v.node for v in why.nodes if v.fits_now and (request.node in (None, v.node))]
+        node = request.node or (fits[0] if fits else "")
+        status = "RUNNING" if fits else "PENDING"
+        row = JobRow(jid, status, request.entrypoint, node if fits else "", need,
+                     start=1.0, owner=owner)  # fmt: skip
+        self.jobs_[jid] = row
+        self.logs_[jid] = f"Running entrypoint for job {jid}: {request.entrypoint}\nhello\n"
+        return row
+
+    async def stop_job(self, jid: str) -> tuple[JobRow, bool]:
+        job = await self.job(jid)
+        if job.terminal:
+            return job, False
+        self.jobs_[jid] = job.replace(status="STOPPED", end=2.0)
+        return self.jobs_[jid], True
+
+    async def stop_and_forget(self, jid: str) -> tuple[JobRow, bool]:
+        job, stopped = await self.stop_job(jid)
+        del self.jobs_[jid]
+        return job, stopped
+
+    async def logs(self, jid: str) -> str:
+        await self.job(jid)
+        return self.logs_[jid]
+
+    def follow(self, job: JobRow, stop: threading.Event) -> Iterator[str]:
+        # The lab's jobs print their lines at once, then (for the stream) end.
+        yield from self.logs_[job.id].splitlines(keepends=True)
+
+    async def snapshot_now(self, node: str | None = None) -> WorkSnapshot:
+        await asyncio.sleep(0)
+        items = tuple(
+            WorkItem("job", f"sup{j.id}", j.id, j.node, "ALIVE")
+            for j in self.jobs_.values()
+            if j.status == "RUNNING" and node in (None, j.node)
+        )
+        pending = {j.id: explain(Ask(j.id, "job", "PENDING", (dict(j.resources),)),
+                                 self._rooms()).summary
+                   for j in self.jobs_.values() if j.pending}  # fmt: skip
+        return WorkSnapshot(
+            time=1.0, connected=True, jobs=tuple(self.jobs_.values()), items=items,
+            nodes=tuple(n.name for n in self.config.nodes), pending=pending,
+        )  # fmt: skip
+
+    async def why(self, wanted: str) -> Why:
+        job = await self.job(wanted)
+        return explain(Ask(job.id, "job", job.status, (dict(job.resources),), where=job.node),
+                       self._rooms())  # fmt: skip
+
+    async def groups(self, *, orphans: bool = False) -> list[GroupRow]:
+        await asyncio.sleep(0)
+        return []
+
+    async def close(self) -> None:
+        await asyncio.sleep(0)

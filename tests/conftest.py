@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
 import pytest
@@ -14,6 +15,9 @@ def pytest_configure(config: pytest.Config) -> None:
     and its store, left running, filled the next test's node). Children get the default."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Every demo a test starts (and the CLIs it runs, which inherit this) runs without Ray's
+    # dashboard: it costs each start ~5 s. Only the job tests turn it on (BoostCluster).
+    os.environ["GRIDTUI_DEMO_DASHBOARD"] = "off"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

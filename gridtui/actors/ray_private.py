@@ -51,6 +51,12 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "get_actor_table: the ALIVE actors, read from the GCS (no dashboard needed)",
     ),
     (
+        "ray._raylet",
+        "ActorID",
+        "kill_actor: Ray kills an actor only through a handle and gives none by id "
+        "(`gridtui work` rows and the Work view's kill know only the id)",
+    ),
+    (
         "ray.core.generated.autoscaler_pb2",
         "DrainNodeReason",
         "the drain's reason (DRAIN_NODE_REASON_PREEMPTION: Ray cannot refuse it)",
@@ -133,6 +139,17 @@ def alive_actors() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def kill_actor(actor_id: str, no_restart: bool = True) -> None:
+    """`ray.kill` by actor id (hex): what `ray.kill(handle)` does with the handle's id.
+    ValueError for a malformed id."""
+    import importlib
+
+    raylet: Any = importlib.import_module("ray._raylet")
+    actor = raylet.ActorID.from_hex(actor_id)
+    worker: Any = ray._private.worker.global_worker
+    worker.core_worker.kill_actor(actor, no_restart)
 
 
 def divert_driver_messages(write: Callable[..., None]) -> None:

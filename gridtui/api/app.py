@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 
 from gridtui import __version__
-from gridtui.api import errors, routes_cluster, routes_memory, routes_reservations
+from gridtui.api import errors, routes_cluster, routes_memory, routes_reservations, routes_work
 from gridtui.api.context import ApiContext, context
 from gridtui.api.contract import contract
 from gridtui.api.events import EventHub, EventStreamResponse
@@ -76,6 +76,7 @@ def create_app(ctx: ApiContext, *, manage_backend: bool = False) -> FastAPI:
         routes_cluster.router,
         routes_reservations.router,
         routes_memory.router,
+        routes_work.router,
         events_router,
     ):
         app.include_router(router)

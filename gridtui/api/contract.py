@@ -112,6 +112,12 @@ def _names(schema: dict[str, Any], config: ClusterConfig) -> None:
     for param in store.get("parameters", ()):
         if param["name"] == "node":
             param["schema"] = {"type": "string", "enum": nodes}
+    if "JobBody" in schemas:
+        schemas["JobBody"]["properties"]["node"]["enum"] = nodes
+    work = schema["paths"].get("/work", {}).get("get", {})
+    for param in work.get("parameters", ()):
+        if param["name"] == "node":
+            param["schema"] = {"type": "string", "enum": nodes}
     if "OffloadBody" in schemas:
         rules = config.offload.policy().rules
         limits = schemas["OffloadBody"]["properties"]["thresholds"]["properties"]

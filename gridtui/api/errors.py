@@ -18,6 +18,7 @@ from gridtui.services.memory import KeyExists, MemoryInputError, MemoryRefused, 
 from gridtui.services.offload_policy import BadOffloadFlag
 from gridtui.services.ray_gateway import RayUnavailable
 from gridtui.services.tokens import TokenFileError
+from gridtui.services.work.service import OwnGroup
 
 log = logging.getLogger("gridtui.api")
 
@@ -32,6 +33,7 @@ STATUS: tuple[tuple[type[GridError], int], ...] = (
     (NotFound, 404),
     (NoSuchObject, 404),
     (KeyExists, 409),
+    (OwnGroup, 409),
     (BadRequest, 400),
     (MemoryInputError, 400),
     (BadOffloadFlag, 400),
@@ -55,7 +57,7 @@ WHY = {
     400: "bad input: malformed JSON, a wrong type, a bad amount, key, node or parameter",
     401: "no token, or one that is unknown or revoked",
     403: "a read-only token on a route that changes the cluster",
-    404: "no such reservation or key",
+    404: "no such reservation, key, job, group or task",
     405: "the path takes other methods (see Allow)",
     409: "a conflict: the key exists, not enough is free, the cluster refused",
     413: "the request body is over its limit; nothing was stored",

@@ -21,13 +21,27 @@ from gridtui.services import ray_auth
 from gridtui.services.cluster_status import ClusterStatus
 from gridtui.services.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
 from gridtui.services.procs import StopResult
-from gridtui.services.ray_commands import MAX_TEMP_DIR
+from gridtui.services.ray_commands import DASHBOARD_HOST, MAX_TEMP_DIR
 
 DEMO_NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0.4"))
 DEMO_CPU = 1
 DEMO_MEMORY = 1024**3
 DEMO_STORE = 256 * 1024**2
 DEFAULT_PORT = 6391
+# Ray's dashboard (its job server) listens on the head's loopback, 127.0.0.1, whatever the
+# node's address: shared by every cluster on this machine, so the demo picks its own port.
+DEFAULT_DASHBOARD_PORT = 8275
+DEFAULT_AGENT_PORT = 52400
+DASHBOARD_ENV = "GRIDTUI_DEMO_DASHBOARD"
+"""`off` starts the demo without Ray's dashboard: no job server or state API (`gridtui job`,
+`work`, `groups` say so), ~5 s quicker to start and lighter (docs/work.md). The test suite
+sets it for every demo but the one that tests jobs. Read by every gridtui process that
+builds the demo's config, so set it alike for all of them."""
+
+
+def demo_dashboard() -> bool:
+    """Whether the demo runs Ray's dashboard (on unless GRIDTUI_DEMO_DASHBOARD says off)."""
+    return os.environ.get(DASHBOARD_ENV, "").strip().lower() not in ("off", "0", "false", "no")
 
 
 def demo_dir() -> Path:
@@ -62,22 +76,30 @@ def ray_root() -> str:
     return f"/tmp/gridtui-demo-{digest}"
 
 
-def _port_free(port: int) -> bool:
+def _port_free(port: int, host: str = DEMO_NODES[0][1]) -> bool:
     with socket.socket() as s:
         try:
-            s.bind((DEMO_NODES[0][1], port))
+            s.bind((host, port))
         except OSError:
             return False
     return True
 
 
-def _choose_port() -> int:
-    for port in range(DEFAULT_PORT, DEFAULT_PORT + 50):
-        if _port_free(port):
+def _choose_port(first: int = DEFAULT_PORT, host: str = DEMO_NODES[0][1]) -> int:
+    for port in range(first, first + 50):
+        if _port_free(port, host):
             return port
     with socket.socket() as s:
-        s.bind((DEMO_NODES[0][1], 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def _choose_span(first: int, count: int) -> int:
+    """The first of `count` consecutive ports free on every address (dashboard agents)."""
+    for base in range(first, first + 200, count):
+        if all(_port_free(p, "") for p in range(base, base + count)):
+            return base
+    return first
 
 
 def demo_config() -> ClusterConfig:
@@ -86,7 +108,14 @@ def demo_config() -> ClusterConfig:
     port = state.get("port")
     if not isinstance(port, int):
         port = _choose_port()
-        write_state({**state, "port": port})
+        state = {**state, "port": port}
+        write_state(state)
+    dashboard = state.get("dashboard_port")
+    agents = state.get("agent_port")
+    if not isinstance(dashboard, int) or not isinstance(agents, int):
+        dashboard = _choose_port(DEFAULT_DASHBOARD_PORT, DASHBOARD_HOST)
+        agents = _choose_span(DEFAULT_AGENT_PORT, len(DEMO_NODES))
+        write_state({**state, "dashboard_port": dashboard, "agent_port": agents})
     nodes = [
         {
             "name": name,
@@ -109,7 +138,13 @@ def demo_config() -> ClusterConfig:
             "demo": True,
             "sample_interval": 1.0,
             "nodes": nodes,
-            "ray": {"port": port, "temp_dir": ray_root()},
+            "ray": {
+                "port": port,
+                "temp_dir": ray_root(),
+                "include_dashboard": demo_dashboard(),
+                "dashboard_port": dashboard,
+                "dashboard_agent_port": agents,
+            },
         }
     )
 

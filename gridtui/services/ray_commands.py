@@ -78,6 +78,17 @@ def gcs_address(config: ClusterConfig) -> str:
     return f"{config.head.host}:{config.ray.port}"
 
 
+def agent_port(node: NodeConfig, config: ClusterConfig) -> int:
+    """The node's dashboard agent's HTTP port, which serves its jobs' logs. It binds every
+    address, so nodes sharing this machine (the demo's) each take the next port: on one
+    port the losers serve no logs (and 0 does not work: Ray's job supervisor records the
+    port as configured, not as bound)."""
+    base = config.ray.dashboard_agent_port
+    if node.transport == "local" or node.host.startswith("127."):
+        return base + [n.name for n in config.nodes].index(node.name)
+    return base
+
+
 def check_node(node: NodeConfig, config: ClusterConfig) -> list[str]:
     """Problems that would make `ray start` fail for this node, found before starting."""
     problems = []
@@ -113,9 +124,14 @@ def ray_start_args(
         args += ["--head", f"--port={config.ray.port}"]
         args.append(f"--include-dashboard={'true' if config.ray.include_dashboard else 'false'}")
         args.append(f"--dashboard-host={DASHBOARD_HOST}")
+        if config.ray.include_dashboard:
+            # A fixed port, not Ray's search from 8265: gridtui's job client must know it.
+            args.append(f"--dashboard-port={config.ray.dashboard_port}")
     else:
         args.append(f"--address={gcs_address(config)}")
     args.append(f"--node-ip-address={node.host}")
+    if config.ray.include_dashboard:
+        args.append(f"--dashboard-agent-listen-port={agent_port(node, config)}")
     if res.cpu is not None:
         args.append(f"--num-cpus={round(res.cpu)}")
     if res.gpu is not None:

@@ -25,6 +25,7 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_TOKEN")
+DASHBOARD_ENV = demo.DASHBOARD_ENV
 
 
 class BoostCluster:
@@ -32,17 +33,19 @@ class BoostCluster:
     driver for the controller's client, and subprocess helpers. Env set here (state and
     config dirs) is inherited by every subprocess; Ray's auth settings are not (the
     in-process driver sets them here): gridtui's commands and its Python API must find the
-    demo's token themselves, and only the probes get it handed (`driver_env`)."""
+    demo's token themselves, and only the probes get it handed (`driver_env`). Ray's
+    dashboard runs only when asked (`dashboard`): it costs each start ~5 s."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, *, dashboard: bool = False) -> None:
         self.base = base
         self.work = base / "work"  # the cwd of subprocesses: no gridtui.yaml, no sources
         self.work.mkdir(parents=True, exist_ok=True)
         self.saved = {
             k: os.environ.get(k)
             for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "GRIDTUI_CONFIG", "PYTHONPATH",
-                      *AUTH_ENV)
+                      DASHBOARD_ENV, *AUTH_ENV)
         }  # fmt: skip
+        os.environ[DASHBOARD_ENV] = "on" if dashboard else "off"
         os.environ["XDG_STATE_HOME"] = str(base / "state")
         os.environ["XDG_CONFIG_HOME"] = str(base / "config")
         os.environ.pop("GRIDTUI_CONFIG", None)

@@ -56,7 +56,13 @@ def cluster_data(store: int, *, capacity: float = 0.5, cpu: int = 1) -> dict:
             }
             for i, (name, host) in enumerate(NODES)
         ],
-        "ray": {"port": free_port(), "temp_dir": temp, "store_capacity": capacity},
+        "ray": {
+            "port": free_port(),
+            "temp_dir": temp,
+            "store_capacity": capacity,
+            # No job or state API test here: without the dashboard it starts ~5 s sooner.
+            "include_dashboard": False,
+        },
     }
 
 

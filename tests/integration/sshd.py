@@ -71,6 +71,7 @@ class _Counter(asyncssh.SSHServer):
         self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
     ) -> bool:
         """Local port forwarding is allowed, as OpenSSH's AllowTcpForwarding default is."""
+        self._owner.forwards.append((dest_host, dest_port))
         return True
 
 
@@ -93,6 +94,7 @@ class SshServer:
         self.connections: set[asyncssh.SSHServerConnection] = set()
         self.children: set[asyncio.subprocess.Process] = set()
         self.commands: list[str] = []  # every command line run, as `ps` on a node would see
+        self.forwards: list[tuple[str, int]] = []  # every (host, port) a client tunnelled to
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._sessions: set[asyncio.Task[None]] = set()
 

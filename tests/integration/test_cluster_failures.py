@@ -21,7 +21,9 @@ pytestmark = pytest.mark.ray
 
 
 def local_config(temp_root: str, pythons: dict[str, str], port: int = 6397) -> ClusterConfig:
-    lines = [f"name: t\nray: {{port: {port}, temp_dir: {temp_root}}}\nnodes:"]
+    lines = [
+        f"name: t\nray: {{port: {port}, temp_dir: {temp_root}, include_dashboard: false}}\nnodes:"
+    ]
     for i, name in enumerate(("n1", "n2", "n3")):
         lines.append(
             f"  - {{name: {name}, host: 127.0.0.{i + 2}, transport: local, "

@@ -63,7 +63,7 @@ def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
             for name, host, role in (("head", "127.0.0.2", "head"),
                                      ("worker-1", "127.0.0.3", "worker"))
         ],
-        "ray": {"port": free_port("127.0.0.2"), "temp_dir": temp},
+        "ray": {"port": free_port("127.0.0.2"), "temp_dir": temp, "include_dashboard": False},
     }  # fmt: skip
     path = base / "bare.yaml"
     path.write_text(yaml.safe_dump(config_data))

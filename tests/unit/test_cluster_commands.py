@@ -43,9 +43,12 @@ def test_head_start_flags() -> None:
     for flag in (
         "--head",
         "--port=6400",
-        "--include-dashboard=false",
-        # Never the node's address: the dashboard and its job server stay on loopback.
+        # Ray's dashboard (jobs, the state API) on its fixed ports (docs/work.md), and never
+        # on the node's address: the dashboard and its job server stay on loopback.
+        "--include-dashboard=true",
         "--dashboard-host=127.0.0.1",
+        "--dashboard-port=8265",
+        "--dashboard-agent-listen-port=52365",
         "--node-ip-address=10.0.0.1",
         "--num-cpus=4",
         "--num-gpus=1",

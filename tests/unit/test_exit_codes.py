@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from gridtui.cli import build_parser
+from gridtui.config import parse_config
+from gridtui.services import ray_auth
 
 DOC = Path(__file__).parents[2] / "docs" / "troubleshooting.md"
 GRIDTUI = [sys.executable, "-m", "gridtui"]
@@ -81,6 +83,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         f"nodes:\n  - {{name: a, host: 127.0.0.2, port: {port}, user: nobody}}\n"
         f"ray: {{port: {port}}}\n"
     )
+    # The silent cluster's Ray token, so its job commands get as far as its SSH server.
+    saved, os.environ["XDG_STATE_HOME"] = os.environ.get("XDG_STATE_HOME"), str(home / "state")
+    try:
+        ray_auth.ensure_token(parse_config((home / "silent.yaml").read_text()))
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_STATE_HOME")
+        else:
+            os.environ["XDG_STATE_HOME"] = saved
     (home / "f.bin").write_bytes(b"data")
     (home / "dir").mkdir()
     os.mkfifo(home / "fifo")
@@ -133,6 +144,18 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("token list", ["token", "list"], 0, ""),
     ("token revoke", ["token", "revoke", "nobody"], 2, "gridtui: no token named 'nobody'"),
     ("serve", ["serve", "--port", EIGHTY, "-c", G], 2, "gridtui serve: argument --port: expected"),
+    # The good cluster has no Ray token on this machine: refused before any connection.
+    ("job submit", ["job", "submit", "-c", G, "--"], 2, "gridtui: no command: give it after `--`"),
+    ("job submit", ["job", "submit", "-c", G, "--cpu", ONE, "--", "true"], 2, "gridtui job submit: argument --cpu: expected"),
+    ("job submit", ["job", "submit", "-c", G, "--node", "a", "--", "true"], 1, "gridtui: no Ray token for this cluster"),
+    ("job list", ["job", "list", "-c", G], 1, "gridtui: no Ray token for this cluster"),
+    ("job status", ["job", "status", "x", "-c", B], 2, "bad.yaml:1: nodes"),
+    ("job logs", ["job", "logs", "x", "-c", G], 1, "gridtui: no Ray token for this cluster"),
+    ("job stop", ["job", "stop", "x", "-c", G], 1, "gridtui: no Ray token for this cluster"),
+    ("work", ["work", "--node", "zz", "-c", G], 2, "gridtui: unknown node 'zz'"),
+    ("why", ["why", "x", "-c", G], 1, "gridtui: no Ray token for this cluster"),
+    ("groups", ["groups", "-c", B], 2, "bad.yaml:1: nodes"),
+    ("groups remove", ["groups", "remove", "x", "-c", G], 1, "gridtui: no Ray token for this cluster"),
 ]  # fmt: skip
 
 
@@ -170,6 +193,10 @@ INTERRUPTS: list[tuple[list[str], str, str]] = [
     (["memory", "list-objects", "-c", "silent.yaml"], "ray", ""),
     (["boost", "status", "-c", "silent.yaml"], "ray", ""),
     (["cluster", "status", "-c", "silent.yaml"], "ssh", ""),
+    # Ray's dashboard is reached through the head's SSH connection, which never answers.
+    (["job", "list", "-c", "silent.yaml"], "ssh", ""),
+    (["job", "submit", "-c", "silent.yaml", "--node", "a", "--", "true"], "ssh",
+     "gridtui: job submission interrupted; nothing was submitted"),
 ]  # fmt: skip
 
 

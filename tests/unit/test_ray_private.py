@@ -62,6 +62,13 @@ def test_the_actor_table_has_what_alive_actors_reads() -> None:
     assert need <= fields, sorted(need - fields)
 
 
+def test_the_core_worker_kills_actors_by_id() -> None:
+    # ray_private.kill_actor: what ray.kill(handle) calls, with an id instead of a handle.
+    raylet = importlib.import_module("ray._raylet")
+    assert callable(getattr(raylet.CoreWorker, "kill_actor", None))
+    assert callable(getattr(raylet.ActorID, "from_hex", None))
+
+
 def test_the_auth_caches_can_be_read_again() -> None:
     """reload_auth: a process that drove one cluster connects to the next with its token."""
     raylet = importlib.import_module("ray._raylet")

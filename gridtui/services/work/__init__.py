@@ -1,0 +1,1 @@
+"""Work on the grid: Ray Jobs, live actors and tasks, why something waits, placement groups."""
