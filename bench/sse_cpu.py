@@ -18,6 +18,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _report import emit, quick_arg  # noqa: E402
 from api_latency import NODES, start_server  # noqa: E402
 
 CLIENTS = 10
@@ -42,7 +43,10 @@ async def listen(url: str, token: str, seconds: float, counts: list[int]) -> Non
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0)
+    quick_arg(ap)
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = 5.0
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="gridtui-bench-")
     sys.path.insert(0, str(ROOT))
     from gridtui.services.tokens import TokenStore
@@ -83,6 +87,15 @@ def main() -> None:
     print(f"  no SSE client:   {idle:.1f}% of a core")
     print(f"  {CLIENTS} SSE clients: {busy:.1f}% of a core ({snaps} snapshots delivered)")
     print(f"  the clients' own cost: {busy - idle:.1f} points")
+    emit(
+        f"API server CPU, {CLIENTS} SSE clients at 1 s ({NODES} simulated nodes)",
+        round(busy, 2),
+        unit="% of a core",
+        baseline=round(idle, 2),
+        goal="< 5%",
+        met=busy < 5,
+        note=f"{snaps} snapshots delivered; baseline: no client",
+    )
 
 
 if __name__ == "__main__":

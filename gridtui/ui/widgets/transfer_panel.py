@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
 from gridtui.model.objects import TransferProgress, human_bytes
+from gridtui.ui.widgets.shown import WhenShown
 
 REDRAW = 0.1
 """Seconds between two redraws: a transfer reports every chunk, far more often."""
@@ -45,6 +46,11 @@ class TransferPanel(Vertical):
         self.latest: TransferProgress | None = None
         self.finished = False
         self._drawn = 0.0
+        self._figures = "starting…"
+        self._update = WhenShown(self, self._draw_latest)
+
+    def on_mount(self) -> None:
+        self._update.attach()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="transfer-head"):
@@ -55,17 +61,23 @@ class TransferPanel(Vertical):
             yield Static("starting…", id="transfer-figures", markup=False)
 
     def show(self, progress: TransferProgress) -> None:
-        """Called for every step; drawn at most every REDRAW seconds."""
+        """Called for every step; drawn at most every REDRAW seconds, and only while the
+        dashboard is on top (a screen over it would be redrawn whole each time)."""
         self.latest = progress
         now = time.monotonic()
         if now - self._drawn >= REDRAW and self.is_mounted and not self.finished:
             self._drawn = now
-            self._draw(progress)
+            self._update()
 
-    def _draw(self, p: TransferProgress) -> None:
+    def _draw_latest(self) -> bool:
+        if self.latest is None or self.finished:
+            return False
+        return self._draw(self.latest)
+
+    def _draw(self, p: TransferProgress) -> bool:
         bars = self.query(ProgressBar)
         if not bars:
-            return  # mounted, not composed yet: the next step draws
+            return False  # mounted, not composed yet: the next step draws
         bar = bars.first()
         if p.total is not None:
             bar.update(total=max(1, p.total), progress=p.done)
@@ -73,7 +85,12 @@ class TransferPanel(Vertical):
         text = f"{human_bytes(p.done)}{of} · {human_bytes(p.rate)}/s · {p.elapsed:.1f}s"
         if self.cancel.is_set():
             text += " · cancelling…"
-        self.query_one("#transfer-figures", Static).update(text)
+        if text != self._figures:
+            # A width of its own: the screen is laid out again only when that changes.
+            layout = len(text) != len(self._figures)
+            self._figures = text
+            self.query_one("#transfer-figures", Static).update(text, layout=layout)
+        return True
 
     def action_cancel(self) -> None:
         self.cancel.set()
