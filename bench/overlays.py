@@ -187,8 +187,10 @@ def overlays(
 
     def close_transfer() -> None:
         c.keys("Escape")
-        feeding.pop().close()
+        # Cancelled before the pipe ends: at its end first, the store would complete, and
+        # the object it made would change the dashboard measured next.
         gone("escape cancels", "the transfer panel")()
+        feeding.pop().close()
         c.keys("1")  # the Nodes table has the focus again
 
     return [

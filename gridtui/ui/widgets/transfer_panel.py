@@ -15,8 +15,9 @@ from textual.widgets import Label, ProgressBar, Static
 from gridtui.model.objects import TransferProgress, human_bytes
 from gridtui.ui.widgets.shown import WhenShown
 
-REDRAW = 0.1
-"""Seconds between two redraws: a transfer reports every chunk, far more often."""
+REDRAW = 0.25
+"""Seconds between two redraws: a transfer reports every chunk, far more often, and each
+redraw costs a partial update of the dashboard beneath the panel (bench/overlays.py)."""
 
 
 class TransferPanel(Vertical):
@@ -57,7 +58,11 @@ class TransferPanel(Vertical):
             yield Label(self.title_text, id="transfer-title", markup=False)
             yield Label("escape cancels (nothing is left behind)", id="transfer-hint")
         with Horizontal(id="transfer-line"):
-            yield ProgressBar(total=self.total, show_eta=False, id="transfer-bar")
+            bar = ProgressBar(total=self.total, show_eta=False, id="transfer-bar")
+            # A stream's size is unknown: Textual's bar would animate 15 times a second to
+            # say only that; the figures say how much came so far.
+            bar.display = self.total is not None
+            yield bar
             yield Static("starting…", id="transfer-figures", markup=False)
 
     def show(self, progress: TransferProgress) -> None:
@@ -82,7 +87,7 @@ class TransferPanel(Vertical):
         if p.total is not None:
             bar.update(total=max(1, p.total), progress=p.done)
         of = f" of {human_bytes(p.total)}" if p.total is not None else ""
-        text = f"{human_bytes(p.done)}{of} · {human_bytes(p.rate)}/s · {p.elapsed:.1f}s"
+        text = f"{human_bytes(p.done)}{of} · {human_bytes(p.rate)}/s · {p.elapsed:.0f}s"
         if self.cancel.is_set():
             text += " · cancelling…"
         if text != self._figures:
