@@ -58,11 +58,10 @@ class TransferPanel(Vertical):
             yield Label(self.title_text, id="transfer-title", markup=False)
             yield Label("escape cancels (nothing is left behind)", id="transfer-hint")
         with Horizontal(id="transfer-line"):
-            bar = ProgressBar(total=self.total, show_eta=False, id="transfer-bar")
-            # A stream's size is unknown: Textual's bar would animate 15 times a second to
-            # say only that; the figures say how much came so far.
-            bar.display = self.total is not None
-            yield bar
+            # A stream's size is unknown: Textual's bar would animate 15 times a second
+            # (hidden too) to say only that; the figures say how much came so far.
+            if self.total is not None:
+                yield ProgressBar(total=self.total, show_eta=False, id="transfer-bar")
             yield Static("starting…", id="transfer-figures", markup=False)
 
     def show(self, progress: TransferProgress) -> None:
@@ -80,12 +79,12 @@ class TransferPanel(Vertical):
         return self._draw(self.latest)
 
     def _draw(self, p: TransferProgress) -> bool:
-        bars = self.query(ProgressBar)
-        if not bars:
+        figures = self.query("#transfer-figures")
+        if not figures:
             return False  # mounted, not composed yet: the next step draws
-        bar = bars.first()
         if p.total is not None:
-            bar.update(total=max(1, p.total), progress=p.done)
+            for bar in self.query(ProgressBar):
+                bar.update(total=max(1, p.total), progress=p.done)
         of = f" of {human_bytes(p.total)}" if p.total is not None else ""
         text = f"{human_bytes(p.done)}{of} · {human_bytes(p.rate)}/s · {p.elapsed:.0f}s"
         if self.cancel.is_set():
@@ -94,7 +93,7 @@ class TransferPanel(Vertical):
             # A width of its own: the screen is laid out again only when that changes.
             layout = len(text) != len(self._figures)
             self._figures = text
-            self.query_one("#transfer-figures", Static).update(text, layout=layout)
+            figures.first(Static).update(text, layout=layout)
         return True
 
     def action_cancel(self) -> None:
