@@ -144,9 +144,14 @@ def test_render_marks_rows_of_another_commit_stale() -> None:
 
 
 def test_rewrite_replaces_only_the_generated_block() -> None:
-    text = f"# Benchmarks\n\nprose before\n\n{run.BEGIN}\nold table\n{run.END}\n\n## Diagnoses\nkept\n"
+    text = (
+        f"# Benchmarks\n\nprose before\n\n{run.BEGIN}\nold table\n{run.END}\n\n## Diagnoses\nkept\n"
+    )
     out = run.rewrite(text, f"{run.BEGIN}\nnew table\n{run.END}")
-    assert out == f"# Benchmarks\n\nprose before\n\n{run.BEGIN}\nnew table\n{run.END}\n\n## Diagnoses\nkept\n"
+    assert (
+        out
+        == f"# Benchmarks\n\nprose before\n\n{run.BEGIN}\nnew table\n{run.END}\n\n## Diagnoses\nkept\n"
+    )
     with pytest.raises(SystemExit):
         run.rewrite("no markers here", "x")
 
