@@ -202,8 +202,9 @@ def order(rows: list[Row]) -> list[Row]:
 
 
 def number(value: float) -> str:
+    """A count as it is (`0`, `1,398`); a measure to three figures or so (`1.00`, `19.6`)."""
     magnitude = abs(value)
-    if magnitude >= 100 or value == int(value):
+    if isinstance(value, int) or magnitude >= 100:
         return f"{value:,.0f}"
     if magnitude >= 10:
         return f"{value:.1f}"
@@ -216,7 +217,7 @@ def shown(value: Any, unit: str) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return cell(str(value))
-    text = number(float(value))
+    text = number(value)
     if not unit:
         return text
     return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}"

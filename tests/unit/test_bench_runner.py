@@ -136,6 +136,8 @@ def test_render_marks_rows_of_another_commit_stale() -> None:
         MACHINE,
     ]
     assert cells[1][3] == "3.25% of a core" and cells[1][6] == "yes"
+    assert run.shown(1.0, "% of a core") == "1.00% of a core"  # a measure keeps its digits
+    assert run.shown(0, "") == "0" and run.shown(1398, "ms") == "1,398 ms"  # a count does not
     assert cells[1][8] == "`bbb2222+dirty`"
     # Measured on the commit without the dirty tree: not the same code, so stale too.
     assert cells[2][8] == "`bbb2222` **stale**"
