@@ -72,7 +72,10 @@ def console_to_three_alive(state: str, timeout: float = 120.0) -> float:
             screen = subprocess.run(
                 [*tmux, "capture-pane", "-p"], capture_output=True, text=True
             ).stdout
-            rows = [line for line in screen.splitlines() if any(f" {n} " in line for n in NODES)]
+            # The Nodes table's rows: a node's name also heads the Sparklines pane's title.
+            rows = [
+                ln for ln in screen.splitlines() if any(ln.startswith(f"│ {n} ") for n in NODES)
+            ]
             if (
                 "3/3 up" in screen
                 and "connected" in screen
