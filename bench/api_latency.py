@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))  # sshd, the in-process SSH servers
 sys.path.insert(0, str(ROOT / "bench"))  # fanout.cluster_yaml
 
+from _report import emit, quick_arg  # noqa: E402
+
 NODES = 100
 CLIENTS = 20
 ADDRESSES = [f"127.0.0.{i}" for i in range(2, 12)]
@@ -273,7 +275,10 @@ def main() -> None:
     ap.add_argument("--ssh-servers", type=int)
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--http", default="auto", help="uvicorn's HTTP parser (the server child)")
+    quick_arg(ap)
     args = ap.parse_args()
+    if args.quick:  # GET /cluster against the CLI puts 100 node scripts on the cores
+        args.seconds, args.status_runs = 3.0, 0
     if args.serve:
         server(args.serve, args.sse_interval, args.http)
         return
@@ -289,6 +294,7 @@ def main() -> None:
     # uvicorn's pure-Python parser (h11) as the baseline, then what `gridtui serve` runs:
     # "auto", which is httptools (a dependency) when it imports.
     p99s: dict[tuple[str, bool], float] = {}
+    cpu_ms: dict[tuple[str, bool], float] = {}
     for http in ("h11", "auto"):
         proc, url = start_server(NODES, http=http)
         try:
@@ -298,6 +304,7 @@ def main() -> None:
                 cpu = cpu_seconds(proc.pid) - cpu0
                 ms = [x * 1000 for x in lat]
                 p99s[http, compressed] = pct(ms, 99)
+                cpu_ms[http, compressed] = cpu / len(ms) * 1000
                 how = "Accept-Encoding: gzip" if compressed else "identity"
                 print(
                     f"GET /nodes ({how}), parser {http}, {NODES} simulated nodes, "
@@ -317,13 +324,33 @@ def main() -> None:
             proc.wait(10)
     for compressed in (False, True):
         ratio = p99s["h11", compressed] / p99s["auto", compressed]
-        print(f"p99 h11 / auto ({'gzip' if compressed else 'identity'}): {ratio:.2f}x")
+        how = "gzip" if compressed else "identity"
+        print(f"p99 h11 / auto ({how}): {ratio:.2f}x")
+        emit(
+            f"GET /nodes p99, {NODES} nodes, {CLIENTS} clients, {how}",
+            round(p99s["auto", compressed], 1),
+            unit="ms",
+            baseline=round(p99s["h11", compressed], 1),
+            ratio=round(p99s["auto", compressed] / p99s["h11", compressed], 2),
+            goal="< 20 ms",
+            met=p99s["auto", compressed] < 20,
+            note=f"server CPU {cpu_ms['auto', compressed]:.2f} ms a request; baseline: "
+            "uvicorn's h11 parser",
+        )
     if args.status_runs:
         api, cli, nodes = status_side_by_side(args.status_runs, token)
         print(f"cluster status of {nodes} simulated SSH nodes, {len(api)} runs each (median):")
         print(f"  GET /cluster (running server)        {statistics.median(api):.2f} s")
         print(f"  `gridtui cluster status --json`      {statistics.median(cli):.2f} s")
         print(f"  ratio CLI / API: {statistics.median(cli) / statistics.median(api):.1f}x")
+        emit(
+            f"`gridtui cluster status --json`, {nodes} simulated SSH nodes (median)",
+            round(statistics.median(cli), 2),
+            unit="s",
+            baseline=round(statistics.median(api), 2),
+            ratio=round(statistics.median(cli) / statistics.median(api), 2),
+            note=f"{len(api)} runs; baseline: GET /cluster on a running server",
+        )
         print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -1,7 +1,10 @@
-"""Bench: `cluster start` for 3 SSH nodes vs the same `ray start` commands typed in sequence."""
+"""Bench: `cluster start` for 3 SSH nodes vs the same `ray start` commands typed in sequence.
+
+Run: .venv/bin/python bench/cluster_start.py [--rounds 2] (starts Ray: under the Ray slot)"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -14,6 +17,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 
+from _report import emit, quick_arg
 from sshd import SshCluster
 
 from gridtui.config import ClusterConfig
@@ -57,14 +61,14 @@ async def by_hand(config: ClusterConfig, transports: dict[str, SshTransport]) ->
     return time.perf_counter() - t0
 
 
-async def main() -> None:
+async def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_STATE_HOME"] = tmp  # gridtui's side makes its Ray token here
         servers = SshCluster(Path(tmp), ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
         await servers.start()
         try:
             rows = []
-            for round_ in range(2):
+            for round_ in range(rounds):
                 for name, fn in (("gridtui", by_gridtui), ("by hand", by_hand)):
                     config = make_config(servers, 6395)
                     transports = {n.name: SshTransport(n, config.ssh) for n in config.nodes}
@@ -85,9 +89,23 @@ async def main() -> None:
                 f"ray start by hand in sequence over SSH:                            {theirs:.2f}s"
             )
             print(f"ratio by-hand / gridtui: {theirs / ours:.2f}x")
+            emit(
+                "`cluster start`, 3 SSH nodes (with version check and join verify)",
+                round(ours, 2),
+                unit="s",
+                baseline=round(theirs, 2),
+                ratio=round(ours / theirs, 2),
+                goal="no slower than by hand (<= 1.05x)",
+                met=ours <= theirs * 1.05,
+                note=f"best of {rounds}; baseline: the same `ray start`s by hand, in sequence",
+            )
         finally:
             await servers.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=2)
+    quick_arg(parser)
+    args = parser.parse_args()
+    asyncio.run(main(1 if args.quick else args.rounds))

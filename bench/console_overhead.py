@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import psutil
+from _report import emit, quick_arg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
@@ -181,7 +182,10 @@ def main() -> int:
     parser.add_argument("--simulated", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    quick_arg(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.warmup = 5.0, 3.0
     if args.serve:
         asyncio.run(serve(args.serve, args.simulated, args.interval, Path(args.workdir)))
         return 0
@@ -225,6 +229,17 @@ def main() -> int:
         f"goals: 3 nodes < 3% -> {'met' if g3 < 3 else 'NOT met'}; "
         f"100 nodes < 15% -> {'met' if g100 < 15 else 'NOT met'}"
     )
+    for label, pct, goal in (("3 SSH nodes", g3, 3.0), ("100 simulated SSH nodes", g100, 15.0)):
+        emit(
+            f"console CPU, {label} at 1 s",
+            round(pct, 2),
+            unit="% of a core",
+            baseline=round(base, 2) if base else None,
+            ratio=round(pct / base, 2) if base else None,
+            goal=f"< {goal:g}%",
+            met=pct < goal,
+            note="baseline: glances on this host at 2 s" if base else "glances not installed",
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ Run: .venv/bin/python bench/demo_start.py
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import shlex
@@ -19,14 +20,17 @@ import time
 import uuid
 from pathlib import Path
 
+from _report import emit, quick_arg
+
 from gridtui.agent import nodescript
 from gridtui.services import demo
 
 NODES = ("head", "worker-1", "worker-2")
 
 
-async def backend_alone() -> float:
-    """Start the demo with the back-end only; print its memory; stop it. Returns seconds."""
+async def backend_alone() -> tuple[float, int, int]:
+    """Start the demo with the back-end only; print its memory; stop it. Returns seconds,
+    and the demo's processes and their RSS."""
     config = demo.demo_config()
     markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
     t0 = time.perf_counter()
@@ -50,7 +54,7 @@ async def backend_alone() -> float:
             print(f"  {node.name:<9} {node_rss / 2**20:7.0f} MiB")
     finally:
         await demo.stop_demo()
-    return up
+    return up, len(pids), rss
 
 
 def console_to_three_alive(state: str, timeout: float = 120.0) -> float:
@@ -68,7 +72,10 @@ def console_to_three_alive(state: str, timeout: float = 120.0) -> float:
             screen = subprocess.run(
                 [*tmux, "capture-pane", "-p"], capture_output=True, text=True
             ).stdout
-            rows = [line for line in screen.splitlines() if any(f" {n} " in line for n in NODES)]
+            # The Nodes table's rows: a node's name also heads the Sparklines pane's title.
+            rows = [
+                ln for ln in screen.splitlines() if any(ln.startswith(f"│ {n} ") for n in NODES)
+            ]
             if (
                 "3/3 up" in screen
                 and "connected" in screen
@@ -85,9 +92,12 @@ def console_to_three_alive(state: str, timeout: float = 120.0) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    quick_arg(parser)  # one start each already: the same run
+    parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_STATE_HOME"] = tmp
-        up = asyncio.run(backend_alone())
+        up, count, rss = asyncio.run(backend_alone())
         try:
             console = console_to_three_alive(tmp)
         finally:
@@ -96,6 +106,22 @@ def main() -> None:
             f"gridtui (no config) -> frame with 3 alive demo nodes: {console:.2f}s "
             f"(back-end alone {up:.2f}s; ratio {console / up:.2f}x)"
         )
+    emit(
+        "no config to three alive demo nodes, console frame",
+        round(console, 2),
+        unit="s",
+        baseline=round(up, 2),
+        ratio=round(console / up, 2),
+        note="baseline: the back-end alone",
+    )
+    emit(
+        "demo cluster memory (RSS)",
+        round(rss / 2**30, 2),
+        unit="GiB",
+        goal="< 1.2 GiB",
+        met=rss < 1.2 * 2**30,
+        note=f"{count} processes",
+    )
 
 
 if __name__ == "__main__":

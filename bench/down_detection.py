@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the in-process SSH server helper
 
+from _report import emit, quick_arg  # noqa: E402
 from sshd import SshCluster  # noqa: E402
 
 from gridtui.config import parse_config  # noqa: E402
@@ -50,7 +51,7 @@ def report(what: str, took: float | None, interval: float) -> None:
         )
 
 
-async def main(interval: float) -> float | None:
+async def main(interval: float) -> tuple[float | None, float | None]:
     with tempfile.TemporaryDirectory(prefix="gridtui-down-") as tmp:
         cluster = SshCluster(Path(tmp), ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
         await cluster.start()
@@ -68,11 +69,8 @@ async def main(interval: float) -> float | None:
             )
             # 1. The server process dies: its connections close, the stream ends at once.
             await cluster.servers[1].stop()
-            report(
-                "server killed (connection closed)",
-                await until(lambda: state("n2") is NodeState.DOWN, 10 * interval),
-                interval,
-            )
+            closed = await until(lambda: state("n2") is NodeState.DOWN, 10 * interval)
+            report("server killed (connection closed)", closed, interval)
             # 2. The node hangs silently (no FIN, no RST): only the hub's watchdog can tell.
             (agent,) = cluster.servers[2].children
             os.killpg(agent.pid, signal.SIGSTOP)
@@ -84,7 +82,7 @@ async def main(interval: float) -> float | None:
         finally:
             await hub.stop()
             await cluster.stop()
-    return frozen
+    return closed, frozen
 
 
 async def ray_verdict() -> float | None:
@@ -125,9 +123,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--no-ray", action="store_true", help="skip Ray's own baseline")
+    quick_arg(parser)
     args = parser.parse_args()
-    ours = asyncio.run(main(args.interval))
-    if not args.no_ray:
+    closed, ours = asyncio.run(main(args.interval))
+    theirs = None
+    if not args.no_ray and not args.quick:  # Ray's verdict takes a minute: not a smoke test
         theirs = asyncio.run(ray_verdict())
         if theirs is None:
             print("Ray did not call the frozen node dead within 120s")
@@ -135,3 +135,16 @@ if __name__ == "__main__":
             print(f"Ray's own verdict on a frozen raylet: dead after {theirs:.2f}s")
             if ours:
                 print(f"ratio Ray / gridtui (silent node): {theirs / ours:.1f}x")
+    for what, took, base in (
+        ("connection closed", closed, None),
+        ("silent (SIGSTOP)", ours, theirs),
+    ):
+        emit(
+            f"node down, {what}, in sample intervals ({args.interval:g} s)",
+            "never" if took is None else round(took / args.interval, 2),
+            unit="intervals",
+            baseline=None if base is None else f"Ray: {base:.0f} s",
+            ratio=round(base / took, 1) if base and took else None,
+            goal="<= 3",
+            met=took is not None and took <= 3 * args.interval,
+        )

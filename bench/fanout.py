@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the in-process SSH server helper
 
 import psutil  # noqa: E402
+from _report import emit, quick_arg  # noqa: E402
 
 from gridtui.config import ClusterConfig, parse_config  # noqa: E402
 from gridtui.services.agent_launch import agent_argv, agent_source  # noqa: E402
@@ -301,6 +302,25 @@ async def client(cfg: ClusterConfig, args: argparse.Namespace) -> None:
         f"{1000 * stream['beyond_p95']:.0f}ms vs ssh exec "
         f"{1000 * base['beyond_p95']:.0f}ms (goal < 100ms)"
     )
+    n = args.nodes
+    emit(
+        f"client CPU per delivered sample, {n} SSH nodes",
+        round(1000 * per_stream, 3),
+        unit="ms",
+        baseline=round(1000 * per_base, 2),
+        ratio=round(per_base / per_stream, 1) if per_stream else None,
+        goal=">= 20x less than ssh exec",
+        met=per_stream > 0 and per_base / per_stream >= 20,
+        note=f"baseline: a fresh ssh exec per node per poll, {base['polls']:.0f} polls done",
+    )
+    emit(
+        f"sample staleness beyond the interval, p95, {n} SSH nodes",
+        round(1000 * stream["beyond_p95"], 1),
+        unit="ms",
+        baseline=round(1000 * base["beyond_p95"], 1),
+        goal="< 100 ms",
+        met=1000 * stream["beyond_p95"] < 100,
+    )
 
 
 def run_client(args: argparse.Namespace) -> None:
@@ -341,7 +361,10 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    quick_arg(parser)
     args = parser.parse_args()
+    if args.quick and not args.serve:
+        args.nodes, args.seconds = 20, 3.0
     if args.serve:
         asyncio.run(serve(args.nodes, Path(args.workdir)))
     else:

@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 
+from _report import emit, quick_arg
 from memory_cluster import LocalCluster
 
 from gridtui.services.memory import MemoryService
@@ -160,7 +161,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2)
+    quick_arg(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.size_mib, args.rounds = 256, 1
     size = args.size_mib * MiB
     store = int(size * 1.6)  # capacity 0.75 of it: the object plus room to spare
 
@@ -223,11 +227,19 @@ def main() -> None:
             ):
                 a, b = statistics.median(rows[ours]), statistics.median(rows[raw])
                 print(f"{ours:<9} {a:7.1f} MiB/s   {raw:<13} {b:7.1f} MiB/s   ratio {a / b:.2f}x")
+                goal = raw != "raw transport"  # the transport alone is a diagnosis, no goal
+                emit(f"memory {ours} {size // MiB} MiB head -> worker-1, vs {raw}",
+                     round(a, 1), unit="MiB/s", baseline=round(b, 1), ratio=round(a / b, 2),
+                     goal=">= 0.8x" if goal else "", met=a / b >= 0.8 if goal else None,
+                     note=f"median of {args.rounds} rounds")  # fmt: skip
             for name in ("store", "retrieve"):
                 worst = max(mem[name], key=lambda s: s.peak_anon - s.idle_anon)
                 print(f"client memory peak during {name}, worst round: +{worst.anon_chunks:.2f} "
                       f"chunks (+{(worst.peak_anon - worst.idle_anon) / MiB:.1f} MiB private; "
                       "the object store's shared pages are the node's, not the client's)")  # fmt: skip
+                emit(f"client memory peak during a {size // MiB} MiB {name}", round(worst.anon_chunks, 2),
+                     unit="chunks", goal="< 3 chunks", met=worst.anon_chunks < 3,
+                     note="private memory, worst round")  # fmt: skip
         finally:
             ray.shutdown()
             asyncio.run(cluster.stop())

@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/offload_policy.py  (no Ray needed)
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import random
 import statistics
@@ -19,6 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _report import emit, quick_arg
 
 from gridtui.model.offload import OffloadPolicy, Rule
 from gridtui.policy.offload import OffloadState, Sample, decide
@@ -37,13 +40,13 @@ def histories(nodes: int, samples: int, rng: random.Random) -> dict[str, list[Sa
     return out
 
 
-def policy_cost() -> None:
+def policy_cost(repeat: int) -> None:
     rng = random.Random(7)
     data = histories(1000, 601, rng)
     policy = OffloadPolicy(enabled=True, rules=RULES, watched=tuple(data))
     first = {n: s[:600] for n, s in data.items()}
     colds, ticks = [], []
-    for _ in range(5):
+    for _ in range(repeat):
         start = time.perf_counter()
         _, state = decide(first, policy, OffloadState(), 600.0)
         colds.append(time.perf_counter() - start)
@@ -54,6 +57,16 @@ def policy_cost() -> None:
         f"policy cost, 1,000 nodes x 600 samples x 3 resources: "
         f"steady tick median {statistics.median(ticks) * 1000:.1f} ms (goal < 50), "
         f"cold replay of all 1.8 M readings {statistics.median(colds) * 1000:.0f} ms"
+    )
+    tick = statistics.median(ticks) * 1000
+    emit(
+        "offload decide, 1,000 nodes x 600 samples, steady tick (median)",
+        round(tick, 1),
+        unit="ms",
+        baseline=round(statistics.median(colds) * 1000),
+        goal="< 50 ms",
+        met=tick < 50,
+        note=f"{repeat} runs; baseline: a cold replay of all 1.8 M readings",
     )
 
 
@@ -80,8 +93,12 @@ def flaps_per_hour() -> None:
         f"noisy trace, 1 h at 1 Hz: {len(events)} actions, {flaps} flaps/hour (goal 0); "
         f"sustain {rule.sustain:g}s hysteresis {rule.hysteresis:g} cooldown {rule.cooldown:g}s"
     )
+    emit("offload flaps per hour, noisy 1 h trace", flaps, goal="0", met=flaps == 0)
 
 
 if __name__ == "__main__":
-    policy_cost()
+    parser = argparse.ArgumentParser(description=__doc__)
+    quick_arg(parser)
+    args = parser.parse_args()
+    policy_cost(2 if args.quick else 5)
     flaps_per_hour()

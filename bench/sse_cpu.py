@@ -18,7 +18,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from api_latency import NODES, start_server  # noqa: E402
+from _report import emit, quick_arg  # noqa: E402
+from api_latency import ENV, NODES, start_server  # noqa: E402
 
 CLIENTS = 10
 
@@ -42,8 +43,14 @@ async def listen(url: str, token: str, seconds: float, counts: list[int]) -> Non
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0)
+    quick_arg(ap)
     args = ap.parse_args()
+    if args.quick:  # long enough for the clients' first snapshots
+        args.seconds = 10.0
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="gridtui-bench-")
+    # The server child's environment was taken when api_latency was imported: without
+    # this, it read another token store and refused every client (0 snapshots, 0% CPU).
+    ENV["XDG_STATE_HOME"] = os.environ["XDG_STATE_HOME"]
     sys.path.insert(0, str(ROOT))
     from gridtui.services.tokens import TokenStore
 
@@ -79,10 +86,21 @@ def main() -> None:
 
     idle, _ = measure(0)
     busy, snaps = measure(CLIENTS)
+    if not snaps:
+        raise SystemExit("sse_cpu: no snapshot reached a client (refused?): no figure")
     print(f"server CPU, {NODES} simulated nodes fed at 1 s, {args.seconds:g} s:")
     print(f"  no SSE client:   {idle:.1f}% of a core")
     print(f"  {CLIENTS} SSE clients: {busy:.1f}% of a core ({snaps} snapshots delivered)")
     print(f"  the clients' own cost: {busy - idle:.1f} points")
+    emit(
+        f"API server CPU, {CLIENTS} SSE clients at 1 s ({NODES} simulated nodes)",
+        round(busy, 2),
+        unit="% of a core",
+        baseline=round(idle, 2),
+        goal="< 5%",
+        met=busy < 5,
+        note=f"{snaps} snapshots delivered; baseline: no client",
+    )
 
 
 if __name__ == "__main__":

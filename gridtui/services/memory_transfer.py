@@ -32,6 +32,10 @@ T = TypeVar("T")
 # a window of them in flight is a small slice of a node's object store.
 CHUNK_SIZE = 4 * 1024**2
 WINDOW = 8
+IDLE_WAIT = 0.25
+"""Seconds a store's step waits on a stream that has nothing to send and nothing in
+flight: each step is a call from the console (bench/overlays.py: at 50 ms, 20 calls a
+second while a pipe's writer is quiet); a cancel waits for the step at most this long."""
 # How long a chunk may take to arrive before the reader tries another replica.
 CHUNK_TIMEOUT = 30.0
 
@@ -129,7 +133,7 @@ class StoreJob:
         self._renew()
         room = len(self._inflight) < self.window
         if room and not self.source.eof:
-            chunk = self.source.next(0.05)
+            chunk = self.source.next(0.05 if self._inflight else IDLE_WAIT)
             if chunk is not None:
                 self._send(chunk)
         if self._inflight:
@@ -353,7 +357,8 @@ async def run_async(
 ) -> StoredObject:
     """The same, each step a call through `call` (the console's RayGateway.call); cancelling
     the awaiting task, or setting `cancel` (from any thread: it is read between steps, so
-    within one step's milliseconds), aborts the job. `progress` runs on the caller's loop."""
+    within a step: milliseconds, IDLE_WAIT while a stream is quiet), aborts the job.
+    `progress` runs on the caller's loop."""
 
     def check() -> None:
         raise_if_cancelled()

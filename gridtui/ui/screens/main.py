@@ -9,7 +9,6 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import Worker
@@ -20,6 +19,7 @@ from gridtui.ui.controllers.boosts import BoostsController
 from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
 from gridtui.ui.controllers.memory import MemoryController
 from gridtui.ui.readonly import ReadOnlyAware
+from gridtui.ui.textual_private import QuietBeneath
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.footer import KeysFooter
@@ -37,7 +37,7 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, the panes are tabs (same digit keys) instead of all at once."""
 
 
-class MainScreen(ReadOnlyAware, Screen[None]):
+class MainScreen(ReadOnlyAware, QuietBeneath[None]):
     """Coordinates the panes: the table's cursor picks the node the other panes show."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

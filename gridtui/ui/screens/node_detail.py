@@ -10,13 +10,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from gridtui.model.nodes import ClusterSnapshot, NodeStatus, RayNodeInfo
 from gridtui.ui.access import grid_app
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH, ago, num, pct, rate, size
+from gridtui.ui.textual_private import QuietBeneath
 from gridtui.ui.widgets.core_bars import CoreBars
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.history_chart import HistoryChart
@@ -68,7 +68,7 @@ def node_facts(node: NodeStatus, now: float, ray: RayNodeInfo | None = None) -> 
     return table.table
 
 
-class NodeDetailScreen(Screen[None]):
+class NodeDetailScreen(QuietBeneath[None]):
     """Charts read the hub's full ring on each snapshot; the snapshot carries only the tail."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

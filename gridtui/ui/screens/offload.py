@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
@@ -16,6 +15,7 @@ from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.ui.access import grid_app
 from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.screens.confirm import ConfirmScreen
+from gridtui.ui.textual_private import QuietBeneath
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.history_chart import HistoryChart, Mark
 from gridtui.ui.widgets.offload_pane import OffloadPane, state_line
@@ -56,7 +56,7 @@ def describe_rules(policy: OffloadPolicy) -> str:
     )
 
 
-class OffloadScreen(ReadOnlyAware, Screen[None]):
+class OffloadScreen(ReadOnlyAware, QuietBeneath[None]):
     """Reads the app's offload and node feeds; changes go through the Backend's OffloadFeed
     in workers, so a slow or failing engine only ever costs a notification."""
 

@@ -11,13 +11,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Label, Log
 from textual.worker import Worker
 
 from gridtui.errors import GridError, one_line
 from gridtui.ui.access import grid_app
+from gridtui.ui.textual_private import QuietBeneath
 
 LogFetch = Callable[[], Awaitable[dict[str, list[str]]]]
 
@@ -33,7 +33,7 @@ def log_lines(files: dict[str, list[str]]) -> list[str]:
     return out or ["(no Ray logs on this node yet)"]
 
 
-class RayLogScreen(Screen[None]):
+class RayLogScreen(QuietBeneath[None]):
     """Reads through the screen's `fetch` (one back-end logs call) in an async worker; while
     a read is under way, a status line says what it waits for and for how long."""
 

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from gridtui.model.reservations import Reservation, ReservationsSnapshot, format_amount
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH
+from gridtui.ui.widgets.shown import WhenShown, looks
 
 if TYPE_CHECKING:
     from gridtui.ui.widgets.reservation_table import ReservationTable
@@ -43,7 +44,9 @@ def duration(seconds: float) -> str:
 
 
 class BoostsPane(Vertical):
-    """Redrawn from the newest ReservationsSnapshot, and each second for ages and TTLs."""
+    """Redrawn from the newest ReservationsSnapshot, and each second for ages and TTLs;
+    only what changed, and only while its screen is on top (WhenShown): the reservations
+    poll publishes twice a second, and each redraw under a modal redrew the modal whole."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -61,12 +64,17 @@ class BoostsPane(Vertical):
         self._spinner: Timer | None = None
         self._table: ReservationTable | None = None
         self._focus_when_built = False
+        self._update = WhenShown(self, self._draw)
+        self._hint = EMPTY
+        self._drawn_rows: list[tuple[str, tuple[tuple[str, str], ...]]] | None = None
+        """What the table shows, (id, looks) per row: unchanged, it is not redrawn."""
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="boosts-empty", markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "3 Boosts & allocations"
+        self._update.attach()
         source = feeds(self.app)
         self.show(source.reservations)
         source.reservations_signal.subscribe(self, self.show)
@@ -110,9 +118,9 @@ class BoostsPane(Vertical):
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def show(self, snapshot: ReservationsSnapshot) -> None:
+        """The newest snapshot; `rows` follow it when it is drawn (those on screen)."""
         self.snapshot = snapshot
-        self.rows = sorted(snapshot.reservations, key=lambda r: r.created, reverse=True)
-        pending = any(r.state == "pending" for r in self.rows)
+        pending = any(r.state == "pending" for r in snapshot.reservations)
         if pending and self._spinner is None:
             self._spinner = self.set_interval(1 / SPIN_RATE, self._redraw)
         elif not pending and self._spinner is not None:
@@ -136,27 +144,44 @@ class BoostsPane(Vertical):
         self.notify("\n".join(lines), title=f"{r.kind} {r.id} · {r.state_at(now())}")
 
     def _redraw(self) -> None:
+        self._update()
+
+    def _draw(self) -> bool:
+        """Whether the table was there to draw (WhenShown). A hint or a row that reads
+        the same is not touched: a Static's update costs a layout of the whole screen."""
         table = self._table
         hint = self.query_one("#boosts-empty", Static)
+        self.rows = sorted(self.snapshot.reservations, key=lambda r: r.created, reverse=True)
         empty = not self.rows
-        hint.display = empty
+        if hint.display != empty:
+            hint.display = empty
         if empty:
             # Redrawn each second, so a read-only set by the file once read shows soon.
             text = EMPTY_READ_ONLY if getattr(self.app, "read_only", False) else EMPTY
             if not self.snapshot.connected and self.snapshot.message:
                 text = f"{self.snapshot.message}\n{text}"
-            hint.update(text)
+            if text != self._hint:
+                self._hint = text
+                hint.update(text)
         if table is None:
-            return
-        table.display = not empty
-        keep = self.current.id if self.current is not None else None
+            return False
+        if table.display == empty:
+            table.display = not empty
         at = now()
+        cells = [self._cells(table, r, at) for r in self.rows]
+        drawn = [(r.id, looks(c)) for r, c in zip(self.rows, cells, strict=True)]
+        if drawn == self._drawn_rows:
+            return True
+        before, at_row = self._drawn_rows or [], table.cursor_row
+        keep = before[at_row][0] if 0 <= at_row < len(before) else None
+        self._drawn_rows = drawn
         table.clear()
-        for r in self.rows:
-            table.add_row(*self._cells(table, r, at), key=r.id)
+        for r, row in zip(self.rows, cells, strict=True):
+            table.add_row(*row, key=r.id)
         ids = [r.id for r in self.rows]
         if keep in ids:
             table.move_cursor(row=ids.index(keep), animate=False)
+        return True
 
     def _cells(self, table: ReservationTable, r: Reservation, at: float) -> list[Text]:
         state = r.state_at(at)

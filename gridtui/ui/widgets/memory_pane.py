@@ -15,6 +15,7 @@ from gridtui.model.objects import MemorySnapshot, ShardUsage, StoredObject, huma
 from gridtui.model.units import size
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH
+from gridtui.ui.widgets.shown import WhenShown, looks
 
 EMPTY = "no objects: s stores a file"
 COLUMNS = ("Key", "Size", "Nodes", "Rep", "Age", "State")
@@ -115,6 +116,10 @@ class MemoryPane(Vertical):
         super().__init__(id=id, classes=classes)
         self.snapshot = MemorySnapshot((), (), 0.0)
         self.rows: list[StoredObject] = []
+        """The objects the table shows, in its order."""
+        self._update = WhenShown(self, self._draw)
+        self._hint = EMPTY
+        self._drawn: list[tuple[str, tuple[tuple[str, str], ...]]] | None = None
 
     def compose(self) -> ComposeResult:
         table = ObjectTable(id="memory-table", cursor_type="row", zebra_stripes=True)
@@ -125,6 +130,7 @@ class MemoryPane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "4 Memory objects"
+        self._update.attach()
         source = feeds(self.app)
         self.show(source.memory)
         source.memory_signal.subscribe(self, self.show)
@@ -140,28 +146,46 @@ class MemoryPane(Vertical):
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def show(self, snapshot: MemorySnapshot) -> None:
+        """The newest listing: drawn now, or when the pane's screen is on top again."""
         self.snapshot = snapshot
+        self._update()
+
+    def _draw(self) -> bool:
+        """Only what changed: a Static's update, a table's rebuild, even a title set to the
+        same words, each redraws the screen (and a modal over it, whole)."""
+        snapshot = self.snapshot
         keep = self.current.key if self.current is not None else None
         self.rows = sorted(snapshot.objects, key=lambda o: o.key)
         table = self.table
         empty = not self.rows
-        table.display = not empty
+        if table.display == empty:
+            table.display = not empty
         hint = self.query_one("#memory-empty", Static)
-        hint.display = empty
-        hint.update(f"{snapshot.message}\n{EMPTY}" if snapshot.message else EMPTY)
-        table.clear()
+        if hint.display != empty:
+            hint.display = empty
+        text = f"{snapshot.message}\n{EMPTY}" if snapshot.message else EMPTY
+        if text != self._hint:
+            self._hint = text
+            hint.update(text)
         lost = table.get_component_rich_style("object-table--lost", partial=True)
-        for o in self.rows:
-            table.add_row(*self._cells(o, snapshot.taken, lost), key=o.key)
-        keys = [o.key for o in self.rows]
-        if keep in keys:
-            table.move_cursor(row=keys.index(keep), animate=False)
+        cells = [self._cells(o, snapshot.taken, lost) for o in self.rows]
+        drawn = [(o.key, looks(c)) for o, c in zip(self.rows, cells, strict=True)]
+        if drawn != self._drawn:
+            self._drawn = drawn
+            table.clear()
+            for o, row in zip(self.rows, cells, strict=True):
+                table.add_row(*row, key=o.key)
+            keys = [o.key for o in self.rows]
+            if keep in keys:
+                table.move_cursor(row=keys.index(keep), animate=False)
         self.query_one(UsageBars).show(snapshot.usage)
         total = sum(o.size for o in self.rows)
         title = "4 Memory objects"
         if self.rows:
             title += f" {len(self.rows)} · {size(total)}"
-        self.border_title = title
+        if title != self.border_title:
+            self.border_title = title
+        return True
 
     @staticmethod
     def _cells(o: StoredObject, now: float, lost: object) -> list[Text]:

@@ -15,6 +15,7 @@ from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import clock
 from gridtui.ui.widgets.panes import Pane
+from gridtui.ui.widgets.shown import WhenShown
 
 EMPTY = "no offload events: O opens the Offload view (A turns auto-offload on)"
 SHOWN = 100
@@ -35,7 +36,8 @@ def state_line(snap: OffloadSnapshot) -> str:
 
 
 class OffloadPane(Pane):
-    """Redrawn from each OffloadSnapshot; enter or O opens the Offload view."""
+    """Redrawn from each OffloadSnapshot, when it changes what the pane says and while its
+    screen is on top (WhenShown); enter or O opens the Offload view."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "offload-pane--fence",
@@ -48,12 +50,15 @@ class OffloadPane(Pane):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("5 Offload events", id=id, classes=classes)
         self.snapshot = OffloadSnapshot(0.0)
+        self._update = WhenShown(self, self._draw)
+        self._drawn: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="offload-state", markup=False)
         yield Static(id="offload-events")
 
     def on_mount(self) -> None:
+        self._update.attach()
         source = feeds(self.app)
         self.show(source.offload)
         source.offload_signal.subscribe(self, self.show)
@@ -64,11 +69,20 @@ class OffloadPane(Pane):
 
     def show(self, snapshot: OffloadSnapshot) -> None:
         self.snapshot = snapshot
-        self.query_one("#offload-state", Static).update(state_line(snapshot))
+        self._update()
+
+    def _draw(self) -> bool:
+        snapshot = self.snapshot
+        styles = tuple(self._style(k) for k in ("muted", "fence", "unfence", "spill", "failed"))
+        drawn = (state_line(snapshot), snapshot.events[:SHOWN], styles)
+        if drawn == self._drawn:
+            return True  # the same words: a Static's update would lay the screen out again
+        self._drawn = drawn
+        self.query_one("#offload-state", Static).update(drawn[0])
         body = self.query_one("#offload-events", Static)
         if not snapshot.events:
             body.update(Text(EMPTY, style=self._style("muted")))
-            return
+            return True
         table = Table.grid(padding=(0, 1))
         table.add_column(no_wrap=True)
         table.add_column(overflow="fold")
@@ -82,6 +96,7 @@ class OffloadPane(Pane):
                 what.append(f" · {detail.strip()}")
             table.add_row(Text(clock(e.time), style=self._style("muted")), what)
         body.update(table)
+        return True
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"offload-pane--{name}", partial=True)

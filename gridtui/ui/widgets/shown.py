@@ -1,9 +1,10 @@
-"""Redraw a pane only while its screen is on top: one under a modal waits, then catches up."""
+"""Redraw a pane only while its screen is on top (then it catches up), and only what changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from rich.text import Text
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -14,6 +15,12 @@ def on_top(widget: Widget) -> bool:
         return widget.screen.is_active
     except Exception:  # not mounted (yet or any more): nothing to draw on
         return False
+
+
+def looks(cells: Iterable[Text]) -> tuple[tuple[str, str], ...]:
+    """How cells read and are styled: equal looks need no redraw (rich's Text equality
+    ignores the base style, which colours a lost row)."""
+    return tuple((t.plain, str(t.style)) for t in cells)
 
 
 class WhenShown:

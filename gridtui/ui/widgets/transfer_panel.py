@@ -13,9 +13,11 @@ from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
 from gridtui.model.objects import TransferProgress, human_bytes
+from gridtui.ui.widgets.shown import WhenShown
 
-REDRAW = 0.1
-"""Seconds between two redraws: a transfer reports every chunk, far more often."""
+REDRAW = 0.25
+"""Seconds between two redraws: a transfer reports every chunk, far more often, and each
+redraw costs a partial update of the dashboard beneath the panel (bench/overlays.py)."""
 
 
 class TransferPanel(Vertical):
@@ -45,35 +47,54 @@ class TransferPanel(Vertical):
         self.latest: TransferProgress | None = None
         self.finished = False
         self._drawn = 0.0
+        self._figures = "starting…"
+        self._update = WhenShown(self, self._draw_latest)
+
+    def on_mount(self) -> None:
+        self._update.attach()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="transfer-head"):
             yield Label(self.title_text, id="transfer-title", markup=False)
             yield Label("escape cancels (nothing is left behind)", id="transfer-hint")
         with Horizontal(id="transfer-line"):
-            yield ProgressBar(total=self.total, show_eta=False, id="transfer-bar")
+            # A stream's size is unknown: Textual's bar would animate 15 times a second
+            # (hidden too) to say only that; the figures say how much came so far.
+            if self.total is not None:
+                yield ProgressBar(total=self.total, show_eta=False, id="transfer-bar")
             yield Static("starting…", id="transfer-figures", markup=False)
 
     def show(self, progress: TransferProgress) -> None:
-        """Called for every step; drawn at most every REDRAW seconds."""
+        """Called for every step; drawn at most every REDRAW seconds, and only while the
+        dashboard is on top (a screen over it would be redrawn whole each time)."""
         self.latest = progress
         now = time.monotonic()
         if now - self._drawn >= REDRAW and self.is_mounted and not self.finished:
             self._drawn = now
-            self._draw(progress)
+            self._update()
 
-    def _draw(self, p: TransferProgress) -> None:
-        bars = self.query(ProgressBar)
-        if not bars:
-            return  # mounted, not composed yet: the next step draws
-        bar = bars.first()
+    def _draw_latest(self) -> bool:
+        if self.latest is None or self.finished:
+            return False
+        return self._draw(self.latest)
+
+    def _draw(self, p: TransferProgress) -> bool:
+        figures = self.query("#transfer-figures")
+        if not figures:
+            return False  # mounted, not composed yet: the next step draws
         if p.total is not None:
-            bar.update(total=max(1, p.total), progress=p.done)
+            for bar in self.query(ProgressBar):
+                bar.update(total=max(1, p.total), progress=p.done)
         of = f" of {human_bytes(p.total)}" if p.total is not None else ""
-        text = f"{human_bytes(p.done)}{of} · {human_bytes(p.rate)}/s · {p.elapsed:.1f}s"
+        text = f"{human_bytes(p.done)}{of} · {human_bytes(p.rate)}/s · {p.elapsed:.0f}s"
         if self.cancel.is_set():
             text += " · cancelling…"
-        self.query_one("#transfer-figures", Static).update(text)
+        if text != self._figures:
+            # A width of its own: the screen is laid out again only when that changes.
+            layout = len(text) != len(self._figures)
+            self._figures = text
+            figures.first(Static).update(text, layout=layout)
+        return True
 
     def action_cancel(self) -> None:
         self.cancel.set()
