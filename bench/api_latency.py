@@ -76,7 +76,7 @@ def server(count: int, sse_interval: float, http: str = "auto") -> None:
     from gridtui.api.context import ApiContext
     from gridtui.api.events import EventHub
     from gridtui.backend import Backend
-    from gridtui.services.tokens import TokenStore
+    from gridtui.services.api_tokens import TokenStore
 
     backend = Backend(config=config(count), streaming=False, ray=False)
     ctx = ApiContext(backend, TokenStore())
@@ -287,7 +287,7 @@ def main() -> None:
         return
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="gridtui-bench-")
     ENV["XDG_STATE_HOME"] = os.environ["XDG_STATE_HOME"]
-    from gridtui.services.tokens import TokenStore
+    from gridtui.services.api_tokens import TokenStore
 
     token = TokenStore().create("read-only", "bench")[1]
     print(f"load average before: {os.getloadavg()[0]:.2f}")

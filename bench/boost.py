@@ -81,7 +81,7 @@ def ms(values: list[float]) -> str:
 
 def main(tries: int) -> None:
     from gridtui import client
-    from gridtui.services import demo
+    from gridtui.services.cluster import demo
 
     state = tempfile.mkdtemp(prefix="gridtui-bench-boost-")
     os.environ["XDG_STATE_HOME"] = state

@@ -37,7 +37,7 @@ async def run(tries: int) -> tuple[list[float], list[float]]:
 
     from gridtui.backend import make_backend
     from gridtui.prefs import Prefs
-    from gridtui.services import demo
+    from gridtui.services.cluster import demo
     from gridtui.ui.app import make_app
     from gridtui.ui.widgets.boosts_pane import BoostsPane
     from gridtui.ui.widgets.nodes_table import NodesTable
@@ -99,7 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.tries = 4
-    from gridtui.services import demo
+    from gridtui.services.cluster import demo
 
     with tempfile.TemporaryDirectory() as state:
         os.environ["XDG_STATE_HOME"] = state

@@ -21,9 +21,9 @@ from _report import emit, quick_arg
 from sshd import SshCluster
 
 from gridtui.config import ClusterConfig
-from gridtui.services import ray_commands as commands
-from gridtui.services.lifecycle import ClusterOps
-from gridtui.services.procs import stop_node
+from gridtui.services.cluster import node_commands as commands
+from gridtui.services.cluster.lifecycle import ClusterOps
+from gridtui.services.cluster.procs import stop_node
 from gridtui.transport.ssh import SshTransport
 
 

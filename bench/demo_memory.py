@@ -93,7 +93,7 @@ def _kind(argv: list[str]) -> str:
 async def measure() -> dict[str, object]:
     """Start the demo, settle, read its processes and the machine, stop it, read again."""
     from gridtui.agent import nodescript
-    from gridtui.services import demo
+    from gridtui.services.cluster import demo
 
     config = demo.demo_config()
     markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]

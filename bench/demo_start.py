@@ -23,7 +23,7 @@ from pathlib import Path
 from _report import emit, quick_arg
 
 from gridtui.agent import nodescript
-from gridtui.services import demo
+from gridtui.services.cluster import demo
 
 NODES = ("head", "worker-1", "worker-2")
 

@@ -28,7 +28,7 @@ from sshd import SshCluster  # noqa: E402
 
 from gridtui.config import parse_config  # noqa: E402
 from gridtui.model.nodes import NodeState  # noqa: E402
-from gridtui.services.metrics import MetricsHub  # noqa: E402
+from gridtui.services.metrics.hub import MetricsHub  # noqa: E402
 from gridtui.transport.ssh import SshTransport  # noqa: E402
 
 
@@ -88,8 +88,8 @@ async def main(interval: float) -> tuple[float | None, float | None]:
 async def ray_verdict() -> float | None:
     """Seconds until Ray's node table calls a SIGSTOPped demo raylet dead."""
     from gridtui.agent import nodescript
-    from gridtui.services import demo
-    from gridtui.services.ray_gateway import RayGateway
+    from gridtui.services.cluster import demo
+    from gridtui.services.ray.gateway import RayGateway
 
     with tempfile.TemporaryDirectory(prefix="gridtui-down-ray-") as tmp:
         os.environ["XDG_STATE_HOME"] = tmp

@@ -24,8 +24,8 @@ import psutil  # noqa: E402
 from _report import emit, quick_arg  # noqa: E402
 
 from gridtui.config import ClusterConfig, parse_config  # noqa: E402
-from gridtui.services.agent_launch import agent_argv, agent_source  # noqa: E402
-from gridtui.services.metrics import MetricsHub  # noqa: E402
+from gridtui.services.metrics.agent_launch import agent_argv, agent_source  # noqa: E402
+from gridtui.services.metrics.hub import MetricsHub  # noqa: E402
 from gridtui.transport.ssh import SshTransport  # noqa: E402
 
 ADDRESSES = [f"127.0.0.{i}" for i in range(2, 12)]

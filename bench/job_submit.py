@@ -43,7 +43,8 @@ def main() -> None:
     os.environ["XDG_STATE_HOME"] = state
     from ray.job_submission import JobSubmissionClient
 
-    from gridtui.services import demo, ray_auth
+    from gridtui.services.cluster import demo
+    from gridtui.services.ray import auth as ray_auth
 
     config = asyncio.run(demo.ensure_demo_running())
     try:

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integrat
 from _report import emit, quick_arg
 from memory_cluster import LocalCluster
 
-from gridtui.services.memory import MemoryService
-from gridtui.services.memory_io import Sink
-from gridtui.services.memory_transfer import CHUNK_SIZE, WINDOW
+from gridtui.services.memory.client import MemoryService
+from gridtui.services.memory.io import Sink
+from gridtui.services.memory.transfer import CHUNK_SIZE, WINDOW
 
 MiB = 1024**2
 

@@ -6,7 +6,7 @@ records how late it wakes. Three windows per console: the idle console, a 1 GiB 
 a 1 GiB retrieve, each driven through the console's own service (Backend.memory, the call
 the Memory pane's keys make) under its progress panel. Two consoles, one after the other
 on the same cluster: the baseline with Ray's driver on a thread of the console's process,
-then the product with it in a child process (services/ray_host.py).
+then the product with it in a child process (services/ray/driver_link.py).
 Usage: python bench/memory_console_stall.py [--size-mib 1024] [--idle 10]
 """
 

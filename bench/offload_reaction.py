@@ -35,8 +35,8 @@ from _report import emit, quick_arg  # noqa: E402
 from boost_cluster import BoostCluster  # noqa: E402
 
 from gridtui.model.offload import OffloadPolicy, Rule, fence_name  # noqa: E402
-from gridtui.services.outside_load import marker  # noqa: E402
-from gridtui.services.ray_commands import temp_dir  # noqa: E402
+from gridtui.services.cluster.demo_load import marker  # noqa: E402
+from gridtui.services.cluster.node_commands import temp_dir  # noqa: E402
 
 SUSTAIN = 2.0
 INTERVAL = 1.0  # the controller's tick

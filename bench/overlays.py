@@ -84,7 +84,7 @@ class Console:
         raise SystemExit(f"overlays: {what} never showed in {timeout:g}s; the screen:\n{screen}")
 
     def driver(self) -> int | None:
-        """Ray's driver: the console's child process (services/ray_host.py)."""
+        """Ray's driver: the console's child process (services/ray/driver_link.py)."""
         kids = children(self.pid)
         return kids[0] if kids else None
 

@@ -52,7 +52,7 @@ def main() -> None:
     # this, it read another token store and refused every client (0 snapshots, 0% CPU).
     ENV["XDG_STATE_HOME"] = os.environ["XDG_STATE_HOME"]
     sys.path.insert(0, str(ROOT))
-    from gridtui.services.tokens import TokenStore
+    from gridtui.services.api_tokens import TokenStore
 
     token = TokenStore().create("read-only", "bench")[1]
 

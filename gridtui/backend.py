@@ -13,23 +13,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
 from gridtui.prefs import Prefs
-from gridtui.services.alerts import AlertStream
-from gridtui.services.metrics import MetricsHub
-from gridtui.services.ray_view import RayView
+from gridtui.services.metrics.alerts import AlertStream
+from gridtui.services.metrics.hub import MetricsHub
+from gridtui.services.ray.view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
     from gridtui.model.objects import MemorySnapshot
     from gridtui.model.offload_view import OffloadSnapshot
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
-    from gridtui.services.cluster_control import ClusterControl
-    from gridtui.services.control import ControlClient, Request
-    from gridtui.services.control_service import ControlService
-    from gridtui.services.lifecycle import ClusterOps, NodeProgress, Progress
-    from gridtui.services.memory import MemoryService
-    from gridtui.services.memory_console import ConsoleMemory
-    from gridtui.services.offload_feed import OffloadFeed
-    from gridtui.services.ray_gateway import RayGateway
+    from gridtui.services.cluster.console_ops import ClusterControl
+    from gridtui.services.cluster.lifecycle import ClusterOps, NodeProgress, Progress
+    from gridtui.services.control.client import ControlClient, Request
+    from gridtui.services.control.feed import ControlService
+    from gridtui.services.memory.client import MemoryService
+    from gridtui.services.memory.feed import ConsoleMemory
+    from gridtui.services.offload.feed import OffloadFeed
+    from gridtui.services.ray.gateway import RayGateway
     from gridtui.services.work.service import WorkService
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ class Backend:
     ray: bool = True
     ray_interval: float = 2.0
     isolated_driver: bool = True
-    """Ray's driver in a child process (services/ray_host.py), so a head that dies or comes
+    """Ray's driver in a child process (services/ray/driver_link.py), so a head that dies or comes
     back never ends this one. The REST server keeps it in-process: its uploads and
     downloads stream through its own memory-store client."""
     # Tests swap in their own ClusterOps factory (progress callback -> ClusterOps).
@@ -99,17 +99,17 @@ class Backend:
             self._ray_task = asyncio.create_task(self._run_ray(), name="backend-ray")
 
     async def _run_ray(self) -> None:
-        from gridtui.services.ray_gateway import RayGateway, RayUnavailable
+        from gridtui.services.ray.gateway import RayGateway, RayUnavailable
 
         self.gateway = RayGateway(self.config, isolated=self.isolated_driver)
-        from gridtui.services.control_service import ControlService
+        from gridtui.services.control.feed import ControlService
 
         self.attach_control(ControlService(self.gateway, live=self.metrics.snapshot))
         assert self.control is not None
         self.control.start_polling()
         assert self.offload is not None
         self.offload.start_polling()
-        from gridtui.services.memory_console import ConsoleMemory
+        from gridtui.services.memory.feed import ConsoleMemory
 
         self.attach_memory(ConsoleMemory(self.gateway))
         assert self.memory is not None
@@ -134,7 +134,7 @@ class Backend:
 
     async def _start_demo(self, on_head_up: Callable[[], None] = lambda: None) -> None:
         """Start (or attach to) the demo; the header shows its progress meanwhile."""
-        from gridtui.services.demo import ensure_demo_running
+        from gridtui.services.cluster.demo import ensure_demo_running
 
         view = self.ray_view
         view.progress(DEMO_STARTING)
@@ -159,7 +159,7 @@ class Backend:
         """The lifecycle service for the console, sharing the hub's open node connections."""
         if self.ops_factory is not None:
             return self.ops_factory(progress)
-        from gridtui.services.lifecycle import ClusterOps
+        from gridtui.services.cluster.lifecycle import ClusterOps
 
         transports = self.metrics.transports if self.streaming else None
         return ClusterOps(
@@ -211,7 +211,7 @@ class Backend:
         self.control = control
         control.subscribe(self._publish_reservations)
         control.subscribe_events(self._reservation_event)
-        from gridtui.services.offload_feed import OffloadFeed
+        from gridtui.services.offload.feed import OffloadFeed
 
         gateway = getattr(control, "gateway", None)
         self.offload = OffloadFeed(
@@ -284,7 +284,7 @@ class Backend:
 
     def controller(self) -> ControlService:
         """The reservations service, or RayUnavailable (with Ray's own reason) before it is up."""
-        from gridtui.services.ray_gateway import RayUnavailable
+        from gridtui.services.ray.gateway import RayUnavailable
 
         if self.control is None:
             raise RayUnavailable("not connected to Ray yet")
@@ -292,7 +292,7 @@ class Backend:
 
     def connected_gateway(self) -> RayGateway:
         """The gateway, or RayUnavailable saying why Ray cannot be reached now."""
-        from gridtui.services.ray_gateway import RayUnavailable
+        from gridtui.services.ray.gateway import RayUnavailable
 
         gateway = self.gateway
         if gateway is None or not gateway.connected:
@@ -314,7 +314,7 @@ class Backend:
         """Jobs, actors and tasks, groups and why (services/work), built once. Its reads go
         to Ray's dashboard; what needs a driver runs on this Backend's gateway."""
         if self._work is None:
-            from gridtui.services.ray_gateway import RayUnavailable
+            from gridtui.services.ray.gateway import RayUnavailable
             from gridtui.services.work.service import WorkService
 
             if self.gateway is None:
@@ -325,7 +325,7 @@ class Backend:
     def memory_service(self) -> MemoryService:
         """The memory store's client, configured by the cluster file (built once)."""
         if self._memory is None:
-            from gridtui.services.memory import MemoryService
+            from gridtui.services.memory.client import MemoryService
 
             self._memory = MemoryService(self.config)
         return self._memory
@@ -352,20 +352,20 @@ class Backend:
     @staticmethod
     def check_store(key: str, path: str) -> Path:
         """The store dialog's check: MemoryInputError (a GridError) says what is wrong."""
-        from gridtui.services.memory_console import check_store
+        from gridtui.services.memory.feed import check_store
 
         return check_store(key, path)
 
     @staticmethod
     def check_retrieve(key: str, path: str) -> Path:
-        from gridtui.services.memory_console import check_retrieve
+        from gridtui.services.memory.feed import check_retrieve
 
         return check_retrieve(key, path)
 
     @staticmethod
     def check_reservation(rtype: str, amount: str, ttl: str | None) -> Request:
         """Parse what a form holds as the CLI does; BadRequest (a GridError) says what is wrong."""
-        from gridtui.services.control import check_request
+        from gridtui.services.control.client import check_request
 
         return check_request(rtype, amount, ttl or None)
 
@@ -381,7 +381,7 @@ class Backend:
     def cluster_control(self) -> ClusterControl:
         """What the console may do to the cluster: plans, operations, logs and shells."""
         # Imported here: the lifecycle modules are not needed for the console's first frame.
-        from gridtui.services.cluster_control import ClusterControl
+        from gridtui.services.cluster.console_ops import ClusterControl
 
         return ClusterControl(self.config, self.ops, self.ray_changed)
 
@@ -392,7 +392,9 @@ class Backend:
         path = find_config(config)
         if path is not None:
             return make_backend(load_config(path), path, prefs=prefs)
-        from gridtui.services.demo import demo_config  # only a console without a file needs it
+        from gridtui.services.cluster.demo import (
+            demo_config,  # only a console without a file needs it
+        )
 
         return make_backend(demo_config(), None, prefs=prefs)
 
@@ -402,7 +404,7 @@ class Backend:
         if not self.config.demo:
             return 0, 0
         from gridtui.agent.nodescript import find_pids
-        from gridtui.services.demo import read_state
+        from gridtui.services.cluster.demo import read_state
 
         state = read_state()
         # A start this console began and never finished left no "started" record.

@@ -27,8 +27,8 @@ from gridtui.config import ClusterConfig
 from gridtui.model.objects import StoredObject
 from gridtui.model.reservations import Reservation
 from gridtui.policy.scheduler import DEFAULT_STRATEGY
-from gridtui.services.control import ControlClient, ReleaseResult, owner_tag
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.control.client import ControlClient, ReleaseResult, owner_tag
+from gridtui.services.ray.gateway import RayGateway
 
 T = TypeVar("T")
 

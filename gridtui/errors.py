@@ -34,7 +34,7 @@ class GridError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt field by field: subclasses take other constructor arguments, and errors
-        # cross from the console's Ray driver process (services/ray_host.py) by pickle.
+        # cross from the console's Ray driver process (services/ray/driver_link.py) by pickle.
         return (_rebuild, (self.__class__, self.summary, self.details, dict(self.__dict__)))
 
 

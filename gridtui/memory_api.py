@@ -11,8 +11,8 @@ from typing import Any
 
 from gridtui.config import ClusterConfig, load_config
 from gridtui.model.objects import ShardUsage, StoredObject
-from gridtui.services.lookup import find_cluster
-from gridtui.services.memory import MemoryService, ProgressFn
+from gridtui.services.cluster.lookup import find_cluster
+from gridtui.services.memory.client import MemoryService, ProgressFn
 
 _lock = threading.Lock()
 _service: MemoryService | None = None
@@ -41,7 +41,7 @@ def connect(config: ClusterConfig | str | os.PathLike[str] | None = None) -> Mem
         if ray.is_initialized():
             _service = MemoryService(config)
             return _service
-        from gridtui.services.ray_gateway import RayGateway
+        from gridtui.services.ray.gateway import RayGateway
 
         config = config or find_cluster(announce=False).config
         gateway = RayGateway(config)

@@ -25,10 +25,10 @@ from gridtui.model.work import GroupRow, JobRow, WorkItem, WorkSnapshot
 from gridtui.policy.job_request import JobRequest
 from gridtui.policy.scheduler import NoPlacement, place
 from gridtui.policy.why import Ask, NodeRoom, Why, explain
-from gridtui.services.cluster_status import ClusterStatus, NodeRow
-from gridtui.services.control import BadRequest, NotFound, ReleaseResult
-from gridtui.services.control import Refused as Turned
-from gridtui.services.memory import (
+from gridtui.services.cluster.status import ClusterStatus, NodeRow
+from gridtui.services.control.client import BadRequest, NotFound, ReleaseResult
+from gridtui.services.control.client import Refused as Turned
+from gridtui.services.memory.client import (
     KeyExists,
     MemoryRefused,
     MemoryService,
@@ -37,7 +37,7 @@ from gridtui.services.memory import (
     Source,
     Target,
 )
-from gridtui.services.memory_io import ChunkSource
+from gridtui.services.memory.io import ChunkSource
 
 T = TypeVar("T")
 MiB = 1024**2

@@ -19,8 +19,8 @@ from gridtui.model.reservations import (
 )
 from gridtui.model.still_running import StillActor, StillRunning, StillTask
 from gridtui.policy.scheduler import Placement
-from gridtui.services.control import ReleaseResult, check_request
-from gridtui.services.control_service import ControlService
+from gridtui.services.control.client import ReleaseResult, check_request
+from gridtui.services.control.feed import ControlService
 
 # The lab trace's last sample (its header's time): the recorded reservations' "now".
 LAB_NOW = 1748856719.0

@@ -14,7 +14,7 @@ from fake_control import LAB_NOW
 from gridtui.backend import Backend
 from gridtui.errors import GridError
 from gridtui.model.objects import MemorySnapshot, ShardUsage, StoredObject, TransferProgress
-from gridtui.services.memory_console import ConsoleMemory
+from gridtui.services.memory.feed import ConsoleMemory
 
 MiB = 1024**2
 GIB = 1024**3
@@ -133,7 +133,7 @@ class FakeMemory:
 
 def _write(path: Path, data: bytes) -> None:
     """As the driver process writes a retrieve (FileSink), so its refusals are the real ones."""
-    from gridtui.services.memory_io import FileSink
+    from gridtui.services.memory.io import FileSink
 
     sink = FileSink(path, wait=False)
     try:

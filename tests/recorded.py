@@ -13,8 +13,8 @@ from gridtui.backend import Backend
 from gridtui.config import ClusterConfig
 from gridtui.model.nodes import NodeState, RayNodeInfo
 from gridtui.prefs import Prefs
-from gridtui.services.lifecycle import NodeProgress
-from gridtui.services.metrics import MetricsHub
+from gridtui.services.cluster.lifecycle import NodeProgress
+from gridtui.services.metrics.hub import MetricsHub
 
 # A fixed instant (2025-06-02 09:30:00 UTC) so every rendering of a trace is identical.
 TRACE_START = 1748856600.0

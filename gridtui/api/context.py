@@ -9,7 +9,7 @@ from fastapi import Request
 
 from gridtui.api.guard import Limits
 from gridtui.backend import Backend
-from gridtui.services.tokens import TokenStore
+from gridtui.services.api_tokens import TokenStore
 
 if TYPE_CHECKING:
     from gridtui.api.events import EventHub

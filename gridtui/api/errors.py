@@ -13,11 +13,11 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from gridtui.errors import GridError, UserError, one_line
-from gridtui.services.control import BadRequest, ControllerMismatch, NotFound, Refused
-from gridtui.services.memory import KeyExists, MemoryInputError, MemoryRefused, NoSuchObject
-from gridtui.services.offload_policy import BadOffloadFlag
-from gridtui.services.ray_gateway import RayUnavailable
-from gridtui.services.tokens import TokenFileError
+from gridtui.services.api_tokens import TokenFileError
+from gridtui.services.control.client import BadRequest, ControllerMismatch, NotFound, Refused
+from gridtui.services.memory.client import KeyExists, MemoryInputError, MemoryRefused, NoSuchObject
+from gridtui.services.offload.thresholds import BadOffloadFlag
+from gridtui.services.ray.gateway import RayUnavailable
 from gridtui.services.work.service import OwnGroup
 
 log = logging.getLogger("gridtui.api")

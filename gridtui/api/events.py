@@ -22,7 +22,7 @@ from gridtui.backend import Backend
 from gridtui.errors import GridError
 from gridtui.model.nodes import Alert
 from gridtui.model.reservations import ReservationEvent
-from gridtui.services.control import ControlClient
+from gridtui.services.control.client import ControlClient
 
 log = logging.getLogger("gridtui.api")
 SNAPSHOT_INTERVAL = 1.0

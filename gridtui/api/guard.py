@@ -10,7 +10,7 @@ from typing import Any
 from gridtui.api.errors import BodyTooLarge
 from gridtui.errors import GridError
 from gridtui.model.units import size
-from gridtui.services.tokens import TokenStore
+from gridtui.services.api_tokens import TokenStore
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

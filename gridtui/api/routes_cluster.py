@@ -18,9 +18,9 @@ from gridtui.api.schemas import (
 )
 from gridtui.backend import Backend
 from gridtui.model.offload import RESOURCES
-from gridtui.services.control import check_request, check_strategy_name
-from gridtui.services.control_service import metrics_table
-from gridtui.services.offload_policy import (
+from gridtui.services.control.client import check_request, check_strategy_name
+from gridtui.services.control.feed import metrics_table
+from gridtui.services.offload.thresholds import (
     BadOffloadFlag,
     apply_policy,
     parse_sustain,

@@ -23,9 +23,9 @@ from gridtui.api.errors import declared
 from gridtui.api.schemas import KEY_PATTERN
 from gridtui.backend import Backend
 from gridtui.model.objects import KEY_CHARS, KEY_MAX
-from gridtui.services.control import check_node
-from gridtui.services.memory import check_key
-from gridtui.services.memory_io import Sink
+from gridtui.services.control.client import check_node
+from gridtui.services.memory.client import check_key
+from gridtui.services.memory.io import Sink
 
 
 class KeyConvertor(PathConvertor):

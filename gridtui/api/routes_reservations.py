@@ -10,7 +10,7 @@ from gridtui.api.context import backend
 from gridtui.api.errors import declared
 from gridtui.api.schemas import BoostBody, ShareBody, check_request_body
 from gridtui.backend import Backend
-from gridtui.services.control import check_node, check_request, check_strategy_name
+from gridtui.services.control.client import check_node, check_request, check_strategy_name
 
 router = APIRouter()
 Svc = Annotated[Backend, Depends(backend)]

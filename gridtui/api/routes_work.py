@@ -15,7 +15,7 @@ from gridtui.api.context import backend
 from gridtui.api.errors import declared
 from gridtui.api.schemas_work import JobBody, job_kwargs
 from gridtui.backend import Backend
-from gridtui.services.control import check_node, owner_tag
+from gridtui.services.control.client import check_node, owner_tag
 from gridtui.services.work import submit
 
 router = APIRouter()

@@ -14,7 +14,7 @@ from gridtui.model.offload import RESOURCES
 from gridtui.model.reservations import TYPES
 from gridtui.policy.amounts import MAX_TTL
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
-from gridtui.services.control import BadRequest
+from gridtui.services.control.client import BadRequest
 
 # The memory key grammar of gridtui/model/objects.py (key_problem), as one pattern.
 KEY_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._/:@+=-]{{0,{KEY_MAX - 1}}}$"

@@ -19,7 +19,7 @@ from gridtui.api.guard import Limits
 from gridtui.backend import make_backend
 from gridtui.config import ClusterConfig
 from gridtui.errors import UsageError, UserError
-from gridtui.services.tokens import TokenStore
+from gridtui.services.api_tokens import TokenStore
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from gridtui.commands.running import run
 
 if TYPE_CHECKING:
     from gridtui.model.reservations import Reservation
-    from gridtui.services.control import ControlClient
-    from gridtui.services.control_service import ControlService
+    from gridtui.services.control.client import ControlClient
+    from gridtui.services.control.feed import ControlService
 
 T = TypeVar("T")
 # Seconds for the driver's connect plus the controller's first creation.
@@ -64,7 +64,7 @@ def add_timeout(p: argparse.ArgumentParser) -> None:
 
 def with_controller(cluster: Cluster, fn: Callable[[ControlClient], T], timeout: float) -> T:
     """Connect a driver, run `fn` with a ControlClient on the driver's thread, disconnect."""
-    from gridtui.services.control import ControlClient, driver, owner_tag
+    from gridtui.services.control.client import ControlClient, driver, owner_tag
 
     client = ControlClient(cluster.config, owner=owner_tag("cli"))
 
@@ -81,8 +81,8 @@ def with_service(
     """Connect a driver, run `fn` with the ControlService the console uses (its requests
     wait for Ray in short looks and are withdrawn if cut short), disconnect. Ctrl-C is
     exit 130 with one line saying what it left (`interrupted()`, asked after the cut)."""
-    from gridtui.services.control import ControlClient, driver, owner_tag
-    from gridtui.services.control_service import ControlService
+    from gridtui.services.control.client import ControlClient, driver, owner_tag
+    from gridtui.services.control.feed import ControlService
 
     async def go() -> int:
         async with driver(cluster.config) as gateway:
@@ -113,7 +113,7 @@ def say_waiting(r: Reservation) -> None:
 
 
 def request_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control import check_node, check_request, check_timeout
+    from gridtui.services.control.client import check_node, check_request, check_timeout
 
     request = check_request(args.type, args.amount, args.ttl)
     timeout = check_timeout(args.timeout)
@@ -195,7 +195,7 @@ def _bundles(r: Reservation) -> str:
 
 def controller_command(args: argparse.Namespace) -> int:
     from gridtui.policy.amounts import format_duration
-    from gridtui.services.control import ControllerInfo
+    from gridtui.services.control.client import ControllerInfo
 
     cluster = find_cluster(getattr(args, "config", None))
 

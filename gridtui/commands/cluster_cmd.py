@@ -99,7 +99,7 @@ def ops_for(args: argparse.Namespace, *, demo_ok: bool = False, **kw: Any) -> An
     """ClusterOps on the cluster file; with `demo_ok` and no file at all, on the running
     demo (said on stderr), as the boost and memory commands do."""
     from gridtui.commands.lookup import find_cluster
-    from gridtui.services.lifecycle import ClusterOps
+    from gridtui.services.cluster.lifecycle import ClusterOps
 
     if demo_ok and find_config(getattr(args, "config", None)) is None:
         config = find_cluster(None).config  # the demo, or the usual no-file error (exit 2)
@@ -120,7 +120,7 @@ def install_command(args: argparse.Namespace) -> int:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    from gridtui.services.lifecycle import describe_failures
+    from gridtui.services.cluster.lifecycle import describe_failures
 
     async def go() -> int:
         async with ops_for(args, start_timeout=args.timeout) as ops:
@@ -144,13 +144,13 @@ def start_command(args: argparse.Namespace) -> int:
 
 def rotate_command(args: argparse.Namespace) -> int:
     """The demo when there is no cluster file (as `status`), else the file's cluster."""
-    from gridtui.services import ray_auth
-    from gridtui.services.lifecycle import describe_failures
+    from gridtui.services.cluster.lifecycle import describe_failures
+    from gridtui.services.ray import auth as ray_auth
 
     async def go() -> int:
         async with ops_for(args, demo_ok=True, start_timeout=args.timeout) as ops:
             if ops.config.demo:
-                from gridtui.services.demo import rotate_demo_token
+                from gridtui.services.cluster.demo import rotate_demo_token
 
                 await rotate_demo_token(ops.progress)
                 failed: list[str] = []
@@ -188,7 +188,7 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from gridtui.services.lifecycle import STATUS_DEADLINE
+    from gridtui.services.cluster.lifecycle import STATUS_DEADLINE
 
     async def go() -> int:
         async with ops_for(args, demo_ok=True) as ops:

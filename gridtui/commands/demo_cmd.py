@@ -57,8 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    from gridtui.services import ray_auth
-    from gridtui.services.demo import ensure_demo_running
+    from gridtui.services.cluster.demo import ensure_demo_running
+    from gridtui.services.ray import auth as ray_auth
 
     config = run(ensure_demo_running(printer(args.quiet)))
     address = f"{config.head.host}:{config.ray.port}"
@@ -71,7 +71,7 @@ def start_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from gridtui.services.demo import demo_status
+    from gridtui.services.cluster.demo import demo_status
 
     status = run(demo_status())
     print(json.dumps(status.to_json(), indent=2) if args.json else status.table())
@@ -79,7 +79,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def stop_command(args: argparse.Namespace) -> int:
-    from gridtui.services.demo import stop_demo
+    from gridtui.services.cluster.demo import stop_demo
 
     results = run(stop_demo(printer(args.quiet)))
     bad = [r for r in results if not r.ok]
@@ -89,8 +89,8 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def load_command(args: argparse.Namespace) -> int:
-    from gridtui.services.demo import demo_config
-    from gridtui.services.ray_gateway import RayGateway
+    from gridtui.services.cluster.demo import demo_config
+    from gridtui.services.ray.gateway import RayGateway
 
     memory = args.memory
     config = demo_config()
@@ -98,7 +98,7 @@ def load_command(args: argparse.Namespace) -> int:
         known = ", ".join(n.name for n in config.nodes)
         raise UsageError(f"unknown demo node {args.node!r} (known: {known})")
     if args.outside_ray:
-        from gridtui.services import outside_load
+        from gridtui.services.cluster import demo_load as outside_load
 
         print(
             f"loading {args.node} outside Ray: {args.cpu:g} CPU, {memory} bytes, {args.seconds:g}s",

@@ -102,7 +102,7 @@ def with_work(
 
 
 def submit_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control import owner_tag
+    from gridtui.services.control.client import owner_tag
     from gridtui.services.work import submit
 
     cluster = find_cluster(getattr(args, "config", None))

@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def service() -> Any:
-    from gridtui.services.memory import MemoryService
+    from gridtui.services.memory.client import MemoryService
 
     return MemoryService()
 
@@ -78,7 +78,7 @@ async def session(
     """The memory service (configured by the cluster file) on a connected Ray driver, and
     the gateway's `call` that every Ray call goes through."""
     from gridtui.commands.lookup import find_cluster
-    from gridtui.services.ray_gateway import RayGateway
+    from gridtui.services.ray.gateway import RayGateway
 
     memory = memory or service()
     config = config or find_cluster(getattr(args, "config", None)).config
@@ -140,7 +140,7 @@ def _summary(obj: StoredObject) -> str:
 
 def store_command(args: argparse.Namespace) -> int:
     from gridtui.commands.lookup import find_cluster
-    from gridtui.services.control import check_node
+    from gridtui.services.control.client import check_node
 
     memory = service()
     job: Any = None
@@ -179,8 +179,8 @@ def store_command(args: argparse.Namespace) -> int:
 
 
 def retrieve_command(args: argparse.Namespace) -> int:
-    from gridtui.services.memory import check_key
-    from gridtui.services.memory_io import FileSink, MemoryInputError, Sink, StreamSink
+    from gridtui.services.memory.client import check_key
+    from gridtui.services.memory.io import FileSink, MemoryInputError, Sink, StreamSink
 
     memory = service()
     check_key(args.key)
@@ -279,7 +279,7 @@ def _with_service(args: argparse.Namespace, fn: Callable[[Any, Any], Any]) -> An
 
 
 def info_command(args: argparse.Namespace) -> int:
-    from gridtui.services.memory import check_key
+    from gridtui.services.memory.client import check_key
 
     check_key(args.key)
     obj: StoredObject = _with_service(args, lambda s, call: s.info_async(call, args.key))
@@ -305,7 +305,7 @@ def info_command(args: argparse.Namespace) -> int:
 
 
 def delete_command(args: argparse.Namespace) -> int:
-    from gridtui.services.memory import check_key
+    from gridtui.services.memory.client import check_key
 
     check_key(args.key)
     obj: StoredObject = _with_service(args, lambda s, call: s.delete_async(call, args.key))

@@ -11,7 +11,7 @@ from gridtui.commands.lookup import Cluster, find_cluster
 
 if TYPE_CHECKING:
     from gridtui.config import ClusterConfig
-    from gridtui.services.control_service import ControlService
+    from gridtui.services.control.feed import ControlService
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def check_worker(config: ClusterConfig, node: str) -> None:
     """An unknown node or the head is bad usage (exit 2): nothing is sent to the cluster."""
-    from gridtui.services.control import BadRequest, check_node
+    from gridtui.services.control.client import BadRequest, check_node
 
     check_node(config, node)
     if node == config.head.name:
@@ -64,7 +64,7 @@ def drain_command(args: argparse.Namespace) -> int:
 
 
 def undrain_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control import check_node
+    from gridtui.services.control.client import check_node
 
     cluster = find_cluster(getattr(args, "config", None))
     check_node(cluster.config, args.node)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from gridtui.commands.boost_cmd import add_common, with_controller
 from gridtui.commands.lookup import find_cluster
 from gridtui.model.still_running import StillRunning
-from gridtui.services.offload_policy import (
+from gridtui.services.offload.thresholds import (
     BadOffloadFlag,
     apply_policy,
     parse_sustain,
@@ -21,7 +21,7 @@ from gridtui.services.offload_policy import (
 )
 
 if TYPE_CHECKING:
-    from gridtui.services.control import ControlClient
+    from gridtui.services.control.client import ControlClient
 
 FOLLOW_POLL = 1.0
 FOLLOW_FOREVER = 365 * 86400.0

@@ -19,7 +19,7 @@ from gridtui.commands.lookup import find_cluster
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
 
 if TYPE_CHECKING:
-    from gridtui.services.control_service import ControlService
+    from gridtui.services.control.feed import ControlService
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def request_command(args: argparse.Namespace) -> int:
     from gridtui.model.reservations import format_amount
-    from gridtui.services.control import check_request, check_strategy_name, check_timeout
+    from gridtui.services.control.client import check_request, check_strategy_name, check_timeout
 
     request = check_request(args.type, args.amount, args.ttl)
     strategy = check_strategy_name(args.strategy)

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def create_command(args: argparse.Namespace) -> int:
-    from gridtui.services.tokens import TokenStore
+    from gridtui.services.api_tokens import TokenStore
 
     store = TokenStore()
     token, secret = store.create("operator" if args.operator else "read-only", args.name)
@@ -37,7 +37,7 @@ def create_command(args: argparse.Namespace) -> int:
 
 def list_command(args: argparse.Namespace) -> int:
     from gridtui.policy.amounts import format_duration
-    from gridtui.services.tokens import TokenStore
+    from gridtui.services.api_tokens import TokenStore
 
     tokens = TokenStore().list()
     if args.json:
@@ -55,7 +55,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def revoke_command(args: argparse.Namespace) -> int:
-    from gridtui.services.tokens import TokenStore
+    from gridtui.services.api_tokens import TokenStore
 
     token = TokenStore().revoke(args.name)
     print(f"revoked {token.role} token {token.name!r}")

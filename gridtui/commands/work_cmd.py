@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def work_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control import check_node
-    from gridtui.services.lookup import find_cluster
+    from gridtui.services.cluster.lookup import find_cluster
+    from gridtui.services.control.client import check_node
 
     if args.node is not None:
         check_node(find_cluster(getattr(args, "config", None), announce=False).config, args.node)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from gridtui.errors import GridError
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.ray.gateway import RayGateway
 from gridtui.services.waits import wait_woken
 
 S = TypeVar("S")

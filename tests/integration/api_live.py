@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from gridtui.services.tokens import TokenStore
+from gridtui.services.api_tokens import TokenStore
 
 
 class LiveApi:

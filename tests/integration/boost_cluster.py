@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 
 from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig
-from gridtui.services import demo, ray_auth
-from gridtui.services.control import ControlClient
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.cluster import demo
+from gridtui.services.control.client import ControlClient
+from gridtui.services.ray import auth as ray_auth
+from gridtui.services.ray.gateway import RayGateway
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ import yaml
 
 from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig
-from gridtui.services import ray_auth
-from gridtui.services.lifecycle import ClusterOps
+from gridtui.services.cluster.lifecycle import ClusterOps
+from gridtui.services.ray import auth as ray_auth
 
 NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0.4"))
 # The GCS declares a killed raylet dead after period x threshold instead of ~12 s: the

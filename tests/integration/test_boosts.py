@@ -28,7 +28,7 @@ from gridtui.client import Held
 from gridtui.errors import GridError
 from gridtui.model.reservations import Reservation, ReservationEvent, ReservationsSnapshot
 from gridtui.policy.scheduler import Placement
-from gridtui.services.control import (
+from gridtui.services.control.client import (
     CONTROLLER_NAME,
     NAMESPACE,
     BadRequest,
@@ -36,7 +36,7 @@ from gridtui.services.control import (
     ControllerMismatch,
     Refused,
 )
-from gridtui.services.control_service import ControlService
+from gridtui.services.control.feed import ControlService
 
 pytestmark = pytest.mark.ray
 
@@ -513,7 +513,7 @@ def test_requests_cut_short_leave_nothing_and_block_nobody(cl: BoostCluster) -> 
         waiting = pending_of(cl, ints[0])
         assert waiting is not None and waiting.waiting == WAITS  # what the Boosts pane shows
         # Nothing else waits behind them: each call gets 60 s, they wait up to 300.
-        from gridtui.services.memory import MemoryService
+        from gridtui.services.memory.client import MemoryService
 
         assert held.id in {r.id for r in cl.run(cl.control.reservations, timeout=60)}
         assert cl.run(lambda: cl.control.release(held.id), timeout=60).already is False

@@ -14,7 +14,7 @@ import pytest
 
 from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig, parse_config
-from gridtui.services.lifecycle import ClusterError, ClusterOps
+from gridtui.services.cluster.lifecycle import ClusterError, ClusterOps
 
 # Runs `ray start` (which fails on purpose) on the demo's addresses: with the Ray tests.
 pytestmark = pytest.mark.ray

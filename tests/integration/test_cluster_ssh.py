@@ -23,8 +23,8 @@ from sshd import SshCluster
 
 from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig
-from gridtui.services import ray_auth
-from gridtui.services.lifecycle import ClusterOps
+from gridtui.services.cluster.lifecycle import ClusterOps
+from gridtui.services.ray import auth as ray_auth
 
 pytestmark = pytest.mark.ray
 

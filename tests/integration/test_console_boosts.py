@@ -24,7 +24,8 @@ from gridtui.agent import nodescript
 from gridtui.backend import make_backend
 from gridtui.config import ClusterConfig
 from gridtui.prefs import Prefs
-from gridtui.services import demo, ray_auth
+from gridtui.services.cluster import demo
+from gridtui.services.ray import auth as ray_auth
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.boost_form import BoostForm
 from gridtui.ui.screens.confirm import ConfirmScreen
@@ -193,7 +194,7 @@ async def test_boost_keys_make_and_remove_real_placement_groups(
 ENGINE_PROBE = """
 import json, logging, sys
 import ray
-from gridtui.services.control import ControlClient
+from gridtui.services.control.client import ControlClient
 address = sys.argv[1]
 ray.init(address=address, _node_ip_address=address.rpartition(":")[0], namespace="probe",
          log_to_driver=False, logging_level=logging.ERROR, configure_logging=False)

@@ -18,7 +18,7 @@ from gridtui.agent import nodescript
 from gridtui.backend import make_backend
 from gridtui.config import ClusterConfig
 from gridtui.prefs import Prefs
-from gridtui.services import demo
+from gridtui.services.cluster import demo
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
 from gridtui.ui.screens.confirm import ConfirmScreen

@@ -19,7 +19,7 @@ import yaml
 
 from gridtui.agent import nodescript
 from gridtui.config import ClusterConfig, parse_config
-from gridtui.services.lifecycle import ClusterOps
+from gridtui.services.cluster.lifecycle import ClusterOps
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[2]

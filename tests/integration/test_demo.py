@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from gridtui.agent import nodescript
-from gridtui.services import demo, ray_auth
-from gridtui.services.agent_launch import agent_argv, agent_source
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.cluster import demo
+from gridtui.services.metrics.agent_launch import agent_argv, agent_source
+from gridtui.services.ray import auth as ray_auth
+from gridtui.services.ray.gateway import RayGateway
 from gridtui.transport.local import LocalTransport
 
 pytestmark = pytest.mark.ray

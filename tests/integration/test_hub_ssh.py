@@ -13,7 +13,7 @@ from sshd import SshCluster
 
 from gridtui.config import ClusterConfig
 from gridtui.model.nodes import Alert, NodeState, NodeStatus
-from gridtui.services.metrics import MetricsHub
+from gridtui.services.metrics.hub import MetricsHub
 from gridtui.transport.ssh import SshTransport
 
 Cluster = tuple[SshCluster, ClusterConfig]

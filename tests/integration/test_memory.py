@@ -30,14 +30,14 @@ from memory_cluster import LocalCluster
 
 from gridtui.actors.memory_host import INDEX_NAME
 from gridtui.actors.memory_shard import SHARD_PREFIX, shard_name
-from gridtui.services.control import CONTROLLER_NAME, NAMESPACE
-from gridtui.services.memory import (
+from gridtui.services.control.client import CONTROLLER_NAME, NAMESPACE
+from gridtui.services.memory.client import (
     ChecksumMismatch,
     MemoryRefused,
     MemoryService,
     ObjectLost,
 )
-from gridtui.services.memory_transfer import run
+from gridtui.services.memory.transfer import run
 
 pytestmark = pytest.mark.ray
 MiB = 1024**2

@@ -23,8 +23,8 @@ from boost_cluster import BoostCluster
 
 from gridtui.actors.upkeep import LEASE_SECONDS
 from gridtui.model.offload import OffloadPolicy, Rule, fence_name
-from gridtui.services import demo
-from gridtui.services.control import CONTROLLER_NAME, NAMESPACE
+from gridtui.services.cluster import demo
+from gridtui.services.control.client import CONTROLLER_NAME, NAMESPACE
 
 pytestmark = pytest.mark.ray
 
@@ -306,7 +306,7 @@ def zero_cpu_work_still_lands_and_is_listed(cl: BoostCluster, head_id: str) -> N
 def test_memory_pressure_spills_stored_objects_off_the_head_byte_exact(
     cl: BoostCluster,
 ) -> None:
-    from gridtui.services.memory import MemoryService
+    from gridtui.services.memory.client import MemoryService
 
     svc = MemoryService(cl.config)
     scopes = {n.name: n.sample_scope for n in cl.config.nodes}
@@ -347,7 +347,7 @@ def test_memory_pressure_spills_stored_objects_off_the_head_byte_exact(
 
 
 def test_drain_then_undrain_a_worker(cl: BoostCluster) -> None:
-    from gridtui.services.memory import MemoryService
+    from gridtui.services.memory.client import MemoryService
 
     svc = MemoryService(cl.config)
     data = os.urandom(2 * 1024**2 + 5)
@@ -405,9 +405,9 @@ def test_drain_then_undrain_a_worker(cl: BoostCluster) -> None:
 def drained_is_refused_skipped_and_shown(cl: BoostCluster) -> None:
     """A node Ray drains: requests for it refused at once, strategies and placement skip
     it (it is the least loaded: they would pick it), status shows it draining."""
-    from gridtui.services.control import Refused
-    from gridtui.services.memory import MemoryService
-    from gridtui.services.memory_ray import MemoryRefused
+    from gridtui.services.control.client import Refused
+    from gridtui.services.memory.client import MemoryService
+    from gridtui.services.memory.handles import MemoryRefused
 
     with pytest.raises(Refused, match=r"^worker-2 is draining: it takes no new reservations$"):
         cl.run(lambda: cl.control.boost("worker-2", "memory", "64MiB"))
@@ -560,7 +560,7 @@ def _outside_loads() -> list[int]:
     """PIDs of `demo load --outside-ray` processes still running on this host."""
     from pathlib import Path
 
-    from gridtui.services.outside_load import LOAD_CODE
+    from gridtui.services.cluster.demo_load import LOAD_CODE
 
     found = []
     for entry in Path("/proc").iterdir():

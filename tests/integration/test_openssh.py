@@ -11,7 +11,7 @@ from openssh import SSHD, OpenSshServer
 from sshd import SshCluster
 
 from gridtui.config import NodeConfig, SshSettings
-from gridtui.services.agent_launch import agent_argv, agent_source
+from gridtui.services.metrics.agent_launch import agent_argv, agent_source
 from gridtui.transport.ssh import SshTransport
 
 pytestmark = pytest.mark.skipif(SSHD is None, reason="openssh-server is not installed")

@@ -13,7 +13,7 @@ import pytest
 from sshd import SshCluster, free_port, new_key, write_key
 
 from gridtui.config import ClusterConfig, ConfigError, NodeConfig, SshSettings, parse_config
-from gridtui.services.agent_launch import agent_argv, agent_source
+from gridtui.services.metrics.agent_launch import agent_argv, agent_source
 from gridtui.transport.base import TransportError, write_private_file
 from gridtui.transport.ssh import SshTransport
 

@@ -16,8 +16,8 @@ import pytest
 from sshd import SshCluster
 
 from gridtui.config import ClusterConfig, parse_config
-from gridtui.services import ray_auth
-from gridtui.services.ray_host import RayUnavailable
+from gridtui.services.ray import auth as ray_auth
+from gridtui.services.ray.driver_link import RayUnavailable
 from gridtui.services.work.service import WorkService
 
 EMPTY_LIST = {

@@ -12,7 +12,7 @@ from textual.widgets import Input, Static, TabbedContent
 
 from gridtui.model.reservations import ReservationEvent
 from gridtui.prefs import Prefs
-from gridtui.services.control import Refused
+from gridtui.services.control.client import Refused
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.boost_form import BoostForm, ShareForm
 from gridtui.ui.screens.confirm import ConfirmScreen

@@ -11,15 +11,16 @@ from textual.app import App
 from textual.widgets import Log
 
 from gridtui.model.operations import Operation, ShellExit
-from gridtui.services import cluster_control, shell
-from gridtui.services.lifecycle import (
+from gridtui.services.cluster import console_ops as cluster_control
+from gridtui.services.cluster import shell
+from gridtui.services.cluster.lifecycle import (
     ClusterError,
     NodeProgress,
     NodeVersion,
     Progress,
     StartReport,
 )
-from gridtui.services.procs import StopResult
+from gridtui.services.cluster.procs import StopResult
 from gridtui.ui.app import GridApp
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
 from gridtui.ui.screens.confirm import ConfirmScreen

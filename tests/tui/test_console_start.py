@@ -20,7 +20,7 @@ from gridtui.backend import Backend
 from gridtui.config import ConfigError
 from gridtui.errors import GridError
 from gridtui.prefs import Prefs
-from gridtui.services import demo
+from gridtui.services.cluster import demo
 from gridtui.ui import console
 from gridtui.ui.app import GridApp
 from gridtui.ui.widgets.nodes_table import NodesTable

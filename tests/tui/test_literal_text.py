@@ -12,8 +12,8 @@ from gridtui.backend import Backend
 from gridtui.config import ClusterConfig
 from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
-from gridtui.services.lifecycle import ClusterError, NodeProgress, StartReport
-from gridtui.services.metrics import MetricsHub
+from gridtui.services.cluster.lifecycle import ClusterError, NodeProgress, StartReport
+from gridtui.services.metrics.hub import MetricsHub
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
 from gridtui.ui.screens.confirm import ConfirmScreen

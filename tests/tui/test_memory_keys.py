@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, Input, Label
 
 from gridtui.model.units import size
 from gridtui.prefs import Prefs
-from gridtui.services.memory import MemoryRefused
+from gridtui.services.memory.client import MemoryRefused
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.screens.main import MainScreen

@@ -8,7 +8,7 @@ from gridtui.backend import Backend
 from gridtui.config import ClusterConfig
 from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
-from gridtui.services.metrics import MetricsHub
+from gridtui.services.metrics.hub import MetricsHub
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.widgets.nodes_table import NodesTable
 from gridtui.ui.widgets.sparklines import NodeSparks, SparklinesPane

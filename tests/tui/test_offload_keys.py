@@ -11,7 +11,7 @@ from screen_text import screen_lines
 
 from gridtui.cli import main as cli_main
 from gridtui.prefs import Prefs
-from gridtui.services.control import Refused
+from gridtui.services.control.client import Refused
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.screens.main import MainScreen

@@ -22,7 +22,8 @@ import gridtui.ui
 from gridtui.backend import Backend
 from gridtui.model.operations import ShellExit
 from gridtui.prefs import Prefs
-from gridtui.services import cluster_control, shell
+from gridtui.services.cluster import console_ops as cluster_control
+from gridtui.services.cluster import shell
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.commands import console_commands
 from gridtui.ui.readonly import CHANGES_CLUSTER, LOOKS_ONLY, action_name, changes_cluster

@@ -14,7 +14,7 @@ from textual.widgets import Input
 
 from gridtui.backend import Backend
 from gridtui.prefs import Prefs
-from gridtui.services.cluster_control import STEPS
+from gridtui.services.cluster.console_ops import STEPS
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.cluster_progress import ClusterProgressScreen, ProgressEvent
 from gridtui.ui.widgets import boosts_pane

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.model.nodes import NodeSample
-from gridtui.services.agent_launch import agent_argv, agent_source
+from gridtui.services.metrics.agent_launch import agent_argv, agent_source
 
 FAKE_NVML = Path(__file__).resolve().parents[1] / "fakes" / "nvml"
 
@@ -213,7 +213,7 @@ def test_gridtui_s_own_processes_for_a_node_are_never_taken_for_its_ray() -> Non
     for one already running Ray (and skipped it), and `cluster stop` killed the agent."""
     from gridtui.agent.nodescript import mentions
     from gridtui.agent.rayscope import process_tree
-    from gridtui.services import outside_load
+    from gridtui.services.cluster import demo_load as outside_load
 
     node = {
         "name": "w1", "host": "127.0.0.3", "transport": "local", "python": "/opt/py/bin/python3",

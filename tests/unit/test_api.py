@@ -29,8 +29,8 @@ from gridtui.api.guard import Limits
 from gridtui.api.server import ServeOptions, check_bind
 from gridtui.cli import main
 from gridtui.errors import UsageError
-from gridtui.services.ray_gateway import RayUnavailable
-from gridtui.services.tokens import TokenStore
+from gridtui.services.api_tokens import TokenStore
+from gridtui.services.ray.gateway import RayUnavailable
 
 # Every route that changes the cluster, with a body that would be valid.
 MUTATING: list[tuple[str, str, dict[str, Any] | bytes | None]] = [

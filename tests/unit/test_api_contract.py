@@ -34,8 +34,8 @@ from gridtui.api.schemas import (
 )
 from gridtui.model.objects import key_problem
 from gridtui.policy.amounts import parse_amount, parse_ttl
-from gridtui.services.offload_policy import parse_sustain
-from gridtui.services.tokens import TokenStore
+from gridtui.services.api_tokens import TokenStore
+from gridtui.services.offload.thresholds import parse_sustain
 
 # Examples per operation and phase, and the seed: ~1,000 requests, the same ones each run.
 EXAMPLES = 5

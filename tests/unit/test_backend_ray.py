@@ -9,9 +9,10 @@ import pytest
 
 from gridtui.backend import DEMO_STARTING, Backend
 from gridtui.config import ClusterConfig
-from gridtui.services import demo, ray_view
-from gridtui.services.lifecycle import ClusterError, NodeProgress
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.cluster import demo
+from gridtui.services.cluster.lifecycle import ClusterError, NodeProgress
+from gridtui.services.ray import view as ray_view
+from gridtui.services.ray.gateway import RayGateway
 
 
 def demo_like() -> ClusterConfig:

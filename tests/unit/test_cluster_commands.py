@@ -9,8 +9,8 @@ import sys
 
 from gridtui.agent import nodescript, procfs
 from gridtui.config import parse_config
-from gridtui.services import ray_commands as commands
-from gridtui.services.ray_view import match_nodes, ray_infos
+from gridtui.services.cluster import node_commands as commands
+from gridtui.services.ray.view import match_nodes, ray_infos
 
 CONFIG = """
 name: lab

@@ -19,7 +19,7 @@ import pytest
 
 from gridtui.cli import build_parser
 from gridtui.config import parse_config
-from gridtui.services import ray_auth
+from gridtui.services.ray import auth as ray_auth
 
 DOC = Path(__file__).parents[2] / "docs" / "troubleshooting.md"
 GRIDTUI = [sys.executable, "-m", "gridtui"]

@@ -13,7 +13,7 @@ import pytest
 
 from gridtui.model.objects import KEY_MAX, key_problem
 from gridtui.outfile import OutputError
-from gridtui.services.memory_io import ChunkSource, FileSink, MemoryInputError
+from gridtui.services.memory.io import ChunkSource, FileSink, MemoryInputError
 
 GRIDTUI = [sys.executable, "-m", "gridtui"]
 

@@ -8,7 +8,7 @@ import sys
 
 from gridtui.config import parse_config
 from gridtui.model.nodes import Alert, ClusterSnapshot, NodeState
-from gridtui.services.metrics import MetricsHub, RetryDelay
+from gridtui.services.metrics.hub import MetricsHub, RetryDelay
 from gridtui.transport.base import TransportError
 from gridtui.transport.local import LocalTransport
 

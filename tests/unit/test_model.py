@@ -7,7 +7,7 @@ import pytest
 from gridtui.config import parse_config
 from gridtui.model.ray import ray_info
 from gridtui.model.units import size
-from gridtui.services.cluster_status import build_status
+from gridtui.services.cluster.status import build_status
 
 MIB, GIB = 1024**2, 1024**3
 

@@ -15,7 +15,7 @@ from gridtui.commands import options
 from gridtui.configvalues import PORT, Range, parse_size
 from gridtui.model.numbers import parse_float, parse_int
 from gridtui.policy.amounts import AmountError, parse_amount, parse_ttl
-from gridtui.services.offload_policy import BadOffloadFlag, parse_sustain, parse_thresholds
+from gridtui.services.offload.thresholds import BadOffloadFlag, parse_sustain, parse_thresholds
 
 # Every decimal digit that is not ASCII: float() reads U+0661 and U+FF11 as 1.0, ...
 OTHER_DIGITS = st.characters(categories=["Nd"]).filter(lambda c: not c.isascii())

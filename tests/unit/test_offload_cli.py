@@ -7,7 +7,7 @@ import pytest
 from gridtui.cli import main
 from gridtui.commands.offload_cmd import describe
 from gridtui.model.offload import OffloadEvent, OffloadPolicy, Rule, Trigger
-from gridtui.services.offload_policy import (
+from gridtui.services.offload.thresholds import (
     BadOffloadFlag,
     changed,
     parse_sustain,

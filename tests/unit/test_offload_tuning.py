@@ -9,7 +9,7 @@ import pytest
 from gridtui.config import load_config
 from gridtui.model.offload import OffloadPolicy, Rule
 from gridtui.policy.tuning import replay, series, with_threshold
-from gridtui.services.offload_file import SaveRefused, save_threshold
+from gridtui.services.offload.cluster_file import SaveRefused, save_threshold
 
 RULE = Rule(80.0, sustain=5.0, hysteresis=10.0, cooldown=0.0)
 

@@ -272,9 +272,9 @@ def test_every_writer_keeps_links_and_modes(
     the console's preferences all go through outfile: a symlinked file stays a link (its
     target rewritten), a file keeps its mode (the token file is always 600)."""
     from gridtui.prefs import Prefs
-    from gridtui.services import demo
-    from gridtui.services.offload_file import save_threshold
-    from gridtui.services.tokens import TokenStore
+    from gridtui.services.api_tokens import TokenStore
+    from gridtui.services.cluster import demo
+    from gridtui.services.offload.cluster_file import save_threshold
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     dotfiles = tmp_path / "dotfiles"

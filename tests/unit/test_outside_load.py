@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from gridtui.agent import rayscope
-from gridtui.services import outside_load
-from gridtui.services.demo import demo_config
-from gridtui.services.ray_commands import temp_dir
+from gridtui.services.cluster import demo_load as outside_load
+from gridtui.services.cluster.demo import demo_config
+from gridtui.services.cluster.node_commands import temp_dir
 
 
 def argv(pid: int) -> list[str]:

@@ -8,10 +8,10 @@ import pytest
 
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import RayClusterView
-from gridtui.services.alerts import AlertStream
-from gridtui.services.publisher import EventStream, Publisher
-from gridtui.services.ray_gateway import RayUnavailable
-from gridtui.services.ray_view import RayView
+from gridtui.services.metrics.alerts import AlertStream
+from gridtui.services.publish import EventStream, Publisher
+from gridtui.services.ray.gateway import RayUnavailable
+from gridtui.services.ray.view import RayView
 
 
 class Counter:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gridtui.config import ClusterConfig, parse_config
-from gridtui.services import ray_auth
-from gridtui.services.cluster_status import build_status
-from gridtui.services.procs import RayProcess
+from gridtui.services.cluster.procs import RayProcess
+from gridtui.services.cluster.status import build_status
+from gridtui.services.ray import auth as ray_auth
 
 CONFIG = """
 name: lab
@@ -131,7 +131,7 @@ def test_status_reports_the_wish_and_what_each_node_runs() -> None:
 
 
 def test_a_refused_driver_is_told_which_token_it_sent() -> None:
-    from gridtui.services.ray_gateway import _refusal
+    from gridtui.services.ray.gateway import _refusal
 
     config = lab()
     buried = RuntimeError(

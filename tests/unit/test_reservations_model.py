@@ -14,7 +14,7 @@ from gridtui.model.reservations import (
     parse_pg_name,
     pg_name,
 )
-from gridtui.services.control_service import metrics_table
+from gridtui.services.control.feed import metrics_table
 
 SHARE = Reservation(
     id="s4", kind="share", type="memory", amount=3 * 1024**3,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gridtui.config import parse_config
-from gridtui.services import shell
+from gridtui.services.cluster import shell
 
 CONFIG = """
 name: lab

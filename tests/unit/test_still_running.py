@@ -25,7 +25,7 @@ from gridtui.model.still_running import (
     pick_tasks,
     task_name,
 )
-from gridtui.services.offload_policy import public
+from gridtui.services.offload.thresholds import public
 
 HEAD, WORKER = "aa" * 28, "bb" * 28
 

@@ -247,7 +247,7 @@ def test_working_dir_missing_or_too_large_is_refused(tmp_path: Path) -> None:
 def test_a_boost_that_is_not_the_callers_or_not_active_is_refused() -> None:
     from gridtui.config import ClusterConfig
     from gridtui.model.reservations import Bundle, Reservation
-    from gridtui.services.control import NotFound, Refused
+    from gridtui.services.control.client import NotFound, Refused
     from gridtui.services.work.submit import check_boost
 
     config = ClusterConfig.model_validate(

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from gridtui.errors import UserError
-from gridtui.services.control import NotFound, Refused
-from gridtui.services.ray_host import RayUnavailable
+from gridtui.services.control.client import NotFound, Refused
+from gridtui.services.ray.driver_link import RayUnavailable
 from gridtui.services.work.endpoint import JobEndpoint, NoDashboard
 
 T = TypeVar("T")

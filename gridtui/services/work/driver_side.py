@@ -8,7 +8,7 @@ from typing import Any
 
 from gridtui.config import ClusterConfig
 from gridtui.model.ray import match_nodes
-from gridtui.services.control import NotFound
+from gridtui.services.control.client import NotFound
 
 
 def node_entries(config: ClusterConfig) -> dict[str, Mapping[str, Any]]:

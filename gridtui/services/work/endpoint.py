@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gridtui.config import ClusterConfig
-from gridtui.services import ray_auth
-from gridtui.services.ray_commands import DASHBOARD_HOST
-from gridtui.services.ray_host import RayUnavailable
+from gridtui.services.cluster.node_commands import DASHBOARD_HOST
+from gridtui.services.ray import auth as ray_auth
+from gridtui.services.ray.driver_link import RayUnavailable
 from gridtui.transport.base import Forward, NodeTransport
 
 

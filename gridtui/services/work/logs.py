@@ -15,7 +15,7 @@ from pathlib import Path
 from threading import Event
 
 from gridtui.config import ClusterConfig
-from gridtui.services.ray_commands import temp_dir
+from gridtui.services.cluster.node_commands import temp_dir
 
 POLL = 0.25
 

@@ -31,9 +31,9 @@ from gridtui.policy.work_rows import (
     supervisors,
     work_items,
 )
-from gridtui.services.control import NotFound, Refused
+from gridtui.services.control.client import NotFound, Refused
 from gridtui.services.polled import PolledFeed
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.ray.gateway import RayGateway
 from gridtui.services.work import driver_side
 from gridtui.services.work import logs as job_logs
 from gridtui.services.work.dashboard import Dashboard, in_thread

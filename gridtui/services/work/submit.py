@@ -18,7 +18,7 @@ from gridtui.policy.job_request import (
     submit_options,
 )
 from gridtui.policy.scheduler import STRATEGIES
-from gridtui.services.control import BadRequest, ControlClient, NotFound, Refused, owner_tag
+from gridtui.services.control.client import BadRequest, ControlClient, NotFound, Refused, owner_tag
 
 if TYPE_CHECKING:
     from gridtui.services.work.service import WorkService

@@ -16,12 +16,12 @@ from typing import cast
 from gridtui.config import ClusterConfig
 from gridtui.errors import GridError
 from gridtui.model.objects import MemorySnapshot, StoredObject
-from gridtui.services.memory import MemoryService, TransferCancelled, check_key
-from gridtui.services.memory_io import check_source, check_target
-from gridtui.services.memory_ray import CALL_TIMEOUT
-from gridtui.services.memory_transfer import Job, ProgressFn, run_async
+from gridtui.services.memory.client import MemoryService, TransferCancelled, check_key
+from gridtui.services.memory.handles import CALL_TIMEOUT
+from gridtui.services.memory.io import check_source, check_target
+from gridtui.services.memory.transfer import Job, ProgressFn, run_async
 from gridtui.services.polled import PolledFeed
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.ray.gateway import RayGateway
 
 NOTHING_STORED = "nothing stored yet"
 

@@ -21,9 +21,9 @@ from gridtui.model.nodes import (
     Ring,
 )
 from gridtui.policy.thresholds import Edge, Threshold, Track, step
-from gridtui.services.agent_launch import agent_argv, agent_source
-from gridtui.services.alerts import AlertStream
-from gridtui.services.publisher import Listener, Publisher
+from gridtui.services.metrics.agent_launch import agent_argv, agent_source
+from gridtui.services.metrics.alerts import AlertStream
+from gridtui.services.publish import Listener, Publisher
 from gridtui.transport.base import NodeTransport, TransportError
 
 log = logging.getLogger(__name__)

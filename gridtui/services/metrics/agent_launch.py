@@ -6,7 +6,7 @@ import posixpath
 
 from gridtui.agent import script_source
 from gridtui.config import ClusterConfig, NodeConfig
-from gridtui.services.ray_commands import temp_dir
+from gridtui.services.cluster.node_commands import temp_dir
 from gridtui.transport.base import remote_path
 
 

@@ -11,11 +11,10 @@ from typing import Any, TypeVar
 
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.errors import UsageError, UserError
-from gridtui.services import ray_commands as commands
-from gridtui.services.advice import INSTALLABLE, about, advised
-from gridtui.services.cluster_status import ClusterStatus, collect_status
-from gridtui.services.node_auth import auth_clashes, local_token, rotate, send_tokens
-from gridtui.services.procs import (
+from gridtui.services.cluster import node_commands as commands
+from gridtui.services.cluster.advice import INSTALLABLE, about, advised
+from gridtui.services.cluster.node_token import auth_clashes, local_token, rotate, send_tokens
+from gridtui.services.cluster.procs import (
     NodeScriptError,
     NoPython,
     RayProcess,
@@ -25,7 +24,8 @@ from gridtui.services.procs import (
     run_script,
     stop_node,
 )
-from gridtui.services.ray_view import match_nodes
+from gridtui.services.cluster.status import ClusterStatus, collect_status
+from gridtui.services.ray.view import match_nodes
 from gridtui.transport.base import NodeTransport, TransportError
 from gridtui.transport.factory import make_transports
 

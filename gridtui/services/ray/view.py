@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import RayClusterView, match_nodes, ray_info, ray_infos
-from gridtui.services.publisher import Listener, Publisher
+from gridtui.services.publish import Listener, Publisher
 from gridtui.services.waits import wait_woken
 from gridtui.transport.backoff import Backoff
 
 if TYPE_CHECKING:
-    from gridtui.services.ray_gateway import RayGateway
+    from gridtui.services.ray.gateway import RayGateway
 
 # The parser lives in the model; lifecycle and cluster_status read it through here too.
 __all__ = ["RayClusterView", "RayView", "match_nodes", "ray_info", "ray_infos"]

@@ -15,8 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from gridtui.model.objects import StoredObject, TransferProgress
-from gridtui.services.memory_io import ChunkSource, Sink
-from gridtui.services.memory_ray import (
+from gridtui.services.memory.handles import (
     CALL_TIMEOUT,
     ChecksumMismatch,
     MemoryRefused,
@@ -25,6 +24,7 @@ from gridtui.services.memory_ray import (
     TransferCancelled,
     reason,
 )
+from gridtui.services.memory.io import ChunkSource, Sink
 from gridtui.services.waits import raise_if_cancelled
 
 T = TypeVar("T")

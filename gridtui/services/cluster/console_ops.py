@@ -13,15 +13,15 @@ from typing import IO
 from gridtui.config import ClusterConfig
 from gridtui.errors import GridError
 from gridtui.model.operations import Operation, Outcome, Plan, ShellExit
-from gridtui.services import ray_commands as commands
-from gridtui.services.lifecycle import (
+from gridtui.services.cluster import node_commands as commands
+from gridtui.services.cluster.lifecycle import (
     ClusterOps,
     Progress,
     StartReport,
     describe_failures,
     target_versions,
 )
-from gridtui.services.shell import shell_argv
+from gridtui.services.cluster.shell import shell_argv
 
 # Per kind: the steps each node passes (for its bar), the overall time limit, the verbs.
 STEPS = {

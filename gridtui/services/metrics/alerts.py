@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from gridtui.model.nodes import Alert
-from gridtui.services.publisher import EventStream
+from gridtui.services.publish import EventStream
 
 
 class AlertStream(EventStream[Alert]):

@@ -28,17 +28,17 @@ from gridtui.model.reservations import (
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
 
 # The errors and the pending request live with the requests; the fronts import them here.
-from gridtui.services.control_requests import BadRequest as BadRequest
-from gridtui.services.control_requests import NotFound as NotFound
-from gridtui.services.control_requests import Pending as Pending
-from gridtui.services.control_requests import Refused as Refused
-from gridtui.services.control_requests import Request as Request
-from gridtui.services.control_requests import Requests, error_of
-from gridtui.services.control_requests import check_node as check_node
-from gridtui.services.control_requests import check_request as check_request
-from gridtui.services.control_requests import check_strategy_name as check_strategy_name
-from gridtui.services.control_requests import check_timeout as check_timeout
-from gridtui.services.ray_gateway import RayGateway, RayUnavailable
+from gridtui.services.control.requests import BadRequest as BadRequest
+from gridtui.services.control.requests import NotFound as NotFound
+from gridtui.services.control.requests import Pending as Pending
+from gridtui.services.control.requests import Refused as Refused
+from gridtui.services.control.requests import Request as Request
+from gridtui.services.control.requests import Requests, error_of
+from gridtui.services.control.requests import check_node as check_node
+from gridtui.services.control.requests import check_request as check_request
+from gridtui.services.control.requests import check_strategy_name as check_strategy_name
+from gridtui.services.control.requests import check_timeout as check_timeout
+from gridtui.services.ray.gateway import RayGateway, RayUnavailable
 
 _error = error_of
 

@@ -21,10 +21,10 @@ from gridtui.model.reservations import (
     ReservationsSnapshot,
 )
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
-from gridtui.services.control import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
-from gridtui.services.control_requests import NOTICE_AFTER, POLL_SECONDS, Pending, drain_done
+from gridtui.services.control.client import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
+from gridtui.services.control.requests import NOTICE_AFTER, POLL_SECONDS, Pending, drain_done
 from gridtui.services.polled import PolledFeed
-from gridtui.services.ray_gateway import RayGateway
+from gridtui.services.ray.gateway import RayGateway
 
 
 def metrics_table(snapshot: ClusterSnapshot | None) -> dict[str, dict[str, Any]] | None:
@@ -190,7 +190,7 @@ class ControlService(PolledFeed[ReservationsSnapshot]):
         metrics = metrics_table(self.live())
         return await self.gateway.call(lambda: self.client.node_views(metrics))
 
-    # -- auto-offload: the engine's calls (services/offload_feed.py polls and publishes) ---
+    # -- auto-offload: the engine's calls (services/offload/feed.py polls and publishes) ---
 
     async def offload_status(self) -> dict[str, Any]:
         return await self.gateway.call(self.client.offload_status)

@@ -15,15 +15,7 @@ from gridtui.model.objects import (
     TransferProgress,
     key_problem,
 )
-from gridtui.services.memory_io import (
-    BufferSink,
-    ChunkSource,
-    FileSink,
-    MemoryInputError,
-    Sink,
-    StreamSink,
-)
-from gridtui.services.memory_ray import (
+from gridtui.services.memory.handles import (
     ChecksumMismatch,
     KeyExists,
     MemoryRefused,
@@ -32,7 +24,15 @@ from gridtui.services.memory_ray import (
     RayMemory,
     TransferCancelled,
 )
-from gridtui.services.memory_transfer import (
+from gridtui.services.memory.io import (
+    BufferSink,
+    ChunkSource,
+    FileSink,
+    MemoryInputError,
+    Sink,
+    StreamSink,
+)
+from gridtui.services.memory.transfer import (
     CHUNK_SIZE,
     WINDOW,
     Call,

@@ -8,7 +8,7 @@ from typing import Any
 
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.errors import UserError
-from gridtui.services import ray_commands as commands
+from gridtui.services.cluster import node_commands as commands
 from gridtui.transport.base import CommandResult, NodeTransport, TransportError
 
 

@@ -178,13 +178,13 @@ class OffloadFeed:
 
     def save_field(self, policy: OffloadPolicy, node: str, resource: str) -> str:
         """The dotted field `save_threshold` writes: `offload.thresholds.cpu`."""
-        from gridtui.services.offload_file import threshold_path
+        from gridtui.services.offload.cluster_file import threshold_path
 
         return ".".join(threshold_path(resource, self.override(policy, node, resource)))
 
     def save_threshold(self, policy: OffloadPolicy, node: str, resource: str) -> str:
         """Blocking (file I/O): write the running value into the cluster file."""
-        from gridtui.services.offload_file import SaveRefused, save_threshold
+        from gridtui.services.offload.cluster_file import SaveRefused, save_threshold
 
         if self.config_path is None:
             raise SaveRefused("no cluster file (the demo): nothing to save to")

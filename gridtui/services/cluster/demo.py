@@ -17,11 +17,11 @@ from typing import Any
 from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.outfile import write_file
-from gridtui.services import ray_auth
-from gridtui.services.cluster_status import ClusterStatus
-from gridtui.services.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
-from gridtui.services.procs import StopResult
-from gridtui.services.ray_commands import DASHBOARD_HOST, MAX_TEMP_DIR
+from gridtui.services.cluster.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
+from gridtui.services.cluster.node_commands import DASHBOARD_HOST, MAX_TEMP_DIR
+from gridtui.services.cluster.procs import StopResult
+from gridtui.services.cluster.status import ClusterStatus
+from gridtui.services.ray import auth as ray_auth
 
 DEMO_NODES = (("head", "127.0.0.2"), ("worker-1", "127.0.0.3"), ("worker-2", "127.0.0.4"))
 DEMO_CPU = 1

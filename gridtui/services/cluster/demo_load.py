@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from gridtui.agent.procfs import work_for
 from gridtui.config import ClusterConfig
-from gridtui.services.ray_commands import temp_dir
+from gridtui.services.cluster.node_commands import temp_dir
 
 # Each process burns `duty` of one core in 100 ms slices and holds its share of the memory
 # (every page touched). It ends when the command that started it does, however that ends

@@ -33,7 +33,7 @@ class Cluster:
 
 def demo_running() -> bool:
     """Whether the embedded demo was started and its GCS answers (no Ray import)."""
-    from gridtui.services.demo import DEMO_NODES, read_state
+    from gridtui.services.cluster.demo import DEMO_NODES, read_state
 
     state = read_state()
     port = state.get("port")
@@ -55,7 +55,7 @@ def find_cluster(explicit: str | None = None, *, announce: bool = True) -> Clust
     if path is not None:
         return Cluster(load_config(path), path, False)
     if demo_running():
-        from gridtui.services.demo import demo_config
+        from gridtui.services.cluster.demo import demo_config
 
         config = demo_config()
         if announce:

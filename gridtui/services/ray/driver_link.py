@@ -5,7 +5,7 @@ Why a process: a Ray driver cannot outlive its head. While the GCS is gone its c
 driver's pending requests meet a new cluster id and Ray aborts the whole process
 (global_state_accessor: WrongClusterID). A console must show "Ray down" and carry on, so
 its driver lives in a child it can kill by PID and start afresh: the console process
-never imports Ray at all. The child runs one request at a time (services/ray_host_main.py);
+never imports Ray at all. The child runs one request at a time (services/ray/driver_main.py);
 the parent sends them from the gateway's thread, so they keep the order they had."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
 from gridtui.model.objects import StoredObject, TransferProgress
-from gridtui.services import ray_auth
+from gridtui.services.ray import auth as ray_auth
 
 DRIVER_LOG = "ray-driver.log"
 DRIVER_NICENESS = 10
@@ -69,7 +69,7 @@ class HostLink:
         ray_auth.apply(self.config, env)  # the cluster's settings, never what ~/.ray holds
         with open(paths.state_dir() / DRIVER_LOG, "ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "gridtui.services.ray_host_main", str(theirs.fileno())],
+                [sys.executable, "-m", "gridtui.services.ray.driver_main", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=log,

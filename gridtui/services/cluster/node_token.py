@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.errors import UsageError
-from gridtui.services import ray_auth
-from gridtui.services import ray_commands as commands
-from gridtui.services.procs import RayProcess, running_auth
+from gridtui.services.cluster import node_commands as commands
+from gridtui.services.cluster.procs import RayProcess, running_auth
+from gridtui.services.ray import auth as ray_auth
 from gridtui.transport.base import NodeTransport, TransportError, write_private_file
 
 if TYPE_CHECKING:
-    from gridtui.services.lifecycle import ClusterOps, StartReport
+    from gridtui.services.cluster.lifecycle import ClusterOps, StartReport
 
 
 def auth_clashes(config: ClusterConfig, procs: Mapping[str, Sequence[RayProcess]]) -> list[str]:

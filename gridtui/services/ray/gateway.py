@@ -17,8 +17,8 @@ from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import ray_infos
-from gridtui.services import ray_auth
-from gridtui.services.ray_host import HostLink, RayUnavailable, Remote, RemoteMemory
+from gridtui.services.ray import auth as ray_auth
+from gridtui.services.ray.driver_link import HostLink, RayUnavailable, Remote, RemoteMemory
 from gridtui.services.waits import raise_if_cancelled
 
 T = TypeVar("T")
@@ -82,7 +82,7 @@ def _load_task(seconds: float, memory: int) -> int:
 class RayGateway:
     """Owns a thread that runs every Ray call; coroutines await them with a timeout.
 
-    `isolated`: the driver is a child process (services/ray_host.py) and this process never
+    `isolated`: the driver is a child process (services/ray/driver_link.py) and this process never
     imports Ray; the calls made on the thread reach the driver through `remote` proxies.
     Long-lived fronts (the console) use it, so a head that dies or restarts cannot take
     them down; a one-shot CLI command keeps its driver in-process."""

@@ -1,6 +1,6 @@
-"""The driver process behind services/ray_host.py: one Ray driver, requests answered in order.
+"""The driver process behind services/ray/driver_link.py: one Ray driver, requests in order.
 
-Run as `python -m gridtui.services.ray_host_main FD` by HostLink only: FD is its end of a
+Run as `python -m gridtui.services.ray.driver_main FD` by HostLink only: FD is its end of a
 socket pair; the first message is the ClusterConfig, every later one a request
 (target, method, args, kwargs) answered with ("ok", value) or ("err", exception)."""
 
@@ -16,11 +16,11 @@ from typing import Any
 
 from gridtui.config import ClusterConfig
 from gridtui.errors import GridError, one_line
-from gridtui.services.control import ControlClient
-from gridtui.services.memory import MemoryService
-from gridtui.services.memory_ray import reason
-from gridtui.services.memory_transfer import RetrieveJob, StoreJob
-from gridtui.services.ray_gateway import RayGateway, RayUnavailable
+from gridtui.services.control.client import ControlClient
+from gridtui.services.memory.client import MemoryService
+from gridtui.services.memory.handles import reason
+from gridtui.services.memory.transfer import RetrieveJob, StoreJob
+from gridtui.services.ray.gateway import RayGateway, RayUnavailable
 
 
 class DriverHost:

@@ -10,9 +10,9 @@ from typing import Any
 from gridtui.config import ClusterConfig, NodeConfig
 from gridtui.model.ray import match_nodes, ray_info
 from gridtui.model.units import size
-from gridtui.services import ray_auth
-from gridtui.services.advice import about, advised
-from gridtui.services.procs import NodeScriptError, RayProcess, running_auth
+from gridtui.services.cluster.advice import about, advised
+from gridtui.services.cluster.procs import NodeScriptError, RayProcess, running_auth
+from gridtui.services.ray import auth as ray_auth
 from gridtui.transport.base import TransportError
 
 

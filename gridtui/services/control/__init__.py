@@ -1,0 +1,1 @@
+"""Reservations (boosts, shared allocations): the controller's client, checks, feed."""

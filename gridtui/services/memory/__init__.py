@@ -1,0 +1,1 @@
+"""The memory store, driver side: the client, chunked transfers, sources and sinks."""

@@ -1,0 +1,1 @@
+"""Node figures: one agent stream per node, bounded history, node state, alerts."""

@@ -1,0 +1,1 @@
+"""Auto-offload, driver side: the console's feed, threshold text, the cluster file."""
