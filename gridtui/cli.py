@@ -36,6 +36,7 @@ COMMAND_MODULES = (
 # refused or failed"; 2 is "bad usage, or a bad or missing cluster file" (also what a
 # GridError subclass with exit_code 2 returns).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE
 
 
 def build_parser(*, commands: bool = True) -> options.Parser:
@@ -96,9 +97,21 @@ def _late_interrupt_exits_130() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The program (argv None: sys.argv), or one command run in-process (tests)."""
     code = run_command(argv)
+    try:  # output to a pipe is buffered: a reader that went away shows here
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_gone()
     if argv is None and code != EXIT_INTERRUPTED:
         _late_interrupt_exits_130()
     return code
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (`gridtui work --json | head`): end quietly, as `cat`
+    does on SIGPIPE. Stdout goes to /dev/null so the interpreter's last flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_PIPE_CLOSED
 
 
 def run_command(argv: Sequence[str] | None) -> int:
@@ -135,6 +148,8 @@ def run_command(argv: Sequence[str] | None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _reader_gone()
     except Exception as exc:  # a bug: its traceback goes to the log, the user gets one line
         print(f"gridtui: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED

@@ -291,3 +291,21 @@ def test_ctrl_c_as_the_process_exits_is_130() -> None:
     done = subprocess.run([sys.executable, "-c", LATE], capture_output=True, text=True, timeout=60)
     assert done.returncode == 130 and done.stdout.startswith("gridtui ")
     assert done.stderr == "gridtui: interrupted as it exited: the command had finished\n"
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly(world: World) -> None:
+    """`gridtui ... | head`: a closed pipe on stdout ends the command as SIGPIPE ends
+    `cat` (128 + 13), with nothing on stderr: no traceback, no "Exception ignored"."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [*GRIDTUI, "config", "check", "-c", G],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+            cwd=world.home, env=world.env(), stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert result.returncode == 128 + signal.SIGPIPE, result.stderr
+    assert result.stderr == ""
+    assert re.search(r"^\| 141 \|", DOC.read_text(), re.M), f"141 has no row in {DOC.name}"
