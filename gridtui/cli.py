@@ -37,6 +37,7 @@ COMMAND_MODULES = (
 # GridError subclass with exit_code 2 returns).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE
+LATE_INTERRUPT = "gridtui: interrupted as it exited: the command had finished; what it did stands"
 
 
 def build_parser(*, commands: bool = True) -> options.Parser:
@@ -86,7 +87,7 @@ def _late_interrupt_exits_130() -> None:
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
-            print("gridtui: interrupted as it exited: the command had finished", file=sys.stderr)
+            print(LATE_INTERRUPT, file=sys.stderr)
             sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 # What a Ctrl-C that lands after the command's own end says (gridtui/cli.py).
-LATE = "gridtui: interrupted as it exited: the command had finished"
+LATE = "gridtui: interrupted as it exited: the command had finished; what it did stands"
 
 
 def frozen_at(proc: subprocess.Popen[bytes], ready: Callable[[], bool], limit: float = 60) -> bool:
