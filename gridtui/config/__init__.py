@@ -1,5 +1,4 @@
-"""The cluster file: pydantic models, and YAML loading whose every error names file, line,
-field and value."""
+"""The cluster file: pydantic models; YAML loading whose errors name file, line, field, value."""
 
 from gridtui.config.cluster import ClusterConfig, LoadedConfig
 from gridtui.config.loading import find_config, load_config, parse_config, require_config

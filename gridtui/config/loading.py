@@ -1,5 +1,4 @@
-"""Reading a cluster file: found by the lookup order, checked, every error naming file, line,
-field and value."""
+"""Finding and reading a cluster file; every error names file, line, field and value."""
 
 from __future__ import annotations
 

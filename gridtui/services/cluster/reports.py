@@ -1,5 +1,4 @@
-"""What cluster operations report: each node's progress and versions, a start's outcome, and
-the error that names each node."""
+"""What cluster operations report: progress, versions, a start's outcome, per-node errors."""
 
 from __future__ import annotations
 
