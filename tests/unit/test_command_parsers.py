@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import runpy
-import sys
 from pathlib import Path
 
 import pytest
@@ -156,15 +154,3 @@ def test_work_text_lists_each_node_and_gridtuis_own_apart() -> None:
 def test_the_cli_and_the_parser_agree_on_the_config_word(tmp_path: Path) -> None:
     args = parse_args(["job", "list", "-c", str(tmp_path / "c.yaml")])
     assert isinstance(args, argparse.Namespace) and args.config == str(tmp_path / "c.yaml")
-
-
-def test_python_dash_m_runs_the_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from importlib import metadata
-
-    monkeypatch.setattr(sys, "argv", ["gridtui", "--version"])
-    with pytest.raises(SystemExit) as ended:
-        runpy.run_module("gridtui", run_name="__main__")
-    assert ended.value.code == 0
-    assert metadata.version("gridtui") in capsys.readouterr().out
