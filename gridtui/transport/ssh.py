@@ -17,8 +17,9 @@ from gridtui.config import NodeConfig, SshSettings
 from gridtui.transport import sshfiles
 from gridtui.transport.backoff import Backoff
 from gridtui.transport.base import CommandResult, TransportError, command_line
-from gridtui.transport.sshfiles import display_path, known_hosts_path
+from gridtui.transport.sshfiles import display_path
 from gridtui.transport.sshforward import SshForward, open_forward
+from gridtui.transport.sshhostkey import HostKeyCheck, host_key_error
 
 _KEEPALIVE_SECONDS = 15.0
 
@@ -66,48 +67,6 @@ def _signal_number(name: str) -> int:
         return 0
 
 
-def known_hosts_name(host: str, port: int) -> str:
-    """The host field OpenSSH writes: bare for port 22, `[host]:port` otherwise."""
-    return host if port == 22 else f"[{host}]:{port}"
-
-
-class _HostKeyCheck(asyncssh.SSHClient):
-    """Sees host keys that known_hosts did not vouch for: records new ones under accept-new.
-
-    asyncssh calls validate_host_public_key only for a key absent from the trusted set, so
-    here the key is either unknown for this host or different from the one on file.
-    """
-
-    def __init__(self, owner: SshTransport, known: asyncssh.SSHKnownHosts) -> None:
-        self._owner = owner
-        self._known = known
-        self.problem: str | None = None  # "unknown" | "changed"
-        self.where = ""
-        self.lost: Exception | None = None
-        self.record_failed: OSError | None = None  # accept-new could not write the key
-
-    def validate_host_public_key(
-        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
-    ) -> bool:
-        self.where = known_hosts_name(host, port)
-        matched = self._known.match(host, addr, None if port == 22 else port)
-        if matched[0] or matched[1]:
-            self.problem = "changed"
-            return False
-        self.problem = "unknown"
-        if self._owner.settings.host_key_policy != "accept-new":
-            return False
-        try:
-            sshfiles.record_host_key(self._owner.settings, self.where, key)
-        except OSError as exc:
-            self.record_failed = exc
-            return False
-        return True
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._owner.connection_lost(self)
-
-
 class _SshLineStream:
     """A remote process's stdout (stderr merged) as lines; close() ends the channel."""
 
@@ -145,14 +104,14 @@ class SshTransport:
         self.connect_attempts = max(1, connect_attempts)
         self.connects = 0  # connections opened so far: tests and the bench read it
         self._conn: asyncssh.SSHClientConnection | None = None
-        self._client: _HostKeyCheck | None = None
+        self._client: HostKeyCheck | None = None
         self._lock = asyncio.Lock()
         self._failure: tuple[float, TransportError] | None = None  # (when, why) of the last
         self._backoff = Backoff(base=min(0.25, self.settings.connect_timeout / 4), cap=2.0)
 
     # -- connection ---------------------------------------------------------------------
 
-    def connection_lost(self, client: _HostKeyCheck) -> None:
+    def connection_lost(self, client: HostKeyCheck) -> None:
         """Forget a dead connection so the next call opens a fresh one."""
         if client is self._client:
             self._conn, self._client = None, None
@@ -182,30 +141,15 @@ class SshTransport:
         port = self.node.port
         return f"{self.node.host}:{port}" if port is not None else self.node.host
 
-    def _host_key_error(self, client: _HostKeyCheck, exc: Exception) -> TransportError:
-        where = client.where or self._target()
-        kh = display_path(known_hosts_path(self.settings))
-        if client.problem == "changed":
-            text = (
-                f"host key for {where} does not match {kh}: the host was reinstalled or "
-                f"someone is intercepting; if expected, remove the old line (ssh-keygen -R "
-                f"'{where}' -f {kh}) and connect again"
-            )
-        elif client.problem == "unknown":
-            text = (
-                f"host key for {where} is not in {kh}; add it with ssh-keyscan or set "
-                f"ssh.host_key_policy: accept-new"
-            )
-        else:
-            text = f"host key for {where} was refused: {exc}"
-        return TransportError("host-key", f"{self.node.name}: {text}")
+    def _host_key_error(self, client: HostKeyCheck, exc: Exception) -> TransportError:
+        return host_key_error(self.node, self.settings, self._target(), client, exc)
 
     async def _connect_once(self) -> asyncssh.SSHClientConnection:
         # This machine's own files first: their problems are named as such, not retried.
         sshfiles.check_ssh_config(self.node, self.settings)
         encrypted = sshfiles.check_identity(self.node)
         known = sshfiles.read_known_hosts(self.node, self.settings)
-        client = _HostKeyCheck(self, known)
+        client = HostKeyCheck(self, known)
         budget = self.settings.connect_timeout * 2  # TCP connect, then the handshake and auth
         try:
             async with connect_semaphore(self.settings.max_concurrent_connects):

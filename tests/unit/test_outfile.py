@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridtui import outfile
-from gridtui.outfile import Output, OutputError, sweep, write_file
+from gridtui.outfile import Output, OutputError, parts, sweep, write_file
 
 
 def one_line(exc: pytest.ExceptionInfo[OutputError]) -> str:
@@ -205,9 +205,9 @@ def test_named_parts_are_swept_by_the_next_write(tmp_path: Path) -> None:
     (part,) = os.listdir(tmp_path)
     assert part.startswith(".out.") and part.endswith(outfile.PART_SUFFIX)
     assert (tmp_path / part).stat().st_size == 4_000_000
-    live = f".other.{outfile._host_tag()}-{os.getpid()}-0123abcd{outfile.PART_SUFFIX}"
+    live = f".other.{parts.host_tag()}-{os.getpid()}-0123abcd{outfile.PART_SUFFIX}"
     elsewhere = f".other.ffff-1-0123abcd{outfile.PART_SUFFIX}"
-    if outfile._host_tag() == "ffff":
+    if parts.host_tag() == "ffff":
         elsewhere = elsewhere.replace("ffff", "fffe")
     for name in (live, elsewhere, ".out.part-1234abcd", "notes.txt"):
         (tmp_path / name).write_bytes(b"")
@@ -220,7 +220,7 @@ def test_named_parts_are_swept_by_the_next_write(tmp_path: Path) -> None:
 def test_a_part_name_fits_any_file_system() -> None:
     name = outfile.part_name("é" * 127)  # 254 bytes
     assert len(name.encode()) <= outfile.NAME_MAX and name.endswith(outfile.PART_SUFFIX)
-    assert outfile._PART.match(name)
+    assert parts.PART.match(name)
 
 
 def test_check_creates_nothing(tmp_path: Path) -> None:

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any, TypeVar
 
 from gridtui.config import ClusterConfig, NodeConfig
-from gridtui.errors import UsageError, UserError
+from gridtui.errors import UsageError
 from gridtui.services.cluster import node_commands as commands
-from gridtui.services.cluster.advice import INSTALLABLE, about, advised
+from gridtui.services.cluster.advice import about, advised
 from gridtui.services.cluster.node_token import auth_clashes, local_token, rotate, send_tokens
 from gridtui.services.cluster.procs import (
     NodeScriptError,
-    NoPython,
     RayProcess,
     StopResult,
     list_processes,
@@ -24,10 +20,35 @@ from gridtui.services.cluster.procs import (
     run_script,
     stop_node,
 )
+from gridtui.services.cluster.reports import (
+    ClusterError,
+    NodeProgress,
+    NodeVersion,
+    Progress,
+    StartReport,
+    describe_failures,
+    log_lines,
+)
 from gridtui.services.cluster.status import ClusterStatus, collect_status
+from gridtui.services.cluster.versions import Versions, console_versions, target_versions
 from gridtui.services.ray.view import match_nodes
 from gridtui.transport.base import NodeTransport, TransportError
 from gridtui.transport.factory import make_transports
+
+# The lifecycle's reports and version checks live in their own modules; callers import
+# them from here, beside the service that produces them.
+__all__ = [
+    "STATUS_DEADLINE",
+    "ClusterError",
+    "ClusterOps",
+    "NodeProgress",
+    "NodeVersion",
+    "Progress",
+    "StartReport",
+    "console_versions",
+    "describe_failures",
+    "target_versions",
+]
 
 T = TypeVar("T")
 
@@ -35,60 +56,6 @@ T = TypeVar("T")
 # are reported as timed out. Two connect attempts' TCP connects at the default
 # connect_timeout fit, and a healthy cluster answers in well under a second.
 STATUS_DEADLINE = 20.0
-
-
-@dataclass(frozen=True)
-class NodeProgress:
-    """One step of one node, for progress bars: state is running, ok, failed or skipped."""
-
-    node: str
-    step: str
-    state: str
-    message: str = ""
-
-
-Progress = Callable[[NodeProgress], None]
-
-
-class ClusterError(UserError):
-    """A cluster operation refused or failed; `problems` has one line per node."""
-
-    def __init__(self, summary: str, problems: Sequence[str] = ()) -> None:
-        super().__init__(summary, problems)
-        self.problems = self.details
-
-
-@dataclass(frozen=True)
-class NodeVersion:
-    node: str
-    python: str = ""
-    ray: str | None = None
-    executable: str = ""
-    problem: str = ""  # one line naming the node, the problem and what to do
-    cause: str = ""  # a transport reason, or no-python, venv-missing, ray-missing, ...
-
-
-@dataclass
-class StartReport:
-    started: list[str] = field(default_factory=list)
-    already_running: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    logs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
-def console_versions() -> tuple[str, str]:
-    """(python minor, Ray version) of this process, read without importing ray."""
-    return "{}.{}".format(*sys.version_info[:2]), metadata.version("ray")
-
-
-def target_versions(config: ClusterConfig) -> tuple[str, str]:
-    """(python minor, Ray version) every node must have: the console's, or the file's Ray."""
-    minor, ray = console_versions()
-    return minor, config.ray.version or ray
 
 
 class ClusterOps:
@@ -113,6 +80,7 @@ class ClusterOps:
         self.start_timeout = start_timeout
         self.join_timeout = join_timeout
         self.lean = lean
+        self.versions = Versions(config, self.transports, self._say)
 
     async def __aenter__(self) -> ClusterOps:
         return self
@@ -142,93 +110,21 @@ class ClusterOps:
     ) -> list[T]:
         return list(await asyncio.gather(*(fn(n) for n in nodes)))
 
-    # -- versions and install ----------------------------------------------------------
+    # -- versions and install: services/cluster/versions.py ------------------------------
 
     def expected(self) -> tuple[str, str]:
-        return target_versions(self.config)
+        return self.versions.expected()
 
     async def node_version(self, node: NodeConfig) -> NodeVersion:
-        minor, ray = self.expected()
-        self._say(node.name, "check", "running")
-        transport = self.transports[node.name]
-        python = commands.ray_python(node, self.config)
-        try:
-            data = await run_script(transport, commands.version_argv(node, self.config), timeout=30)
-        except TransportError as exc:
-            return self._unready(node, exc.reason, exc.message)
-        except NoPython:
-            # No `python:` in the file means the env `cluster install` creates.
-            cause = "no-python" if "python" in node.model_fields_set else "venv-missing"
-            return self._unready(node, cause, f"no Python at {python}")
-        except NodeScriptError as exc:
-            return self._unready(node, exc.cause, exc.summary)
-        got = NodeVersion(node.name, data["python"], data.get("ray"), data.get("executable", ""))
-        problems = []
-        if data.get("minor") != minor:
-            problems.append(f"Python {data['python']} (console: {minor})")
-        if got.ray != ray:
-            problems.append(f"Ray {got.ray or 'not installed'} (console: {ray})")
-        if problems:
-            if data.get("minor") != minor:  # pip cannot change an interpreter's version
-                cause, tip = "python-version", f"point the node's `python:` at a Python {minor}"
-            else:
-                cause, tip = ("ray-missing" if got.ray is None else "ray-version"), ""
-            text = advised(f"{' and '.join(problems)} at {got.executable}", cause)
-            text = f"{text}; {tip}" if tip else text
-            self._say(node.name, "check", "failed", text)
-            return NodeVersion(
-                node.name, got.python, got.ray, got.executable, about(node.name, text), cause
-            )
-        self._say(node.name, "check", "ok", f"Python {got.python}, Ray {got.ray}")
-        return got
-
-    def _unready(self, node: NodeConfig, cause: str, text: str) -> NodeVersion:
-        text = advised(about(node.name, text), cause)
-        self._say(node.name, "check", "failed", text)
-        return NodeVersion(node.name, problem=text, cause=cause)
+        return await self.versions.node_version(node)
 
     async def check_versions(self, nodes: Sequence[NodeConfig] | None = None) -> list[NodeVersion]:
-        """Ask every node at once; raise one error naming each node that cannot join, each
-        with the advice for its own cause (install only where install can help)."""
-        found = await self._each(list(nodes or self.config.nodes), self.node_version)
-        bad = [v.problem for v in found if v.problem]
-        if bad:
-            raise ClusterError(
-                f"{len(bad)} of {len(found)} nodes cannot join (nothing was started)", bad
-            )
-        return found
+        """Ask every node at once; raise one error naming each node that cannot join."""
+        return await self.versions.check(nodes)
 
     async def install(self, pip_timeout: float = 1800.0) -> list[NodeVersion]:
         """Create or reuse each node's env with the console's Ray; verify every node after."""
-        _, ray = self.expected()
-
-        async def one(node: NodeConfig) -> NodeVersion:
-            have = await self.node_version(node)
-            if not have.problem:
-                self._say(node.name, "install", "skipped", "already matches")
-                return have
-            if have.cause not in INSTALLABLE and have.cause != "script":
-                return have  # unreachable, or a Python that pip cannot change
-            explicit = "python" in node.model_fields_set
-            argv = (
-                commands.pip_argv(node, self.config, ray)
-                if explicit and have.python
-                else commands.venv_argv(node, self.config, ray)
-            )
-            self._say(node.name, "install", "running", f"installing Ray {ray}")
-            try:
-                await run_script(self.transports[node.name], argv, timeout=pip_timeout)
-            except (TransportError, NodeScriptError) as exc:
-                self._say(node.name, "install", "failed", str(exc))
-                return NodeVersion(node.name, problem=str(exc))
-            self._say(node.name, "install", "ok")
-            return await self.node_version(node)
-
-        found = await self._each(self.config.nodes, one)
-        bad = [v.problem for v in found if v.problem]
-        if bad:
-            raise ClusterError(f"{len(bad)} of {len(found)} nodes are not ready", bad)
-        return found
+        return await self.versions.install(pip_timeout)
 
     # -- start -------------------------------------------------------------------------
 
@@ -274,7 +170,7 @@ class ClusterOps:
         self._say(head.name, "start", "failed", why)
         logs = await self._safe_logs(head)
         await stop_node(self.transports[head.name], head, self.config, grace=2.0)
-        raise ClusterError(summary, [about(head.name, why), *_log_lines(head.name, logs)])
+        raise ClusterError(summary, [about(head.name, why), *log_lines(head.name, logs)])
 
     async def _safe_logs(self, node: NodeConfig) -> dict[str, list[str]]:
         try:
@@ -430,19 +326,3 @@ class ClusterOps:
         """The tail of a node's Ray logs (raylet, GCS on the head, gridtui's start log)."""
         (n,) = self._nodes(node)
         return await log_tail(self.transports[n.name], n, self.config, lines)
-
-
-def _log_lines(node: str, logs: Mapping[str, list[str]], per_file: int = 5) -> list[str]:
-    out = []
-    for name, lines in logs.items():
-        for line in lines[-per_file:]:
-            out.append(f"{node} {name}: {line}")
-    return out
-
-
-def describe_failures(report: StartReport) -> list[str]:
-    lines = []
-    for name, why in report.failed.items():
-        lines.append(about(name, why))
-        lines += ["  " + ln for ln in _log_lines(name, report.logs.get(name, {}))]
-    return lines

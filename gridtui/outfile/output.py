@@ -1,87 +1,20 @@
-"""Writing an output path as `cp` and `curl -o` do: files replaced whole, devices written."""
+"""Output: an output path open for writing, replaced whole at commit or written in place."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
-import re
-import secrets
 import stat
-import zlib
 from pathlib import Path
 from typing import Any
 
-from gridtui.errors import UserError
+from gridtui.outfile.check import OutputError, as_given, name_max, shown, why
+from gridtui.outfile.parts import part_name, sweep
 
-# A named temporary's suffix: `.NAME.HOST-PID-RANDOM.gridtui-part`. The host and PID say
-# whose it is, so a sweep removes only parts whose writer on this host is gone.
-PART_SUFFIX = ".gridtui-part"
-_PART = re.compile(r"^\..*\.([0-9a-f]{4})-(\d+)-[0-9a-f]{8}\.gridtui-part$", re.S)
-NAME_MAX = 255
 # A directory held open for the whole write: the temporary is made, named and renamed in
 # it even if it is renamed meanwhile. O_PATH: a directory one may write but not list.
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | getattr(os, "O_PATH", 0)
-
-
-class OutputError(UserError):
-    """The output path cannot be written: one line naming it and why; nothing changed."""
-
-    exit_code = 1
-
-
-def _why(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
-def shown(path: str | os.PathLike[str]) -> str:
-    """A path for a one-line message: whole up to 160 characters, else its two ends."""
-    text = os.fspath(path)
-    return text if len(text) <= 160 else f"{text[:80]}...{text[-60:]}"
-
-
-def _host_tag() -> str:
-    return f"{zlib.crc32(os.uname().nodename.encode()) & 0xFFFF:04x}"
-
-
-def part_name(name: str) -> str:
-    """A hidden name beside `name` for a temporary, short enough for any file system."""
-    suffix = f".{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}{PART_SUFFIX}"
-    room = NAME_MAX - len(suffix.encode()) - 1
-    stem = os.fsencode(name)[:room].decode(errors="ignore")
-    return f".{stem}{suffix}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's process: alive
-    return True
-
-
-def sweep(directory: str | os.PathLike[str]) -> list[str]:
-    """Remove gridtui's temporaries in `directory` whose writer (same host, same user) is
-    gone, as a SIGKILL leaves them where O_TMPFILE is not available. Returns their names."""
-    gone: list[str] = []
-    tag, uid = _host_tag(), os.geteuid()
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return gone
-    for name in names:
-        found = _PART.match(name)
-        if found is None or found.group(1) != tag or _alive(int(found.group(2))):
-            continue
-        path = os.path.join(directory, name)
-        with contextlib.suppress(OSError):
-            st = os.lstat(path)
-            if stat.S_ISREG(st.st_mode) and st.st_uid == uid:
-                os.unlink(path)
-                gone.append(name)
-    return gone
 
 
 def _umask() -> int:
@@ -92,69 +25,6 @@ def _umask() -> int:
     mask = os.umask(0o022)  # no /proc: the classic read (briefly set, then restored)
     os.umask(mask)
     return mask
-
-
-def check(path: str | os.PathLike[str]) -> Path:
-    """What an open would refuse, found without creating or opening anything (a dialog's
-    check as it is typed). Returns the path, `~` expanded."""
-    said = shown(path)
-    if not said.strip():
-        raise OutputError("no file named")
-    p = Path(os.path.expanduser(os.fspath(path)))
-    real = os.path.realpath(p)
-    try:
-        st: os.stat_result | None = os.stat(real)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise OutputError(f"cannot write {said}: {_why(exc)}") from None
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise OutputError(f"cannot write {said}: it is a directory")
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        return p  # a device or FIFO: opened and written as it is
-    parent = os.path.dirname(real) or "."
-    if not os.path.isdir(parent):
-        raise OutputError(f"cannot write {said}: no such directory {_as_given(path, parent)}")
-    if len(os.fsencode(os.path.basename(real))) > _name_max(parent):
-        raise OutputError(f"cannot write {said}: {os.strerror(errno.ENAMETOOLONG)}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"cannot write {said}: directory {_as_given(path, parent)} is not writable"
-        )
-    if st is not None and not os.access(real, os.W_OK):
-        raise OutputError(f"cannot write {said}: {os.strerror(errno.EACCES)}")
-    return p
-
-
-def effect(path: str | os.PathLike[str]) -> str:
-    """What writing `path` will do to what is there, for a dialog's hint ("" for nothing
-    there yet); the path is assumed checked."""
-    p = os.path.expanduser(os.fspath(path))
-    try:
-        st = os.stat(p)
-    except OSError:
-        return ""
-    through = f" (through the link to {shown(os.path.realpath(p))})" if os.path.islink(p) else ""
-    if stat.S_ISREG(st.st_mode):
-        return f"replaces the file there{through}"
-    if stat.S_ISFIFO(st.st_mode):
-        return f"writes into the FIFO: its reader gets the bytes{through}"
-    return f"writes to the device as the bytes come{through}"
-
-
-def _as_given(path: str | os.PathLike[str], directory: str) -> str:
-    """The directory as the user wrote it (`out/x` -> `out`) when that is where the file
-    goes; a symlink's target directory otherwise."""
-    given = os.path.dirname(os.path.expanduser(os.fspath(path))) or "."
-    same = os.path.realpath(given) == os.path.realpath(directory)
-    return shown(given if same else directory)
-
-
-def _name_max(directory: str) -> int:
-    try:
-        return int(os.pathconf(directory, "PC_NAME_MAX"))
-    except (OSError, ValueError):
-        return NAME_MAX
 
 
 class Output:
@@ -209,9 +79,9 @@ class Output:
 
     def _error(self, exc: OSError, directory: str | None = None) -> OutputError:
         if directory is not None and exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            where = _as_given(self.path, directory)
+            where = as_given(self.path, directory)
             return OutputError(f"cannot write {self.shown}: no such directory {where}")
-        return OutputError(f"cannot write {self.shown}: {_why(exc)}")
+        return OutputError(f"cannot write {self.shown}: {why(exc)}")
 
     def _open_in_place(self, real: str, st: os.stat_result, wait: bool) -> None:
         flags = os.O_WRONLY | os.O_CLOEXEC | os.O_NOCTTY
@@ -236,7 +106,7 @@ class Output:
         if st is not None and not os.access(real, os.W_OK):
             # `cp` would be refused too; a rename would slip past the file's own mode.
             raise OutputError(f"cannot write {self.shown}: {os.strerror(errno.EACCES)}")
-        if len(os.fsencode(self._name)) > _name_max(directory):
+        if len(os.fsencode(self._name)) > name_max(directory):
             raise OutputError(f"cannot write {self.shown}: {os.strerror(errno.ENAMETOOLONG)}")
         try:
             self._dir_fd = os.open(directory, _DIR_FLAGS)
@@ -271,7 +141,7 @@ class Output:
             )  # fmt: skip
         except OSError as exc:
             if exc.errno == errno.ENOENT:  # the directory exists but takes no files (/proc)
-                where = _as_given(self.path, directory)
+                where = as_given(self.path, directory)
                 raise OutputError(
                     f"cannot write {self.shown}: {where} takes no new files"
                 ) from None
