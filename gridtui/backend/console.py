@@ -1,4 +1,4 @@
-"""The one factory that builds the services for the console, the CLI and the tests."""
+"""The console's (and the REST API's) facade: the services built once, feeds kept live."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from gridtui.backend import checks
 from gridtui.backend.calls import ServiceCalls
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from gridtui.services.ray.gateway import RayGateway
     from gridtui.services.work.service import WorkService
 
-T = TypeVar("T")
 DEMO_STARTING = "starting demo cluster…"
 
 
