@@ -41,6 +41,7 @@ class Headless:
         self._explicit = config
         self._announce = announce
         self._cluster = cluster
+        self._memory: MemoryService | None = None
 
     @property
     def cluster(self) -> Cluster:
@@ -112,11 +113,10 @@ class Headless:
     def memory(self) -> MemoryService:
         """The memory store's client (built once; it checks a job's input before any
         connect, and takes the cluster file's capacities when `memory_calls` connects)."""
-        if getattr(self, "_memory", None) is None:
+        if self._memory is None:
             from gridtui.services.memory.client import MemoryService
 
-            self._memory: MemoryService | None = MemoryService()
-        assert self._memory is not None
+            self._memory = MemoryService()
         return self._memory
 
     @contextlib.asynccontextmanager
