@@ -36,6 +36,7 @@ async def run(tries: int) -> tuple[list[float], list[float]]:
     from textual.pilot import Pilot
 
     from gridtui.backend import make_backend
+    from gridtui.backend.checks import check_request
     from gridtui.prefs import Prefs
     from gridtui.services.cluster import demo
     from gridtui.ui.app import make_app
@@ -84,7 +85,7 @@ async def run(tries: int) -> tuple[list[float], list[float]]:
             await asyncio.sleep(0.2)  # Ray's free CPU back before the next try
 
             t0 = time.perf_counter()
-            r = await control.boost("worker-1", "cpu", 1)
+            r = await control.boost("worker-1", check_request("cpu", 1, None))
             bare.append(time.perf_counter() - t0)
             await control.release(r.id)
             await until(pilot, lambda: shown() == [])

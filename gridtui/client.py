@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gridtui import memory_api
-from gridtui.commands.lookup import find_cluster
 from gridtui.config import ClusterConfig
 from gridtui.model.objects import StoredObject
 from gridtui.model.reservations import Reservation
 from gridtui.policy.scheduler import DEFAULT_STRATEGY
+from gridtui.services.cluster.lookup import find_cluster
 from gridtui.services.control.client import ControlClient, ReleaseResult, owner_tag
 from gridtui.services.ray.gateway import RayGateway
 

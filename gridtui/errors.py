@@ -58,6 +58,66 @@ class UsageError(UserError):
     exit_code = 2
 
 
+# -- the errors the fronts tell apart (exit codes, REST statuses): defined here, below the
+# services that raise them, so the CLI, the console and the API never import a service.
+
+
+class BadRequest(UserError):
+    """A malformed request (type, amount, TTL, node name): nothing was sent to the cluster."""
+
+    exit_code = 2
+
+
+class Refused(UserError):
+    """The cluster refused (not alive, not enough free, unknown id, timeout); nothing left."""
+
+    exit_code = 1
+
+
+class NotFound(Refused):
+    """No reservation (or Ray node) of that name: nothing was changed."""
+
+
+class ControllerMismatch(UserError):
+    """The cluster's controller runs another gridtui version: reported, never used."""
+
+
+class RayUnavailable(UserError):
+    """Ray cannot be reached or answered too slowly; the message says which."""
+
+
+class MemoryInputError(UserError):
+    """Malformed input caught before anything moves: a bad key, file or output path."""
+
+    exit_code = 2
+
+
+class MemoryRefused(UserError):
+    """The cluster turned the request down (or could not serve it); nothing changed."""
+
+
+class NoSuchObject(MemoryRefused):
+    """No object under that key."""
+
+
+class KeyExists(MemoryRefused):
+    """The key is taken (or being stored) and the store did not ask to replace it."""
+
+
+class BadOffloadFlag(UserError):
+    """A threshold or duration that cannot be: refused before the cluster is asked."""
+
+    exit_code = 2
+
+
+class OwnGroup(UserError):
+    """A gridtui group (boost, share, fence) asked to be removed without --force."""
+
+
+class TokenFileError(UserError):
+    """The token file cannot be read or written: the server refuses every request."""
+
+
 def bug_log_path() -> Path:
     return paths.state_dir() / BUG_LOG
 

@@ -28,6 +28,7 @@ from gridtui.policy.why import Ask, NodeRoom, Why, explain
 from gridtui.services.cluster.status import ClusterStatus, NodeRow
 from gridtui.services.control.client import BadRequest, NotFound, ReleaseResult
 from gridtui.services.control.client import Refused as Turned
+from gridtui.services.control.requests import Request
 from gridtui.services.memory.client import (
     KeyExists,
     MemoryRefused,
@@ -284,24 +285,25 @@ class LabControl(FakeControl):
         self.client = FakeControlClient()
         self.released: list[Reservation] = []
 
-    async def boost(self, node: str, rtype: str, amount: str | float,
-                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
+    async def boost(self, node: str, req: Request, *, timeout: float = 30.0,
+                    waiting: Any = None) -> Reservation:  # fmt: skip
         view = next(v for v in lab_views() if v.name == node)
+        rtype = req.type
         req_free = view.free(rtype) if rtype in ("cpu", "gpu", "memory") else 0.0
         if view.state != "UP":
             raise Turned(f"node {node!r} is DOWN: no boost can be placed there")
-        r = await super().boost(node, rtype, amount, ttl, timeout=timeout)
+        r = await super().boost(node, req, timeout=timeout)
         if r.amount > req_free:
             self.publish(tuple(x for x in self.snapshot.reservations if x.id != r.id))
             raise Turned(f"not enough {rtype} free on {node}")
         return r
 
-    async def share(self, rtype: str, amount: str | float, strategy: str = "best-fit",
-                    ttl: str | float | None = None, *, timeout: float = 30.0) -> Reservation:  # fmt: skip
-        r = await super().share(rtype, amount, strategy, ttl, timeout=timeout)
+    async def share(self, req: Request, strategy: str = "best-fit", *, timeout: float = 30.0,
+                    waiting: Any = None) -> Reservation:  # fmt: skip
+        r = await super().share(req, strategy, timeout=timeout)
         if r.amount > sum(v.free(r.type) for v in lab_views() if v.state == "UP"):
             self.publish(tuple(x for x in self.snapshot.reservations if x.id != r.id))
-            raise Turned(f"not enough {rtype} free in the cluster")
+            raise Turned(f"not enough {req.type} free in the cluster")
         return r
 
     async def release(self, rid: str) -> ReleaseResult:

@@ -21,6 +21,7 @@ from gridtui.model.still_running import StillActor, StillRunning, StillTask
 from gridtui.policy.scheduler import Placement
 from gridtui.services.control.client import ReleaseResult, check_request
 from gridtui.services.control.feed import ControlService
+from gridtui.services.control.requests import Request
 
 # The lab trace's last sample (its header's time): the recorded reservations' "now".
 LAB_NOW = 1748856719.0
@@ -142,13 +143,12 @@ class FakeControl:
         if self.fail is not None:
             raise self.fail
 
-    async def boost(self, node: str, rtype: str, amount: str | float,
-                    ttl: str | float | None = None, *, timeout: float = 30.0,
+    async def boost(self, node: str, req: Request, *, timeout: float = 30.0,
                     waiting: Any = None) -> Reservation:  # fmt: skip
-        self.calls.append(("boost", node, rtype, amount, ttl))
+        # As the real one: `req` was checked where it entered (gridtui/backend/checks.py).
+        self.calls.append(("boost", node, req.type, req.amount, req.ttl))
         await asyncio.sleep(0)
         self._check()
-        req = check_request(rtype, amount, ttl)
         self._n += 1
         expires = None if req.ttl is None else self.clock + req.ttl
         r = Reservation(f"f{self._n:03d}", "boost", req.type, req.amount,
@@ -158,12 +158,10 @@ class FakeControl:
         self.publish((*self.snapshot.reservations, r))
         return r
 
-    async def share(self, rtype: str, amount: str | float, strategy: str = "best-fit",
-                    ttl: str | float | None = None, *, timeout: float = 30.0,
+    async def share(self, req: Request, strategy: str = "best-fit", *, timeout: float = 30.0,
                     waiting: Any = None) -> Reservation:  # fmt: skip
-        self.calls.append(("share", rtype, amount, strategy, ttl))
+        self.calls.append(("share", req.type, req.amount, strategy, req.ttl))
         self._check()
-        req = check_request(rtype, amount, ttl)
         self._n += 1
         r = Reservation(f"s{self._n:03d}", "share", req.type, req.amount,
                         (Bundle("box1", req.amount),), "active", self.clock, strategy=strategy)  # fmt: skip

@@ -9,10 +9,10 @@ from fastapi import Request
 
 from gridtui.api.guard import Limits
 from gridtui.backend import Backend
-from gridtui.services.api_tokens import TokenStore
 
 if TYPE_CHECKING:
     from gridtui.api.events import EventHub
+    from gridtui.backend import TokenStore
 
 
 @dataclass

@@ -12,13 +12,23 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from gridtui.errors import GridError, UserError, one_line
-from gridtui.services.api_tokens import TokenFileError
-from gridtui.services.control.client import BadRequest, ControllerMismatch, NotFound, Refused
-from gridtui.services.memory.client import KeyExists, MemoryInputError, MemoryRefused, NoSuchObject
-from gridtui.services.offload.thresholds import BadOffloadFlag
-from gridtui.services.ray.gateway import RayUnavailable
-from gridtui.services.work.service import OwnGroup
+from gridtui.errors import (
+    BadOffloadFlag,
+    BadRequest,
+    ControllerMismatch,
+    GridError,
+    KeyExists,
+    MemoryInputError,
+    MemoryRefused,
+    NoSuchObject,
+    NotFound,
+    OwnGroup,
+    RayUnavailable,
+    Refused,
+    TokenFileError,
+    UserError,
+    one_line,
+)
 
 log = logging.getLogger("gridtui.api")
 

@@ -12,7 +12,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict
-from functools import partial
 from typing import Any
 
 from starlette.responses import Response
@@ -22,7 +21,6 @@ from gridtui.backend import Backend
 from gridtui.errors import GridError
 from gridtui.model.nodes import Alert
 from gridtui.model.reservations import ReservationEvent
-from gridtui.services.control.client import ControlClient
 
 log = logging.getLogger("gridtui.api")
 SNAPSHOT_INTERVAL = 1.0
@@ -189,7 +187,7 @@ class EventHub:
                 continue
             since = max(self._offload_seq, 0)
             try:
-                found = await self.backend.control_call(partial(_offload_events, since=since))
+                found = await self.backend.offload_events(since)
             except GridError:
                 continue  # Ray away: the snapshot says so; try again later
             events = found.get("events", [])
@@ -197,10 +195,6 @@ class EventHub:
                 for e in events:
                     self.broadcast(frame("offload", e))
             self._offload_seq = max([since, *(int(e["seq"]) for e in events)])
-
-
-def _offload_events(client: ControlClient, since: int) -> dict[str, Any]:
-    return client.offload_events(since)
 
 
 class EventStreamResponse(Response):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gridtui.api.errors import BodyTooLarge
 from gridtui.errors import GridError
 from gridtui.model.units import size
-from gridtui.services.api_tokens import TokenStore
+
+if TYPE_CHECKING:
+    from gridtui.backend import TokenStore
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -17,16 +17,14 @@ from gridtui.api.schemas import (
     grammar_problem,
 )
 from gridtui.backend import Backend
-from gridtui.model.offload import RESOURCES
-from gridtui.services.control.client import check_request, check_strategy_name
-from gridtui.services.control.feed import metrics_table
-from gridtui.services.offload.thresholds import (
-    BadOffloadFlag,
-    apply_policy,
-    parse_sustain,
-    parse_thresholds,
-    public,
+from gridtui.backend.checks import (
+    check_request,
+    check_strategy_name,
+    check_sustain,
+    check_thresholds,
 )
+from gridtui.errors import BadOffloadFlag
+from gridtui.model.offload import RESOURCES
 
 router = APIRouter()
 Svc = Annotated[Backend, Depends(backend)]
@@ -108,16 +106,14 @@ async def place(svc: Svc, body: PlaceBody) -> dict[str, str]:
     for rtype, value in asked:
         check_request_body(rtype, value, None)
     need = {rtype: check_request(rtype, value, None).amount for rtype, value in asked}
-    check_strategy_name(body.strategy)
-    metrics = metrics_table(svc.metrics.snapshot())
-    return await svc.control_call(lambda c: c.place(need, body.strategy, metrics))
+    return await svc.place(need, check_strategy_name(body.strategy))
 
 
 @router.get(
     "/offload/policy", summary="`gridtui offload auto --status --json`", responses=declared(409)
 )
 async def offload_policy(svc: Svc) -> dict[str, Any]:
-    return public(await svc.control_call(lambda c: c.offload_status()))
+    return await svc.offload_status()
 
 
 @router.put(
@@ -127,7 +123,7 @@ async def offload_policy(svc: Svc) -> dict[str, Any]:
 )
 async def set_offload_policy(svc: Svc, body: OffloadBody) -> dict[str, Any]:
     # The CLI's own parsers: the same checks, the same messages.
-    thresholds = parse_thresholds([f"{r}={v}" for r, v in body.thresholds.items()])
+    thresholds = check_thresholds([f"{r}={v}" for r, v in body.thresholds.items()])
     unknown = sorted(set(body.thresholds) - set(RESOURCES))
     if unknown:  # the CLI's parser also takes `CPU` or ` cpu`: the schema names them exactly
         raise BadOffloadFlag(f"unknown resource {unknown[0]!r} (known: {', '.join(RESOURCES)})")
@@ -137,17 +133,10 @@ async def set_offload_policy(svc: Svc, body: OffloadBody) -> dict[str, Any]:
         if problem is not None:
             raise BadOffloadFlag(problem)
         text = body.sustain if isinstance(body.sustain, str) else f"{float(body.sustain):f}"
-        sustain = parse_sustain(text)
+        sustain = check_sustain(text)
     if not body.enabled and (thresholds or sustain is not None or body.dry_run):
         raise BadOffloadFlag("turning it off takes no thresholds, sustain or dry_run")
-    file_policy = svc.config.offload.policy()
-    scopes = {n.name: n.sample_scope for n in svc.config.nodes}
-    status = await svc.control_call(
-        lambda c: apply_policy(
-            c, file_policy, scopes, body.enabled, thresholds, sustain, dry_run=body.dry_run
-        )
-    )
-    return public(status)
+    return await svc.offload_set(body.enabled, thresholds, sustain, dry_run=body.dry_run)
 
 
 @router.get(
@@ -156,4 +145,4 @@ async def set_offload_policy(svc: Svc, body: OffloadBody) -> dict[str, Any]:
     responses=declared(400, 409),
 )
 async def offload_events(svc: Svc, since: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    return await svc.control_call(lambda c: c.offload_events(since))
+    return await svc.offload_events(since)

@@ -22,10 +22,8 @@ from gridtui.api.context import backend
 from gridtui.api.errors import declared
 from gridtui.api.schemas import KEY_PATTERN
 from gridtui.backend import Backend
+from gridtui.backend.checks import check_key, check_node
 from gridtui.model.objects import KEY_CHARS, KEY_MAX
-from gridtui.services.control.client import check_node
-from gridtui.services.memory.client import check_key
-from gridtui.services.memory.io import Sink
 
 
 class KeyConvertor(PathConvertor):
@@ -48,8 +46,6 @@ Key = Annotated[
         examples=["weights/v3"],
     ),
 ]
-# Retrieved chunks waiting for a slow client: a few of the store's 4 MiB chunks at most.
-QUEUED_CHUNKS = 4
 PIPE_SIZE = 1024 * 1024
 
 
@@ -148,7 +144,7 @@ async def retrieve(
     obj = await memory.info_async(svc.ray_call, check_key(key))  # 404 before any byte
     if "info" in request.query_params and info not in ("false", "0"):
         return JSONResponse(obj.to_json())
-    sink = QueueSink(asyncio.get_running_loop())
+    sink = svc.queue_sink(asyncio.get_running_loop())
     job = memory.retrieve_job(key, sink)
 
     async def call(fn: Callable[[], Any], timeout: float) -> Any:
@@ -273,29 +269,3 @@ async def _write_all(fd: int, data: bytes, task: asyncio.Task[Any]) -> bool:
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-class QueueSink(Sink):
-    """A retrieve's sink: chunks written on the Ray thread, read by the response on the loop."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._taken = asyncio.Event()
-
-    def write(self, data: Any) -> None:
-        chunk = bytes(data)  # the view is Ray's: it is gone after this call
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, chunk)
-
-    def ended(self, _task: asyncio.Task[Any]) -> None:
-        self.queue.put_nowait(None)
-
-    async def get(self) -> bytes | None:
-        item = await self.queue.get()
-        self._taken.set()
-        return item
-
-    async def room(self) -> None:
-        while self.queue.qsize() >= QUEUED_CHUNKS:
-            self._taken.clear()
-            await self._taken.wait()

@@ -10,7 +10,7 @@ from gridtui.api.context import backend
 from gridtui.api.errors import declared
 from gridtui.api.schemas import BoostBody, ShareBody, check_request_body
 from gridtui.backend import Backend
-from gridtui.services.control.client import check_node, check_request, check_strategy_name
+from gridtui.backend.checks import check_node, check_request, check_strategy_name, check_timeout
 
 router = APIRouter()
 Svc = Annotated[Backend, Depends(backend)]
@@ -51,9 +51,7 @@ async def request_boost(svc: Svc, body: BoostBody) -> dict[str, Any]:
     req = check_request(body.type, body.amount, body.ttl)
     check_node(svc.config, body.node)
     svc.connected_gateway()
-    boost = await svc.controller().boost(
-        body.node, req.type, req.amount, req.ttl, timeout=float(body.timeout)
-    )
+    boost = await svc.controller().boost(body.node, req, timeout=check_timeout(body.timeout))
     return boost.to_json()
 
 
@@ -83,9 +81,7 @@ async def request_share(svc: Svc, body: ShareBody) -> dict[str, Any]:
     req = check_request(body.type, body.amount, body.ttl)
     strategy = check_strategy_name(body.strategy)
     svc.connected_gateway()
-    share = await svc.controller().share(
-        req.type, req.amount, strategy, req.ttl, timeout=float(body.timeout)
-    )
+    share = await svc.controller().share(req, strategy, timeout=check_timeout(body.timeout))
     return share.to_json()
 
 

@@ -15,8 +15,7 @@ from gridtui.api.context import backend
 from gridtui.api.errors import declared
 from gridtui.api.schemas_work import JobBody, job_kwargs
 from gridtui.backend import Backend
-from gridtui.services.control.client import check_node, owner_tag
-from gridtui.services.work import submit
+from gridtui.backend.checks import check_job, check_node
 
 router = APIRouter()
 Svc = Annotated[Backend, Depends(backend)]
@@ -46,9 +45,9 @@ async def jobs(svc: Svc) -> list[dict[str, Any]]:
 )
 async def submit_job(svc: Svc, body: JobBody) -> dict[str, Any]:
     # Checked as the CLI checks before it reaches Ray: nothing is sent if bad.
-    request = submit.check(svc.config, body.command, **job_kwargs(body))
+    request = check_job(svc.config, body.command, **job_kwargs(body))
     job = await svc.work().submit_request(
-        request, owner=owner_tag("api"), timeout=float(body.timeout)
+        request, owner=svc.owner_tag("api"), timeout=float(body.timeout)
     )
     return job.to_json()
 

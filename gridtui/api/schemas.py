@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from gridtui.errors import BadRequest
 from gridtui.model.objects import KEY_MAX
 from gridtui.model.offload import RESOURCES
 from gridtui.model.reservations import TYPES
 from gridtui.policy.amounts import MAX_TTL
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
-from gridtui.services.control.client import BadRequest
 
 # The memory key grammar of gridtui/model/objects.py (key_problem), as one pattern.
 KEY_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._/:@+=-]{{0,{KEY_MAX - 1}}}$"

@@ -9,8 +9,8 @@ from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 from gridtui.api.schemas import SIZE, STRATEGY, Amount, Body, grammar_problem
 from gridtui.configvalues import parse_size
+from gridtui.errors import BadRequest
 from gridtui.policy.job_request import MAX_CPU, MAX_GPU, JobRequest
-from gridtui.services.control.client import BadRequest
 
 RID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 WORD = {"type": "string", "minLength": 1, "maxLength": 4096, "pattern": r"^[^\x00]*$"}

@@ -17,9 +17,9 @@ from gridtui.api.context import ApiContext
 from gridtui.api.events import EventHub
 from gridtui.api.guard import Limits
 from gridtui.backend import make_backend
+from gridtui.backend.headless import Headless
 from gridtui.config import ClusterConfig
 from gridtui.errors import UsageError, UserError
-from gridtui.services.api_tokens import TokenStore
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def api_server(ctx: ApiContext, *, manage_backend: bool, **options: Any) -> ApiS
 
 def serve(config: ClusterConfig, path: Path | None, opts: ServeOptions) -> int:
     check_bind(opts)
-    tokens = TokenStore()
+    tokens = Headless.tokens()
     sock = listen(opts.host, opts.port)
     backend = make_backend(config, path, isolated_driver=False)
     ctx = ApiContext(backend, tokens, Limits(upload=opts.max_upload))

@@ -9,17 +9,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gridtui.commands.lookup import Cluster, find_cluster
+from gridtui.backend.headless import Headless
 from gridtui.commands.running import run
 
 if TYPE_CHECKING:
+    from gridtui.backend import ControlClient, ControllerInfo, ControlService
     from gridtui.model.reservations import Reservation
-    from gridtui.services.control.client import ControlClient
-    from gridtui.services.control.feed import ControlService
 
 T = TypeVar("T")
-# Seconds for the driver's connect plus the controller's first creation.
-CONNECT_SLACK = 60.0
 
 
 def add_common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
@@ -54,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def add_timeout(p: argparse.ArgumentParser) -> None:
-    # Checked where a request enters the services (control.check_timeout), not here.
+    # Checked where a request enters the services (backend/checks.py), not by argparse.
     p.add_argument(
         "--timeout",
         default="30",
@@ -62,32 +59,26 @@ def add_timeout(p: argparse.ArgumentParser) -> None:
     )
 
 
-def with_controller(cluster: Cluster, fn: Callable[[ControlClient], T], timeout: float) -> T:
+def facade(args: argparse.Namespace) -> Headless:
+    """The services for this command, on the cluster `-c` (or the lookup) names."""
+    return Headless(getattr(args, "config", None))
+
+
+def with_controller(grid: Headless, fn: Callable[[ControlClient], T], timeout: float) -> T:
     """Connect a driver, run `fn` with a ControlClient on the driver's thread, disconnect."""
-    from gridtui.services.control.client import ControlClient, driver, owner_tag
-
-    client = ControlClient(cluster.config, owner=owner_tag("cli"))
-
-    async def go() -> T:
-        async with driver(cluster.config) as gateway:
-            return await gateway.call(lambda: fn(client), timeout + CONNECT_SLACK)
-
-    return run(go())
+    return run(grid.control(fn, timeout))
 
 
 def with_service(
-    cluster: Cluster, fn: Callable[[ControlService], Awaitable[int]], interrupted: Callable[[], str]
+    grid: Headless, fn: Callable[[ControlService], Awaitable[int]], interrupted: Callable[[], str]
 ) -> int:
     """Connect a driver, run `fn` with the ControlService the console uses (its requests
     wait for Ray in short looks and are withdrawn if cut short), disconnect. Ctrl-C is
     exit 130 with one line saying what it left (`interrupted()`, asked after the cut)."""
-    from gridtui.services.control.client import ControlClient, driver, owner_tag
-    from gridtui.services.control.feed import ControlService
 
     async def go() -> int:
-        async with driver(cluster.config) as gateway:
-            client = ControlClient(cluster.config, owner=owner_tag("cli"))
-            return await fn(ControlService(gateway, client))
+        async with grid.reservations() as svc:
+            return await fn(svc)
 
     try:
         return run(go())
@@ -113,32 +104,28 @@ def say_waiting(r: Reservation) -> None:
 
 
 def request_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control.client import check_node, check_request, check_timeout
+    from gridtui.backend.checks import check_node, check_request, check_timeout
 
     request = check_request(args.type, args.amount, args.ttl)
     timeout = check_timeout(args.timeout)
-    cluster = find_cluster(getattr(args, "config", None))
-    check_node(cluster.config, args.node)
+    grid = facade(args)
+    check_node(grid.config, args.node)
 
     held: list[str] = []
 
     async def ask(svc: ControlService) -> int:
-        boost = await svc.boost(
-            args.node, request.type, request.amount, request.ttl,
-            timeout=timeout, waiting=say_waiting,
-        )  # fmt: skip
+        boost = await svc.boost(args.node, request, timeout=timeout, waiting=say_waiting)
         held.append(boost.id)  # printed before the driver's shutdown: Ctrl-C there keeps it
         print(json.dumps(boost.to_json()) if args.json else boost.id, flush=True)
         return 0
 
-    return with_service(cluster, ask, left("boost", held))
+    return with_service(grid, ask, left("boost", held))
 
 
 def release_command(args: argparse.Namespace) -> int:
     from gridtui.model.reservations import format_amount
 
-    cluster = find_cluster(getattr(args, "config", None))
-    result = with_controller(cluster, lambda c: c.release(args.id), 30.0)
+    result = with_controller(facade(args), lambda c: c.release(args.id), 30.0)
     r = result.reservation
     what = f"{format_amount(r.type, r.amount)} on {r.node}"
     if result.already:
@@ -149,8 +136,7 @@ def release_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace, kind: str) -> int:
-    cluster = find_cluster(getattr(args, "config", None))
-    found = with_controller(cluster, lambda c: c.reservations(history=args.history), 30.0)
+    found = with_controller(facade(args), lambda c: c.reservations(history=args.history), 30.0)
     mine = [r for r in found if r.kind == kind]
     if args.json:
         print(json.dumps([r.to_json() for r in mine], indent=2))
@@ -195,14 +181,11 @@ def _bundles(r: Reservation) -> str:
 
 def controller_command(args: argparse.Namespace) -> int:
     from gridtui.policy.amounts import format_duration
-    from gridtui.services.control.client import ControllerInfo
-
-    cluster = find_cluster(getattr(args, "config", None))
 
     def work(c: ControlClient) -> ControllerInfo:
         return c.replace_controller() if args.replace else c.info()
 
-    info = with_controller(cluster, work, 30.0)
+    info = with_controller(facade(args), work, 30.0)
     data: dict[str, Any] = {
         "version": info.version,
         "pid": info.pid,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gridtui.backend.headless import Headless
 from gridtui.commands import options
 from gridtui.commands.running import run
 from gridtui.config import ClusterConfig, Range, find_config, load_config, require_config
@@ -98,14 +99,11 @@ def printer(quiet: bool) -> Any:
 def ops_for(args: argparse.Namespace, *, demo_ok: bool = False, **kw: Any) -> Any:
     """ClusterOps on the cluster file; with `demo_ok` and no file at all, on the running
     demo (said on stderr), as the boost and memory commands do."""
-    from gridtui.commands.lookup import find_cluster
-    from gridtui.services.cluster.lifecycle import ClusterOps
-
     if demo_ok and find_config(getattr(args, "config", None)) is None:
-        config = find_cluster(None).config  # the demo, or the usual no-file error (exit 2)
+        config = Headless().config  # the demo, or the usual no-file error (exit 2)
     else:
         config, _ = load(args)
-    return ClusterOps(config, progress=printer(getattr(args, "quiet", False)), **kw)
+    return Headless.ops(config, printer(getattr(args, "quiet", False)), **kw)
 
 
 def install_command(args: argparse.Namespace) -> int:
@@ -120,8 +118,6 @@ def install_command(args: argparse.Namespace) -> int:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    from gridtui.services.cluster.lifecycle import describe_failures
-
     async def go() -> int:
         async with ops_for(args, start_timeout=args.timeout) as ops:
             report = await ops.start(check=not args.no_check)
@@ -135,7 +131,7 @@ def start_command(args: argparse.Namespace) -> int:
         print(
             f"cluster {ops.config.name}: {len(report.failed)} nodes did not join:", file=sys.stderr
         )
-        for line in describe_failures(report):
+        for line in Headless.start_failures(report):
             print("  " + line, file=sys.stderr)
         return 1
 
@@ -144,20 +140,16 @@ def start_command(args: argparse.Namespace) -> int:
 
 def rotate_command(args: argparse.Namespace) -> int:
     """The demo when there is no cluster file (as `status`), else the file's cluster."""
-    from gridtui.services.cluster.lifecycle import describe_failures
-    from gridtui.services.ray import auth as ray_auth
 
     async def go() -> int:
         async with ops_for(args, demo_ok=True, start_timeout=args.timeout) as ops:
             if ops.config.demo:
-                from gridtui.services.cluster.demo import rotate_demo_token
-
-                await rotate_demo_token(ops.progress)
+                await Headless.demo_rotate_token(ops.progress)
                 failed: list[str] = []
             else:
                 report = await ops.rotate_token(check=not args.no_check)
-                failed = describe_failures(report)
-        path = ray_auth.token_file(ops.config)
+                failed = Headless.start_failures(report)
+        path = Headless.ray_token_file(ops.config)
         if failed:
             print(
                 f"cluster {ops.config.name}: new Ray token in {path}; some nodes did not join:",
@@ -188,12 +180,10 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from gridtui.services.cluster.lifecycle import STATUS_DEADLINE
-
     async def go() -> int:
         async with ops_for(args, demo_ok=True) as ops:
             ops.progress = lambda _e: None
-            status = await ops.status(args.timeout or STATUS_DEADLINE)
+            status = await ops.status(args.timeout or Headless.status_deadline())
         if args.json:
             print(json.dumps(status.to_json(), indent=2))
         else:

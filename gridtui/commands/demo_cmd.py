@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from gridtui.backend.headless import Headless
 from gridtui.commands import options
 from gridtui.commands.cluster_cmd import printer
 from gridtui.commands.running import run
@@ -57,31 +58,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    from gridtui.services.cluster.demo import ensure_demo_running
-    from gridtui.services.ray import auth as ray_auth
-
-    config = run(ensure_demo_running(printer(args.quiet)))
+    config = run(Headless.demo_start(printer(args.quiet)))
     address = f"{config.head.host}:{config.ray.port}"
     print(
         f"demo cluster up: GCS at {address}, {len(config.nodes)} nodes; `gridtui` opens the "
-        f"console on it, `{ray_auth.shell_prefix(config)}ray status --address {address}` "
+        f"console on it, `{Headless.ray_shell_prefix(config)}ray status --address {address}` "
         "shows Ray's own view"
     )
     return 0
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from gridtui.services.cluster.demo import demo_status
-
-    status = run(demo_status())
+    status = run(Headless.demo_status())
     print(json.dumps(status.to_json(), indent=2) if args.json else status.table())
     return 0 if status.healthy else 1
 
 
 def stop_command(args: argparse.Namespace) -> int:
-    from gridtui.services.cluster.demo import stop_demo
-
-    results = run(stop_demo(printer(args.quiet)))
+    results = run(Headless.demo_stop(printer(args.quiet)))
     bad = [r for r in results if not r.ok]
     for r in bad:
         print(f"{r.node}: {r.error or 'processes survived SIGKILL'}", file=sys.stderr)
@@ -89,36 +83,30 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def load_command(args: argparse.Namespace) -> int:
-    from gridtui.services.cluster.demo import demo_config
-    from gridtui.services.ray.gateway import RayGateway
-
     memory = args.memory
-    config = demo_config()
+    config = Headless.demo_config()
     if args.node not in {n.name for n in config.nodes}:
         known = ", ".join(n.name for n in config.nodes)
         raise UsageError(f"unknown demo node {args.node!r} (known: {known})")
     if args.outside_ray:
-        from gridtui.services.cluster import demo_load as outside_load
-
         print(
             f"loading {args.node} outside Ray: {args.cpu:g} CPU, {memory} bytes, {args.seconds:g}s",
             file=sys.stderr,
         )
-        pids = outside_load.run(config, args.node, args.cpu, memory, args.seconds)
+        pids = Headless.demo_load_outside(config, args.node, args.cpu, memory, args.seconds)
         print(f"{args.node}: {len(pids)} load processes ran outside Ray, stopped")
         return 0
 
     async def go() -> int:
-        gateway = RayGateway(config)
-        try:
-            await gateway.connect()
+        def connected() -> None:
             print(
                 f"loading {args.node}: {args.cpu:g} CPU, {memory} bytes, {args.seconds:g}s",
                 file=sys.stderr,
             )
-            done = await gateway.run_load(args.node, args.cpu, memory, args.seconds)
-        finally:
-            await gateway.close()
+
+        done = await Headless.demo_load(
+            config, args.node, args.cpu, memory, args.seconds, connected=connected
+        )
         print(f"{args.node}: {done} load tasks finished")
         return 0
 

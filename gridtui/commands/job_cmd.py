@@ -11,15 +11,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from gridtui.backend.headless import Headless
 from gridtui.commands import options
-from gridtui.commands.lookup import find_cluster
 from gridtui.commands.running import run
 from gridtui.configvalues import Range
 from gridtui.policy.job_request import MAX_CPU, MAX_GPU
 
 if TYPE_CHECKING:
+    from gridtui.backend import WorkService
     from gridtui.model.work import JobRow
-    from gridtui.services.work.service import WorkService
 
 T = TypeVar("T")
 MEMORY = options.size(0, 1024**5)
@@ -82,16 +82,11 @@ def with_work(
     needed) closed. Ctrl-C is exit 130, after one line saying what it left
     (`interrupted()`, asked once the work has stopped) for a command that changes
     something; a read says nothing."""
-    from gridtui.services.work.service import WorkService
-
-    cluster = find_cluster(getattr(args, "config", None))
+    grid = Headless(getattr(args, "config", None)).lookup()
 
     async def go() -> T:
-        svc = WorkService(cluster.config)
-        try:
+        async with grid.work() as svc:
             return await fn(svc)
-        finally:
-            await svc.close()
 
     try:
         return run(go())
@@ -102,12 +97,11 @@ def with_work(
 
 
 def submit_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control.client import owner_tag
-    from gridtui.services.work import submit
+    from gridtui.backend.checks import check_job
 
-    cluster = find_cluster(getattr(args, "config", None))
-    request = submit.check(
-        cluster.config,
+    grid = Headless(getattr(args, "config", None))
+    request = check_job(
+        grid.config,
         list(args.command),
         node=args.node,
         strategy=args.strategy,
@@ -118,10 +112,8 @@ def submit_command(args: argparse.Namespace) -> int:
         working_dir=args.working_dir,
         env=args.env,
     )
-    from gridtui.services.work.service import new_id
-
-    owner = owner_tag("cli")
-    sid = new_id()
+    owner = grid.owner()
+    sid = grid.new_submission_id()
     left = {sid: "nothing was submitted"}
 
     async def go(svc: WorkService) -> JobRow:

@@ -6,13 +6,15 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from gridtui.backend.checks import check_key, check_node
+from gridtui.backend.headless import Headless
 from gridtui.commands import options
 from gridtui.commands.running import run
 from gridtui.configvalues import Range
+from gridtui.errors import MemoryInputError
 from gridtui.model.objects import (
     KEY_CHARS,
     KEY_MAX,
@@ -21,6 +23,10 @@ from gridtui.model.objects import (
     human_age,
     human_bytes,
 )
+
+if TYPE_CHECKING:
+    from gridtui.backend import FileSink, MemoryService, Sink
+    from gridtui.backend.headless import RayCall
 
 # As the REST API's `replicas` query parameter.
 REPLICAS = Range(1, 64, integer=True)
@@ -65,30 +71,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("key")
 
 
-def service() -> Any:
-    from gridtui.services.memory.client import MemoryService
-
-    return MemoryService()
-
-
-@asynccontextmanager
-async def session(
-    args: argparse.Namespace, memory: Any = None, config: Any = None
-) -> AsyncIterator[tuple[Any, Any]]:
-    """The memory service (configured by the cluster file) on a connected Ray driver, and
-    the gateway's `call` that every Ray call goes through."""
-    from gridtui.commands.lookup import find_cluster
-    from gridtui.services.ray.gateway import RayGateway
-
-    memory = memory or service()
-    config = config or find_cluster(getattr(args, "config", None)).config
-    memory.configure(config)
-    gateway = RayGateway(config, call_timeout=60.0)
-    try:
-        await gateway.connect()
-        yield memory, gateway.call
-    finally:
-        await gateway.close()
+def facade(args: argparse.Namespace) -> Headless:
+    return Headless(getattr(args, "config", None))
 
 
 class ProgressLine:
@@ -139,10 +123,8 @@ def _summary(obj: StoredObject) -> str:
 
 
 def store_command(args: argparse.Namespace) -> int:
-    from gridtui.commands.lookup import find_cluster
-    from gridtui.services.control.client import check_node
-
-    memory = service()
+    grid = facade(args)
+    memory = grid.memory()
     job: Any = None
 
     def go() -> int:
@@ -152,13 +134,12 @@ def store_command(args: argparse.Namespace) -> int:
         job = memory.store_job(
             args.key, args.file, node=args.node, replicas=args.replicas, force=args.force
         )
-        config = find_cluster(getattr(args, "config", None)).config
         if args.node is not None:
-            check_node(config, args.node)
-        return run(stored(config))
+            check_node(grid.config, args.node)
+        return run(stored(grid))
 
-    async def stored(config: Any) -> int:
-        async with session(args, memory, config) as (_, call):
+    async def stored(grid: Headless) -> int:
+        async with grid.memory_calls() as call:
             bar = ProgressLine()
             try:
                 obj = await memory.run_async(call, job, progress=bar)
@@ -179,49 +160,48 @@ def store_command(args: argparse.Namespace) -> int:
 
 
 def retrieve_command(args: argparse.Namespace) -> int:
-    from gridtui.services.memory.client import check_key
-    from gridtui.services.memory.io import FileSink, MemoryInputError, Sink, StreamSink
-
-    memory = service()
+    grid = facade(args)
+    memory = grid.memory()
     check_key(args.key)
     sink: Sink | None = None
+    file: FileSink | None = None
     job: Any = None
 
     def go() -> int:
-        nonlocal sink, job
+        nonlocal sink, file, job
         if args.output is None or args.output == "-":
             if args.output is None and sys.stdout.isatty():
                 raise MemoryInputError(
                     "refusing to write binary data to a terminal: use -o FILE (or -o -), "
                     "or redirect standard output"
                 )
-            sink = StreamSink(sys.stdout.buffer)
+            sink = grid.stream_sink(sys.stdout.buffer)
         else:
             # Opened now, before the cluster is reached: a path that cannot be written is
             # one line (exit 1); a FIFO waits here for its reader, as `cp` would.
-            sink = FileSink(args.output)
+            sink = file = grid.file_sink(args.output)
         job = memory.retrieve_job(args.key, sink)
-        return run(retrieved(sink))
+        return run(retrieved())
 
-    async def retrieved(target: Sink) -> int:
-        async with session(args, memory) as (_, call):
+    async def retrieved() -> int:
+        async with grid.memory_calls() as call:
             bar = ProgressLine()
             try:
                 obj = await memory.run_async(call, job, progress=bar)
             finally:
                 bar.close()
-        if isinstance(target, FileSink):
-            print(f"retrieved {_summary(obj)} -> {target.path}")
+        if file is not None:
+            print(f"retrieved {_summary(obj)} -> {file.path}")
         return 0
 
     def left() -> str:
         said = f"retrieve of {args.key!r} interrupted"
         total = job.version.get("size") if job is not None else None
         if sink is not None and sink.complete:
-            where = sink.where if isinstance(sink, FileSink) else "standard output"
+            where = file.where if file is not None else "standard output"
             return f"{said} after it was complete: {where} has the whole object"
-        if isinstance(sink, FileSink):
-            return f"{said}; {sink.left(total)}"
+        if file is not None:
+            return f"{said}; {file.left(total)}"
         if sink is not None and sink.written:
             return f"{said}; standard output got {sink.written} of {total} bytes"
         where = "" if args.output in (None, "-") else f" to {args.output}"
@@ -237,9 +217,11 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    grid = facade(args)
+
     async def go() -> int:
-        async with session(args) as (memory, call):
-            snap = await memory.snapshot_async(call)
+        async with grid.memory_calls() as call:
+            snap = await grid.memory().snapshot_async(call)
         if args.json:
             out = {
                 "objects": [o.to_json(snap.taken) for o in snap.objects],
@@ -270,17 +252,17 @@ def list_command(args: argparse.Namespace) -> int:
     return run(go())
 
 
-def _with_service(args: argparse.Namespace, fn: Callable[[Any, Any], Any]) -> Any:
+def _with_service(args: argparse.Namespace, fn: Callable[[MemoryService, RayCall], Any]) -> Any:
+    grid = facade(args)
+
     async def go() -> Any:
-        async with session(args) as (memory, call):
-            return await fn(memory, call)
+        async with grid.memory_calls() as call:
+            return await fn(grid.memory(), call)
 
     return run(go())
 
 
 def info_command(args: argparse.Namespace) -> int:
-    from gridtui.services.memory.client import check_key
-
     check_key(args.key)
     obj: StoredObject = _with_service(args, lambda s, call: s.info_async(call, args.key))
     if args.json:
@@ -305,8 +287,6 @@ def info_command(args: argparse.Namespace) -> int:
 
 
 def delete_command(args: argparse.Namespace) -> int:
-    from gridtui.services.memory.client import check_key
-
     check_key(args.key)
     obj: StoredObject = _with_service(args, lambda s, call: s.delete_async(call, args.key))
     print(f"deleted {obj.key} ({human_bytes(obj.size)})")

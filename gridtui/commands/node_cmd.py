@@ -6,12 +6,11 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from gridtui.commands.boost_cmd import add_common, with_controller, with_service
-from gridtui.commands.lookup import Cluster, find_cluster
+from gridtui.backend.checks import check_node, check_worker
+from gridtui.commands.boost_cmd import add_common, facade, with_controller, with_service
 
 if TYPE_CHECKING:
-    from gridtui.config import ClusterConfig
-    from gridtui.services.control.feed import ControlService
+    from gridtui.backend import Cluster, ControlService
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,18 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=undrain_command)
 
 
-def check_worker(config: ClusterConfig, node: str) -> None:
-    """An unknown node or the head is bad usage (exit 2): nothing is sent to the cluster."""
-    from gridtui.services.control.client import BadRequest, check_node
-
-    check_node(config, node)
-    if node == config.head.name:
-        raise BadRequest(f"{node} is the head: it cannot be drained (only workers can)")
-
-
 def drain_command(args: argparse.Namespace) -> int:
-    cluster = find_cluster(getattr(args, "config", None))
-    check_worker(cluster.config, args.node)
+    grid = facade(args)
+    check_worker(grid.config, args.node)
     node = args.node
     finished: list[str] = []
 
@@ -60,20 +50,17 @@ def drain_command(args: argparse.Namespace) -> int:
             f"Ray's drain; `gridtui cluster status` says whether Ray drains {node}"
         )
 
-    return with_service(cluster, go, interrupted)
+    return with_service(grid, go, interrupted)
 
 
 def undrain_command(args: argparse.Namespace) -> int:
-    from gridtui.services.control.client import check_node
-
-    cluster = find_cluster(getattr(args, "config", None))
-    check_node(cluster.config, args.node)
-    done = with_controller(cluster, lambda c: c.node_undrain(args.node), 30.0)
+    grid = facade(args)
+    check_node(grid.config, args.node)
+    done = with_controller(grid, lambda c: c.node_undrain(args.node), 30.0)
     show(done, args.json, f"undrained {args.node}")
     if not args.json and str(done.get("ray", "")).startswith(("kept", "gone")):
-        print(
-            f"  to use {args.node} again, restart Ray on it: {restart_advice(cluster, args.node)}"
-        )
+        advice = restart_advice(grid.cluster, args.node)
+        print(f"  to use {args.node} again, restart Ray on it: {advice}")
     return 0
 
 

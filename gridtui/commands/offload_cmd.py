@@ -9,19 +9,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from gridtui.commands.boost_cmd import add_common, with_controller
-from gridtui.commands.lookup import find_cluster
+from gridtui.backend.checks import check_sustain, check_thresholds
+from gridtui.commands.boost_cmd import add_common, facade, with_controller
+from gridtui.commands.running import run
+from gridtui.errors import BadOffloadFlag
 from gridtui.model.still_running import StillRunning
-from gridtui.services.offload.thresholds import (
-    BadOffloadFlag,
-    apply_policy,
-    parse_sustain,
-    parse_thresholds,
-    public,
-)
 
 if TYPE_CHECKING:
-    from gridtui.services.control.client import ControlClient
+    from gridtui.backend import ControlClient
 
 FOLLOW_POLL = 1.0
 FOLLOW_FOREVER = 365 * 86400.0
@@ -74,8 +69,8 @@ def watch_command(args: argparse.Namespace) -> int:
 
 
 def auto_command(args: argparse.Namespace) -> int:
-    thresholds = parse_thresholds(args.threshold)
-    sustain = None if args.sustain is None else parse_sustain(args.sustain)
+    thresholds = check_thresholds(args.threshold)
+    sustain = None if args.sustain is None else check_sustain(args.sustain)
     args.status = not (args.enable or args.disable)
     if args.status and (thresholds or sustain is not None or args.dry_run):
         raise BadOffloadFlag(
@@ -83,27 +78,20 @@ def auto_command(args: argparse.Namespace) -> int:
         )
     if args.disable and (thresholds or sustain is not None):
         raise BadOffloadFlag("--disable takes no --threshold or --sustain")
-    cluster = find_cluster(getattr(args, "config", None))
-    file_policy = cluster.config.offload.policy()
-    scopes = {n.name: n.sample_scope for n in cluster.config.nodes}
-
-    def work(c: ControlClient) -> dict[str, Any]:
-        if args.status:
-            return c.offload_status()
-        return apply_policy(
-            c, file_policy, scopes, args.enable, thresholds, sustain, dry_run=args.dry_run
-        )
-
-    status = with_controller(cluster, work, 30.0)
+    grid = facade(args).lookup()
+    if args.status:
+        status = run(grid.offload_status())
+    else:
+        status = run(grid.offload_set(args.enable, thresholds, sustain, dry_run=args.dry_run))
     if args.json:
-        print(json.dumps(public(status), indent=2))
+        print(json.dumps(status, indent=2))
     else:
         print(describe(status))
     return 0
 
 
-def describe(status: Mapping[str, Any]) -> str:
-    data = public(status)
+def describe(data: Mapping[str, Any]) -> str:
+    """The policy as `--status --json` gives it (the facade's offload_status), in words."""
     state = "on" + (" (dry run)" if data["dry_run"] else "") if data["enabled"] else "off"
     limits = ", ".join(
         f"{r} {v:g}% for {data['sustain'][r]:g}s" for r, v in data["thresholds"].items()
@@ -132,9 +120,9 @@ def describe(status: Mapping[str, Any]) -> str:
 
 
 def events_command(args: argparse.Namespace) -> int:
-    cluster = find_cluster(getattr(args, "config", None))
+    grid = facade(args)
     if not args.follow:
-        found = with_controller(cluster, lambda c: c.offload_events(0), 30.0)
+        found = with_controller(grid, lambda c: c.offload_events(0), 30.0)
         show_events(found["events"], args.json)
         return 0
 
@@ -146,7 +134,7 @@ def events_command(args: argparse.Namespace) -> int:
             seen = max([seen, *(int(e["seq"]) for e in found["events"])])
             time.sleep(FOLLOW_POLL)
 
-    with_controller(cluster, follow, FOLLOW_FOREVER)
+    with_controller(grid, follow, FOLLOW_FOREVER)
     return 0
 
 

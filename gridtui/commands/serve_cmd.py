@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def serve_command(args: argparse.Namespace) -> int:
     from gridtui.api.server import ServeOptions, check_bind
-    from gridtui.commands.lookup import find_cluster
+    from gridtui.backend.headless import Headless
 
     opts = ServeOptions(
         host=args.host,
@@ -51,7 +51,7 @@ def serve_command(args: argparse.Namespace) -> int:
         max_upload=args.max_upload,
     )
     check_bind(opts)  # refused before any cluster is looked for
-    cluster = find_cluster(getattr(args, "config", None))
+    cluster = Headless(getattr(args, "config", None)).cluster
     from gridtui.api.server import serve
 
     return serve(cluster.config, cluster.path, opts)

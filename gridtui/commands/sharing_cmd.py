@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING
 from gridtui.commands.boost_cmd import (
     add_common,
     add_timeout,
+    facade,
     left,
     release_command,
     say_waiting,
     status_command,
     with_service,
 )
-from gridtui.commands.lookup import find_cluster
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
 
 if TYPE_CHECKING:
-    from gridtui.services.control.feed import ControlService
+    from gridtui.backend import ControlService
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,21 +50,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def request_command(args: argparse.Namespace) -> int:
+    from gridtui.backend.checks import check_request, check_strategy_name, check_timeout
     from gridtui.model.reservations import format_amount
-    from gridtui.services.control.client import check_request, check_strategy_name, check_timeout
 
     request = check_request(args.type, args.amount, args.ttl)
     strategy = check_strategy_name(args.strategy)
     timeout = check_timeout(args.timeout)
-    cluster = find_cluster(getattr(args, "config", None))
+    grid = facade(args).lookup()
 
     held: list[str] = []
 
     async def ask(svc: ControlService) -> int:
-        share = await svc.share(
-            request.type, request.amount, strategy, request.ttl,
-            timeout=timeout, waiting=say_waiting,
-        )  # fmt: skip
+        share = await svc.share(request, strategy, timeout=timeout, waiting=say_waiting)
         held.append(share.id)
         if args.json:
             print(json.dumps(share.to_json()), flush=True)
@@ -76,4 +73,4 @@ def request_command(args: argparse.Namespace) -> int:
             print(f"  {strategy}: {share.reason}", flush=True)
         return 0
 
-    return with_service(cluster, ask, left("resource-sharing", held))
+    return with_service(grid, ask, left("resource-sharing", held))

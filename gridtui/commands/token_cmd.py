@@ -25,9 +25,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def create_command(args: argparse.Namespace) -> int:
-    from gridtui.services.api_tokens import TokenStore
+    from gridtui.backend.headless import Headless
 
-    store = TokenStore()
+    store = Headless.tokens()
     token, secret = store.create("operator" if args.operator else "read-only", args.name)
     print(f"created {token.role} token {token.name!r} in {store.path}")
     print("it is shown only this once: keep it now (send it as 'Authorization: Bearer TOKEN')")
@@ -36,10 +36,10 @@ def create_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    from gridtui.backend.headless import Headless
     from gridtui.policy.amounts import format_duration
-    from gridtui.services.api_tokens import TokenStore
 
-    tokens = TokenStore().list()
+    tokens = Headless.tokens().list()
     if args.json:
         print(json.dumps([t.to_json() for t in tokens], indent=2))
         return 0
@@ -55,8 +55,8 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def revoke_command(args: argparse.Namespace) -> int:
-    from gridtui.services.api_tokens import TokenStore
+    from gridtui.backend.headless import Headless
 
-    token = TokenStore().revoke(args.name)
+    token = Headless.tokens().revoke(args.name)
     print(f"revoked {token.role} token {token.name!r}")
     return 0

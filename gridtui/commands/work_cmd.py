@@ -28,11 +28,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def work_command(args: argparse.Namespace) -> int:
-    from gridtui.services.cluster.lookup import find_cluster
-    from gridtui.services.control.client import check_node
+    from gridtui.backend.checks import check_node
+    from gridtui.backend.headless import Headless
 
     if args.node is not None:
-        check_node(find_cluster(getattr(args, "config", None), announce=False).config, args.node)
+        grid = Headless(getattr(args, "config", None), announce=False)
+        check_node(grid.config, args.node)
     snap = with_work(args, lambda svc: svc.snapshot_now(args.node))
     if args.json:
         print(json.dumps(snap.to_json(), indent=2))

@@ -13,17 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from gridtui import paths
-from gridtui.errors import UsageError, UserError
+from gridtui.errors import TokenFileError, UsageError
 from gridtui.outfile import write_file
 
 ROLES = ("read-only", "operator")
 PREFIX = "gridtui_"
 TOKEN_FILE = "api-tokens.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class TokenFileError(UserError):
-    """The token file cannot be read or written: the server refuses every request."""
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,9 @@ async def test_quick_keys_boost_the_selected_node_and_minus_releases(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert [c[:4] for c in fake.calls] == [
-            ("boost", node, "cpu", "1"),
-            ("boost", node, "gpu", "1"),
-            ("boost", node, "memory", "1GiB"),
+            ("boost", node, "cpu", 1.0),
+            ("boost", node, "gpu", 1.0),
+            ("boost", node, "memory", 1024**3),
         ]
         assert (pane(app).rows[0].node, pane(app).rows[0].type) == (node, "memory")
         assert len(pane(app).rows) == 3
@@ -123,7 +123,7 @@ async def test_boost_form_checks_against_free_resources(app: GridApp, fake: Fake
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
-        assert fake.calls == [("boost", "box1", "cpu", "2", "30m")]
+        assert fake.calls == [("boost", "box1", "cpu", 2.0, 1800.0)]
         assert pane(app).rows[0].expires == LAB_NOW + 1800
 
         await pilot.press("b")
@@ -181,7 +181,7 @@ async def test_share_form_shows_the_plan_before_submitting(app: GridApp, fake: F
         await pilot.pause()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
-        assert fake.calls[-1] == ("share", "cpu", "2", "spread", None)
+        assert fake.calls[-1] == ("share", "cpu", 2.0, "spread", None)
 
 
 async def test_lost_reservations_alert_and_digits_focus_panes(

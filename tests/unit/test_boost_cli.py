@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gridtui.cli import main
-from gridtui.commands.lookup import NO_CLUSTER
+from gridtui.services.cluster.lookup import NO_CLUSTER
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -31,7 +31,7 @@ def test_backend_module_does_not_import_textual(module: str) -> None:
 
 def test_console_start_path_does_not_import_ray() -> None:
     loaded = modules_after_import(
-        "gridtui.cli, gridtui.ui.console, gridtui.backend, gridtui.ui.app"
+        "gridtui.cli, gridtui.ui.console, gridtui.backend.console, gridtui.ui.app"
     )
     assert "ray" not in loaded
 

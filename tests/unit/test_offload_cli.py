@@ -101,7 +101,7 @@ def test_status_object_and_text() -> None:
         "cooldown": 30,
     }
     assert data["sustain"] == {"cpu": 5} and data["watched"] == ["head"] and data["dry_run"]
-    assert describe(status).splitlines() == [
+    assert describe(public(status)).splitlines() == [
         "auto-offload on (dry run): cpu 70% for 5s",
         "hysteresis 10 points, cooldown 30s; watching head",
         "fenced: head",
@@ -115,12 +115,15 @@ def test_a_change_says_what_it_did_and_what_ray_holds_after() -> None:
     lifted = OffloadEvent(7, 5.0, "head", Trigger.because("disabled"), "unfence", "done")
     status = {**policy.to_record(), "stored": True, "fenced": [],
               "changes": [lifted.to_record()]}  # fmt: skip
-    assert describe(status).splitlines()[2:] == [
+    assert describe(public(status)).splitlines()[2:] == [
         "done: unfence head: auto-offload was turned off (done)",
         "fenced (in Ray): none",
     ]
     assert public(status)["changes"][0]["message"] == lifted.message
     unread = {**status, "fenced": ["head"], "fenced_unread": "GCS down"}
-    assert describe(unread).splitlines()[-1] == "fenced (the engine's own list: GCS down): head"
+    assert (
+        describe(public(unread)).splitlines()[-1]
+        == "fenced (the engine's own list: GCS down): head"
+    )
     status.pop("changes")  # `--status`: no change, the engine's own list
-    assert describe({**status, "fenced": ["head"]}).splitlines()[2:] == ["fenced: head"]
+    assert describe(public({**status, "fenced": ["head"]})).splitlines()[2:] == ["fenced: head"]

@@ -90,7 +90,7 @@ def test_the_record_round_trips_and_an_old_controller_sends_none() -> None:
     status["still_running"] = {"head": still.to_record()}
     assert public(status)["still_running"] == {"head": still.to_record()}
     assert OffloadSnapshot.from_status(0.0, status, ()).still_running == {"head": still}
-    assert describe(status).splitlines()[3:] == [
+    assert describe(public(status)).splitlines()[3:] == [
         "still running on head (Ray#41824: zero-CPU work is not kept off):",
         "  actor W 'w' ffffffff (no CPU, pid 7)",
         "  and 3 more",

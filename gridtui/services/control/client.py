@@ -17,7 +17,7 @@ from typing import Any
 
 from gridtui import __version__
 from gridtui.config import ClusterConfig
-from gridtui.errors import UserError
+from gridtui.errors import ControllerMismatch
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
@@ -46,10 +46,6 @@ CONTROLLER_NAME = "gridtui-controller"
 NAMESPACE = "gridtui"
 # Seconds a client waits for any one answer of the controller (none of them waits on Ray).
 ANSWER_SLACK = 15.0
-
-
-class ControllerMismatch(UserError):
-    """The cluster's controller runs another gridtui version: reported, never used."""
 
 
 @dataclass(frozen=True)

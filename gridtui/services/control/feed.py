@@ -22,7 +22,13 @@ from gridtui.model.reservations import (
 )
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
 from gridtui.services.control.client import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
-from gridtui.services.control.requests import NOTICE_AFTER, POLL_SECONDS, Pending, drain_done
+from gridtui.services.control.requests import (
+    NOTICE_AFTER,
+    POLL_SECONDS,
+    Pending,
+    Request,
+    drain_done,
+)
 from gridtui.services.polled import PolledFeed
 from gridtui.services.ray.gateway import RayGateway
 
@@ -88,25 +94,24 @@ class ControlService(PolledFeed[ReservationsSnapshot]):
         )
 
     async def boost(
-        self, node: str, rtype: str, amount: str | float, ttl: str | float | None = None,
-        *, timeout: float = 30.0, waiting: Waiting | None = None,
+        self, node: str, request: Request, *, timeout: float = 30.0,
+        waiting: Waiting | None = None,
     ) -> Reservation:  # fmt: skip
+        """A checked `request` (gridtui/backend/checks.py) on `node`, once Ray placed it."""
         pending = await self.gateway.call(
-            lambda: self.client.request_boost(node, rtype, amount, ttl, timeout=timeout),
+            lambda: self.client.request_boost(node, request, timeout=timeout),
             2 * ANSWER_SLACK,
         )
         return await self._settle(pending, waiting)
 
     async def share(
-        self, rtype: str, amount: str | float, strategy: str = DEFAULT_STRATEGY,
-        ttl: str | float | None = None, *, timeout: float = 30.0,
+        self, request: Request, strategy: str = DEFAULT_STRATEGY, *, timeout: float = 30.0,
         waiting: Waiting | None = None,
     ) -> Reservation:  # fmt: skip
+        """A checked `request` where the checked `strategy` puts it, once Ray placed it."""
         metrics = metrics_table(self.live())
         pending = await self.gateway.call(
-            lambda: self.client.request_share(
-                rtype, amount, strategy, ttl, timeout=timeout, metrics=metrics
-            ),
+            lambda: self.client.request_share(request, strategy, timeout=timeout, metrics=metrics),
             2 * ANSWER_SLACK,
         )
         return await self._settle(pending, waiting)

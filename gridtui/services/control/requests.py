@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridtui.config import ClusterConfig
-from gridtui.errors import GridError, UserError
+from gridtui.errors import BadRequest, GridError, NotFound, Refused
 from gridtui.model.reservations import Reservation
 from gridtui.policy.amounts import (
     DEFAULT_TIMEOUT,
@@ -30,22 +30,6 @@ POLL_SECONDS = 0.1
 NOTICE_AFTER = 1.0
 # Renewals per lease: a client about this late still keeps its request.
 RENEWALS = 5
-
-
-class BadRequest(UserError):
-    """A malformed request (type, amount, TTL, node name): nothing was sent to the cluster."""
-
-    exit_code = 2
-
-
-class Refused(UserError):
-    """The cluster refused (not alive, not enough free, unknown id, timeout); nothing left."""
-
-    exit_code = 1
-
-
-class NotFound(Refused):
-    """No reservation (or Ray node) of that name: nothing was changed."""
 
 
 def error_of(answer: Mapping[str, Any]) -> GridError | None:
@@ -130,18 +114,10 @@ class Requests:
         raise NotImplementedError
 
     def request_boost(
-        self,
-        node: str,
-        rtype: str,
-        amount: str | float,
-        ttl: str | float | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
+        self, node: str, request: Request, *, timeout: float = DEFAULT_TIMEOUT
     ) -> Pending:
-        """Ask for `amount` of `rtype` on `node`: the controller records it pending at once."""
-        request = check_request(rtype, amount, ttl)
-        check_node(self.config, node)
-        seconds = check_timeout(timeout)
+        """Ask for a checked `request` on `node` (checked where it entered the services:
+        gridtui/backend/checks.py, or `boost` below): the controller records it pending."""
         spec = {
             "kind": "boost",
             "node": node,
@@ -149,10 +125,10 @@ class Requests:
             "amount": request.amount,
             "ttl": request.ttl,
             "owner": self.owner,
-            "timeout": seconds,
+            "timeout": timeout,
         }
         try:
-            return self.begin(spec, seconds)
+            return self.begin(spec, timeout)
         except NotFound:
             if self.config is None:
                 raise
@@ -160,28 +136,27 @@ class Requests:
 
     def request_share(
         self,
-        rtype: str,
-        amount: str | float,
+        request: Request,
         strategy: str = DEFAULT_STRATEGY,
-        ttl: str | float | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Pending:
-        """Ask for `amount` on the node(s) `strategy` picks now (split where it allows)."""
-        request = check_request(rtype, amount, ttl)
-        seconds = check_timeout(timeout)
+        """Ask for a checked `request` on the node(s) `strategy` (checked too) picks now."""
         spec = {
             "kind": "share",
             "type": request.type,
             "amount": request.amount,
             "ttl": request.ttl,
-            "strategy": check_strategy_name(strategy),
+            "strategy": strategy,
             "owner": self.owner,
-            "timeout": seconds,
+            "timeout": timeout,
             "metrics": dict(metrics) if metrics else None,
         }
-        return self.begin(spec, seconds)
+        return self.begin(spec, timeout)
+
+    # `boost` and `share` are where a Python script's raw values enter the services (the
+    # Python API, gridtui/client.py): checked here, once, as the facade checks the fronts'.
 
     def boost(
         self,
@@ -193,7 +168,10 @@ class Requests:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Reservation:
         """Reserve `amount` of `rtype` on `node`; returns once Ray placed it (active)."""
-        return self.settle(self.request_boost(node, rtype, amount, ttl, timeout=timeout))
+        request = check_request(rtype, amount, ttl)
+        check_node(self.config, node)
+        pending = self.request_boost(node, request, timeout=check_timeout(timeout))
+        return self.settle(pending)
 
     def share(
         self,
@@ -206,7 +184,13 @@ class Requests:
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Reservation:
         """Reserve `amount` on the node(s) `strategy` picks now; returns once active."""
-        pending = self.request_share(rtype, amount, strategy, ttl, timeout=timeout, metrics=metrics)
+        request = check_request(rtype, amount, ttl)
+        pending = self.request_share(
+            request,
+            check_strategy_name(strategy),
+            timeout=check_timeout(timeout),
+            metrics=metrics,
+        )
         return self.settle(pending)
 
     def begin(self, spec: Mapping[str, Any], timeout: float) -> Pending:

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridtui.errors import UserError
+from gridtui.errors import KeyExists, MemoryRefused, NoSuchObject, UserError
 
 CALL_TIMEOUT = 60.0
-
-
-class MemoryRefused(UserError):
-    """The cluster turned the request down (or could not serve it); nothing changed."""
-
-
-class NoSuchObject(MemoryRefused):
-    """No object under that key."""
-
-
-class KeyExists(MemoryRefused):
-    """The key is taken (or being stored) and the store did not ask to replace it."""
 
 
 _KINDS: dict[str, type[MemoryRefused]] = {"unknown": NoSuchObject, "exists": KeyExists}

@@ -12,13 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gridtui import outfile
-from gridtui.errors import UserError
-
-
-class MemoryInputError(UserError):
-    """Malformed input caught before anything moves: a bad key, file or output path."""
-
-    exit_code = 2
+from gridtui.errors import MemoryInputError
 
 
 class ChunkSource:

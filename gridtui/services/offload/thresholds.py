@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from gridtui.errors import UserError
+from gridtui.errors import BadOffloadFlag
 from gridtui.model.numbers import parse_float
 from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
 from gridtui.model.still_running import StillRunning
@@ -20,12 +20,6 @@ if TYPE_CHECKING:
 BARE_RESOURCE = "memory"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$", re.ASCII)
 _UNITS = {None: 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-class BadOffloadFlag(UserError):
-    """A threshold or duration that cannot be: refused before the cluster is asked."""
-
-    exit_code = 2
 
 
 def parse_thresholds(texts: Sequence[str]) -> dict[str, float]:

@@ -24,16 +24,12 @@ from typing import Any
 
 from gridtui import paths
 from gridtui.config import ClusterConfig
-from gridtui.errors import UserError
+from gridtui.errors import RayUnavailable
 from gridtui.model.objects import StoredObject, TransferProgress
 from gridtui.services.ray import auth as ray_auth
 
 DRIVER_LOG = "ray-driver.log"
 DRIVER_NICENESS = 10
-
-
-class RayUnavailable(UserError):
-    """Ray cannot be reached or answered too slowly; the message says which."""
 
 
 class DriverGone(RayUnavailable):

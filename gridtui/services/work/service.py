@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from gridtui.config import ClusterConfig
-from gridtui.errors import UserError
+from gridtui.errors import OwnGroup
 from gridtui.model.ray import match_nodes
 from gridtui.model.work import TERMINAL, GroupRow, JobRow, WorkSnapshot
 from gridtui.policy import why_inputs
@@ -55,10 +55,6 @@ class Reading:
     tasks: list[dict[str, Any]]
     groups: list[dict[str, Any]]
     names: dict[str, str] = field(default_factory=dict)
-
-
-class OwnGroup(UserError):
-    """A gridtui group (boost, share, fence) asked to be removed without --force."""
 
 
 class WorkService(PolledFeed[WorkSnapshot]):

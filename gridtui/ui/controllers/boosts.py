@@ -79,9 +79,11 @@ class BoostsController:
         self.screen.notify(
             f"Asking for {request.amount} {request.type} on {node}…", title="Boost", timeout=2
         )
-        r = await control.boost(
-            node, request.type, request.amount, request.ttl, waiting=self._waiting("Boost")
+        # Checked where it enters the services (the form's check only spoke as it was typed).
+        checked = grid_app(self.screen).backend.check_reservation(
+            request.type, request.amount, request.ttl
         )
+        r = await control.boost(node, checked, waiting=self._waiting("Boost"))
         self.screen.notify(f"{describe(r)} is active", title="Boost")
 
     def _waiting(self, title: str) -> Callable[[Reservation], None]:
@@ -156,10 +158,10 @@ class BoostsController:
         self.screen.app.push_screen(form, submitted)
 
     async def _share(self, control: ControlService, request: FormRequest) -> None:
-        r = await control.share(
-            request.type, request.amount, request.strategy, request.ttl,
-            waiting=self._waiting("Share"),
-        )  # fmt: skip
+        backend = grid_app(self.screen).backend
+        checked = backend.check_reservation(request.type, request.amount, request.ttl)
+        strategy = backend.check_strategy_name(request.strategy)
+        r = await control.share(checked, strategy, waiting=self._waiting("Share"))
         self.screen.notify(f"{describe(r)} is active", title="Share")
 
 

@@ -1,4 +1,4 @@
-"""The one factory that builds the services for the console, the CLI and the tests."""
+"""The console's (and the REST API's) facade: the services built once, feeds kept live."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
+from gridtui.backend import checks
+from gridtui.backend.calls import ServiceCalls
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
 from gridtui.prefs import Prefs
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster.console_ops import ClusterControl
     from gridtui.services.cluster.lifecycle import ClusterOps, NodeProgress, Progress
-    from gridtui.services.control.client import ControlClient, Request
     from gridtui.services.control.feed import ControlService
     from gridtui.services.memory.client import MemoryService
     from gridtui.services.memory.feed import ConsoleMemory
@@ -32,12 +33,11 @@ if TYPE_CHECKING:
     from gridtui.services.ray.gateway import RayGateway
     from gridtui.services.work.service import WorkService
 
-T = TypeVar("T")
 DEMO_STARTING = "starting demo cluster…"
 
 
 @dataclass
-class Backend:
+class Backend(ServiceCalls):
     """Services the fronts share, each publishing its own state: the metrics hub (node
     figures), the Ray view, and the one alert stream every service raises alerts on.
     Building it is cheap; `start` opens the node streams and, unless `ray` is off (recorded
@@ -257,79 +257,6 @@ class Backend:
         if event.kind == "lost":
             self.alerts.raise_alert(event.node, "lost", event.message, "error")
 
-    # -- what the REST API reads and calls (the same services, through the same gateway) --
-
-    def nodes_json(self, history: int = 0) -> dict[str, Any]:
-        """Every node: the hub's live figures and state, Ray's view, what is reserved."""
-        snap = self.metrics.snapshot()
-        view = self.ray_view.view()
-        reserved = self.control.snapshot.reserved() if self.control is not None else {}
-        nodes = []
-        for node in snap.nodes:
-            info = view.node(node.name)
-            nodes.append(
-                dict(
-                    node.to_json(history),
-                    ray=None if info is None else info.to_json(),
-                    reserved=reserved.get(node.name, {}),
-                )
-            )
-        return {
-            "cluster": snap.name,
-            "time": snap.time,
-            "demo": snap.demo,
-            "ray": {"connected": view.connected, "message": view.message},
-            "nodes": nodes,
-        }
-
-    def controller(self) -> ControlService:
-        """The reservations service, or RayUnavailable (with Ray's own reason) before it is up."""
-        from gridtui.services.ray.gateway import RayUnavailable
-
-        if self.control is None:
-            raise RayUnavailable("not connected to Ray yet")
-        return self.control
-
-    def connected_gateway(self) -> RayGateway:
-        """The gateway, or RayUnavailable saying why Ray cannot be reached now."""
-        from gridtui.services.ray.gateway import RayUnavailable
-
-        gateway = self.gateway
-        if gateway is None or not gateway.connected:
-            why = gateway.message if gateway is not None else "not connected"
-            raise RayUnavailable(f"Ray is not reachable: {why}")
-        return gateway
-
-    async def ray_call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
-        """Run `fn` on the gateway's thread (every Ray call of this process goes there)."""
-        return await self.connected_gateway().call(fn, timeout)
-
-    async def control_call(self, fn: Callable[[ControlClient], T], timeout: float = 30.0) -> T:
-        """Run `fn` with the controller's client on the gateway's thread."""
-        gateway = self.connected_gateway()
-        client = self.controller().client
-        return await gateway.call(lambda: fn(client), timeout)
-
-    def work(self) -> WorkService:
-        """Jobs, actors and tasks, groups and why (services/work), built once. Its reads go
-        to Ray's dashboard; what needs a driver runs on this Backend's gateway."""
-        if self._work is None:
-            from gridtui.services.ray.gateway import RayUnavailable
-            from gridtui.services.work.service import WorkService
-
-            if self.gateway is None:
-                raise RayUnavailable("not connected to Ray yet")
-            self._work = WorkService(self.config, self.gateway)
-        return self._work
-
-    def memory_service(self) -> MemoryService:
-        """The memory store's client, configured by the cluster file (built once)."""
-        if self._memory is None:
-            from gridtui.services.memory.client import MemoryService
-
-            self._memory = MemoryService(self.config)
-        return self._memory
-
     # -- the memory store: its listing for every console, and the dialogs' checks --------
 
     def attach_memory(self, memory: ConsoleMemory) -> None:
@@ -349,32 +276,12 @@ class Backend:
         for listener in list(self._memory_listeners):
             listener(snapshot)
 
-    @staticmethod
-    def check_store(key: str, path: str) -> Path:
-        """The store dialog's check: MemoryInputError (a GridError) says what is wrong."""
-        from gridtui.services.memory.feed import check_store
-
-        return check_store(key, path)
-
-    @staticmethod
-    def check_retrieve(key: str, path: str) -> Path:
-        from gridtui.services.memory.feed import check_retrieve
-
-        return check_retrieve(key, path)
-
-    @staticmethod
-    def check_reservation(rtype: str, amount: str, ttl: str | None) -> Request:
-        """Parse what a form holds as the CLI does; BadRequest (a GridError) says what is wrong."""
-        from gridtui.services.control.client import check_request
-
-        return check_request(rtype, amount, ttl or None)
-
-    @staticmethod
-    def strategies() -> tuple[tuple[str, ...], str]:
-        """The sharing strategies, and the default one."""
-        from gridtui.policy.scheduler import DEFAULT_STRATEGY, STRATEGIES
-
-        return STRATEGIES, DEFAULT_STRATEGY
+    # The dialogs' checks: the same as every front's, where input enters the services.
+    check_store = staticmethod(checks.check_store)
+    check_retrieve = staticmethod(checks.check_retrieve)
+    check_reservation = staticmethod(checks.check_reservation)
+    check_strategy_name = staticmethod(checks.check_strategy_name)
+    strategies = staticmethod(checks.strategies)
 
     # -- the console's cluster controls (kept together: the rest of Backend is the services') --
 
