@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
+from gridtui.feeds import Feeds
 from gridtui.prefs import Prefs
 from gridtui.services.metrics.alerts import AlertStream
 from gridtui.services.metrics.hub import MetricsHub
@@ -19,9 +20,7 @@ from gridtui.services.ray.view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
-    from gridtui.model.objects import MemorySnapshot
-    from gridtui.model.offload_view import OffloadSnapshot
-    from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
+    from gridtui.model.reservations import ReservationEvent
     from gridtui.services.cluster.console_ops import ClusterControl
     from gridtui.services.cluster.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.control.client import ControlClient, Request
@@ -68,21 +67,15 @@ class Backend:
     memory: ConsoleMemory | None = field(default=None, init=False)
     """The memory store (listing, stores, retrieves): built once Ray's driver exists."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-    _offload_listeners: list[Callable[[OffloadSnapshot], None]] = field(
-        default_factory=list, init=False, repr=False
-    )
-    _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
-        default_factory=list, init=False, repr=False
-    )
-    _memory_listeners: list[Callable[[MemorySnapshot], None]] = field(
-        default_factory=list, init=False, repr=False
-    )
+    feeds: Feeds = field(init=False)
+    """Every published state, for the fronts to follow (the console's one bridge reads it)."""
 
     def __post_init__(self) -> None:
         if self.hub is None:
             self.hub = MetricsHub(self.config, alerts=self.alerts)
         else:  # a hub built beforehand (recorded data) brings its own stream
             self.alerts = self.hub.alerts
+        self.feeds = Feeds(self.hub.published, self.ray_view.published, self.alerts)
 
     @property
     def metrics(self) -> MetricsHub:
@@ -207,9 +200,10 @@ class Backend:
 
     def attach_control(self, control: ControlService) -> None:
         """Use `control` for reservations (tests attach a fake): its snapshots go to the
-        reservation listeners, its lost reservations to the alert stream."""
+        reservations feed, its lost reservations to the alert stream."""
         self.control = control
-        control.subscribe(self._publish_reservations)
+        self.feeds.reservations.publish(control.snapshot)
+        control.subscribe(self.feeds.reservations.publish)
         control.subscribe_events(self._reservation_event)
         from gridtui.services.offload.feed import OffloadFeed
 
@@ -222,36 +216,8 @@ class Backend:
             config_path=self.config_path,
             ready=(lambda: gateway.connected) if gateway is not None else (lambda: True),
         )
-        self.offload.subscribe(self._publish_offload)
-
-    def subscribe_offload(self, listener: Callable[[OffloadSnapshot], None]) -> Callable[[], None]:
-        """Each OffloadSnapshot the engine's poll publishes, whenever it exists."""
-        self._offload_listeners.append(listener)
-        return lambda: (
-            self._offload_listeners.remove(listener)
-            if listener in self._offload_listeners
-            else None
-        )
-
-    def _publish_offload(self, snapshot: OffloadSnapshot) -> None:
-        for listener in list(self._offload_listeners):
-            listener(snapshot)
-
-    def subscribe_reservations(
-        self, listener: Callable[[ReservationsSnapshot], None]
-    ) -> Callable[[], None]:
-        """Each ReservationsSnapshot the controller's poll publishes, whenever it exists."""
-        self._reservation_listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._reservation_listeners:
-                self._reservation_listeners.remove(listener)
-
-        return unsubscribe
-
-    def _publish_reservations(self, snapshot: ReservationsSnapshot) -> None:
-        for listener in list(self._reservation_listeners):
-            listener(snapshot)
+        self.feeds.offload.publish(self.offload.snapshot)
+        self.offload.subscribe(self.feeds.offload.publish)
 
     def _reservation_event(self, event: ReservationEvent) -> None:
         if event.kind == "lost":
@@ -334,20 +300,10 @@ class Backend:
 
     def attach_memory(self, memory: ConsoleMemory) -> None:
         """Use `memory` for the memory store (tests attach a fake): its listings go to the
-        memory listeners."""
+        memory feed."""
         self.memory = memory
-        memory.subscribe(self._publish_memory)
-
-    def subscribe_memory(self, listener: Callable[[MemorySnapshot], None]) -> Callable[[], None]:
-        """Each MemorySnapshot the memory poll publishes, whenever it exists."""
-        self._memory_listeners.append(listener)
-        return lambda: (
-            self._memory_listeners.remove(listener) if listener in self._memory_listeners else None
-        )
-
-    def _publish_memory(self, snapshot: MemorySnapshot) -> None:
-        for listener in list(self._memory_listeners):
-            listener(snapshot)
+        self.feeds.memory.publish(memory.snapshot)
+        memory.subscribe(self.feeds.memory.publish)
 
     @staticmethod
     def check_store(key: str, path: str) -> Path:

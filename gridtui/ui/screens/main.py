@@ -15,6 +15,7 @@ from textual.worker import Worker
 
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
+from gridtui.ui.bridge import follow
 from gridtui.ui.controllers.boosts import BoostsController
 from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
 from gridtui.ui.controllers.memory import MemoryController
@@ -113,7 +114,7 @@ class MainScreen(ReadOnlyAware, QuietBeneath[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self._latest)
-        grid_app(self).snapshot_signal.subscribe(self, self.show_snapshot)
+        follow(self, lambda f: f.nodes, self.show_snapshot, now=False)
         self.query_one(NodesTable).focus()
 
     async def on_resize(self) -> None:

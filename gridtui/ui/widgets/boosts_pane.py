@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from gridtui.model.reservations import Reservation, ReservationsSnapshot, format_amount
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow
 from gridtui.ui.format import DASH
 from gridtui.ui.widgets.shown import WhenShown, looks
 
@@ -75,9 +75,7 @@ class BoostsPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "3 Boosts & allocations"
         self._update.attach()
-        source = feeds(self.app)
-        self.show(source.reservations)
-        source.reservations_signal.subscribe(self, self.show)
+        follow(self, lambda f: f.reservations, self.show)
         self.set_interval(1.0, self._redraw)
         self.call_after_refresh(self._build)
 

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import clock
 from gridtui.ui.widgets.shown import WhenShown
 
@@ -98,11 +98,10 @@ class ClusterHeader(Widget):
 
     def on_mount(self) -> None:
         self._update.attach()
-        source = feeds(self.app)
-        self.ray = source.ray_view
-        source.ray_signal.subscribe(self, self._ray_changed)
-        self.offload = source.offload
-        source.offload_signal.subscribe(self, self._offload_changed)
+        self.ray = latest(self, lambda f: f.ray)
+        follow(self, lambda f: f.ray, self._ray_changed, now=False)
+        self.offload = latest(self, lambda f: f.offload)
+        follow(self, lambda f: f.offload, self._offload_changed, now=False)
         if hasattr(self.app, "read_only"):  # GridApp's; the file may turn it on later
             self.watch(self.app, "read_only", self._read_only_changed)
 

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 
 from gridtui.model.objects import MemorySnapshot, ShardUsage, StoredObject, human_age
 from gridtui.model.units import size
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow
 from gridtui.ui.format import DASH
 from gridtui.ui.widgets.shown import WhenShown, looks
 
@@ -131,9 +131,7 @@ class MemoryPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "4 Memory objects"
         self._update.attach()
-        source = feeds(self.app)
-        self.show(source.memory)
-        source.memory_signal.subscribe(self, self.show)
+        follow(self, lambda f: f.memory, self.show)
 
     @property
     def table(self) -> ObjectTable:

@@ -21,7 +21,7 @@ from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeI
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot, format_amount
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import DASH, pct, size, used_total
 from gridtui.ui.widgets.shown import WhenShown
 
@@ -295,13 +295,10 @@ class NodesTable(ScrollView, can_focus=True):
         self.virtual_size = Size(TABLE_WIDTH, 1)
         self._update.attach()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        source = feeds(self.app)
-        self.ray_view = source.ray_view
-        source.ray_signal.subscribe(self, self.show_ray)
-        self.show_reservations(source.reservations)
-        source.reservations_signal.subscribe(self, self.show_reservations)
-        self.show_memory(source.memory)
-        source.memory_signal.subscribe(self, self.show_memory)
+        self.ray_view = latest(self, lambda f: f.ray)
+        follow(self, lambda f: f.ray, self.show_ray, now=False)
+        follow(self, lambda f: f.reservations, self.show_reservations)
+        follow(self, lambda f: f.memory, self.show_memory)
 
     def _theme_changed(self, _theme: object) -> None:
         self._forget_drawing()

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from gridtui.model.offload import OffloadEvent
 from gridtui.model.offload_view import OffloadSnapshot
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow
 from gridtui.ui.format import clock
 from gridtui.ui.widgets.panes import Pane
 from gridtui.ui.widgets.shown import WhenShown
@@ -59,9 +59,7 @@ class OffloadPane(Pane):
 
     def on_mount(self) -> None:
         self._update.attach()
-        source = feeds(self.app)
-        self.show(source.offload)
-        source.offload_signal.subscribe(self, self.show)
+        follow(self, lambda f: f.offload, self.show)
 
     @property
     def events(self) -> tuple[OffloadEvent, ...]:
