@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
-from gridtui.feeds import Feeds
+from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, Feeds
 from gridtui.prefs import Prefs
 from gridtui.services.metrics.alerts import AlertStream
 from gridtui.services.metrics.hub import MetricsHub
@@ -67,7 +67,7 @@ class Backend:
     memory: ConsoleMemory | None = field(default=None, init=False)
     """The memory store (listing, stores, retrieves): built once Ray's driver exists."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-    feeds: Feeds = field(init=False)
+    feeds: Feeds = field(default_factory=Feeds, init=False)
     """Every published state, for the fronts to follow (the console's one bridge reads it)."""
 
     def __post_init__(self) -> None:
@@ -75,7 +75,9 @@ class Backend:
             self.hub = MetricsHub(self.config, alerts=self.alerts)
         else:  # a hub built beforehand (recorded data) brings its own stream
             self.alerts = self.hub.alerts
-        self.feeds = Feeds(self.hub.published, self.ray_view.published, self.alerts)
+        self.feeds.provide(NODES, self.hub.published)
+        self.feeds.provide(RAY, self.ray_view.published)
+        self.feeds.provide(ALERTS, self.alerts)
 
     @property
     def metrics(self) -> MetricsHub:
@@ -202,8 +204,8 @@ class Backend:
         """Use `control` for reservations (tests attach a fake): its snapshots go to the
         reservations feed, its lost reservations to the alert stream."""
         self.control = control
-        self.feeds.reservations.publish(control.snapshot)
-        control.subscribe(self.feeds.reservations.publish)
+        self.feeds[RESERVATIONS].publish(control.snapshot)
+        control.subscribe(self.feeds[RESERVATIONS].publish)
         control.subscribe_events(self._reservation_event)
         from gridtui.services.offload.feed import OffloadFeed
 
@@ -216,8 +218,8 @@ class Backend:
             config_path=self.config_path,
             ready=(lambda: gateway.connected) if gateway is not None else (lambda: True),
         )
-        self.feeds.offload.publish(self.offload.snapshot)
-        self.offload.subscribe(self.feeds.offload.publish)
+        self.feeds[OFFLOAD].publish(self.offload.snapshot)
+        self.offload.subscribe(self.feeds[OFFLOAD].publish)
 
     def _reservation_event(self, event: ReservationEvent) -> None:
         if event.kind == "lost":
@@ -302,8 +304,8 @@ class Backend:
         """Use `memory` for the memory store (tests attach a fake): its listings go to the
         memory feed."""
         self.memory = memory
-        self.feeds.memory.publish(memory.snapshot)
-        memory.subscribe(self.feeds.memory.publish)
+        self.feeds[MEMORY].publish(memory.snapshot)
+        memory.subscribe(self.feeds[MEMORY].publish)
 
     @staticmethod
     def check_store(key: str, path: str) -> Path:

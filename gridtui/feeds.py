@@ -1,10 +1,11 @@
-"""Feeds: every state the facade publishes for the fronts, each one Publisher[T]."""
+"""Feeds: every state the facade publishes for the fronts, each one Publisher[T] under its key."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
+from gridtui.model.feed import FeedKey
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
@@ -12,32 +13,51 @@ from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.services.publish import EventStream, Publisher
 
+T = TypeVar("T")
 NOT_YET = "Ray not connected yet"
 
+NODES: FeedKey[ClusterSnapshot] = FeedKey(
+    "nodes", lambda: ClusterSnapshot(name="", time=time.time(), nodes=())
+)
+RAY: FeedKey[RayClusterView] = FeedKey("ray", RayClusterView)
+ALERTS: FeedKey[Alert] = FeedKey("alerts", None)
+RESERVATIONS: FeedKey[ReservationsSnapshot] = FeedKey(
+    "reservations", lambda: ReservationsSnapshot(time.time(), message=NOT_YET)
+)
+OFFLOAD: FeedKey[OffloadSnapshot] = FeedKey(
+    "offload", lambda: OffloadSnapshot(time.time(), message=NOT_YET)
+)
+MEMORY: FeedKey[MemorySnapshot] = FeedKey(
+    "memory", lambda: MemorySnapshot((), (), time.time(), message=NOT_YET)
+)
 
-@dataclass(frozen=True)
+
 class Feeds:
-    """What the facade exposes for a front to follow. The services behind reservations,
-    offload and memory start with Ray, after a front subscribed: their feeds exist from
-    the start and say so until then, so a front subscribes once, at its own start.
+    """What the facade exposes for a front to follow, by key. A feed exists from the first
+    ask, before the service behind it (reservations, offload and memory start with Ray,
+    after the console subscribed): a front subscribes once, at its own start, and until
+    the service publishes the feed shows its key's initial value.
 
     Light on purpose (the model and publish.py): the console builds a stand-in before its
     first frame, while the cluster file is still being read."""
 
-    nodes: Publisher[ClusterSnapshot]
-    ray: Publisher[RayClusterView]
-    alerts: EventStream[Alert]
-    reservations: Publisher[ReservationsSnapshot] = field(
-        default_factory=lambda: Publisher(ReservationsSnapshot(time.time(), message=NOT_YET))
-    )
-    offload: Publisher[OffloadSnapshot] = field(
-        default_factory=lambda: Publisher(OffloadSnapshot(time.time(), message=NOT_YET))
-    )
-    memory: Publisher[MemorySnapshot] = field(
-        default_factory=lambda: Publisher(MemorySnapshot((), (), time.time(), message=NOT_YET))
-    )
+    def __init__(self) -> None:
+        self._publishers: dict[FeedKey[Any], Publisher[Any]] = {}
+
+    def provide(self, key: FeedKey[T], publisher: Publisher[T]) -> None:
+        """Publish `key` through a service's own publisher (the hub's, the Ray view's)."""
+        self._publishers[key] = publisher
+
+    def __getitem__(self, key: FeedKey[T]) -> Publisher[T]:
+        found = self._publishers.get(key)
+        if found is None:
+            found = EventStream() if key.initial is None else Publisher(key.initial())
+            self._publishers[key] = found
+        return cast("Publisher[T]", found)
 
     @classmethod
     def standin(cls, nodes: ClusterSnapshot) -> Feeds:
         """Feeds with nothing behind them yet: the console's first frame, before its file."""
-        return cls(Publisher(nodes), Publisher(RayClusterView()), EventStream())
+        feeds = cls()
+        feeds.provide(NODES, Publisher(nodes))
+        return feeds

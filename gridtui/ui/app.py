@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
-from gridtui.feeds import Feeds
+from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, Feeds
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
@@ -161,23 +161,23 @@ class GridApp(ReadOnlyAware, App[None]):
 
     @property
     def snapshot(self) -> ClusterSnapshot:
-        return latest(self, lambda f: f.nodes)
+        return latest(self, NODES)
 
     @property
     def ray_view(self) -> RayClusterView:
-        return latest(self, lambda f: f.ray)
+        return latest(self, RAY)
 
     @property
     def reservations(self) -> ReservationsSnapshot:
-        return latest(self, lambda f: f.reservations)
+        return latest(self, RESERVATIONS)
 
     @property
     def offload(self) -> OffloadSnapshot:
-        return latest(self, lambda f: f.offload)
+        return latest(self, OFFLOAD)
 
     @property
     def memory(self) -> MemorySnapshot:
-        return latest(self, lambda f: f.memory)
+        return latest(self, MEMORY)
 
     def get_default_screen(self) -> Screen[None]:
         warn, hot = self._thresholds()
@@ -186,7 +186,7 @@ class GridApp(ReadOnlyAware, App[None]):
     def on_mount(self) -> None:
         for note in self._startup_notes:
             self.notify(note, title="Theme", severity="warning")
-        follow(self, lambda f: f.alerts, self._alert, now=False, every=True)
+        follow(self, ALERTS, self._alert, now=False)
         if self._backend is not None:
             self.call_after_refresh(self._start_backend)
         else:

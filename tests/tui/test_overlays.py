@@ -8,6 +8,7 @@ import pytest
 from textual.screen import Screen
 from textual.widgets import Static
 
+from gridtui.feeds import MEMORY, NODES, OFFLOAD, RESERVATIONS
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.reservations import ReservationsSnapshot
@@ -27,10 +28,10 @@ def feed(app: GridApp, n: int) -> None:
     """What the back-end publishes in a second, each time with something new to say."""
     feeds = app.backend.feeds
     snap = app.backend.metrics.snapshot()
-    feeds.nodes.publish(dataclasses.replace(snap, time=snap.time + n))
-    feeds.reservations.publish(ReservationsSnapshot(float(n), message=f"poll {n}"))
-    feeds.memory.publish(MemorySnapshot((), (), float(n), message=f"poll {n}"))
-    feeds.offload.publish(OffloadSnapshot(float(n), message=f"poll {n}"))
+    feeds[NODES].publish(dataclasses.replace(snap, time=snap.time + n))
+    feeds[RESERVATIONS].publish(ReservationsSnapshot(float(n), message=f"poll {n}"))
+    feeds[MEMORY].publish(MemorySnapshot((), (), float(n), message=f"poll {n}"))
+    feeds[OFFLOAD].publish(OffloadSnapshot(float(n), message=f"poll {n}"))
 
 
 @pytest.mark.parametrize("key", ["question_mark", "ctrl+p"])
@@ -95,12 +96,12 @@ async def test_a_pane_redraws_nothing_when_nothing_changed(
         await pilot.pause(0.3)
         monkeypatch.setattr(Static, "update", counted)
         feeds = app.backend.feeds
-        feeds.memory.publish(MemorySnapshot((), (), 2.0, message="poll 1"))
-        feeds.reservations.publish(ReservationsSnapshot(2.0, message="poll 1"))
-        feeds.offload.publish(OffloadSnapshot(2.0, message="poll 1"))
+        feeds[MEMORY].publish(MemorySnapshot((), (), 2.0, message="poll 1"))
+        feeds[RESERVATIONS].publish(ReservationsSnapshot(2.0, message="poll 1"))
+        feeds[OFFLOAD].publish(OffloadSnapshot(2.0, message="poll 1"))
         await pilot.pause(0.3)
         assert updates == []
-        feeds.memory.publish(MemorySnapshot((), (), 3.0, message="poll 2"))
+        feeds[MEMORY].publish(MemorySnapshot((), (), 3.0, message="poll 2"))
         await pilot.pause(0.3)
         assert updates == ["memory-empty"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -179,3 +180,16 @@ async def test_ray_view_loop_reports_down_then_connects_and_wakes_on_demand() ->
     assert view.view().node("a") == info(2.0)
     view.close()
     await asyncio.wait_for(task, 2)  # the loop ends by itself
+
+
+def test_a_feed_exists_before_its_service_and_says_so_until_it_publishes() -> None:
+    from gridtui.feeds import ALERTS, MEMORY, NOT_YET, Feeds
+
+    feeds = Feeds()
+    seen: list[str] = []
+    feeds[MEMORY].subscribe(lambda snap: seen.append(snap.message))
+    assert feeds[MEMORY].value().message == NOT_YET
+    assert feeds[MEMORY] is feeds[MEMORY]  # one publisher per key: a front subscribes once
+    feeds[MEMORY].publish(dataclasses.replace(feeds[MEMORY].value(), message="listed"))
+    assert seen == ["listed"]
+    assert isinstance(feeds[ALERTS], EventStream)  # events: none replaced, none skipped

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import Worker
 
+from gridtui.feeds import NODES
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
 from gridtui.ui.bridge import follow
@@ -114,7 +115,7 @@ class MainScreen(ReadOnlyAware, QuietBeneath[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self._latest)
-        follow(self, lambda f: f.nodes, self.show_snapshot, now=False)
+        follow(self, NODES, self.show_snapshot, now=False)
         self.query_one(NodesTable).focus()
 
     async def on_resize(self) -> None:

@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Footer, Label, Static
 
+from gridtui.feeds import NODES, RAY
 from gridtui.model.nodes import ClusterSnapshot, NodeStatus, RayNodeInfo
 from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import DASH, ago, num, pct, rate, size
@@ -103,7 +104,7 @@ class NodeDetailScreen(QuietBeneath[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self._initial)
-        follow(self, lambda f: f.nodes, self.show_snapshot, now=False)
+        follow(self, NODES, self.show_snapshot, now=False)
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         header = self.query_one(ClusterHeader)
@@ -116,7 +117,7 @@ class NodeDetailScreen(QuietBeneath[None]):
             return
         self._shown = node
         self.query_one("#facts", Static).update(
-            node_facts(node, snapshot.time, latest(self, lambda f: f.ray).node(self.node_name))
+            node_facts(node, snapshot.time, latest(self, RAY).node(self.node_name))
         )
         self.query_one(CoreBars).cores = node.sample.cpu_per_core if node.sample else ()
         hist, interval = self._history, self._interval

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
+from gridtui.feeds import NODES, OFFLOAD
 from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.ui.access import grid_app
@@ -116,8 +117,8 @@ class OffloadScreen(ReadOnlyAware, QuietBeneath[None]):
 
     def on_mount(self) -> None:
         self.query_one(ClusterHeader).subtitle = "Offload"
-        follow(self, lambda f: f.nodes, lambda _snap: self.redraw(), now=False)
-        follow(self, lambda f: f.offload, lambda _snap: self.redraw(), now=False)
+        follow(self, NODES, lambda _snap: self.redraw(), now=False)
+        follow(self, OFFLOAD, lambda _snap: self.redraw(), now=False)
         self.redraw()
         feed = self.feed()
         if feed is not None:

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
+from gridtui.feeds import RESERVATIONS
 from gridtui.model.reservations import Reservation, ReservationsSnapshot, format_amount
 from gridtui.ui.bridge import follow
 from gridtui.ui.format import DASH
@@ -75,7 +76,7 @@ class BoostsPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "3 Boosts & allocations"
         self._update.attach()
-        follow(self, lambda f: f.reservations, self.show)
+        follow(self, RESERVATIONS, self.show)
         self.set_interval(1.0, self._redraw)
         self.call_after_refresh(self._build)
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gridtui.feeds import OFFLOAD, RAY
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
@@ -98,10 +99,10 @@ class ClusterHeader(Widget):
 
     def on_mount(self) -> None:
         self._update.attach()
-        self.ray = latest(self, lambda f: f.ray)
-        follow(self, lambda f: f.ray, self._ray_changed, now=False)
-        self.offload = latest(self, lambda f: f.offload)
-        follow(self, lambda f: f.offload, self._offload_changed, now=False)
+        self.ray = latest(self, RAY)
+        follow(self, RAY, self._ray_changed, now=False)
+        self.offload = latest(self, OFFLOAD)
+        follow(self, OFFLOAD, self._offload_changed, now=False)
         if hasattr(self.app, "read_only"):  # GridApp's; the file may turn it on later
             self.watch(self.app, "read_only", self._read_only_changed)
 

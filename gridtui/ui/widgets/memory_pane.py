@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from gridtui.feeds import MEMORY
 from gridtui.model.objects import MemorySnapshot, ShardUsage, StoredObject, human_age
 from gridtui.model.units import size
 from gridtui.ui.bridge import follow
@@ -131,7 +132,7 @@ class MemoryPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "4 Memory objects"
         self._update.attach()
-        follow(self, lambda f: f.memory, self.show)
+        follow(self, MEMORY, self.show)
 
     @property
     def table(self) -> ObjectTable:

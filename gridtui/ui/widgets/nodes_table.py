@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from gridtui.feeds import MEMORY, RAY, RESERVATIONS
 from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.ray import RayClusterView
@@ -295,10 +296,10 @@ class NodesTable(ScrollView, can_focus=True):
         self.virtual_size = Size(TABLE_WIDTH, 1)
         self._update.attach()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.ray_view = latest(self, lambda f: f.ray)
-        follow(self, lambda f: f.ray, self.show_ray, now=False)
-        follow(self, lambda f: f.reservations, self.show_reservations)
-        follow(self, lambda f: f.memory, self.show_memory)
+        self.ray_view = latest(self, RAY)
+        follow(self, RAY, self.show_ray, now=False)
+        follow(self, RESERVATIONS, self.show_reservations)
+        follow(self, MEMORY, self.show_memory)
 
     def _theme_changed(self, _theme: object) -> None:
         self._forget_drawing()

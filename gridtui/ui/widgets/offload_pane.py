@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from gridtui.feeds import OFFLOAD
 from gridtui.model.offload import OffloadEvent
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.ui.bridge import follow
@@ -59,7 +60,7 @@ class OffloadPane(Pane):
 
     def on_mount(self) -> None:
         self._update.attach()
-        follow(self, lambda f: f.offload, self.show)
+        follow(self, OFFLOAD, self.show)
 
     @property
     def events(self) -> tuple[OffloadEvent, ...]:
