@@ -27,18 +27,12 @@ from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.prefs import Prefs
 from gridtui.ui.bridge import Bridge, FeedUpdated, follow, latest
 from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
-from gridtui.ui.screens.main import PANES_HELP, MainScreen
+from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
-from gridtui.ui.widgets.boosts_pane import BoostsPane
-from gridtui.ui.widgets.memory_pane import MemoryPane
-from gridtui.ui.widgets.nodes_table import NodesTable
-from gridtui.ui.widgets.panes import NodesPane
-from gridtui.ui.widgets.transfer_panel import TransferPanel
 
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
     from gridtui.backend import Backend
-    from gridtui.ui.screens.help import Section
 
 QUIT_GRACE = 2.0
 HEAP_SETTLES = 10.0
@@ -330,45 +324,11 @@ class GridApp(ReadOnlyAware, App[None]):
         if not isinstance(self.screen, OffloadScreen):
             self.push_screen(OffloadScreen())
 
-    def help_sections(self) -> list[Section]:
-        from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
-        from gridtui.ui.screens.confirm import ConfirmScreen
-        from gridtui.ui.screens.help import HelpScreen
-        from gridtui.ui.screens.node_detail import NodeDetailScreen
-        from gridtui.ui.screens.offload import OffloadScreen
-        from gridtui.ui.screens.ray_logs import RayLogScreen
-
-        return [
-            ("Everywhere", type(self), None),
-            ("Everywhere", App, frozenset({"ctrl+q"})),
-            ("Dashboard", MainScreen, None),
-            ("Nodes pane", NodesPane, None),
-            ("Nodes table", NodesTable, None),
-            ("Boosts pane", BoostsPane, None),
-            ("Memory pane", MemoryPane, None),
-            ("Memory transfer", TransferPanel, None),
-            ("Node detail", NodeDetailScreen, None),
-            ("Ray logs", RayLogScreen, None),
-            ("Offload view", OffloadScreen, None),
-            ("Confirmation", ConfirmScreen, None),
-            ("Cluster progress", ClusterProgressScreen, None),
-            ("Help", HelpScreen, None),
-        ]
-
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(where, key, what) for the help and docs/keys.md."""
-        from gridtui.ui.screens.help import key_rows  # loaded with the help, after the first frame
+        from gridtui.ui.keys import help_rows  # loaded with the help, after the first frame
 
-        rows = key_rows(self, self.help_sections())
-        palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
-        rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
-        at = next(i for i, row in enumerate(rows) if row[0] == "Dashboard")
-        rows.insert(at + 1, ("Dashboard", "1-5", PANES_HELP))
-        from gridtui.ui.screens.offload import OffloadScreen
-
-        at = next(i for i, row in enumerate(rows) if row[0] == "Offload view")
-        rows[at + 1 : at + 1] = [("Offload view", k, w) for k, w in OffloadScreen.HELP_ROWS]
-        return rows
+        return help_rows(self)
 
     def action_help(self) -> None:
         from gridtui.ui.screens.help import HelpScreen  # not needed for the first frame

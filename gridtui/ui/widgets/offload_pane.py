@@ -13,6 +13,7 @@ from textual.widgets import Static
 from gridtui.feeds import OFFLOAD
 from gridtui.model.offload import OffloadEvent
 from gridtui.model.offload_view import OffloadSnapshot
+from gridtui.ui.access import grid_app
 from gridtui.ui.bridge import follow
 from gridtui.ui.format import clock
 from gridtui.ui.widgets.panes import Pane
@@ -61,6 +62,10 @@ class OffloadPane(Pane):
     def on_mount(self) -> None:
         self._update.attach()
         follow(self, OFFLOAD, self.show)
+
+    def open_selected(self) -> bool:
+        grid_app(self).open_offload()
+        return True
 
     @property
     def events(self) -> tuple[OffloadEvent, ...]:
