@@ -125,6 +125,7 @@ class MemoryPane(ReadOnlyAware, Vertical):
     # One action per key, so the read-only console can tell a store or delete (changes the
     # cluster) from a retrieve; declared here, with the keys (ui/readonly.py gathers them).
     CHANGES_CLUSTER: ClassVar[frozenset[str]] = frozenset({"memory_store", "memory_delete"})
+    # A retrieve writes a local file: it changes nothing in the cluster.
     LOOKS_ONLY: ClassVar[frozenset[str]] = frozenset({"memory_retrieve"})
     PALETTE: ClassVar[dict[str, str]] = {
         "memory_store": "Store a file in the cluster's memory…",
