@@ -108,9 +108,10 @@ def refusal(app: App[Any], action: str | ActionParseResult) -> str:
 
 
 class ReadOnlyAware:
-    """Mixed into whatever runs a CHANGES_CLUSTER action (the app, the main screen), before
-    its Textual base: in a read-only console those actions leave the footer, so it never
-    offers a refused key. (Pressing one is refused by GridApp.run_action, the one gate.)
+    """Mixed into whatever runs a CHANGES_CLUSTER action (the app, the panes, the Offload
+    view), before its Textual base: in a read-only console those actions leave the footer,
+    so it never offers a refused key. (Pressing one is refused by GridApp.run_action, the
+    one gate.)
 
     Not a DOMNode itself: Textual takes a class's CSS from its first DOMNode base, which
     must stay Screen or App.

@@ -21,7 +21,6 @@ from gridtui.ui.controllers.cluster import ClusterController
 from gridtui.ui.controllers.memory import MemoryController
 from gridtui.ui.dashboard import PANES, DashboardPane, Thresholds
 from gridtui.ui.intents import Controller, Intent
-from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.textual_private import QuietBeneath
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.footer import KeysFooter
@@ -33,7 +32,7 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, the panes are tabs (same digit keys) instead of all at once."""
 
 
-class MainScreen(ReadOnlyAware, QuietBeneath[None]):
+class MainScreen(QuietBeneath[None]):
     """Lays out the panes (ui/dashboard.py), routes their intents to the controllers, and
     points the other panes at the node under the table's cursor."""
 
