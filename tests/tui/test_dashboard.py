@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 import gridtui.ui
+from gridtui.feeds import MEMORY
+from gridtui.model.objects import MemorySnapshot
 from gridtui.ui.app import GridApp
+from gridtui.ui.bridge import follow
 from gridtui.ui.dashboard import PANES, PANES_HELP
 from gridtui.ui.intents import Intent
 from gridtui.ui.screens.main import MainScreen
@@ -54,3 +57,26 @@ async def test_each_digit_focuses_inside_its_pane(app: GridApp, size: tuple[int,
             await pilot.pause(0.2)
             assert screen.focused is not None
             assert pane in screen.focused.ancestors_with_self, (n, screen.focused)
+
+
+async def test_the_bridge_delivers_the_newest_state_and_every_alert(app: GridApp) -> None:
+    """A burst of one feed's values ends on the newest (queued ones may be replaced); each
+    alert of a burst is its own notification (events are never replaced)."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        feeds = app.backend.feeds
+        seen: list[str] = []
+        follow(app.screen, MEMORY, lambda snap: seen.append(snap.message), now=False)
+        for n in range(5):
+            feeds[MEMORY].publish(MemorySnapshot((), (), float(n), message=f"poll {n}"))
+        for word in ("first", "second", "third"):
+            app.backend.alerts.raise_alert("box1", "test", f"{word} alert", "error")
+        await pilot.pause(0.5)
+        assert seen and seen[-1] == "poll 4" and len(seen) <= 5
+        assert app.memory.message == "poll 4"
+        shown = [n.message for n in app._notifications]
+        assert [m for m in shown if m.endswith(" alert")] == [
+            "first alert",
+            "second alert",
+            "third alert",
+        ]
