@@ -46,8 +46,8 @@ class GridApp(ReadOnlyAware, App[None]):
     Backend starts after the first frame.
 
     The Backend's feeds reach the panes through one bridge (ui/bridge.py): each pane
-    follows the feeds it shows. `after_first_frame` runs once
-    that frame is drawn (the console turns the garbage collector back on there)."""
+    follows the feeds it shows. `after_first_frame` runs once that frame is drawn (the
+    console turns the garbage collector back on there)."""
 
     CSS_PATH = "gridtui.tcss"
     TITLE = "gridtui"
