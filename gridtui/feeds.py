@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, TypeVar, cast
 
-from gridtui.model.feed import FeedKey
-from gridtui.model.nodes import Alert, ClusterSnapshot
-from gridtui.model.objects import MemorySnapshot
-from gridtui.model.offload_view import OffloadSnapshot
-from gridtui.model.ray import RayClusterView
-from gridtui.model.reservations import ReservationsSnapshot
+from gridtui.model.feed import NOT_YET, FeedKey
+from gridtui.model.nodes import ALERTS, NODES, ClusterSnapshot
+from gridtui.model.objects import MEMORY
+from gridtui.model.offload_view import OFFLOAD
+from gridtui.model.ray import RAY
+from gridtui.model.reservations import RESERVATIONS
 from gridtui.services.publish import EventStream, Publisher
 
 T = TypeVar("T")
-NOT_YET = "Ray not connected yet"
 
-NODES: FeedKey[ClusterSnapshot] = FeedKey(
-    "nodes", lambda: ClusterSnapshot(name="", time=time.time(), nodes=())
-)
-RAY: FeedKey[RayClusterView] = FeedKey("ray", RayClusterView)
-ALERTS: FeedKey[Alert] = FeedKey("alerts", None)
-RESERVATIONS: FeedKey[ReservationsSnapshot] = FeedKey(
-    "reservations", lambda: ReservationsSnapshot(time.time(), message=NOT_YET)
-)
-OFFLOAD: FeedKey[OffloadSnapshot] = FeedKey(
-    "offload", lambda: OffloadSnapshot(time.time(), message=NOT_YET)
-)
-MEMORY: FeedKey[MemorySnapshot] = FeedKey(
-    "memory", lambda: MemorySnapshot((), (), time.time(), message=NOT_YET)
-)
+# The keys are declared beside their states (model/); here for the fronts to find at once.
+__all__ = ["ALERTS", "MEMORY", "NODES", "NOT_YET", "OFFLOAD", "RAY", "RESERVATIONS", "Feeds"]
 
 
 class Feeds:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+NOT_YET = "Ray not connected yet"
+"""What a feed behind Ray says until its service publishes."""
 
 
 @dataclass(frozen=True, eq=False)
