@@ -14,6 +14,7 @@ from gridtui.backend import checks
 from gridtui.backend.calls import ServiceCalls
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
+from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, Feeds
 from gridtui.prefs import Prefs
 from gridtui.services.metrics.alerts import AlertStream
 from gridtui.services.metrics.hub import MetricsHub
@@ -21,9 +22,7 @@ from gridtui.services.ray.view import RayView
 from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
-    from gridtui.model.objects import MemorySnapshot
-    from gridtui.model.offload_view import OffloadSnapshot
-    from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
+    from gridtui.model.reservations import ReservationEvent
     from gridtui.services.cluster.console_ops import ClusterControl
     from gridtui.services.cluster.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.control.feed import ControlService
@@ -68,21 +67,17 @@ class Backend(ServiceCalls):
     memory: ConsoleMemory | None = field(default=None, init=False)
     """The memory store (listing, stores, retrieves): built once Ray's driver exists."""
     _ray_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-    _offload_listeners: list[Callable[[OffloadSnapshot], None]] = field(
-        default_factory=list, init=False, repr=False
-    )
-    _reservation_listeners: list[Callable[[ReservationsSnapshot], None]] = field(
-        default_factory=list, init=False, repr=False
-    )
-    _memory_listeners: list[Callable[[MemorySnapshot], None]] = field(
-        default_factory=list, init=False, repr=False
-    )
+    feeds: Feeds = field(default_factory=Feeds, init=False)
+    """Every published state, for the fronts to follow (the console's one bridge reads it)."""
 
     def __post_init__(self) -> None:
         if self.hub is None:
             self.hub = MetricsHub(self.config, alerts=self.alerts)
         else:  # a hub built beforehand (recorded data) brings its own stream
             self.alerts = self.hub.alerts
+        self.feeds.provide(NODES, self.hub.published)
+        self.feeds.provide(RAY, self.ray_view.published)
+        self.feeds.provide(ALERTS, self.alerts)
 
     @property
     def metrics(self) -> MetricsHub:
@@ -207,9 +202,10 @@ class Backend(ServiceCalls):
 
     def attach_control(self, control: ControlService) -> None:
         """Use `control` for reservations (tests attach a fake): its snapshots go to the
-        reservation listeners, its lost reservations to the alert stream."""
+        reservations feed, its lost reservations to the alert stream."""
         self.control = control
-        control.subscribe(self._publish_reservations)
+        self.feeds[RESERVATIONS].publish(control.snapshot)
+        control.subscribe(self.feeds[RESERVATIONS].publish)
         control.subscribe_events(self._reservation_event)
         from gridtui.services.offload.feed import OffloadFeed
 
@@ -222,36 +218,8 @@ class Backend(ServiceCalls):
             config_path=self.config_path,
             ready=(lambda: gateway.connected) if gateway is not None else (lambda: True),
         )
-        self.offload.subscribe(self._publish_offload)
-
-    def subscribe_offload(self, listener: Callable[[OffloadSnapshot], None]) -> Callable[[], None]:
-        """Each OffloadSnapshot the engine's poll publishes, whenever it exists."""
-        self._offload_listeners.append(listener)
-        return lambda: (
-            self._offload_listeners.remove(listener)
-            if listener in self._offload_listeners
-            else None
-        )
-
-    def _publish_offload(self, snapshot: OffloadSnapshot) -> None:
-        for listener in list(self._offload_listeners):
-            listener(snapshot)
-
-    def subscribe_reservations(
-        self, listener: Callable[[ReservationsSnapshot], None]
-    ) -> Callable[[], None]:
-        """Each ReservationsSnapshot the controller's poll publishes, whenever it exists."""
-        self._reservation_listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._reservation_listeners:
-                self._reservation_listeners.remove(listener)
-
-        return unsubscribe
-
-    def _publish_reservations(self, snapshot: ReservationsSnapshot) -> None:
-        for listener in list(self._reservation_listeners):
-            listener(snapshot)
+        self.feeds[OFFLOAD].publish(self.offload.snapshot)
+        self.offload.subscribe(self.feeds[OFFLOAD].publish)
 
     def _reservation_event(self, event: ReservationEvent) -> None:
         if event.kind == "lost":
@@ -261,20 +229,10 @@ class Backend(ServiceCalls):
 
     def attach_memory(self, memory: ConsoleMemory) -> None:
         """Use `memory` for the memory store (tests attach a fake): its listings go to the
-        memory listeners."""
+        memory feed."""
         self.memory = memory
-        memory.subscribe(self._publish_memory)
-
-    def subscribe_memory(self, listener: Callable[[MemorySnapshot], None]) -> Callable[[], None]:
-        """Each MemorySnapshot the memory poll publishes, whenever it exists."""
-        self._memory_listeners.append(listener)
-        return lambda: (
-            self._memory_listeners.remove(listener) if listener in self._memory_listeners else None
-        )
-
-    def _publish_memory(self, snapshot: MemorySnapshot) -> None:
-        for listener in list(self._memory_listeners):
-            listener(snapshot)
+        self.feeds[MEMORY].publish(memory.snapshot)
+        memory.subscribe(self.feeds[MEMORY].publish)
 
     # The dialogs' checks: the same as every front's, where input enters the services.
     check_store = staticmethod(checks.check_store)

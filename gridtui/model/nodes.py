@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from gridtui.model.feed import FeedKey
 
 
 class NodeState(enum.Enum):
@@ -268,3 +271,11 @@ class ClusterSnapshot:
 
     def node(self, name: str) -> NodeStatus | None:
         return next((n for n in self.nodes if n.name == name), None)
+
+
+NODES: FeedKey[ClusterSnapshot] = FeedKey(
+    "nodes", lambda: ClusterSnapshot(name="", time=time.time(), nodes=())
+)
+"""The hub's node figures (the facade gives its own publisher)."""
+ALERTS: FeedKey[Alert] = FeedKey("alerts", None)
+"""Every service's alerts, each one shown."""

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gridtui.model.feed import NOT_YET, FeedKey
+
 # Keys are shown in tables, typed on command lines and used in file names by scripts:
 # 1 to 200 of letters, digits and . _ - / : @ + =, starting with a letter or a digit.
 KEY_MAX = 200
@@ -172,3 +174,9 @@ class TransferProgress:
         if self.total is None:
             return None
         return 1.0 if self.total == 0 else min(1.0, self.done / self.total)
+
+
+MEMORY: FeedKey[MemorySnapshot] = FeedKey(
+    "memory", lambda: MemorySnapshot((), (), time.time(), message=NOT_YET)
+)
+"""The memory store's objects and each node's use."""

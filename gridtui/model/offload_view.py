@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gridtui.model.feed import NOT_YET, FeedKey
 from gridtui.model.offload import OffloadEvent, OffloadPolicy
 from gridtui.model.still_running import StillRunning
 
@@ -66,3 +68,9 @@ def merge_events(
     fresh = [e for e in new if e.seq not in seen]
     merged = sorted([*fresh, *kept], key=lambda e: e.seq, reverse=True)
     return tuple(merged[:EVENTS_KEPT])
+
+
+OFFLOAD: FeedKey[OffloadSnapshot] = FeedKey(
+    "offload", lambda: OffloadSnapshot(time.time(), message=NOT_YET)
+)
+"""The offload engine's policy, fences and events."""

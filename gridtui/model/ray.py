@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gridtui.model.feed import FeedKey
 from gridtui.model.nodes import RayNodeInfo
 
 LABEL_KEY = "gridtui.node"
@@ -104,3 +105,7 @@ def ray_info(entry: Mapping[str, Any]) -> RayNodeInfo:
 
 def ray_infos(config: _Cluster, entries: Iterable[Mapping[str, Any]]) -> dict[str, RayNodeInfo]:
     return {name: ray_info(e) for name, e in match_nodes(config, entries).items()}
+
+
+RAY: FeedKey[RayClusterView] = FeedKey("ray", RayClusterView)
+"""Ray's node table as the Ray view last read it."""

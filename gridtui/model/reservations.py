@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from gridtui.model.feed import NOT_YET, FeedKey
 
 KINDS = ("boost", "share")
 TYPES = ("cpu", "gpu", "memory")
@@ -265,3 +268,9 @@ class ReservationsSnapshot:
 
 def finite_positive(value: float) -> bool:
     return math.isfinite(value) and value > 0
+
+
+RESERVATIONS: FeedKey[ReservationsSnapshot] = FeedKey(
+    "reservations", lambda: ReservationsSnapshot(time.time(), message=NOT_YET)
+)
+"""Boosts and shared allocations, as the controller's poll reads them."""

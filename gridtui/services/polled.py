@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from gridtui.errors import GridError
+from gridtui.services.publish import Publisher
 from gridtui.services.ray.gateway import RayGateway
 from gridtui.services.waits import wait_woken
 
@@ -14,8 +15,8 @@ S = TypeVar("S")
 
 
 class PolledFeed(Generic[S]):
-    """Reads (`refresh`) every `interval` or when woken, and publishes each snapshot to
-    `subscribe`rs; while Ray is away or a read fails, a snapshot of `unavailable(message)`
+    """Reads (`refresh`) every `interval` or when woken, and publishes each snapshot on its
+    Publisher (`published`); while Ray is away or a read fails, a snapshot of `unavailable(message)`
     says why. Subclasses give `refresh`, `unavailable` and their poll's name."""
 
     task_name = "poll"
@@ -23,14 +24,16 @@ class PolledFeed(Generic[S]):
 
     def __init__(self, gateway: RayGateway, initial: S) -> None:
         self.gateway = gateway
-        self.snapshot = initial
-        self._listeners: list[Callable[[S], None]] = []
+        self.published: Publisher[S] = Publisher(initial)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
+    @property
+    def snapshot(self) -> S:
+        return self.published.value()
+
     def subscribe(self, listener: Callable[[S], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return self.published.subscribe(listener)
 
     async def refresh(self) -> S:
         raise NotImplementedError
@@ -42,9 +45,7 @@ class PolledFeed(Generic[S]):
         return exc.summary
 
     def _publish(self, snap: S) -> None:
-        self.snapshot = snap
-        for listener in list(self._listeners):
-            listener(snap)
+        self.published.publish(snap)
 
     def wake(self) -> None:
         self._wake.set()

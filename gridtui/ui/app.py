@@ -1,4 +1,4 @@
-"""The Textual app: wires the Backend's snapshots and alerts to screens; holds no logic."""
+"""The Textual app: bridges the Backend's feeds to screens and starts it; holds no logic."""
 
 from __future__ import annotations
 
@@ -15,37 +15,24 @@ from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
+from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, Feeds
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.prefs import Prefs
-from gridtui.ui.messages import (
-    AlertRaised,
-    MemoryUpdated,
-    OffloadUpdated,
-    RayViewUpdated,
-    ReservationsUpdated,
-    SnapshotUpdated,
-)
+from gridtui.ui.bridge import Bridge, FeedUpdated, follow, latest
 from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
-from gridtui.ui.screens.main import PANES_HELP, MainScreen
+from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.themes import DEFAULT_THEME, load_themes
-from gridtui.ui.widgets.boosts_pane import BoostsPane
-from gridtui.ui.widgets.memory_pane import MemoryPane
-from gridtui.ui.widgets.nodes_table import NodesTable
-from gridtui.ui.widgets.panes import NodesPane
-from gridtui.ui.widgets.transfer_panel import TransferPanel
 
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
     from gridtui.backend import Backend
-    from gridtui.ui.screens.help import Section
 
 QUIT_GRACE = 2.0
 HEAP_SETTLES = 10.0
@@ -58,9 +45,9 @@ class GridApp(ReadOnlyAware, App[None]):
     and the cluster file is read and checked in a thread right after it. Either way the
     Backend starts after the first frame.
 
-    Each service's published state arrives as its own message and goes out on its own
-    signal (ui/feeds.py): panes subscribe to what they show. `after_first_frame` runs once
-    that frame is drawn (the console turns the garbage collector back on there)."""
+    The Backend's feeds reach the panes through one bridge (ui/bridge.py): each pane
+    follows the feeds it shows. `after_first_frame` runs once that frame is drawn (the
+    console turns the garbage collector back on there)."""
 
     CSS_PATH = "gridtui.tcss"
     TITLE = "gridtui"
@@ -101,27 +88,10 @@ class GridApp(ReadOnlyAware, App[None]):
         self.load_error: BaseException | None = None
         """Why the cluster file could not be used: the console reports it after the app."""
         self.prefs = backend.prefs if backend is not None else (prefs or Prefs())
-        self.snapshot: ClusterSnapshot = (
-            backend.metrics.snapshot()
-            if backend is not None
-            else ClusterSnapshot(
-                name=loading or "reading the cluster file…", time=time.time(), nodes=()
-            )
-        )
         self._requested_theme = theme
         self._config_theme = False
-        self.snapshot_signal: Signal[ClusterSnapshot] = Signal(self, "snapshot")
-        self.ray_view: RayClusterView = (
-            backend.ray_view.view() if backend is not None else RayClusterView()
-        )
-        self.ray_signal: Signal[RayClusterView] = Signal(self, "ray")
-        self.reservations = ReservationsSnapshot(time.time(), message="Ray not connected yet")
-        self.reservations_signal: Signal[ReservationsSnapshot] = Signal(self, "reservations")
-        self.offload = OffloadSnapshot(time.time(), message="Ray not connected yet")
-        self.offload_signal: Signal[OffloadSnapshot] = Signal(self, "offload")
-        self.memory = MemorySnapshot((), (), time.time(), message="Ray not connected yet")
-        self.memory_signal: Signal[MemorySnapshot] = Signal(self, "memory")
-        self._unsubscribe: list[Callable[[], None]] = []
+        self.bridge = Bridge(self, backend.feeds if backend is not None else standin(loading))
+        """The Backend's feeds as Textual sees them: until the file is read, a stand-in's."""
         self._startup_notes: list[str] = []
         self._quitting = False
         self.gridtui_themes: list[str] = []
@@ -181,6 +151,28 @@ class GridApp(ReadOnlyAware, App[None]):
             hot = min(alerts.cpu_percent, alerts.memory_percent)
         return max(0.0, hot - 15.0), hot
 
+    # The newest value of each feed as delivered here (panes `follow` what they show).
+
+    @property
+    def snapshot(self) -> ClusterSnapshot:
+        return latest(self, NODES)
+
+    @property
+    def ray_view(self) -> RayClusterView:
+        return latest(self, RAY)
+
+    @property
+    def reservations(self) -> ReservationsSnapshot:
+        return latest(self, RESERVATIONS)
+
+    @property
+    def offload(self) -> OffloadSnapshot:
+        return latest(self, OFFLOAD)
+
+    @property
+    def memory(self) -> MemorySnapshot:
+        return latest(self, MEMORY)
+
     def get_default_screen(self) -> Screen[None]:
         warn, hot = self._thresholds()
         return MainScreen(self.snapshot, warn=warn, hot=hot, loading=self._backend is None)
@@ -188,8 +180,8 @@ class GridApp(ReadOnlyAware, App[None]):
     def on_mount(self) -> None:
         for note in self._startup_notes:
             self.notify(note, title="Theme", severity="warning")
+        follow(self, ALERTS, self._alert, now=False)
         if self._backend is not None:
-            self._wire(self._backend)
             self.call_after_refresh(self._start_backend)
         else:
             # After the frame after the first: the one where the panes and the footer fill
@@ -200,22 +192,6 @@ class GridApp(ReadOnlyAware, App[None]):
             self.call_after_refresh(self._after_first_frame)
         if self.start_view == "offload":
             self.call_after_refresh(self.open_offload)
-
-    def _wire(self, backend: Backend) -> None:
-        self._unsubscribe += [
-            backend.metrics.subscribe(self._node_snapshot),
-            backend.ray_view.subscribe(self._ray_view),
-            backend.alerts.subscribe(self._alert),
-            backend.subscribe_reservations(self._reservations),
-            backend.subscribe_offload(self._offload),
-            backend.subscribe_memory(self._memory),
-        ]
-        if backend.control is not None:
-            self.reservations = backend.control.snapshot
-        if backend.offload is not None:
-            self.offload = backend.offload.snapshot
-        if backend.memory is not None:
-            self.memory = backend.memory.snapshot
 
     # -- reading the cluster file after the first frame -------------------------------------
 
@@ -248,34 +224,12 @@ class GridApp(ReadOnlyAware, App[None]):
                 self._config_theme = True  # the file's choice is not remembered as the user's
                 self.theme = theme
                 self._config_theme = False
-        self._wire(backend)
         warn, hot = self._thresholds()
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 self.call_next(screen.loaded, warn=warn, hot=hot)
-        self.post_message(SnapshotUpdated(backend.metrics.snapshot()))
-        self.post_message(RayViewUpdated(backend.ray_view.view()))
+        self.bridge.attach(backend.feeds)
         self._start_backend()
-
-    # The services call these on this loop; a message keeps them free of Textual.
-
-    def _node_snapshot(self, snapshot: ClusterSnapshot) -> None:
-        self.post_message(SnapshotUpdated(snapshot))
-
-    def _ray_view(self, view: RayClusterView) -> None:
-        self.post_message(RayViewUpdated(view))
-
-    def _reservations(self, snapshot: ReservationsSnapshot) -> None:
-        self.post_message(ReservationsUpdated(snapshot))
-
-    def _offload(self, snapshot: OffloadSnapshot) -> None:
-        self.post_message(OffloadUpdated(snapshot))
-
-    def _memory(self, snapshot: MemorySnapshot) -> None:
-        self.post_message(MemoryUpdated(snapshot))
-
-    def _alert(self, alert: Alert) -> None:
-        self.post_message(AlertRaised(alert))
 
     def _start_backend(self) -> None:
         self.run_worker(
@@ -318,28 +272,10 @@ class GridApp(ReadOnlyAware, App[None]):
         words come from nodes, files and SSH, and a bracket in them must show as it is."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
-    def on_snapshot_updated(self, message: SnapshotUpdated) -> None:
-        self.snapshot = message.snapshot
-        self.snapshot_signal.publish(message.snapshot)
+    def on_feed_updated(self, message: FeedUpdated) -> None:
+        message.route.deliver(message.value)
 
-    def on_ray_view_updated(self, message: RayViewUpdated) -> None:
-        self.ray_view = message.view
-        self.ray_signal.publish(message.view)
-
-    def on_reservations_updated(self, message: ReservationsUpdated) -> None:
-        self.reservations = message.snapshot
-        self.reservations_signal.publish(message.snapshot)
-
-    def on_offload_updated(self, message: OffloadUpdated) -> None:
-        self.offload = message.snapshot
-        self.offload_signal.publish(message.snapshot)
-
-    def on_memory_updated(self, message: MemoryUpdated) -> None:
-        self.memory = message.snapshot
-        self.memory_signal.publish(message.snapshot)
-
-    def on_alert_raised(self, message: AlertRaised) -> None:
-        alert = message.alert
+    def _alert(self, alert: Alert) -> None:
         severity: SeverityLevel = "warning"
         if alert.severity == "information":
             severity = "information"
@@ -388,45 +324,11 @@ class GridApp(ReadOnlyAware, App[None]):
         if not isinstance(self.screen, OffloadScreen):
             self.push_screen(OffloadScreen())
 
-    def help_sections(self) -> list[Section]:
-        from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
-        from gridtui.ui.screens.confirm import ConfirmScreen
-        from gridtui.ui.screens.help import HelpScreen
-        from gridtui.ui.screens.node_detail import NodeDetailScreen
-        from gridtui.ui.screens.offload import OffloadScreen
-        from gridtui.ui.screens.ray_logs import RayLogScreen
-
-        return [
-            ("Everywhere", type(self), None),
-            ("Everywhere", App, frozenset({"ctrl+q"})),
-            ("Dashboard", MainScreen, None),
-            ("Nodes pane", NodesPane, None),
-            ("Nodes table", NodesTable, None),
-            ("Boosts pane", BoostsPane, None),
-            ("Memory pane", MemoryPane, None),
-            ("Memory transfer", TransferPanel, None),
-            ("Node detail", NodeDetailScreen, None),
-            ("Ray logs", RayLogScreen, None),
-            ("Offload view", OffloadScreen, None),
-            ("Confirmation", ConfirmScreen, None),
-            ("Cluster progress", ClusterProgressScreen, None),
-            ("Help", HelpScreen, None),
-        ]
-
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(where, key, what) for the help and docs/keys.md."""
-        from gridtui.ui.screens.help import key_rows  # loaded with the help, after the first frame
+        from gridtui.ui.keys import help_rows  # loaded with the help, after the first frame
 
-        rows = key_rows(self, self.help_sections())
-        palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
-        rows.insert(1, ("Everywhere", palette, "Command palette (every action)"))
-        at = next(i for i, row in enumerate(rows) if row[0] == "Dashboard")
-        rows.insert(at + 1, ("Dashboard", "1-5", PANES_HELP))
-        from gridtui.ui.screens.offload import OffloadScreen
-
-        at = next(i for i, row in enumerate(rows) if row[0] == "Offload view")
-        rows[at + 1 : at + 1] = [("Offload view", k, w) for k, w in OffloadScreen.HELP_ROWS]
-        return rows
+        return help_rows(self)
 
     def action_help(self) -> None:
         from gridtui.ui.screens.help import HelpScreen  # not needed for the first frame
@@ -456,8 +358,7 @@ class GridApp(ReadOnlyAware, App[None]):
             title="Quitting",
             timeout=QUIT_GRACE + 2,
         )
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
+        self.bridge.close()
         # Not wait_for: it would wait out a cancelled stop's own clean-up, unbounded.
         stopping = asyncio.create_task(self.backend.stop(), name="backend-stop")
         await asyncio.wait({stopping}, timeout=QUIT_GRACE)
@@ -477,6 +378,12 @@ class GridApp(ReadOnlyAware, App[None]):
 
         yield from super().get_system_commands(screen)
         yield from console_commands(self, screen)
+
+
+def standin(loading: str) -> Feeds:
+    """The feeds before the cluster file is read: what the first frame shows."""
+    name = loading or "reading the cluster file…"
+    return Feeds.standin(ClusterSnapshot(name=name, time=time.time(), nodes=()))
 
 
 def make_app(

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 # Every action a key or the palette can run is in exactly one of these two sets (a test walks
 # every binding of every screen and fails on an action in neither): a new key that changes
-# the cluster is refused by `gridtui --read-only` as soon as its action is listed here.
-CHANGES_CLUSTER = frozenset(
+# the cluster is refused by `gridtui --read-only` as soon as its action is listed here, or in
+# the CHANGES_CLUSTER of the ReadOnlyAware class that declares the key (a pane's own).
+CHANGES_CLUSTER = set(
     {
         "start_cluster",
         "stop_cluster",
@@ -27,8 +28,6 @@ CHANGES_CLUSTER = frozenset(
         "release_newest",
         "share_form",
         "release_reservation",
-        "memory_store",
-        "memory_delete",
         "drain_node",
         "apply",  # a tuned threshold into the running engine
         "toggle_auto",
@@ -36,7 +35,7 @@ CHANGES_CLUSTER = frozenset(
 )
 """Refused in a read-only console (keys, footer clicks and the command palette alike)."""
 
-LOOKS_ONLY = frozenset(
+LOOKS_ONLY = set(
     {
         "help",
         "next_theme",  # the console's own preference, not the cluster's
@@ -64,7 +63,6 @@ LOOKS_ONLY = frozenset(
         # A confirmation's answer runs only what a refused action would have asked for.
         "answer",
         "open_offload",
-        "memory_retrieve",  # writes a local file, changes nothing in the cluster
         "complete",
         "escape",
         # Tuning moves a threshold in the view only; `apply` is what reaches the engine.
@@ -110,12 +108,22 @@ def refusal(app: App[Any], action: str | ActionParseResult) -> str:
 
 
 class ReadOnlyAware:
-    """Mixed into whatever runs a CHANGES_CLUSTER action (the app, the main screen), before
-    its Textual base: in a read-only console those actions leave the footer, so it never
-    offers a refused key. (Pressing one is refused by GridApp.run_action, the one gate.)
+    """Mixed into whatever runs a CHANGES_CLUSTER action (the app, the panes, the Offload
+    view), before its Textual base: in a read-only console those actions leave the footer,
+    so it never offers a refused key. (Pressing one is refused by GridApp.run_action, the
+    one gate.)
 
     Not a DOMNode itself: Textual takes a class's CSS from its first DOMNode base, which
-    must stay Screen or App."""
+    must stay Screen or App.
+
+    A class may declare its own keys' actions in CHANGES_CLUSTER and LOOKS_ONLY: they join
+    the sets above when the class is defined, so a new pane classifies its keys where it
+    binds them."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        CHANGES_CLUSTER.update(cls.__dict__.get("CHANGES_CLUSTER", ()))
+        LOOKS_ONLY.update(cls.__dict__.get("LOOKS_ONLY", ()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in CHANGES_CLUSTER and getattr(cast(DOMNode, self).app, "read_only", False):

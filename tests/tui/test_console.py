@@ -15,6 +15,8 @@ from gridtui.backend import Backend
 from gridtui.model.nodes import NodeState
 from gridtui.prefs import Prefs
 from gridtui.ui.app import GridApp, make_app
+from gridtui.ui.dashboard import PANES
+from gridtui.ui.readonly import action_name
 from gridtui.ui.screens.help import HelpScreen, action_text, own_bindings
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.screens.node_detail import NodeDetailScreen
@@ -161,12 +163,20 @@ async def test_palette_theme_command(app: GridApp, prefs_path: Path) -> None:
 
 
 async def test_palette_has_an_entry_for_every_action(app: GridApp) -> None:
+    """Every described key of the app, the dashboard and each registered pane is in the
+    palette, and names an action its owner has (a key bound to a missing action does
+    nothing, silently)."""
+    owners = (GridApp, MainScreen, *(pane.kind for pane in PANES))
+    bound = [(o, b) for o in owners for b in own_bindings(o) if b.description]
+    names = {action_name(b.action) for _, b in bound}
+    # Not a set that could be empty: the keys of the app, the screen and four panes' keys.
+    assert {"help", "open_detail", "start_cluster", "quick_boost", "sort_next"} <= names
+    assert {"release_reservation", "memory_store", "memory_retrieve", "memory_delete"} <= names
+    for owner, binding in bound:
+        assert callable(getattr(owner, f"action_{action_name(binding.action)}", None)), binding
     async with app.run_test(size=SIZE):
         helps = {c.help for c in app.get_system_commands(app.screen)}
-        for owner in (GridApp, MainScreen, NodesPane, BoostsPane):
-            for binding in own_bindings(owner):
-                if binding.description:  # the digits are keys, not commands
-                    assert binding.tooltip in helps
+        assert {binding.tooltip for _, binding in bound} <= helps
 
 
 async def test_remembered_theme_is_used_and_unknown_theme_falls_back(backend: Backend) -> None:

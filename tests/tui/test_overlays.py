@@ -8,16 +8,11 @@ import pytest
 from textual.screen import Screen
 from textual.widgets import Static
 
+from gridtui.feeds import MEMORY, NODES, OFFLOAD, RESERVATIONS
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.ui.app import GridApp
-from gridtui.ui.messages import (
-    MemoryUpdated,
-    OffloadUpdated,
-    ReservationsUpdated,
-    SnapshotUpdated,
-)
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.textual_private import PRIVATE_NAMES
 from gridtui.ui.widgets.boosts_pane import BoostsPane
@@ -31,11 +26,12 @@ PANES = {"memory-empty", "boosts-empty", "offload-state", "offload-events"}
 
 def feed(app: GridApp, n: int) -> None:
     """What the back-end publishes in a second, each time with something new to say."""
+    feeds = app.backend.feeds
     snap = app.backend.metrics.snapshot()
-    app.post_message(SnapshotUpdated(dataclasses.replace(snap, time=snap.time + n)))
-    app.post_message(ReservationsUpdated(ReservationsSnapshot(float(n), message=f"poll {n}")))
-    app.post_message(MemoryUpdated(MemorySnapshot((), (), float(n), message=f"poll {n}")))
-    app.post_message(OffloadUpdated(OffloadSnapshot(float(n), message=f"poll {n}")))
+    feeds[NODES].publish(dataclasses.replace(snap, time=snap.time + n))
+    feeds[RESERVATIONS].publish(ReservationsSnapshot(float(n), message=f"poll {n}"))
+    feeds[MEMORY].publish(MemorySnapshot((), (), float(n), message=f"poll {n}"))
+    feeds[OFFLOAD].publish(OffloadSnapshot(float(n), message=f"poll {n}"))
 
 
 @pytest.mark.parametrize("key", ["question_mark", "ctrl+p"])
@@ -99,12 +95,13 @@ async def test_a_pane_redraws_nothing_when_nothing_changed(
         feed(app, 1)
         await pilot.pause(0.3)
         monkeypatch.setattr(Static, "update", counted)
-        app.post_message(MemoryUpdated(MemorySnapshot((), (), 2.0, message="poll 1")))
-        app.post_message(ReservationsUpdated(ReservationsSnapshot(2.0, message="poll 1")))
-        app.post_message(OffloadUpdated(OffloadSnapshot(2.0, message="poll 1")))
+        feeds = app.backend.feeds
+        feeds[MEMORY].publish(MemorySnapshot((), (), 2.0, message="poll 1"))
+        feeds[RESERVATIONS].publish(ReservationsSnapshot(2.0, message="poll 1"))
+        feeds[OFFLOAD].publish(OffloadSnapshot(2.0, message="poll 1"))
         await pilot.pause(0.3)
         assert updates == []
-        app.post_message(MemoryUpdated(MemorySnapshot((), (), 3.0, message="poll 2")))
+        feeds[MEMORY].publish(MemorySnapshot((), (), 3.0, message="poll 2"))
         await pilot.pause(0.3)
         assert updates == ["memory-empty"]
 

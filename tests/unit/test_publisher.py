@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -26,7 +27,7 @@ class Counter:
 
 async def test_changes_in_one_window_make_one_publish_of_one_build() -> None:
     source = Counter()
-    publisher = Publisher(source.build, window=0.05)
+    publisher = Publisher.coalescing(source.build, window=0.05)
     seen: list[int] = []
     publisher.subscribe(seen.append)
     for i in range(1, 20):
@@ -40,7 +41,7 @@ async def test_changes_in_one_window_make_one_publish_of_one_build() -> None:
 
 async def test_no_listener_means_no_work() -> None:
     source = Counter()
-    publisher = Publisher(source.build, window=0.01)
+    publisher = Publisher.coalescing(source.build, window=0.01)
     for _ in range(10):
         publisher.changed()
     await asyncio.sleep(0.05)
@@ -50,7 +51,7 @@ async def test_no_listener_means_no_work() -> None:
 
 async def test_publish_now_replaces_the_pending_publish_and_unsubscribe_stops_it() -> None:
     source = Counter()
-    publisher = Publisher(source.build, window=0.05)
+    publisher = Publisher.coalescing(source.build, window=0.05)
     seen: list[int] = []
     unsubscribe = publisher.subscribe(seen.append)
     publisher.changed()
@@ -66,12 +67,25 @@ async def test_publish_now_replaces_the_pending_publish_and_unsubscribe_stops_it
 
 def test_without_a_running_loop_it_publishes_at_once() -> None:
     source = Counter()
-    publisher = Publisher(source.build)
+    publisher = Publisher.coalescing(source.build)
     seen: list[int] = []
     publisher.subscribe(seen.append)
     source.state = 5
     publisher.changed()
     assert seen == [5]
+
+
+def test_a_published_value_reaches_every_listener_at_once_and_stays_the_newest() -> None:
+    publisher = Publisher("initial")
+    first: list[str] = []
+    second: list[str] = []
+    publisher.subscribe(first.append)
+    unsubscribe = publisher.subscribe(second.append)
+    assert publisher.value() == "initial"
+    publisher.publish("a")
+    unsubscribe()
+    publisher.publish("b")
+    assert (first, second, publisher.value()) == (["a", "b"], ["a"], "b")
 
 
 def test_event_stream_delivers_every_event_and_keeps_a_bounded_history() -> None:
@@ -166,3 +180,16 @@ async def test_ray_view_loop_reports_down_then_connects_and_wakes_on_demand() ->
     assert view.view().node("a") == info(2.0)
     view.close()
     await asyncio.wait_for(task, 2)  # the loop ends by itself
+
+
+def test_a_feed_exists_before_its_service_and_says_so_until_it_publishes() -> None:
+    from gridtui.feeds import ALERTS, MEMORY, NOT_YET, Feeds
+
+    feeds = Feeds()
+    seen: list[str] = []
+    feeds[MEMORY].subscribe(lambda snap: seen.append(snap.message))
+    assert feeds[MEMORY].value().message == NOT_YET
+    assert feeds[MEMORY] is feeds[MEMORY]  # one publisher per key: a front subscribes once
+    feeds[MEMORY].publish(dataclasses.replace(feeds[MEMORY].value(), message="listed"))
+    assert seen == ["listed"]
+    assert isinstance(feeds[ALERTS], EventStream)  # events: none replaced, none skipped

@@ -30,6 +30,7 @@ from gridtui.services.control.requests import (
     drain_done,
 )
 from gridtui.services.polled import PolledFeed
+from gridtui.services.publish import EventStream
 from gridtui.services.ray.gateway import RayGateway
 
 
@@ -85,13 +86,10 @@ class ControlService(PolledFeed[ReservationsSnapshot]):
             )
         self.client = client
         self.live = live
-        self._event_listeners: list[EventListener] = []
+        self.events: EventStream[ReservationEvent] = EventStream(history=100)
 
     def subscribe_events(self, listener: EventListener) -> Callable[[], None]:
-        self._event_listeners.append(listener)
-        return lambda: (
-            self._event_listeners.remove(listener) if listener in self._event_listeners else None
-        )
+        return self.events.subscribe(listener)
 
     async def boost(
         self, node: str, request: Request, *, timeout: float = 30.0,
@@ -211,8 +209,7 @@ class ControlService(PolledFeed[ReservationsSnapshot]):
         events = await self.gateway.call(self.client.events)
         snap = await self.gateway.call(self.client.snapshot)
         for event in events:
-            for listener in list(self._event_listeners):
-                listener(event)
+            self.events.emit(event)
         self._publish(snap)
         return snap
 

@@ -130,10 +130,10 @@ class MetricsHub:
             )
         }
         self._tasks: list[asyncio.Task[None]] = []
-        self._publisher = Publisher(self._build_snapshot, window=self.publish_interval)
+        self.published = Publisher.coalescing(self._build_snapshot, window=self.publish_interval)
 
     def subscribe(self, listener: Listener[ClusterSnapshot]) -> Callable[[], None]:
-        return self._publisher.subscribe(listener)
+        return self.published.subscribe(listener)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ class MetricsHub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        self._publisher.cancel()
+        self.published.cancel()
         for transport in self.transports.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(transport.close(), 5)
@@ -301,10 +301,10 @@ class MetricsHub:
 
     def _changed(self, track: _NodeTrack) -> None:
         track.status_cache = None
-        self._publisher.changed()
+        self.published.changed()
 
     def publish_now(self) -> None:
-        self._publisher.publish_now()
+        self.published.publish_now()
 
     def _status(self, track: _NodeTrack) -> NodeStatus:
         if track.status_cache is None:
@@ -321,7 +321,7 @@ class MetricsHub:
         return track.status_cache
 
     def snapshot(self) -> ClusterSnapshot:
-        return self._publisher.value()
+        return self.published.value()
 
     def _build_snapshot(self) -> ClusterSnapshot:
         return ClusterSnapshot(

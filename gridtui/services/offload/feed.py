@@ -17,6 +17,7 @@ from gridtui.model.offload import OffloadEvent, OffloadPolicy, Rule
 from gridtui.model.offload_view import OffloadSnapshot, merge_events
 from gridtui.policy import tuning
 from gridtui.policy.tuning import Replay
+from gridtui.services.publish import Publisher
 from gridtui.services.waits import wait_woken
 
 Listener = Callable[[OffloadSnapshot], None]
@@ -55,20 +56,20 @@ class OffloadFeed:
         self.config_path = config_path
         self.ready = ready
         self.clock = clock
-        self.snapshot = OffloadSnapshot(clock(), message="not connected")
+        self.published = Publisher(OffloadSnapshot(clock(), message="not connected"))
         self._seq = 0
-        self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
+    @property
+    def snapshot(self) -> OffloadSnapshot:
+        return self.published.value()
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return self.published.subscribe(listener)
 
     def _publish(self, snap: OffloadSnapshot) -> None:
-        self.snapshot = snap
-        for listener in list(self._listeners):
-            listener(snap)
+        self.published.publish(snap)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -26,12 +26,12 @@ class RayView:
 
     def __init__(self, *, window: float = 0.25) -> None:
         self._view = RayClusterView()
-        self._publisher: Publisher[RayClusterView] = Publisher(self.view, window=window)
+        self.published: Publisher[RayClusterView] = Publisher.coalescing(self.view, window=window)
         self._wake = asyncio.Event()
         self._closing = False
 
     def subscribe(self, listener: Listener[RayClusterView]) -> Callable[[], None]:
-        return self._publisher.subscribe(listener)
+        return self.published.subscribe(listener)
 
     def view(self) -> RayClusterView:
         return self._view
@@ -55,7 +55,7 @@ class RayView:
         if view == self._view:
             return
         self._view = view
-        self._publisher.changed()
+        self.published.changed()
 
     def progress(self, message: str) -> None:
         """Ray is on its way up (the demo's start): the message is progress, not a failure."""
@@ -95,4 +95,4 @@ class RayView:
 
     def close(self) -> None:
         self.request_stop()
-        self._publisher.cancel()
+        self.published.cancel()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.worker import Worker
 
 from gridtui.model.reservations import Reservation, format_amount
 from gridtui.ui.access import grid_app
+from gridtui.ui.intents import Intent
+from gridtui.ui.widgets.boosts_pane import BoostIntent, BoostsPane
 
 if TYPE_CHECKING:
     from gridtui.backend import ControlService
@@ -24,8 +26,22 @@ class BoostsController:
     """Held by the MainScreen; its workers belong to the screen, so their failures reach
     the app's one handler (a one-line notification) through the screen."""
 
+    TAKES: ClassVar[type[Intent]] = BoostIntent
+
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
+
+    def handle(self, intent: BoostIntent) -> None:
+        if intent.op == "form":
+            self.open_boost_form()
+        elif intent.op == "quick":
+            self.quick_boost(intent.rtype)
+        elif intent.op == "release_newest":
+            self.release_newest()
+        elif intent.op == "share":
+            self.open_share_form()
+        else:
+            self.release_selected(self.screen.query_one(BoostsPane).current)
 
     def _control(self) -> ControlService | None:
         app = grid_app(self.screen)

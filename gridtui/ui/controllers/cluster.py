@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import SuspendNotSupported
-from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, one_line
 from gridtui.model.nodes import NodeState
 from gridtui.ui.access import grid_app
+from gridtui.ui.intents import Intent
+from gridtui.ui.widgets.panes import ClusterIntent
 
 if TYPE_CHECKING:
     from gridtui.backend import Backend, ControlService
@@ -21,20 +22,26 @@ if TYPE_CHECKING:
 GROUP = "cluster"
 
 
-class ClusterIntent(Message):
-    """The user asked for a cluster operation; the screen confirms it before anything runs."""
-
-    def __init__(self, operation: Operation) -> None:
-        super().__init__()
-        self.operation = operation
-
-
 class ClusterController:
     """Held by the MainScreen, whose bindings call these; its workers belong to the screen,
     so their failures reach the app's one handler through the screen."""
 
+    TAKES: ClassVar[type[Intent]] = ClusterIntent
+
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
+
+    def handle(self, intent: ClusterIntent) -> None:
+        if intent.op == "drain":
+            self.drain_or_undrain()
+        elif intent.op == "logs":
+            self.open_logs()
+        elif intent.op == "shell":
+            self.open_shell()
+        elif intent.op == "stop_node":
+            self.request("stop", node=True)
+        else:
+            self.request(intent.op)
 
     @property
     def backend(self) -> Backend:
@@ -55,7 +62,7 @@ class ClusterController:
         # Here, not at the top: its dataclasses cost the first frame ~5 ms for a later key.
         from gridtui.model.operations import Operation
 
-        self.screen.post_message(ClusterIntent(Operation(kind, name)))
+        self.confirm(Operation(kind, name))
 
     def confirm(self, op: Operation) -> None:
         """Say what will happen; run it only on yes, and never two at once."""

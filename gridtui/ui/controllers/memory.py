@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.worker import Worker
 
 from gridtui.model.objects import StoredObject, human_bytes
 from gridtui.ui.access import grid_app
+from gridtui.ui.intents import Intent
 from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.screens.memory_forms import RetrieveForm, RetrieveRequest, StoreForm, StoreRequest
 from gridtui.ui.screens.object_info import ObjectInfoScreen
-from gridtui.ui.widgets.memory_pane import MemoryPane
+from gridtui.ui.widgets.memory_pane import MemoryIntent, MemoryPane
 from gridtui.ui.widgets.transfer_panel import TransferPanel
 
 if TYPE_CHECKING:
@@ -28,19 +29,21 @@ class MemoryController:
     """Held by the MainScreen; its workers belong to the screen, so their failures reach
     the app's one handler (a one-line notification) through the screen."""
 
+    TAKES: ClassVar[type[Intent]] = MemoryIntent
+
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         self.running: TransferPanel | None = None
         """The transfer under way: one at a time, its panel docked on the screen."""
 
-    def run(self, verb: str) -> None:
-        """A Memory pane key: store, retrieve, delete or info."""
+    def handle(self, intent: MemoryIntent) -> None:
+        """A Memory pane key: store, retrieve, delete, or enter's info."""
         {
             "store": self.store,
             "retrieve": self.retrieve,
             "delete": self.delete,
             "info": self.info,
-        }[verb]()
+        }[intent.op]()
 
     def _memory(self) -> ConsoleMemory | None:
         app = grid_app(self.screen)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from textual import on
 from textual.actions import SkipAction
@@ -10,35 +10,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Input
 from textual.worker import Worker
 
+from gridtui.feeds import NODES
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.ui.access import grid_app
+from gridtui.ui.bridge import follow
 from gridtui.ui.controllers.boosts import BoostsController
-from gridtui.ui.controllers.cluster import ClusterController, ClusterIntent
+from gridtui.ui.controllers.cluster import ClusterController
 from gridtui.ui.controllers.memory import MemoryController
-from gridtui.ui.readonly import ReadOnlyAware
+from gridtui.ui.dashboard import PANES, DashboardPane, Thresholds
+from gridtui.ui.intents import Controller, Intent
 from gridtui.ui.textual_private import QuietBeneath
-from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.filter_bar import FilterBar
 from gridtui.ui.widgets.footer import KeysFooter
 from gridtui.ui.widgets.header import ClusterHeader
-from gridtui.ui.widgets.memory_pane import MemoryPane
 from gridtui.ui.widgets.nodes_table import NodesTable
-from gridtui.ui.widgets.offload_pane import OffloadPane
-from gridtui.ui.widgets.panes import NodesPane, Pane
 from gridtui.ui.widgets.sparklines import SparklinesPane
 
-PANE_TITLES = ("Nodes", "Sparklines", "Boosts & allocations", "Memory objects", "Offload events")
-PANE_IDS = ("nodes-pane", "spark-pane", "boosts-pane", "memory-pane", "offload-pane")
-PANES_HELP = "Focus a pane: 1 Nodes, 2 Sparklines, 3 Boosts, 4 Memory, 5 Offload"
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, the panes are tabs (same digit keys) instead of all at once."""
 
 
-class MainScreen(ReadOnlyAware, QuietBeneath[None]):
-    """Coordinates the panes: the table's cursor picks the node the other panes show."""
+class MainScreen(QuietBeneath[None]):
+    """Lays out the panes (ui/dashboard.py), routes their intents to the controllers, and
+    points the other panes at the node under the table's cursor."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -59,8 +55,8 @@ class MainScreen(ReadOnlyAware, QuietBeneath[None]):
         # pane); otherwise the action skips and escape goes where it did. (Not check_action:
         # a binding coming and going rebuilds the footer, 0.1-0.2 s as the panel opens.)
         Binding("escape", "cancel_transfer", "", show=False, priority=True),
-        # Digits: one row in the help and the palette (app.action_help), not five.
-        *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, 6)),
+        # Digits: one row in the help and the palette (app.action_help), not one per pane.
+        *(Binding(str(n), f"focus_pane({n})", "", show=False) for n in range(1, len(PANES) + 1)),
     ]
 
     def __init__(
@@ -69,51 +65,57 @@ class MainScreen(ReadOnlyAware, QuietBeneath[None]):
         super().__init__()
         self._latest = snapshot
         self._warn, self._hot = warn, hot
-        self.cluster = ClusterController(self)
-        self.boosts = BoostsController(self)
-        self.memory = MemoryController(self)
+        self.controllers: dict[type[Intent], Controller] = {
+            c.TAKES: c(self) for pane in PANES for c in pane.controllers
+        }
+        """Who takes each intent the panes post (route)."""
         self._loading = loading
         self._recomposing = False
         self._relayout_due = False
         self.compact = False
         """Tabs instead of the dashboard: the terminal is small."""
+        self.panes: list[Widget] = []
+        """The panes as composed, in digit order."""
 
-    def _panes(self) -> list[Widget]:
-        """The five panes, in digit order; memory and offload are filled by later issues."""
-        # The filter line joins the table on the first `/` (_filter_bar).
-        nodes = NodesPane(
-            NodesTable(id="nodes", warn_percent=self._warn, hot_percent=self._hot),
-            id="nodes-pane",
-        )
-        spark = Pane("2 Sparklines", SparklinesPane(id="sparklines"), id="spark-pane")
-        # Room laid out for the next issues; until then nothing is drawn there.
-        memory = MemoryPane(id="memory-pane")
-        offload = OffloadPane(id="offload-pane")
-        return [nodes, spark, BoostsPane(id="boosts-pane"), memory, offload]
+    def controller(self, kind: type[Any]) -> Any:
+        return next(c for c in self.controllers.values() if isinstance(c, kind))
+
+    @property
+    def cluster(self) -> ClusterController:
+        return cast(ClusterController, self.controller(ClusterController))
+
+    @property
+    def boosts(self) -> BoostsController:
+        return cast(BoostsController, self.controller(BoostsController))
+
+    @property
+    def memory(self) -> MemoryController:
+        return cast(MemoryController, self.controller(MemoryController))
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
         size = self.app.size
         self.compact = size.width < COMPACT_WIDTH or size.height < COMPACT_HEIGHT
-        panes = self._panes()
+        thresholds = Thresholds(self._warn, self._hot)
+        self.panes = [entry.make(thresholds) for entry in PANES]
+        panes = list(zip(PANES, self.panes, strict=True))
         if self.compact:
             # Imported only here: the dashboard, the common case, draws without them.
             from textual.widgets import TabbedContent, TabPane
 
             with TabbedContent(id="panes"):
-                for n, (title, pane) in enumerate(zip(PANE_TITLES, panes, strict=True), 1):
-                    with TabPane(f"{n} {title}", id=f"tab-{n}"):
+                for n, (entry, pane) in enumerate(panes, 1):
+                    with TabPane(f"{n} {entry.title}", id=f"tab-{n}"):
                         yield pane
         else:
-            with Horizontal(id="top-row"):
-                yield from panes[:2]
-            with Horizontal(id="bottom-row"):
-                yield from panes[2:]
+            for row in ("top", "bottom"):
+                with Horizontal(id=f"{row}-row"):
+                    yield from (pane for entry, pane in panes if entry.row == row)
         yield KeysFooter()
 
     def on_mount(self) -> None:
         self.show_snapshot(self._latest)
-        grid_app(self).snapshot_signal.subscribe(self, self.show_snapshot)
+        follow(self, NODES, self.show_snapshot, now=False)
         self.query_one(NodesTable).focus()
 
     async def on_resize(self) -> None:
@@ -174,11 +176,6 @@ class MainScreen(ReadOnlyAware, QuietBeneath[None]):
         if self._relayout_due or compact != self.compact:
             await self._relayout()
 
-    def action_cancel_transfer(self) -> None:
-        if self.memory.running is None:
-            raise SkipAction()  # the next binding of escape runs
-        self.memory.running.action_cancel()
-
     def _covered(self) -> bool:
         """Hidden by an opaque screen above; see-through ones (help, confirm) still show it."""
         stack = self.app.screen_stack
@@ -205,25 +202,32 @@ class MainScreen(ReadOnlyAware, QuietBeneath[None]):
     def on_nodes_table_node_highlighted(self, message: NodesTable.NodeHighlighted) -> None:
         self.query_one(SparklinesPane).selected = message.name
 
-    # -- actions --------------------------------------------------------------------------
+    # -- the panes' intents, each to its controller: the one place they meet ---------------
+
+    @on(Intent)
+    def route(self, intent: Intent) -> None:
+        intent.stop()
+        self.controllers[type(intent)].handle(intent)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        grid_app(self).report_worker_failure(event)
+
+    # -- the screen's own keys ------------------------------------------------------------
 
     def action_open_detail(self) -> None:
-        """Enter: in the filter it keeps the filter; on the Boosts pane it tells all about
-        the reservation; elsewhere it opens the selected node."""
+        """Enter: in the filter it keeps the filter; on a pane, what that pane opens (a
+        reservation, an object, the Offload view); elsewhere the selected node."""
         if isinstance(self.focused, FilterBar):
             self.focused.display = False
             self.table.focus()
             return
-        boosts = self.query_one(BoostsPane)
-        if self.focused is not None and boosts in self.focused.ancestors_with_self:
-            boosts.show_detail()
-            return
-        if self.focused is self.query_one(OffloadPane):
-            self.action_open_offload()
-            return
-        if self.focused is not None and self.query_one(MemoryPane) in self.focused.ancestors:
-            self.memory.info()
-            return
+        focused = self.focused
+        if focused is not None:
+            for pane in self.panes:
+                if pane in focused.ancestors_with_self:
+                    if cast(DashboardPane, pane).open_selected():
+                        return
+                    break
         node = self.selected_node()
         if node is not None:
             grid_app(self).open_detail(node)
@@ -237,106 +241,9 @@ class MainScreen(ReadOnlyAware, QuietBeneath[None]):
             from textual.widgets import TabbedContent  # loaded by compose when compact
 
             self.query_one(TabbedContent).active = f"tab-{number}"
-        target: Widget = self.query_one(f"#{PANE_IDS[number - 1]}")
-        if number == 1:
-            target = self.table
-        elif number == 3:
-            self.call_after_refresh(self.query_one(BoostsPane).focus_table)
-            return
-        elif number == 4:
-            target = self.query_one(MemoryPane).table
-        self.call_after_refresh(target.focus)
+        self.call_after_refresh(cast(DashboardPane, self.panes[number - 1]).take_focus)
 
-    def action_sort_next(self) -> None:
-        self.table.cycle_sort()
-
-    def action_sort_reverse(self) -> None:
-        self.table.reverse_sort()
-
-    async def action_filter(self) -> None:
-        bar = await self._filter_bar()
-        bar.display = True
-        bar.focus()
-
-    async def _filter_bar(self) -> FilterBar:
-        """The `/` line, made on first use: hidden until then, it cost the first frame an
-        input's styles and cursor for nothing."""
-        found = self.query(FilterBar)
-        if found:
-            return found.first()
-        bar = FilterBar(id="filter")
-        await self.query_one(NodesPane).mount(bar)
-        return bar
-
-    def action_clear_filter(self) -> None:
-        for bar in self.query(FilterBar):
-            bar.value = ""
-            bar.display = False
-        self.table.filter_text = ""
-        self.table.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.filter_text = event.value
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        self.query_one(FilterBar).display = False
-        self.table.focus()
-
-    # -- cluster lifecycle, logs, shell: the flow lives in the controller -------------------
-
-    def action_start_cluster(self) -> None:
-        self.cluster.request("start")
-
-    def action_stop_cluster(self) -> None:
-        self.cluster.request("stop")
-
-    def action_stop_node(self) -> None:
-        self.cluster.request("stop", node=True)
-
-    def action_drain_node(self) -> None:
-        self.cluster.drain_or_undrain()
-
-    def action_install(self) -> None:
-        self.cluster.request("install")
-
-    def action_logs(self) -> None:
-        self.cluster.open_logs()
-
-    def action_shell(self) -> None:
-        self.cluster.open_shell()
-
-    # -- boosts and shared allocations: the flow lives in the controller ------------------
-
-    def action_boost_form(self) -> None:
-        self.boosts.open_boost_form()
-
-    def action_quick_boost(self, rtype: str) -> None:
-        self.boosts.quick_boost(rtype)
-
-    def action_release_newest(self) -> None:
-        self.boosts.release_newest()
-
-    def action_release_reservation(self) -> None:
-        self.boosts.release_selected(self.query_one(BoostsPane).current)
-
-    def action_share_form(self) -> None:
-        self.boosts.open_share_form()
-
-    # The Memory pane's keys, one action each so the read-only console can tell a store or
-    # delete (changes the cluster) from a retrieve; the flows live in the controller.
-    def action_memory_store(self) -> None:
-        self.memory.run("store")
-
-    def action_memory_retrieve(self) -> None:
-        self.memory.run("retrieve")
-
-    def action_memory_delete(self) -> None:
-        self.memory.run("delete")
-
-    def on_cluster_intent(self, message: ClusterIntent) -> None:
-        self.cluster.confirm(message.operation)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        grid_app(self).report_worker_failure(event)
+    def action_cancel_transfer(self) -> None:
+        if self.memory.running is None:
+            raise SkipAction()  # the next binding of escape runs
+        self.memory.running.action_cancel()

@@ -12,9 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Footer, Label, Static
 
+from gridtui.feeds import NODES, RAY
 from gridtui.model.nodes import ClusterSnapshot, NodeStatus, RayNodeInfo
-from gridtui.ui.access import grid_app
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import DASH, ago, num, pct, rate, size
 from gridtui.ui.textual_private import QuietBeneath
 from gridtui.ui.widgets.core_bars import CoreBars
@@ -104,7 +104,7 @@ class NodeDetailScreen(QuietBeneath[None]):
 
     def on_mount(self) -> None:
         self.show_snapshot(self._initial)
-        grid_app(self).snapshot_signal.subscribe(self, self.show_snapshot)
+        follow(self, NODES, self.show_snapshot, now=False)
 
     def show_snapshot(self, snapshot: ClusterSnapshot) -> None:
         header = self.query_one(ClusterHeader)
@@ -117,7 +117,7 @@ class NodeDetailScreen(QuietBeneath[None]):
             return
         self._shown = node
         self.query_one("#facts", Static).update(
-            node_facts(node, snapshot.time, feeds(self.app).ray_view.node(self.node_name))
+            node_facts(node, snapshot.time, latest(self, RAY).node(self.node_name))
         )
         self.query_one(CoreBars).cores = node.sample.cpu_per_core if node.sample else ()
         hist, interval = self._history, self._interval

@@ -10,9 +10,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
+from gridtui.feeds import NODES, OFFLOAD
 from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.ui.access import grid_app
+from gridtui.ui.bridge import follow
 from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.screens.confirm import ConfirmScreen
 from gridtui.ui.textual_private import QuietBeneath
@@ -114,10 +116,9 @@ class OffloadScreen(ReadOnlyAware, QuietBeneath[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        app = grid_app(self)
         self.query_one(ClusterHeader).subtitle = "Offload"
-        app.snapshot_signal.subscribe(self, lambda _snap: self.redraw())
-        app.offload_signal.subscribe(self, lambda _snap: self.redraw())
+        follow(self, NODES, lambda _snap: self.redraw(), now=False)
+        follow(self, OFFLOAD, lambda _snap: self.redraw(), now=False)
         self.redraw()
         feed = self.feed()
         if feed is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,9 +13,12 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
+from gridtui.feeds import RESERVATIONS
 from gridtui.model.reservations import Reservation, ReservationsSnapshot, format_amount
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow
 from gridtui.ui.format import DASH
+from gridtui.ui.intents import Intent
+from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.widgets.shown import WhenShown, looks
 
 if TYPE_CHECKING:
@@ -43,7 +47,16 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
-class BoostsPane(Vertical):
+@dataclass
+class BoostIntent(Intent):
+    """Boost the selected node, share over the cluster, release (controllers/boosts.py)."""
+
+    op: Literal["form", "quick", "release_newest", "share", "release"]
+    rtype: str = ""
+    """For `quick`: cpu, gpu or memory."""
+
+
+class BoostsPane(ReadOnlyAware, Vertical):
     """Redrawn from the newest ReservationsSnapshot, and each second for ages and TTLs;
     only what changed, and only while its screen is on top (WhenShown): the reservations
     poll publishes twice a second, and each redraw under a modal redrew the modal whole."""
@@ -51,7 +64,7 @@ class BoostsPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
-            "screen.release_reservation",
+            "release_reservation",
             "Release",
             tooltip="Release the selected reservation (asks first)",
         ),
@@ -75,9 +88,7 @@ class BoostsPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "3 Boosts & allocations"
         self._update.attach()
-        source = feeds(self.app)
-        self.show(source.reservations)
-        source.reservations_signal.subscribe(self, self.show)
+        follow(self, RESERVATIONS, self.show)
         self.set_interval(1.0, self._redraw)
         self.call_after_refresh(self._build)
 
@@ -98,6 +109,20 @@ class BoostsPane(Vertical):
         self._redraw()
         if self._focus_when_built:
             table.focus()
+
+    PALETTE: ClassVar[dict[str, str]] = {
+        "release_reservation": "Release the selected reservation",
+    }
+
+    def action_release_reservation(self) -> None:
+        self.post_message(BoostIntent("release"))
+
+    def take_focus(self) -> None:
+        self.focus_table()
+
+    def open_selected(self) -> bool:
+        self.show_detail()
+        return True
 
     def focus_table(self) -> None:
         """The digit 3: the table gets the focus, now or as soon as it is built."""

@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gridtui.feeds import OFFLOAD, RAY
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import clock
 from gridtui.ui.widgets.shown import WhenShown
 
@@ -98,11 +99,10 @@ class ClusterHeader(Widget):
 
     def on_mount(self) -> None:
         self._update.attach()
-        source = feeds(self.app)
-        self.ray = source.ray_view
-        source.ray_signal.subscribe(self, self._ray_changed)
-        self.offload = source.offload
-        source.offload_signal.subscribe(self, self._offload_changed)
+        self.ray = latest(self, RAY)
+        follow(self, RAY, self._ray_changed, now=False)
+        self.offload = latest(self, OFFLOAD)
+        follow(self, OFFLOAD, self._offload_changed, now=False)
         if hasattr(self.app, "read_only"):  # GridApp's; the file may turn it on later
             self.watch(self.app, "read_only", self._read_only_changed)
 

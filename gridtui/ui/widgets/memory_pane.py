@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -11,10 +12,13 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from gridtui.feeds import MEMORY
 from gridtui.model.objects import MemorySnapshot, ShardUsage, StoredObject, human_age
 from gridtui.model.units import size
-from gridtui.ui.feeds import feeds
+from gridtui.ui.bridge import follow
 from gridtui.ui.format import DASH
+from gridtui.ui.intents import Intent
+from gridtui.ui.readonly import ReadOnlyAware
 from gridtui.ui.widgets.shown import WhenShown, looks
 
 EMPTY = "no objects: s stores a file"
@@ -97,20 +101,38 @@ class UsageBars(Widget):
         return str(self.get_component_rich_style(f"usage-bars--{name}", partial=True))
 
 
-class MemoryPane(Vertical):
+@dataclass
+class MemoryIntent(Intent):
+    """Store, retrieve, delete or tell all of an object (controllers/memory.py)."""
+
+    op: Literal["store", "retrieve", "delete", "info"]
+
+
+class MemoryPane(ReadOnlyAware, Vertical):
     """Redrawn from each MemorySnapshot the memory poll publishes (every two seconds, and
     at once after a store or delete); ages are the cluster's, as of the snapshot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "screen.memory_store", "Store", tooltip="Store a file under a key"),
+        Binding("s", "memory_store", "Store", tooltip="Store a file under a key"),
         Binding(
             "r",
-            "screen.memory_retrieve",
+            "memory_retrieve",
             "Retrieve",
             tooltip="Write the selected object to a file",
         ),
-        Binding("d", "screen.memory_delete", "Delete", tooltip="Delete the selected object (asks)"),
+        Binding("d", "memory_delete", "Delete", tooltip="Delete the selected object (asks)"),
     ]
+    # One action per key, so the read-only console can tell a store or delete (changes the
+    # cluster) from a retrieve; declared here, with the keys (ui/readonly.py gathers them).
+    CHANGES_CLUSTER: ClassVar[frozenset[str]] = frozenset({"memory_store", "memory_delete"})
+    # A retrieve writes a local file: it changes nothing in the cluster.
+    LOOKS_ONLY: ClassVar[frozenset[str]] = frozenset({"memory_retrieve"})
+    PALETTE: ClassVar[dict[str, str]] = {
+        "memory_store": "Store a file in the cluster's memory…",
+        "memory_retrieve": "Retrieve the selected stored object…",
+        "memory_delete": "Delete the selected stored object",
+    }
+    """The command palette's titles for these keys (the footer's words are too short)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -131,9 +153,23 @@ class MemoryPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "4 Memory objects"
         self._update.attach()
-        source = feeds(self.app)
-        self.show(source.memory)
-        source.memory_signal.subscribe(self, self.show)
+        follow(self, MEMORY, self.show)
+
+    def action_memory_store(self) -> None:
+        self.post_message(MemoryIntent("store"))
+
+    def action_memory_retrieve(self) -> None:
+        self.post_message(MemoryIntent("retrieve"))
+
+    def action_memory_delete(self) -> None:
+        self.post_message(MemoryIntent("delete"))
+
+    def take_focus(self) -> None:
+        self.table.focus()
+
+    def open_selected(self) -> bool:
+        self.post_message(MemoryIntent("info"))
+        return True
 
     @property
     def table(self) -> ObjectTable:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -14,165 +12,29 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeInfo
+from gridtui.feeds import MEMORY, RAY, RESERVATIONS
+from gridtui.model.nodes import ClusterSnapshot
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.ray import RayClusterView
-from gridtui.model.reservations import ReservationsSnapshot, format_amount
-from gridtui.ui.feeds import feeds
-from gridtui.ui.format import DASH, pct, size, used_total
+from gridtui.model.reservations import ReservationsSnapshot
+from gridtui.ui.bridge import follow, latest
+from gridtui.ui.format import DASH
+from gridtui.ui.widgets.node_columns import (
+    COLUMNS,
+    LONGEST_NAME,
+    TABLE_WIDTH,
+    Row,
+    cell_segments,
+    matches,
+    reserved_text,
+)
+from gridtui.ui.widgets.node_lines import NodeLines
 from gridtui.ui.widgets.shown import WhenShown
 
-_STATE_ORDER = {s: i for i, s in enumerate(NodeState)}
-Justify = Literal["left", "right"] | None
 
-
-class Row(NamedTuple):
-    """One node as a row shows it: the hub's figures and Ray's view of the same node."""
-
-    node: NodeStatus
-    ray: RayNodeInfo | None
-    reserved: str = DASH
-    """What boosts and shared allocations hold on the node ("2 CPU 1 GiB")."""
-    stored: int | None = None
-    """Bytes the memory store keeps on the node (None: it has no shard there)."""
-
-
-def _ray_state(r: Row) -> str:
-    """alive, dead, or drain: Ray drains it (it takes no new work)."""
-    if r.ray is None:
-        return DASH
-    if r.ray.alive:
-        return "drain" if r.ray.draining else "alive"
-    return "dead"
-
-
-def _live_ray(r: Row) -> RayNodeInfo | None:
-    """Ray's figures for a node it considers alive; a dead node's resources mean nothing."""
-    return r.ray if r.ray is not None and r.ray.alive else None
-
-
-def _ray_cpu(row: Row) -> str:
-    r = _live_ray(row)
-    return DASH if r is None else used_total(r.cpu_total - r.cpu_available, r.cpu_total)
-
-
-def _ray_gpu(row: Row) -> str:
-    r = _live_ray(row)
-    return DASH if r is None else used_total(r.gpu_total - r.gpu_available, r.gpu_total)
-
-
-def _ray_store(row: Row) -> str:
-    r = _live_ray(row)
-    if r is None:
-        return DASH
-    return f"{size(r.object_store_total - r.object_store_available)}/{size(r.object_store_total)}"
-
-
-def _ray_used(row: Row) -> float | None:
-    r = _live_ray(row)
-    return None if r is None else r.cpu_total - r.cpu_available
-
-
-def reserved_text(held: dict[str, float] | None) -> str:
-    """The Nodes table's "reserved" cell: each type's held amount, CPU first."""
-    if not held:
-        return DASH
-    return " ".join(format_amount(t, held[t]) for t in ("cpu", "gpu", "memory") if t in held)
-
-
-def _reserved_sort(row: Row) -> str | None:
-    return None if row.reserved == DASH else row.reserved
-
-
-@dataclass(frozen=True)
-class NodeColumn:
-    key: str
-    label: str
-    width: int
-    cell: Callable[[Row], str]
-    sort: Callable[[Row], Any]
-    percent: bool = False
-    justify: Justify = "left"
-
-
-COLUMNS: tuple[NodeColumn, ...] = (
-    NodeColumn("name", "Node", 12, lambda r: r.node.name, lambda r: r.node.name),
-    NodeColumn(
-        "role", "Role", 6, lambda r: r.node.role, lambda r: (r.node.role != "head", r.node.name)
-    ),
-    NodeColumn(
-        "state",
-        "State",
-        11,
-        lambda r: r.node.state.value,
-        lambda r: _STATE_ORDER[r.node.state],
-        justify=None,
-    ),
-    NodeColumn(
-        "cpu", "CPU%", 6, lambda r: pct(r.node.cpu_percent), lambda r: r.node.cpu_percent, True
-    ),
-    NodeColumn(
-        "mem", "MEM%", 6, lambda r: pct(r.node.mem_percent), lambda r: r.node.mem_percent, True
-    ),
-    NodeColumn(
-        "gpu", "GPU%", 6, lambda r: pct(r.node.gpu_percent), lambda r: r.node.gpu_percent, True
-    ),
-    # The load average went to the node detail to make room for "Stored" (width budget).
-    NodeColumn("ray", "Ray", 5, _ray_state, _ray_state),
-    NodeColumn("reserved", "Reserved", 11, lambda r: r.reserved, _reserved_sort),
-    NodeColumn(
-        "stored",
-        "Stored",
-        6,
-        lambda r: DASH if r.stored is None else size(r.stored),
-        lambda r: r.stored,
-        justify="right",
-    ),
-    NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
-    NodeColumn(
-        "ray_gpu", "Ray GPU", 7, _ray_gpu, lambda r: None if r.ray is None else r.ray.gpu_total
-    ),
-    NodeColumn(
-        "ray_store",
-        "Obj store",
-        11,
-        _ray_store,
-        lambda r: None if r.ray is None else r.ray.object_store_total,
-    ),
-)
-PAD = 1
-"""Blank cells either side of every column's text."""
-TABLE_WIDTH = sum(c.width + 2 * PAD for c in COLUMNS)
-LONGEST_NAME = 32
-"""The Node column widens for longer names, up to this many cells."""
-_STATE_KIND = {NodeState.UP: "up", NodeState.STALE: "stale", NodeState.CONNECTING: "connecting"}
-
-
-def matches(node: NodeStatus, text: str) -> bool:
-    """The filter: a case-insensitive substring of the name, host or state."""
-    needle = text.strip().lower()
-    return not needle or any(needle in s.lower() for s in (node.name, node.host, node.state.value))
-
-
-def cell_segments(
-    text: str, text_style: Style, justify: Justify, width: int, pre: Style, post: Style
-) -> list[Segment]:
-    """One padded cell, segmented as Rich renders Padding(Text) for a table cell: a justified
-    text carries its own style into its padding, an unjustified one leaves it to the row."""
-    text = set_cell_size(text, width) if cell_len(text) > width else text
-    pad = Segment(" " * PAD, pre + post)
-    if justify is None:
-        fill = width - cell_len(text)
-        body = [Segment(text, pre + text_style + post), Segment(" " * fill, pre + post)]
-        return [pad, *(s for s in body if s.text), pad]
-    justified = text.rjust(width) if justify == "right" else set_cell_size(text, width)
-    return [pad, Segment(justified, pre + text_style + post), pad]
-
-
-class NodesTable(ScrollView, can_focus=True):
+class NodesTable(NodeLines, can_focus=True):
     """Drawn line by line from the rows it was last given: a row is redrawn only when its
     node's status or Ray figures are new objects, or the cursor or sort moved past it."""
 
@@ -295,13 +157,10 @@ class NodesTable(ScrollView, can_focus=True):
         self.virtual_size = Size(TABLE_WIDTH, 1)
         self._update.attach()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        source = feeds(self.app)
-        self.ray_view = source.ray_view
-        source.ray_signal.subscribe(self, self.show_ray)
-        self.show_reservations(source.reservations)
-        source.reservations_signal.subscribe(self, self.show_reservations)
-        self.show_memory(source.memory)
-        source.memory_signal.subscribe(self, self.show_memory)
+        self.ray_view = latest(self, RAY)
+        follow(self, RAY, self.show_ray, now=False)
+        follow(self, RESERVATIONS, self.show_reservations)
+        follow(self, MEMORY, self.show_memory)
 
     def _theme_changed(self, _theme: object) -> None:
         self._forget_drawing()
@@ -520,77 +379,6 @@ class NodesTable(ScrollView, can_focus=True):
             self._header = None
             self._lines.clear()
 
-    def _width(self, column: NodeColumn) -> int:
-        return self._name_width if column is COLUMNS[0] else column.width
-
-    # -- drawing ------------------------------------------------------------------------
-
-    def _style(self, name: str, partial: bool = False) -> Style:
-        key = f"{name}:{partial}"
-        style = self._styles.get(key)
-        if style is None:
-            style = self._styles[key] = self.get_component_rich_style(name, partial=partial)
-        return style
-
-    def _meta(self, row: int, column: int) -> Style:
-        """Where a cell is (the mouse reads it back); it also keeps each cell's segments
-        apart, as Rich draws table cells."""
-        meta = self._metas.get((row, column))
-        if meta is None:
-            extra = {"out_of_bounds": True} if column < 0 else {}
-            meta = Style.from_meta({"row": row, "column": max(column, 0), **extra})
-            if len(self._metas) > 5000:
-                self._metas.clear()
-            self._metas[(row, column)] = meta
-        return meta
-
-    def _cell(self, row: Row, column: NodeColumn) -> tuple[str, str, Justify]:
-        """A cell's text, its look (a component class suffix) and its justification."""
-        value = column.cell(row)
-        if column.key == "state":
-            return value, _STATE_KIND.get(row.node.state, "down"), column.justify
-        if column.percent:
-            figure = column.sort(row)
-            if figure is None:
-                return value, "dim", "right"
-            hot, warn = figure >= self.hot_percent, figure >= self.warn_percent
-            return value, "hot" if hot else "warn" if warn else "", "right"
-        if value == DASH:
-            return value, "dim", None
-        return value, "", column.justify
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        x = round(self.scroll_x)
-        if y == 0:
-            return self._crop(self._header_line(width), x, width)
-        index = y - 1 + round(self.scroll_y)
-        if not 0 <= index < len(self.rows):
-            return Strip.blank(width, self.rich_style)
-        row = self.rows[index]
-        look = (
-            index == self.cursor_row,
-            index == self._hover_row,
-            self.has_focus,
-            width,
-        )
-        cached = self._lines.get(index)
-        if (
-            cached is None
-            or cached[0].node is not row.node
-            or cached[0].ray is not row.ray
-            or cached[0].reserved != row.reserved
-            or cached[0].stored != row.stored
-            or cached[1] != look
-        ):
-            if len(self._lines) > 2000:
-                self._lines.clear()
-            cached = self._lines[index] = (row, look, self._row_line(index, row, *look))
-        return self._crop(cached[2], x, width)
-
-    def _crop(self, line: Strip, x: int, width: int) -> Strip:
-        return line.crop(x, x + width).adjust_cell_length(width, self.rich_style).simplify()
-
     def _header_line(self, width: int) -> Strip:
         look = (self.sort_index, self.sort_reverse, self.has_focus, width)
         if self._header is not None and self._header[0] == look:
@@ -605,24 +393,3 @@ class NodesTable(ScrollView, can_focus=True):
         rest = Segment(" " * max(0, width - self._table_width), style + self._meta(-1, -1))
         self._header = (look, Strip([*segments, rest]))
         return self._header[1]
-
-    def _row_line(
-        self, index: int, row: Row, cursor: bool, hover: bool, _focus: bool, width: int
-    ) -> Strip:
-        row_style = self._style("nodes-table--odd-row" if index % 2 else "nodes-table--even-row")
-        look = Style()
-        if hover:
-            look += self._style("nodes-table--hover")
-        if cursor:
-            look += self._style("nodes-table--cursor")
-        # The cursor's colours win over a cell's own (a red DOWN reads on the cursor too).
-        post = Style.from_color(look.color) + Style.from_color(bgcolor=look.bgcolor)
-        segments: list[Segment] = []
-        for i, column in enumerate(COLUMNS):
-            text, kind, justify = self._cell(row, column)
-            text_style = self._style(f"nodes-table--{kind}", partial=True) if kind else Style()
-            pre = row_style + self._meta(index, i) + look
-            segments += cell_segments(text, text_style, justify, self._width(column), pre, post)
-        rest = row_style + look + self._meta(index, -1)
-        segments.append(Segment(" " * max(0, width - self._table_width), rest))
-        return Strip(segments)

@@ -10,9 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from gridtui.feeds import OFFLOAD
 from gridtui.model.offload import OffloadEvent
 from gridtui.model.offload_view import OffloadSnapshot
-from gridtui.ui.feeds import feeds
+from gridtui.ui.access import grid_app
+from gridtui.ui.bridge import follow
 from gridtui.ui.format import clock
 from gridtui.ui.widgets.panes import Pane
 from gridtui.ui.widgets.shown import WhenShown
@@ -59,9 +61,11 @@ class OffloadPane(Pane):
 
     def on_mount(self) -> None:
         self._update.attach()
-        source = feeds(self.app)
-        self.show(source.offload)
-        source.offload_signal.subscribe(self, self.show)
+        follow(self, OFFLOAD, self.show)
+
+    def open_selected(self) -> bool:
+        grid_app(self).open_offload()
+        return True
 
     @property
     def events(self) -> tuple[OffloadEvent, ...]:
