@@ -61,7 +61,7 @@ def window(pids: dict[str, int], seconds: float) -> dict[str, float]:
     return {name: 100 * (cpu_seconds(pid) - before[name]) / elapsed for name, pid in pids.items()}
 
 
-def main(windows: int, seconds: float) -> None:
+def main(windows: int, seconds: float, settle: float) -> None:
     import ray
 
     from gridtui import client
@@ -97,7 +97,9 @@ def main(windows: int, seconds: float) -> None:
             scheduling_strategy=NodeAffinitySchedulingStrategy(head_id, soft=False)
         ).remote()
         ray.get(bare.pid.remote())
-        time.sleep(5)  # what starting them set off settles
+        # What starting them set off settles, and an index that holds nothing retires
+        # (MemoryHost.RETIRE_SECONDS, 60 s) with its shards.
+        time.sleep(settle)
         pids = head_actors(head_id)
         print(
             f"live actors on the head: {', '.join(f'{k} (pid {v})' for k, v in sorted(pids.items()))}"
@@ -138,6 +140,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--settle", type=float, default=75.0, help="idle seconds before the windows"
+    )
     quick_arg(parser)
     args = parser.parse_args()
-    main(1 if args.quick else args.windows, 10.0 if args.quick else args.seconds)
+    main(1 if args.quick else args.windows, 10.0 if args.quick else args.seconds, args.settle)
