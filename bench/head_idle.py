@@ -42,6 +42,8 @@ def head_actors(head_id: str) -> dict[str, int]:
 
     found: dict[str, int] = {}
     for a in ray._private.state.actors(actor_state_name="ALIVE").values():
+        where = "head" if a["Address"]["NodeID"] == head_id else a["Address"]["IPAddress"]
+        print(f"  alive: {a['ActorClassName']} {a['Name'] or ''} on {where}, pid {a['Pid']}")
         if a["Address"]["NodeID"] != head_id or not a["Pid"]:
             continue
         name, n = a["ActorClassName"], 2
