@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "work_cmd",
     "groups_cmd",
 )
+# The command words whose module is not named after them (the rest: `WORD_cmd`).
+COMMAND_WORDS = {"resource-sharing": "sharing_cmd", "why": "work_cmd"}
 
 # Every command's exit codes (docs/troubleshooting.md): 1 is "unhealthy, or the cluster
 # refused or failed"; 2 is "bad usage, or a bad or missing cluster file" (also what a
@@ -40,7 +42,15 @@ EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE
 LATE_INTERRUPT = "gridtui: interrupted as it exited: the command had finished; what it did stands"
 
 
-def build_parser(*, commands: bool = True) -> options.Parser:
+def command_module(word: str) -> str | None:
+    """The module that registers the command `word`, or None for no such command."""
+    name = COMMAND_WORDS.get(word, word.replace("-", "_") + "_cmd")
+    return name if name in COMMAND_MODULES else None
+
+
+def build_parser(*, commands: bool = True, only: str | None = None) -> options.Parser:
+    """`only`: register that command module alone (a command's run imports just its own
+    module: `boost status` no longer pays for the job, work and serve modules' imports)."""
     parser = options.Parser(
         prog="gridtui",
         description="A keyboard-driven console for a pool of machines run by Ray over SSH.",
@@ -62,7 +72,7 @@ def build_parser(*, commands: bool = True) -> options.Parser:
     if not commands:
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in (only,) if only else COMMAND_MODULES:
         importlib.import_module(f"gridtui.commands.{name}").register(sub)
     return parser
 
@@ -76,7 +86,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         if not rest:
             args.command = None
             return args
-    return build_parser().parse_args(words)
+    # A known command: only its module (an unknown word gets every command's parser, so
+    # the error lists them all).
+    word = _command_word(words)
+    return build_parser(only=command_module(word) if word else None).parse_args(words)
+
+
+def _command_word(words: Sequence[str]) -> str | None:
+    """The first word that is neither a top-level option nor an option's value."""
+    value = False
+    for word in words:
+        if value:
+            value = False
+        elif word == "--":
+            return None
+        elif word.startswith("-"):
+            value = word in ("-c", "--config", "--theme")
+        else:
+            return word
+    return None
 
 
 def _late_interrupt_exits_130() -> None:

@@ -22,6 +22,10 @@ LABEL_KEY = "gridtui.node"
 SWEEP_SECONDS = 1.0
 NODES_SECONDS = 2.0
 SHARD_TIMEOUT = 20.0
+RETIRE_SECONDS = 60.0
+"""An index that holds nothing and had no call for this long retires, its shards first:
+each is an idle Ray worker process on its node (bench/head_idle.py). The next call starts
+the host again (RayMemory.ask), and a store its shards."""
 
 # Nodes have Python and Ray, not gridtui: these modules travel by value with the actors.
 for _module in (memory_index, memory_shard, ray_private, sys.modules[__name__]):
@@ -67,6 +71,17 @@ def _error(exc: BaseException) -> dict[str, Any]:
     return {"error": first, "refused": False}
 
 
+def _named(names: list[str]) -> bool:
+    """Whether any of these shard names still stands for an actor."""
+    for name in names:
+        try:
+            ray.get_actor(name, NAMESPACE)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
 class MemoryHost:
     """Hosts a MemoryIndex (rebuilt from the shards when this actor starts) and drives the
     shards: open a store's staging on its nodes, seal and commit, drop what is aborted.
@@ -81,10 +96,15 @@ class MemoryHost:
         self._loop: asyncio.Task[None] | None = None
         self._shards: dict[str, Any] = {}
         self._incarnations: dict[str, str] = {}
+        self._called = time.monotonic()
+        self._retiring: asyncio.Future[None] | None = None
 
     # -- start: rebuild, then keep sweeping -------------------------------------------------
 
     async def _ensure(self) -> None:
+        self._called = time.monotonic()
+        if self._retiring is not None:  # it stays: _retire sees this call
+            await asyncio.shield(self._retiring)
         if self._ready is None:
             self._ready = asyncio.Event()
             try:
@@ -118,9 +138,38 @@ class MemoryHost:
             await asyncio.sleep(SWEEP_SECONDS)
             with contextlib.suppress(Exception):
                 await self._sweep()
-                if time.monotonic() - last_nodes >= NODES_SECONDS:
+                if not self._holds():  # no node to watch: nothing read while idle
+                    if time.monotonic() - self._called >= RETIRE_SECONDS:
+                        await self._retire()
+                elif time.monotonic() - last_nodes >= NODES_SECONDS:
                     last_nodes = time.monotonic()
                     await self._check_nodes()
+
+    def _holds(self) -> bool:
+        return bool(self.index.objects or self.index.txns)
+
+    async def _retire(self) -> None:
+        """Kill every shard (each holds nothing) and wait for its name to be free, then
+        this actor for good, unless a call came meanwhile (it waited in _ensure)."""
+        self._retiring = asyncio.get_running_loop().create_future()
+        try:
+            handles, self._shards = list(self._shards.values()), {}
+            self._incarnations.clear()
+            for handle in handles:
+                with contextlib.suppress(Exception):
+                    ray.kill(handle, no_restart=True)
+            names = [shard_name(n) for n in self.index.nodes]
+            for _ in range(100):
+                if not await asyncio.to_thread(_named, names):
+                    break
+                await asyncio.sleep(0.1)
+            if self._holds() or time.monotonic() - self._called < RETIRE_SECONDS:
+                return
+            ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
+            await asyncio.sleep(SHARD_TIMEOUT)
+        finally:
+            self._retiring.set_result(None)
+            self._retiring = None
 
     async def _sweep(self) -> None:
         for txn in self.index.expired():
@@ -282,8 +331,10 @@ class MemoryHost:
 
     async def listing(self, fraction: float | None = None) -> dict[str, Any]:
         await self._ensure()
-        if fraction is not None and fraction != self.fraction:
+        changed = fraction is not None and fraction != self.fraction
+        if fraction is not None:
             self.fraction = fraction
+        if changed or not self._holds():  # the loop does not watch the nodes then
             await self._refresh_nodes()
         return {"objects": self.index.listing(), "usage": self.index.usage(), "now": time.time()}
 
@@ -310,8 +361,9 @@ class MemoryHost:
 
     async def _move(self, key: str, source: str, name: str, avoid: list[str]) -> dict[str, Any]:
         """Copy one replica shard to shard (the target pulls each chunk straight from the
-        source node's store and checks its crc32), seal it, switch the index, then drop
-        the source's copy: at every step one complete replica set exists."""
+        source node's store and checks it against the crc32 the source takes of its own
+        copy), seal it, switch the index, then drop the source's copy: at every step one
+        complete replica set exists."""
         version = self.index.objects[key]
         out: dict[str, Any] = {"key": key, "size": version.size, "from": name, "to": ""}
         try:
@@ -339,8 +391,8 @@ class MemoryHost:
             await asyncio.wait_for(opened, SHARD_TIMEOUT)
             refs = await asyncio.wait_for(src.refs.remote(version.txid), SHARD_TIMEOUT)
             calls = [
-                dst.put_chunk.remote(txn.txid, i, ref, int(crc), True)
-                for i, (ref, (_, crc)) in enumerate(zip(refs, version.chunks, strict=True))
+                dst.put_chunk.remote(txn.txid, i, ref, int(check), src.crc.remote(version.txid, i))
+                for i, (ref, (_, check)) in enumerate(zip(refs, version.chunks, strict=True))
             ]
             await asyncio.wait_for(asyncio.gather(*calls), SHARD_TIMEOUT * 3)
             await asyncio.wait_for(dst.seal.remote(txn.txid, meta), SHARD_TIMEOUT)

@@ -28,7 +28,9 @@ class _Held:
         self.size = size
         self.created = created
         self.force = force
-        self.chunks: dict[int, tuple[Any, int, int]] = {}  # index -> (ref, size, crc32)
+        # index -> (ref, size, check): the storing client's XXH3-128 of the chunk, opaque
+        # here (nodes have only Python and Ray); its readers check it.
+        self.chunks: dict[int, tuple[Any, int, int]] = {}
         self.sealed = False
         self.meta: dict[str, Any] = {}
         self.last_read = created
@@ -79,14 +81,17 @@ class MemoryShard:
             self._held.setdefault(txid, _Held(key, size, created, force))
         return self.incarnation
 
-    def put_chunk(self, txid: str, index: int, data: Any, crc: int, verify: bool = False) -> int:
+    def put_chunk(
+        self, txid: str, index: int, data: Any, check: int, crc: int | None = None
+    ) -> int:
         """Keep one chunk (a zero-copy view of the argument, copied once into an object
-        this actor owns) with the client's checksum of it. Not checked on a store: on a
-        shared host it costs the transfer a fifth of its speed, and every read checks it
-        (and the whole object's sha256) before a byte is written. A move (`verify`)
-        checks it: no reader is there to notice a bad copy before the source is dropped."""
+        this actor owns) with the client's check of it, which this shard does not take:
+        the client's reader checks every chunk before a byte is written. A move passes
+        `crc`, the crc32 the source shard took of its copy (a stdlib check: a node has
+        only Python and Ray), and the chunk is checked as it lands: no reader is there to
+        notice a bad copy before the source is dropped."""
         view = memoryview(data)
-        if verify and zlib.crc32(view) != crc:  # a move checks each chunk as it lands
+        if crc is not None and zlib.crc32(view) != crc:
             raise ValueError(f"chunk {index} does not match its checksum on {self.node_name}")
         with self._lock:
             held = self._held.get(txid)
@@ -97,7 +102,7 @@ class MemoryShard:
             held = self._held.get(txid)
             if held is None:  # dropped while the copy was made
                 raise ValueError("the store was aborted by the cluster (its lease ran out)")
-            held.chunks[index] = (ref, len(view), crc)
+            held.chunks[index] = (ref, len(view), check)
         return len(view)
 
     def seal(self, txid: str, meta: dict[str, Any]) -> int:
@@ -134,6 +139,16 @@ class MemoryShard:
                 raise ValueError(f"{self.node_name} no longer holds this object")
             held.last_read = time.time()
             return [held.chunks[i][0] for i in sorted(held.chunks)]
+
+    def crc(self, txid: str, index: int) -> int:
+        """The crc32 of one chunk as this shard holds it: what a move's target checks its
+        copy against (passed as the argument's ref, so each is taken as it is needed)."""
+        with self._lock:
+            held = self._held.get(txid)
+            if held is None or not held.sealed:
+                raise ValueError(f"{self.node_name} no longer holds this object")
+            ref = held.chunks[index][0]
+        return zlib.crc32(memoryview(ray.get(ref)))
 
     def describe(self) -> dict[str, Any]:
         """Everything the shard holds, sealed or staged: what an index is rebuilt from."""

@@ -280,7 +280,7 @@ class OffloadEngine:
         try:
             host = ray.get_actor(INDEX_NAME, namespace=NAMESPACE)
         except ValueError:
-            return "done: nothing stored (the memory store was never used)"
+            return "done: nothing stored (no memory index runs: never used, or retired empty)"
         try:
             answer: Any = ray.get(host.evacuate.remote(node, avoid), timeout=MOVE_TIMEOUT)
         except Exception as exc:

@@ -498,6 +498,35 @@ def test_a_corrupted_chunk_is_caught_on_retrieve(svc: MemoryService, tmp_path: P
     assert list(tmp_path.iterdir()) == []  # no file, not even a partial one
 
 
+def corrupt(node_id: str, txid: str, chunk: int) -> None:
+    """Flip one byte of a stored chunk in place, on its node (ALTER)."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    refs = ray.get(ray.get_actor(shard_name(node_id)).refs.remote(txid))
+    scope: dict[str, Any] = {}
+    exec(ALTER, scope)
+    alter = ray.remote(num_cpus=0)(scope["alter"]).options(
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)
+    )
+    assert ray.get(alter.remote([refs[chunk]]))
+
+
+def test_a_corrupted_chunk_falls_over_to_another_replica(svc: MemoryService) -> None:
+    """The replica a reader tries first is damaged: the chunk's check catches it and the
+    whole object comes, byte for byte, from the other one."""
+    import ray
+
+    data = os.urandom(9 * MiB)
+    svc.store("bad2", data, replicas=2)
+    version = ray.get(host().lookup.remote("bad2"))
+    local = ray.get_runtime_context().get_node_id()
+    first = sorted(version["nodes"], key=lambda node_id: node_id != local)[0]
+    corrupt(first, version["txid"], 2)
+    assert svc.read("bad2") == data
+    svc.delete("bad2")
+
+
 # A SIGKILLed store's transaction is swept once its lease (6 s) runs out: checked within
 # the lease, a sweep and some slack for a loaded machine.
 SWEPT = 30.0

@@ -44,7 +44,6 @@ class RayMemory:
     def __init__(self, fraction: float) -> None:
         self.fraction = fraction
         self._host: Any = None
-        self._shards: dict[str, Any] = {}
 
     def host(self, fresh: bool = False) -> Any:
         if self._host is None or fresh:
@@ -89,11 +88,11 @@ class RayMemory:
         return result
 
     def shard(self, name: str) -> Any:
-        if name not in self._shards:
-            import ray
+        """Looked up each time (one GCS call per transfer): a shard that held nothing may
+        have retired since, and a new one taken its name (MemoryHost._retire)."""
+        import ray
 
-            self._shards[name] = ray.get_actor(name, namespace="gridtui")
-        return self._shards[name]
+        return ray.get_actor(name, namespace="gridtui")
 
     def node_id(self) -> str:
         import ray
