@@ -23,6 +23,7 @@ from boost_cluster import ROOT, BoostCluster, Client
 
 from gridtui.actors.upkeep import LEASE_SECONDS
 from gridtui.agent import nodescript
+from gridtui.backend.checks import check_request
 from gridtui.cli import main
 from gridtui.client import Held
 from gridtui.errors import GridError
@@ -292,7 +293,8 @@ def test_the_console_service_publishes_snapshots_and_events(cl: BoostCluster) ->
         await service.refresh()  # the events so far: not what this test looks at
         events.clear()
         plan = await service.plan("cpu", 2, "spread")
-        boost = await service.boost("worker-2", "cpu", "0.5", ttl="1h")
+        # Checked where it enters the services (the facade), as every front does.
+        boost = await service.boost("worker-2", check_request("cpu", "0.5", "1h"))
         await service.refresh()
         await service.release(boost.id)
         await service.refresh()
