@@ -45,11 +45,12 @@ def ssh_cluster(ssh_servers: SshCluster) -> tuple[SshCluster, ClusterConfig]:
 
 
 # One demo cluster serves every module that asks for `shared_demo`: each start costs ~20 s,
-# and more on a loaded machine. Without Ray's dashboard: it would add its processes to the
-# head's CPU, which the offload tests need quiet (test_work has a demo of its own with it). A module may use
-# it only if it leaves nothing behind; that is checked as each module ends, from an
-# independent driver. The root conftest runs these modules one after another, and the
-# cluster stops as soon as the next test does not use it (test_demo needs its ports free).
+# and more on a loaded machine. Without Ray's dashboard: its processes would add to the
+# head's CPU, which the offload tests need quiet (test_work has a demo of its own with it).
+# A module may use it only if it leaves nothing behind; that is checked as each module
+# ends, from an independent driver. The root conftest runs these modules one after another,
+# and the cluster stops as soon as the next test does not use it (test_demo needs its
+# ports free).
 _shared: list[BoostCluster] = []
 OWN_NAMESPACE = "gridtui"
 
