@@ -29,6 +29,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("ray"):
             item.add_marker(pytest.mark.xdist_group("cluster"))
+    # The modules on the shared demo (tests/integration/conftest.py) run one after another,
+    # where the first of them was (in the order their SHARED_DEMO_ORDER says, 0 unless
+    # set): the demo stops after the last, before any test that needs its ports free
+    # (test_demo) or starts a cluster of its own.
+    shared = [i for i in items if "shared_demo" in getattr(i, "fixturenames", ())]
+    if shared:
+        first = items.index(shared[0])  # no item before it is moved
+        shared.sort(key=lambda i: getattr(getattr(i, "module", None), "SHARED_DEMO_ORDER", 0))
+        rest = [i for i in items if "shared_demo" not in getattr(i, "fixturenames", ())]
+        items[:] = rest[:first] + shared + rest[first:]
 
 
 @pytest.fixture(autouse=True)

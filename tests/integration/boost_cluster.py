@@ -59,6 +59,16 @@ class BoostCluster:
         asyncio.run(self.gateway.connect())
         self.control = ControlClient(self.config, owner="test")
 
+    def drop_driver(self) -> None:
+        """Disconnect this process's driver: one whose head dies and comes back as a new
+        Ray cluster cannot be used again (`reconnect` after)."""
+        asyncio.run(self.gateway.close())
+
+    def reconnect(self) -> None:
+        """A new in-process driver for the (restarted) demo."""
+        self.gateway = RayGateway(self.config)
+        asyncio.run(self.gateway.connect())
+
     def run(self, fn: Callable[[], T], timeout: float = 90) -> T:
         """Run on the driver's thread (every Ray call of the in-process driver goes there)."""
         return asyncio.run(self.gateway.call(fn, timeout))

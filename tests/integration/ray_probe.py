@@ -1,4 +1,4 @@
-"""An independent Ray driver: prints Ray's live placement groups and per-node resources.
+"""An independent Ray driver: prints Ray's live placement groups, per-node resources and actors.
 
 Run as `python ray_probe.py HOST:PORT`; its own ray.init, nothing shared with the caller."""
 
@@ -11,7 +11,7 @@ import sys
 import ray
 from ray.util.placement_group import placement_group_table
 
-from gridtui.actors.ray_private import available_per_node, draining_nodes
+from gridtui.actors.ray_private import alive_actors, available_per_node, draining_nodes
 
 
 def main(address: str) -> None:
@@ -41,12 +41,15 @@ def main(address: str) -> None:
             "node_id": n["NodeID"],
             "alive": n["Alive"],
             "available": available.get(n["NodeID"], {}),
+            "total": {str(k): float(v) for k, v in n["Resources"].items()},
             "draining": n["NodeID"] in draining,
         }
         for n in ray.nodes()
         if n["Alive"]
     }
-    print(json.dumps({"groups": groups, "nodes": nodes}))
+    actors = [{k: a[k] for k in ("class", "name", "namespace", "node_id", "resources")}
+              for a in alive_actors()]  # fmt: skip
+    print(json.dumps({"groups": groups, "nodes": nodes, "actors": actors}))
     ray.shutdown()
 
 

@@ -7,24 +7,21 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from boost_cluster import BoostCluster
 from textual.pilot import Pilot
 
-from gridtui.agent import nodescript
 from gridtui.backend import make_backend
 from gridtui.config import ClusterConfig
 from gridtui.prefs import Prefs
-from gridtui.services.cluster import demo
 from gridtui.services.ray import auth as ray_auth
 from gridtui.ui.app import GridApp, make_app
 from gridtui.ui.screens.boost_form import BoostForm
@@ -40,40 +37,12 @@ SIZE = (140, 40)
 NAMES = ("head", "worker-1", "worker-2")
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).resolve().parent / "ray_probe.py"
-# Ray's auth settings too: a driver in this process sets them (token auth, the demo's).
-ENV = (
-    "XDG_STATE_HOME",
-    "XDG_CONFIG_HOME",
-    "GRIDTUI_CONFIG",
-    "RAY_AUTH_MODE",
-    "RAY_AUTH_TOKEN_PATH",
-)
 
 
 @pytest.fixture(scope="module")
-def demo_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterConfig]:
-    """One demo cluster for the module, in its own state dir; torn down by PID."""
-    saved = {k: os.environ.get(k) for k in ENV}
-    state = tmp_path_factory.mktemp("state")
-    os.environ.update(XDG_STATE_HOME=str(state), XDG_CONFIG_HOME=str(state))
-    os.environ.pop("GRIDTUI_CONFIG", None)
-    config = demo.demo_config()
-    markers = [f"{config.ray.temp_dir}/{n}" for n in NAMES]
-    try:
-        yield asyncio.run(demo.ensure_demo_running())
-    finally:
-        try:
-            asyncio.run(demo.stop_demo())
-        finally:
-            for pid in nodescript.find_pids(markers)[0]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            shutil.rmtree(str(config.ray.temp_dir), ignore_errors=True)
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+def demo_cluster(shared_demo: BoostCluster) -> ClusterConfig:
+    """The shared demo (conftest.py): every test here leaves it as it found it."""
+    return shared_demo.config
 
 
 def own_driver(config: ClusterConfig, program: list[str], *args: str) -> Any:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from boost_cluster import BoostCluster
 from textual.pilot import Pilot
 from textual.widgets import Log
 
@@ -34,26 +33,21 @@ NAMES = ("head", "worker-1", "worker-2")
 
 
 @pytest.fixture(scope="module")
-def demo_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterConfig]:
-    """One demo cluster for the module, in its own state dir; torn down by PID."""
-    saved = os.environ.get("XDG_STATE_HOME")
-    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
-    config = demo.demo_config()
-    markers = [f"{config.ray.temp_dir}/{n}" for n in NAMES]
+def demo_cluster(shared_demo: BoostCluster) -> ClusterConfig:
+    """The shared demo (conftest.py)."""
+    return shared_demo.config
+
+
+@pytest.fixture
+def no_driver_here(shared_demo: BoostCluster) -> Iterator[None]:
+    """The shared demo's in-process driver disconnected while a test kills its head and
+    starts it again (a driver whose GCS comes back as a new cluster is not usable), and
+    connected to the new head after."""
+    shared_demo.drop_driver()
     try:
-        asyncio.run(demo.ensure_demo_running())
-        yield config
+        yield
     finally:
-        try:
-            asyncio.run(demo.stop_demo())
-        finally:
-            for pid in nodescript.find_pids(markers)[0]:
-                os.kill(pid, signal.SIGKILL)
-            shutil.rmtree(str(config.ray.temp_dir), ignore_errors=True)
-            if saved is None:
-                os.environ.pop("XDG_STATE_HOME", None)
-            else:
-                os.environ["XDG_STATE_HOME"] = saved
+        shared_demo.reconnect()
 
 
 def _gone(pid: int) -> bool:
@@ -170,7 +164,7 @@ async def test_ray_columns_and_the_lifecycle_keys(
 
 
 async def test_dead_head_shows_ray_down_and_the_console_keeps_going(
-    demo_cluster: ClusterConfig, tmp_path: Path
+    demo_cluster: ClusterConfig, no_driver_here: None, tmp_path: Path
 ) -> None:
     """Kills the head's GCS, then brings the demo back: runs last in this module."""
     config = demo_cluster

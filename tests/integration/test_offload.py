@@ -1,6 +1,6 @@
 """Auto-offload on a real three-node Ray cluster (the demo): load, fence, elsewhere, lift.
 
-One cluster for the module. The load is a busy-loop process outside Ray that the head's
+On the shared demo (conftest.py). The load is a busy-loop process outside Ray that the head's
 `ray-processes` scope counts (its command line names the head's address, as a Ray
 process of that node would): measured like the console measures the demo's head, and
 unaffected by whatever else this host runs."""
@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,12 +33,8 @@ WAIT = 60.0
 
 
 @pytest.fixture(scope="module")
-def cl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoostCluster]:
-    cluster = BoostCluster(tmp_path_factory.mktemp("offload"))
-    try:
-        yield cluster
-    finally:
-        cluster.close()
+def cl(shared_demo: BoostCluster) -> BoostCluster:
+    return shared_demo
 
 
 def until(what: str, check: Callable[[], Any]) -> Any:
