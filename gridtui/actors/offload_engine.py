@@ -19,6 +19,7 @@ import ray
 
 from gridtui.actors import cluster, fences, ray_private
 from gridtui.actors import offload_kept as kept
+from gridtui.actors.asks import Refusal
 from gridtui.actors.memory_host import INDEX_NAME
 from gridtui.actors.memory_index import human
 from gridtui.actors.offload_readings import NAMESPACE, Readings
@@ -106,7 +107,7 @@ class OffloadEngine:
             if bad:
                 raise ValueError(f"unknown sample scope {bad[0]!r}")
         except (ValueError, TypeError, KeyError) as exc:
-            return {"error": {"kind": "malformed", "message": str(exc)}}
+            raise Refusal("malformed", str(exc)) from None
         with self._lock:
             first = self.seq
             changed = policy != self.policy or scopes != self.readings.scopes
