@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from gridtui import __version__
 from gridtui.config import ClusterConfig
 from gridtui.errors import UserError
+from gridtui.model.actor_names import CONTROLLER_NAME as CONTROLLER_NAME
+from gridtui.model.actor_names import NAMESPACE as NAMESPACE
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
@@ -57,8 +59,6 @@ from gridtui.services.control.requests import check_timeout as check_timeout
 from gridtui.services.ray.gateway import RayGateway, RayUnavailable
 
 R = TypeVar("R")
-CONTROLLER_NAME = "gridtui-controller"
-NAMESPACE = "gridtui"
 # Seconds a client waits for any one answer of the controller (none of them waits on Ray).
 ANSWER_SLACK = 15.0
 
@@ -172,38 +172,19 @@ class ControlClient(Requests):
 
     @staticmethod
     def _lookup() -> Any:
-        import ray
+        from gridtui.actors import registry
 
-        try:
-            return ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE)
-        except ValueError:
-            return None
+        return registry.find_controller()
 
     def _create(self) -> Any:
-        import ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
+        from gridtui.actors import registry
         from gridtui.actors.cluster import ray_nodes
-        from gridtui.actors.controller import GridController
 
         ship_by_value()
         head = next((n for n in ray_nodes().values() if n.head and n.alive), None)
         if head is None:
             raise RayUnavailable("Ray's head node is not alive")
-        return (
-            ray.remote(GridController)
-            .options(
-                name=CONTROLLER_NAME,
-                namespace=NAMESPACE,
-                lifetime="detached",
-                get_if_exists=True,
-                num_cpus=0,
-                max_concurrency=16,
-                max_restarts=-1,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(head.node_id, soft=False),
-            )
-            .remote(self.version)
-        )
+        return registry.start_controller(self.version, head.node_id)
 
     def ask(self, call: ControlCall[R], *, timeout: float | None = None, retry: bool = True) -> R:
         """Send one request of the controller's protocol; its refusal is raised here as
