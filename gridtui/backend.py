@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
     from gridtui.services.cluster.console_ops import ClusterControl
     from gridtui.services.cluster.lifecycle import ClusterOps, NodeProgress, Progress
-    from gridtui.services.control.client import ControlClient, Request
+    from gridtui.services.control.calls import ControlCalls
+    from gridtui.services.control.client import Request
     from gridtui.services.control.feed import ControlService
     from gridtui.services.memory.client import MemoryService
     from gridtui.services.memory.feed import ConsoleMemory
@@ -304,7 +305,7 @@ class Backend:
         """Run `fn` on the gateway's thread (every Ray call of this process goes there)."""
         return await self.connected_gateway().call(fn, timeout)
 
-    async def control_call(self, fn: Callable[[ControlClient], T], timeout: float = 30.0) -> T:
+    async def control_call(self, fn: Callable[[ControlCalls], T], timeout: float = 30.0) -> T:
         """Run `fn` with the controller's client on the gateway's thread."""
         gateway = self.connected_gateway()
         client = self.controller().client
