@@ -120,6 +120,12 @@ class Book:
             return [*self.records, *(r.id for r in self.history)]
 
 
+def next_number(ids: list[str]) -> int:
+    """Ids are never reused: a successor numbers above every id it finds."""
+    numbers = [int(r[1:]) for r in ids if r[1:].isdigit()]
+    return max([1, *(n + 1 for n in numbers)])
+
+
 def replay(
     book: Book,
     stored: dict[str, Reservation],

@@ -14,7 +14,7 @@ from typing import Any
 
 from gridtui.actors import cluster, ray_private, store
 from gridtui.actors.asks import Refusal, adjusted, parse_spec, pick, unplaced
-from gridtui.actors.book import Book, replay
+from gridtui.actors.book import Book, next_number, replay
 from gridtui.actors.upkeep import LEASE_SECONDS, Action, Lease, decide, waiting_reason
 from gridtui.model.reservations import Bundle, NodeView, Reservation, format_amount
 from gridtui.model.wire.control import (
@@ -45,12 +45,6 @@ def rebuild(book: Book) -> tuple[dict[str, cluster.RayNode], dict[str, int]]:
     for rid in deletes:
         store.delete(rid)
     return nodes, counts
-
-
-def next_number(ids: list[str]) -> int:
-    """Ids are never reused: a successor numbers above every id it finds."""
-    numbers = [int(r[1:]) for r in ids if r[1:].isdigit()]
-    return max([1, *(n + 1 for n in numbers)])
 
 
 class Desk:

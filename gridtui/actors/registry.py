@@ -1,9 +1,10 @@
 """Where gridtui's actors live: their names, namespace, lifetime and resources; every
 one of them is created and found here, and nowhere else.
 
-The controller and the memory host are started by clients (gridtui is installed there, so
-their classes are imported when needed); shards and samplers by those actors, on nodes
-that may have only Python and Ray: there the caller passes the class it travelled with."""
+Each start takes the actor's class from its caller: the controller and the memory host
+are started by clients, shards and samplers by those actors on nodes that may have only
+Python and Ray (the class travelled with them, pickled by value), and this module imports
+none of them, so none imports itself through it."""
 
 from __future__ import annotations
 
@@ -40,13 +41,11 @@ def find_shard(node_id: str) -> Any | None:
     return find(shard_name(node_id))
 
 
-def start_controller(version: str, head_node_id: str) -> Any:
+def start_controller(controller: type[Any], version: str, head_node_id: str) -> Any:
     """The controller on the head (or the one running under its name): detached, restarted
     by Ray when it dies, 16 calls at a time (none of them waits on Ray)."""
-    from gridtui.actors.controller import GridController  # client side only (see above)
-
     return (
-        ray.remote(GridController)
+        ray.remote(controller)
         .options(
             name=CONTROLLER_NAME,
             namespace=NAMESPACE,
@@ -61,12 +60,10 @@ def start_controller(version: str, head_node_id: str) -> Any:
     )
 
 
-def start_memory_host() -> Any:
+def start_memory_host(host: type[Any]) -> Any:
     """The memory index's host on the head (or the one running): an async actor."""
-    from gridtui.actors.memory_host import MemoryHost  # client side only (see above)
-
     return (
-        ray.remote(MemoryHost)
+        ray.remote(host)
         .options(
             name=INDEX_NAME,
             namespace=NAMESPACE,

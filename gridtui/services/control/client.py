@@ -179,12 +179,13 @@ class ControlClient(Requests):
     def _create(self) -> Any:
         from gridtui.actors import registry
         from gridtui.actors.cluster import ray_nodes
+        from gridtui.actors.controller import GridController
 
         ship_by_value()
         head = next((n for n in ray_nodes().values() if n.head and n.alive), None)
         if head is None:
             raise RayUnavailable("Ray's head node is not alive")
-        return registry.start_controller(self.version, head.node_id)
+        return registry.start_controller(GridController, self.version, head.node_id)
 
     def ask(self, call: ControlCall[R], *, timeout: float | None = None, retry: bool = True) -> R:
         """Send one request of the controller's protocol; its refusal is raised here as

@@ -71,8 +71,9 @@ class RayMemory:
     def host(self, fresh: bool = False) -> Any:
         if self._host is None or fresh:
             from gridtui.actors import registry
+            from gridtui.actors.memory_host import MemoryHost
 
-            self._host = registry.start_memory_host()
+            self._host = registry.start_memory_host(MemoryHost)
         return self._host
 
     def exists(self) -> bool:

@@ -93,10 +93,9 @@ class OnControl(DriverCall[R]):
     kwargs: dict[str, Any]
 
     def run(self, host: DriverParty) -> R:
-        from gridtui.services.control.client import ControlClient
-
-        _check(ControlClient, self.method)
-        return self.method(host.control(self.owner), *self.args, **self.kwargs)
+        client = host.control(self.owner)
+        _check(type(client), self.method)
+        return self.method(client, *self.args, **self.kwargs)
 
 
 def on_control(
@@ -117,9 +116,7 @@ class OnMemory(DriverCall[R]):
     kwargs: dict[str, Any]
 
     def run(self, host: DriverParty) -> R:
-        from gridtui.services.memory.client import MemoryService
-
-        _check(MemoryService, self.method)
+        _check(type(host.memory), self.method)
         return self.method(host.memory, *self.args, **self.kwargs)
 
 
