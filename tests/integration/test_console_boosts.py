@@ -271,7 +271,7 @@ ray.init(address=address, _node_ip_address=address.rpartition(":")[0], namespace
 named = [e["name"] for e in ray.util.list_named_actors(all_namespaces=True)]
 if what == "leftovers":
     host = ray.get_actor(INDEX_NAME, namespace="gridtui")
-    txns = list(ray.get(host.call.remote({"type": "ListTransactions"}), timeout=30)["txns"])
+    txns = list(ray.get(host.call.remote({"__type__": "ListTransactions"}), timeout=30)["txns"])
     held = []
     for name in named:
         if name.startswith(SHARD_PREFIX):

@@ -161,7 +161,7 @@ import json, sys, ray
 ray.init(address=sys.argv[1], _node_ip_address="127.0.0.2", namespace="gridtui",
          log_to_driver=False)
 index = ray.get_actor("gridtui-memory-index", namespace="gridtui")
-version = ray.get(index.call.remote({"type": "Lookup", "key": sys.argv[2]}))["record"]
+version = ray.get(index.call.remote({"__type__": "Lookup", "key": sys.argv[2]}))["record"]
 out = {"nodes": {n["Labels"]["gridtui.node"]: n["NodeID"] for n in ray.nodes() if n["Alive"]}}
 for node_id in version["nodes"]:
     shard = ray.get_actor("gridtui-memory-shard-" + node_id, namespace="gridtui")

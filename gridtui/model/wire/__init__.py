@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 R = TypeVar("R")
-# What crosses: a dict of builtins, "type" naming the dataclass it came from.
+# What crosses: a dict of builtins, "__type__" naming the dataclass it came from (a key no
+# field can take).
 Wire = dict[str, Any]
-TYPE = "type"
+TYPE = "__type__"
 
 
 class WireMismatch(Exception):
