@@ -11,7 +11,7 @@ from typing import Any
 import ray
 from ray import cloudpickle
 
-from gridtui.actors import memory_index, memory_shard, ray_private, registry
+from gridtui.actors import memory_index, memory_records, memory_shard, ray_private, registry
 from gridtui.actors.memory_index import MemoryIndex, Node, Refused, Txn
 from gridtui.actors.memory_shard import MemoryShard
 from gridtui.actors.registry import NAMESPACE, SHARD_PREFIX, shard_name
@@ -46,7 +46,7 @@ NODES_SECONDS = 2.0
 SHARD_TIMEOUT = 20.0
 
 # Nodes have Python and Ray, not gridtui: these modules travel by value with the actors.
-for _module in (memory_index, memory_shard, ray_private, registry, wire):
+for _module in (memory_index, memory_records, memory_shard, ray_private, registry, wire):
     cloudpickle.register_pickle_by_value(_module)
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
