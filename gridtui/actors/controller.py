@@ -100,10 +100,6 @@ class GridController:
         """One upkeep pass now (the loop runs one every `tick` seconds)."""
         return self.desk.tick()
 
-    def offload_tick(self) -> int:
-        """One engine pass now (the loop runs one every tick)."""
-        return self.offload.tick()
-
     def stop(self) -> None:
         self._stop.set()
 
