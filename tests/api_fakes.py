@@ -21,6 +21,22 @@ from gridtui.backend import Backend
 from gridtui.model.objects import StoredObject, TransferProgress
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import NodeView, Reservation
+from gridtui.model.wire import WireError, encode
+from gridtui.model.wire.memory import (
+    Abort,
+    Began,
+    Begin,
+    Commit,
+    Delete,
+    Done,
+    Extend,
+    Listing,
+    ListObjects,
+    Lookup,
+    MemoryCall,
+    Reserved,
+    Version,
+)
 from gridtui.model.work import GroupRow, JobRow, WorkItem, WorkSnapshot
 from gridtui.policy.job_request import JobRequest
 from gridtui.policy.scheduler import NoPlacement, place
@@ -30,17 +46,16 @@ from gridtui.services.control.client import BadRequest, NotFound, ReleaseResult
 from gridtui.services.control.client import Refused as Turned
 from gridtui.services.control.requests import Request
 from gridtui.services.memory.client import (
-    KeyExists,
-    MemoryRefused,
     MemoryService,
-    NoSuchObject,
     Sink,
     Source,
     Target,
 )
+from gridtui.services.memory.handles import RayMemory
 from gridtui.services.memory.io import ChunkSource
 
 T = TypeVar("T")
+R = TypeVar("R")
 MiB = 1024**2
 
 
@@ -77,45 +92,44 @@ class IndexMemory:
         self.stored: dict[str, bytes] = {}  # txid of a committed version -> its bytes
         self._lock = threading.Lock()
 
-    def ask(self, method: str, *args: Any, timeout: float = 60.0) -> Any:
+    def ask(self, call: MemoryCall[R], *, timeout: float = 60.0) -> R:
+        """The host's answer to `call`, through the real codec both ways."""
         with self._lock:
             try:
-                return getattr(self, f"_{method}")(*args)
+                got: object = self._answer(call)
             except Refused as exc:
-                kind = {"unknown": NoSuchObject, "exists": KeyExists}.get(exc.kind, MemoryRefused)
-                raise kind(str(exc)) from None
+                got = WireError(exc.kind, str(exc))
+        return RayMemory.receive(call, encode(got))
 
-    def _begin(self, key: str, size: int | None, replicas: int, node: str | None,
-               force: bool, fraction: float) -> dict[str, Any]:  # fmt: skip
-        txn = self.index.begin(key, size, replicas=replicas, node=node, force=force)
-        self.staged[txn.txid] = bytearray()
-        return {"txid": txn.txid, "reserved": txn.reserved, "lease": self.index.lease}
-
-    def _extend(self, txid: str, total: int) -> dict[str, Any]:
-        return {"reserved": self.index.extend(txid, total)}
-
-    def _commit(self, txid: str, meta: dict[str, Any]) -> dict[str, Any]:
-        txn = self.index.start_commit(txid, int(meta["size"]))
-        old = self.index.finish_commit(txid, meta)
-        if old is not None:
-            self.stored.pop(old.txid, None)
-        self.stored[txid] = bytes(self.staged.pop(txid))
-        return self.index.objects[txn.key].to_dict()
-
-    def _abort(self, txid: str) -> bool:
-        self.staged.pop(txid, None)
-        return self.index.drop_txn(txid) is not None
-
-    def _lookup(self, key: str) -> dict[str, Any]:
-        return self.index.lookup(key).to_dict()
-
-    def _delete(self, key: str) -> dict[str, Any]:
-        version = self.index.delete(key)
-        self.stored.pop(version.txid, None)
-        return version.to_dict()
-
-    def _listing(self, fraction: float | None = None) -> dict[str, Any]:
-        return {"objects": self.index.listing(), "usage": self.index.usage(), "now": 0.0}
+    def _answer(self, call: object) -> object:
+        index = self.index
+        match call:
+            case Begin():
+                txn = index.begin(call.key, call.size, replicas=call.replicas, node=call.node,
+                                  force=call.force)  # fmt: skip
+                self.staged[txn.txid] = bytearray()
+                return Began(txn.txid, [], txn.reserved, index.lease)
+            case Extend():
+                return Reserved(index.extend(call.txid, call.total))
+            case Commit():
+                txn = index.start_commit(call.txid, int(call.meta["size"]))
+                old = index.finish_commit(call.txid, call.meta)
+                if old is not None:
+                    self.stored.pop(old.txid, None)
+                self.stored[call.txid] = bytes(self.staged.pop(call.txid))
+                return Version(index.objects[txn.key].to_dict())
+            case Abort():
+                self.staged.pop(call.txid, None)
+                return Done(index.drop_txn(call.txid) is not None)
+            case Lookup():
+                return Version(index.lookup(call.key).to_dict())
+            case Delete():
+                version = index.delete(call.key)
+                self.stored.pop(version.txid, None)
+                return Version(version.to_dict())
+            case ListObjects():
+                return Listing(index.listing(), index.usage(), 0.0)
+        raise AssertionError(f"the fake index host does not answer {call!r}")
 
 
 class IndexStoreJob:
@@ -133,17 +147,15 @@ class IndexStoreJob:
         self._sha = hashlib.sha256()
 
     def begin(self) -> None:
-        r = self.mem.ask("begin", self.key, self.source.size, self.replicas, self.node,
-                         self.force, self.mem.fraction)  # fmt: skip
-        self.txid, self.reserved = r["txid"], r["reserved"]
+        r = self.mem.ask(Begin(self.key, self.source.size, self.replicas, self.node,
+                               self.force, self.mem.fraction))  # fmt: skip
+        self.txid, self.reserved = r.txid, r.reserved
 
     def step(self) -> TransferProgress:
         chunk = self.source.next(0.05)
         if chunk is not None:
             if self.sent + len(chunk) > self.reserved:
-                self.reserved = self.mem.ask("extend", self.txid, self.sent + len(chunk))[
-                    "reserved"
-                ]
+                self.reserved = self.mem.ask(Extend(self.txid, self.sent + len(chunk))).reserved
             self.mem.staged[self.txid] += chunk
             self._sha.update(chunk)
             self.chunks.append([len(chunk), zlib.crc32(chunk)])
@@ -153,14 +165,14 @@ class IndexStoreJob:
 
     def finish(self) -> StoredObject:
         meta = {"size": self.sent, "sha256": self._sha.hexdigest(), "chunks": self.chunks}
-        result = self.mem.ask("commit", self.txid, meta)
+        result = self.mem.ask(Commit(self.txid, meta)).record
         self.source.close()
         return StoredObject.from_index(result)
 
     def abort(self) -> None:
         self.source.close()
         if self.txid:
-            self.mem.ask("abort", self.txid)
+            self.mem.ask(Abort(self.txid))
 
 
 class IndexRetrieveJob:
@@ -174,7 +186,7 @@ class IndexRetrieveJob:
         self.i = 0
 
     def begin(self) -> None:
-        self.version = self.mem.ask("lookup", self.key)
+        self.version = self.mem.ask(Lookup(self.key)).record
 
     def step(self) -> TransferProgress:
         chunks = self.version["chunks"]

@@ -1,14 +1,15 @@
 """The controller's book: current reservations, the leases of unclaimed requests, history
 and events, behind one short lock that is never held across a Ray call; and how a new
-controller fills it from Ray's tables."""
+controller fills it from what Ray's tables hold (no Ray here: the controller reads them)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
+from typing import Any
 
-from gridtui.actors import cluster, store
 from gridtui.actors.upkeep import LEASE_SECONDS, Lease, adopt
 from gridtui.model.reservations import Reservation, ReservationEvent
 from gridtui.policy.amounts import MAX_TIMEOUT
@@ -119,24 +120,34 @@ class Book:
             return [*self.records, *(r.id for r in self.history)]
 
 
-def rebuild(book: Book) -> tuple[dict[str, cluster.RayNode], dict[str, int]]:
-    """Fill an empty book from Ray's group table, with the TTLs and owners of the KV
-    records; (Ray's node table, what was restored, adopted and dropped). A record the KV
-    still has as pending was never claimed: its client may still wait (it renews with
-    this controller), so it gets a fresh lease."""
-    stored = store.load_all()
-    groups = cluster.gridtui_groups()
-    nodes = cluster.ray_nodes()
-    by_id = {n.node_id: n.name for n in nodes.values()}
+def next_number(ids: list[str]) -> int:
+    """Ids are never reused: a successor numbers above every id it finds."""
+    numbers = [int(r[1:]) for r in ids if r[1:].isdigit()]
+    return max([1, *(n + 1 for n in numbers)])
+
+
+def replay(
+    book: Book,
+    stored: dict[str, Reservation],
+    groups: Mapping[str, Mapping[str, Any]],
+    by_id: Mapping[str, str],
+    history: list[Reservation],
+    now: float,
+) -> tuple[dict[str, int], list[Reservation], list[str]]:
+    """Fill an empty book from Ray's gridtui groups (`groups`, by reservation id) and the
+    KV's records (`stored`, consumed): (what was restored, adopted and dropped; records to
+    write back; ids to delete). A record the KV still has as pending was never claimed:
+    its client may still wait (it renews with this controller), so it gets a fresh lease."""
     restored = adopted = dropped = 0
-    now = time.time()
+    puts: list[Reservation] = []
+    deletes: list[str] = []
     for rid, entry in groups.items():
         record = stored.pop(rid, None)
         state = "active" if entry.get("state") == "CREATED" else "pending"
         lease = None
         if record is None:
             record = adopt(rid, entry, by_id, state, now)
-            store.put(record)
+            puts.append(record)
             adopted += 1
         else:
             if record.state == "pending":
@@ -144,7 +155,7 @@ def rebuild(book: Book) -> tuple[dict[str, cluster.RayNode], dict[str, int]]:
             record = record.replace(state=state, pg_id=str(entry["placement_group_id"]))
             restored += 1
         book.put(record, lease)
-    book.history.extend(store.load_history())
+    book.history.extend(history)
     for rid, record in stored.items():
         if record.state == "lost":
             book.put(record)
@@ -153,6 +164,7 @@ def rebuild(book: Book) -> tuple[dict[str, cluster.RayNode], dict[str, int]]:
             book.history.append(
                 record.replace(state="released", note="its placement group is gone")
             )
-            store.delete(rid)
+            deletes.append(rid)
             dropped += 1
-    return nodes, {"restored": restored, "adopted": adopted, "dropped": dropped}
+    counts = {"restored": restored, "adopted": adopted, "dropped": dropped}
+    return counts, puts, deletes

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridtui.actors import cluster, fences, ray_private
 from gridtui.actors import offload_kept as kept
+from gridtui.actors.asks import Refusal
 from gridtui.actors.upkeep import LEASE_SECONDS
 from gridtui.model.offload import OffloadAction, Trigger
 
@@ -161,26 +162,26 @@ def forget(engine: OffloadEngine, name: str) -> None:
 
 
 def begin(engine: OffloadEngine, name: str, jobs: dict[str, DrainJob]) -> dict[str, Any]:
-    """Check and start a drain: {"node", "step", "lease"} at once, or {"error"}."""
+    """Check and start a drain: {"node", "step", "lease"} at once, or a Refusal."""
     with engine._lock:
         nodes = engine.nodes(fresh=True)
         node = nodes.get(name)
         if node is None:
             known = ", ".join(sorted(nodes)) or "none"
-            return _fail("unknown", f"no Ray node named {name!r} (Ray has: {known})")
+            raise Refusal("unknown", f"no Ray node named {name!r} (Ray has: {known})")
         if node.head:
-            return _fail(
+            raise Refusal(
                 "refused",
                 f"{name} is the head: draining it would stop the cluster "
                 "(auto-offload fences it instead)",
             )
         job = jobs.get(name)
         if job is not None and job.running:
-            return _fail("refused", f"a drain of {name} is under way already")
+            raise Refusal("refused", f"a drain of {name} is under way already")
         if name in engine.drained:
-            return _fail("refused", f"{name} is drained already (`gridtui node undrain {name}`)")
+            raise Refusal("refused", f"{name} is drained already (`gridtui node undrain {name}`)")
         if not node.alive:
-            return _fail("refused", f"{name} is not alive in Ray")
+            raise Refusal("refused", f"{name} is not alive in Ray")
         engine.drained[name] = time.time()
         ray_private.kv_put(kept.DRAINED_KEY, json.dumps(engine.drained).encode())
         job = jobs[name] = DrainJob(engine, node)
@@ -192,7 +193,7 @@ def progress(jobs: dict[str, DrainJob], name: str, cancel: str = "") -> dict[str
     """A waiting client's look (its lease renewed), or its cancel: the job's view."""
     job = jobs.get(name)
     if job is None:
-        return _fail("unknown", f"no drain of {name!r} was started by this controller")
+        raise Refusal("unknown", f"no drain of {name!r} was started by this controller")
     if cancel:
         job.cancel(cancel)
     else:
@@ -205,11 +206,11 @@ def undrain(engine: OffloadEngine, name: str, jobs: dict[str, DrainJob]) -> dict
     forget the drain; say plainly what Ray keeps."""
     job = jobs.get(name)
     if job is not None and job.running:
-        return _fail("refused", f"a drain of {name} is under way: interrupt it instead")
+        raise Refusal("refused", f"a drain of {name} is under way: interrupt it instead")
     with engine._lock:
         if name not in engine.drained:
             drained = ", ".join(sorted(engine.drained)) or "none"
-            return _fail("refused", f"{name} is not drained (drained: {drained})")
+            raise Refusal("refused", f"{name} is not drained (drained: {drained})")
         forget(engine, name)
         if name in engine.state.fenced:
             fence = "kept: auto-offload holds it fenced (over a threshold)"
@@ -249,7 +250,3 @@ def recover(engine: OffloadEngine) -> list[str]:
             )
             undone.append(name)
         return undone
-
-
-def _fail(kind: str, message: str) -> dict[str, Any]:
-    return {"error": {"kind": kind, "message": message}}

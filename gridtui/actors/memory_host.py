@@ -10,14 +10,36 @@ from typing import Any
 
 import ray
 from ray import cloudpickle
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from gridtui.actors import memory_index, memory_shard, ray_private
+from gridtui.actors import memory_index, memory_records, memory_shard, ray_private, registry
 from gridtui.actors.memory_index import MemoryIndex, Node, Refused, Txn
-from gridtui.actors.memory_shard import SHARD_PREFIX, MemoryShard, shard_name
+from gridtui.actors.memory_shard import MemoryShard
+from gridtui.actors.registry import NAMESPACE, SHARD_PREFIX, shard_name
+from gridtui.model import wire
+from gridtui.model.wire import Wire, WireError, decode, encode
+from gridtui.model.wire.memory import (
+    CALLS,
+    Abort,
+    Began,
+    Begin,
+    Check,
+    Commit,
+    Delete,
+    Done,
+    Evacuate,
+    Extend,
+    Listing,
+    ListObjects,
+    ListTransactions,
+    Lookup,
+    MemoryCall,
+    Moves,
+    Renew,
+    Reserved,
+    Transactions,
+    Version,
+)
 
-NAMESPACE = "gridtui"
-INDEX_NAME = "gridtui-memory-index"
 LABEL_KEY = "gridtui.node"
 SWEEP_SECONDS = 1.0
 NODES_SECONDS = 2.0
@@ -28,8 +50,9 @@ each is an idle Ray worker process on its node (bench/head_idle.py). The next ca
 the host again (RayMemory.ask), and a store its shards."""
 
 # Nodes have Python and Ray, not gridtui: these modules travel by value with the actors.
-for _module in (memory_index, memory_shard, ray_private, sys.modules[__name__]):
+for _module in (memory_index, memory_records, memory_shard, ray_private, registry, wire):
     cloudpickle.register_pickle_by_value(_module)
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def node_name(entry: dict[str, Any]) -> str:
@@ -37,38 +60,13 @@ def node_name(entry: dict[str, Any]) -> str:
     return str(labels.get(LABEL_KEY) or entry.get("NodeManagerAddress") or entry["NodeID"][:8])
 
 
-def shard_options(node_id: str, name: str) -> dict[str, Any]:
-    return {
-        "name": shard_name(node_id),
-        "namespace": NAMESPACE,
-        "lifetime": "detached",
-        "get_if_exists": True,
-        "num_cpus": 0,
-        "max_concurrency": 4,
-        "max_restarts": 0,  # a restarted shard would hold nothing: better seen as dead
-        "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=False),
-    }
-
-
-def host_options() -> dict[str, Any]:
-    return {
-        "name": INDEX_NAME,
-        "namespace": NAMESPACE,
-        "lifetime": "detached",
-        "get_if_exists": True,
-        "num_cpus": 0,
-        "resources": {"node:__internal_head__": 0.001},
-        "max_restarts": -1,
-        "max_concurrency": 256,
-    }
-
-
-def _error(exc: BaseException) -> dict[str, Any]:
+def refusal(exc: BaseException) -> WireError:
+    """The index's refusal with its kind; anything else (a shard's failure) in one line."""
     if isinstance(exc, Refused):
-        return {"error": str(exc), "refused": True, "kind": exc.kind}
+        return WireError(exc.kind, str(exc))
     cause = getattr(exc, "cause", None) or exc
     first = (str(cause).strip().splitlines() or [cause.__class__.__name__])[-1]
-    return {"error": first, "refused": False}
+    return WireError("failed", first)
 
 
 def _named(names: list[str]) -> bool:
@@ -121,7 +119,9 @@ class MemoryHost:
             if entry["namespace"] != NAMESPACE or not entry["name"].startswith(SHARD_PREFIX):
                 continue
             with contextlib.suppress(Exception):
-                handle = await asyncio.to_thread(ray.get_actor, entry["name"], NAMESPACE)
+                handle = await asyncio.to_thread(registry.find, entry["name"])
+                if handle is None:
+                    continue
                 described: Any = handle.describe.remote()
                 report: dict[str, Any] = await asyncio.wait_for(described, SHARD_TIMEOUT)
                 self._shards[report["node_id"]] = handle
@@ -196,7 +196,9 @@ class MemoryHost:
             handle: Any = self._shards.get(node_id)
             try:
                 if handle is None:
-                    handle = await asyncio.to_thread(ray.get_actor, shard_name(node_id), NAMESPACE)
+                    handle = await asyncio.to_thread(registry.find_shard, node_id)
+                    if handle is None:
+                        raise ValueError(f"no shard on {node_id}")
                     self._shards[node_id] = handle
                 info = await asyncio.wait_for(handle.ping.remote(), SHARD_TIMEOUT)
             except (ray.exceptions.RayActorError, ValueError):
@@ -218,8 +220,7 @@ class MemoryHost:
     def _shard(self, node_id: str, name: str) -> Any:
         handle = self._shards.get(node_id)
         if handle is None:
-            actor = ray.remote(MemoryShard).options(**shard_options(node_id, name))
-            handle = self._shards[node_id] = actor.remote(node_id, name)
+            handle = self._shards[node_id] = registry.start_shard(MemoryShard, node_id, name)
         return handle
 
     async def _drop_on(self, node_id: str, txid: str) -> None:
@@ -232,132 +233,110 @@ class MemoryHost:
         self.index.drop_txn(txn.txid)
         await asyncio.gather(*(self._drop_on(n, txn.txid) for n in txn.nodes))
 
-    # -- what clients call -----------------------------------------------------------------
+    # -- what clients call: one typed entry (gridtui/model/wire/memory.py) -----------------
 
-    async def begin(
-        self,
-        key: str,
-        size: int | None,
-        replicas: int,
-        node: str | None,
-        force: bool,
-        fraction: float,
-    ) -> dict[str, Any]:
+    async def call(self, data: Wire) -> Wire:
+        """One request of the protocol, answered; a refusal or failure is a WireError."""
+        ask: MemoryCall[object] = decode(data, CALLS)
         await self._ensure()
-        self.fraction = fraction
         try:
-            await self._refresh_nodes()
-            txn = self.index.begin(key, size, replicas=replicas, node=node, force=force)
+            return encode(await ask.run(self))
         except Exception as exc:
-            return _error(exc)
+            return encode(refusal(exc))
+
+    async def begin(self, ask: Begin) -> Began:
+        self.fraction = ask.fraction
+        await self._refresh_nodes()
+        txn = self.index.begin(
+            ask.key, ask.size, replicas=ask.replicas, node=ask.node, force=ask.force
+        )
         try:
             calls = [
-                self._shard(node_id, name).open.remote(txn.txid, key, size, txn.created, force)
+                self._shard(node_id, name).open.remote(
+                    txn.txid, ask.key, ask.size, txn.created, ask.force
+                )
                 for node_id, name in txn.nodes.items()
             ]
             incarnations = await asyncio.wait_for(asyncio.gather(*calls), SHARD_TIMEOUT * 3)
-        except Exception as exc:
+        except Exception:
             await self._abort(txn)
-            return _error(exc)
+            raise
         for node_id, incarnation in zip(txn.nodes, incarnations, strict=True):
             if self._incarnations.setdefault(node_id, incarnation) != incarnation:
                 # A new shard on that node: whatever the old one held is gone.
                 self.index.node_gone(node_id)
                 self._incarnations[node_id] = incarnation
-        return {
-            "txid": txn.txid,
-            "nodes": [
-                {"node_id": i, "node": n, "shard": shard_name(i)} for i, n in txn.nodes.items()
-            ],
-            "reserved": txn.reserved,
-            "lease": self.index.lease,
-        }
+        nodes = [{"node_id": i, "node": n, "shard": shard_name(i)} for i, n in txn.nodes.items()]
+        return Began(txn.txid, nodes, txn.reserved, self.index.lease)
 
-    async def extend(self, txid: str, total: int) -> dict[str, Any]:
-        await self._ensure()
-        try:
-            return {"reserved": self.index.extend(txid, total)}
-        except Exception as exc:
-            return _error(exc)
+    async def extend(self, ask: Extend) -> Reserved:
+        return Reserved(self.index.extend(ask.txid, ask.total))
 
-    async def renew(self, txid: str) -> bool:
-        await self._ensure()
-        return self.index.renew(txid)
+    async def renew(self, ask: Renew) -> Done:
+        return Done(self.index.renew(ask.txid))
 
-    async def commit(self, txid: str, meta: dict[str, Any]) -> dict[str, Any]:
+    async def commit(self, ask: Commit) -> Version:
         """Seal the chunks on every replica, then switch the key to this version in one
         index step; only then drop the version it replaced."""
-        await self._ensure()
-        try:
-            txn = self.index.start_commit(txid, int(meta["size"]))
-        except Exception as exc:
-            return _error(exc)
+        txid = ask.txid
+        txn = self.index.start_commit(txid, int(ask.meta["size"]))
         created = time.time()
-        meta = {**meta, "created": created, "replicas": len(txn.nodes), "key": txn.key}
+        meta = {**ask.meta, "created": created, "replicas": len(txn.nodes), "key": txn.key}
         try:
             calls = [self._shard(i, n).seal.remote(txid, meta) for i, n in txn.nodes.items()]
             await asyncio.wait_for(asyncio.gather(*calls), SHARD_TIMEOUT * 3)
-        except Exception as exc:
+        except Exception:
             await self._abort(txn)
-            return _error(exc)
+            raise
         old = self.index.finish_commit(txid, meta, now=created)
         if old is not None:
             await asyncio.gather(*(self._drop_on(n, old.txid) for n in old.nodes))
-        return self.index.objects[txn.key].to_dict()
+        return Version(self.index.objects[txn.key].to_dict())
 
-    async def abort(self, txid: str) -> bool:
-        await self._ensure()
-        txn = self.index.txns.get(txid)
+    async def abort(self, ask: Abort) -> Done:
+        txn = self.index.txns.get(ask.txid)
         if txn is None or txn.committing:
-            return False
+            return Done(False)
         await self._abort(txn)
-        return True
+        return Done(True)
 
-    async def lookup(self, key: str) -> dict[str, Any]:
-        await self._ensure()
-        try:
-            return self.index.lookup(key).to_dict()
-        except Exception as exc:
-            return _error(exc)
+    async def lookup(self, ask: Lookup) -> Version:
+        return Version(self.index.lookup(ask.key).to_dict())
 
-    async def delete(self, key: str) -> dict[str, Any]:
-        await self._ensure()
-        try:
-            version = self.index.delete(key)
-        except Exception as exc:
-            return _error(exc)
+    async def delete(self, ask: Delete) -> Version:
+        version = self.index.delete(ask.key)
         await asyncio.gather(*(self._drop_on(n, version.txid) for n in version.nodes))
-        return version.to_dict()
+        return Version(version.to_dict())
 
-    async def listing(self, fraction: float | None = None) -> dict[str, Any]:
-        await self._ensure()
-        changed = fraction is not None and fraction != self.fraction
-        if fraction is not None:
-            self.fraction = fraction
+    async def listing(self, ask: ListObjects) -> Listing:
+        changed = ask.fraction is not None and ask.fraction != self.fraction
+        if ask.fraction is not None:
+            self.fraction = ask.fraction
         if changed or not self._holds():  # the loop does not watch the nodes then
             await self._refresh_nodes()
-        return {"objects": self.index.listing(), "usage": self.index.usage(), "now": time.time()}
+        return Listing(self.index.listing(), self.index.usage(), time.time())
 
-    async def check(self) -> dict[str, Any]:
+    async def check(self, ask: Check) -> Listing:
         """Look at nodes and shards now (a reader that failed asks before giving up)."""
-        await self._ensure()
         await self._sweep()
         await self._check_nodes()
-        return await self.listing()
+        return await self.listing(ListObjects())
 
-    async def evacuate(self, node: str, avoid: list[str] | None = None) -> dict[str, Any]:
+    async def evacuate(self, ask: Evacuate) -> Moves:
         """Move every replica stored on `node` (a name) to other nodes, one object at a
-        time, through the shards: {"moves": [{key, size, from, to, result}]}. `avoid`
-        names nodes that must not receive (fenced or drained ones)."""
-        await self._ensure()
+        time, through the shards. `avoid` names nodes that must not receive (fenced or
+        drained ones)."""
         await self._refresh_nodes()
         by_name = {n.name: n.node_id for n in self.index.nodes.values()}
-        source = by_name.get(node)
+        source = by_name.get(ask.node)
         if source is None:
-            return {"moves": []}
-        skip = [by_name[n] for n in avoid or () if n in by_name]
+            return Moves([])
+        skip = [by_name[n] for n in ask.avoid if n in by_name]
         keys = sorted(k for k, v in self.index.objects.items() if source in v.nodes)
-        return {"moves": [await self._move(key, source, node, skip) for key in keys]}
+        return Moves([await self._move(key, source, ask.node, skip) for key in keys])
+
+    async def transactions(self, ask: ListTransactions) -> Transactions:
+        return Transactions([t.to_dict() for t in self.index.txns.values()])
 
     async def _move(self, key: str, source: str, name: str, avoid: list[str]) -> dict[str, Any]:
         """Copy one replica shard to shard (the target pulls each chunk straight from the
@@ -399,13 +378,9 @@ class MemoryHost:
         except Exception as exc:
             self.index.drop_txn(txn.txid)
             await self._drop_on(target, txn.txid)
-            return {**out, "result": f"failed: {_error(exc)['error']}"}
+            return {**out, "result": f"failed: {refusal(exc).message}"}
         if not self.index.finish_move(txn.txid, source):
             await self._drop_on(target, txn.txid)
             return {**out, "result": "skipped: deleted or replaced meanwhile"}
         await self._drop_on(source, version.txid)
         return {**out, "result": "done"}
-
-    async def transactions(self) -> list[dict[str, Any]]:
-        await self._ensure()
-        return [t.to_dict() for t in self.index.txns.values()]

@@ -17,11 +17,11 @@ from typing import Any
 
 import ray
 
-from gridtui.actors import cluster, fences, ray_private
+from gridtui.actors import cluster, fences, ray_private, registry
 from gridtui.actors import offload_kept as kept
-from gridtui.actors.memory_host import INDEX_NAME
+from gridtui.actors.asks import Refusal
 from gridtui.actors.memory_index import human
-from gridtui.actors.offload_readings import NAMESPACE, Readings
+from gridtui.actors.offload_readings import Readings
 from gridtui.actors.still_running import StillRunningReader
 from gridtui.model.offload import (
     HEAD,
@@ -31,6 +31,8 @@ from gridtui.model.offload import (
     OffloadPolicy,
     Trigger,
 )
+from gridtui.model.wire import WireError, answer, encode
+from gridtui.model.wire.memory import Evacuate
 from gridtui.policy.offload import OffloadState, decide, restart, restore
 
 EVENT_LIMIT = 500
@@ -106,7 +108,7 @@ class OffloadEngine:
             if bad:
                 raise ValueError(f"unknown sample scope {bad[0]!r}")
         except (ValueError, TypeError, KeyError) as exc:
-            return {"error": {"kind": "malformed", "message": str(exc)}}
+            raise Refusal("malformed", str(exc)) from None
         with self._lock:
             first = self.seq
             changed = policy != self.policy or scopes != self.readings.scopes
@@ -277,15 +279,17 @@ class OffloadEngine:
         """Move every memory-store object off `node` (to nodes that are neither fenced
         nor busy), one event per object; the result sums them up."""
         avoid = sorted(set(self.busy()) | {node})
-        try:
-            host = ray.get_actor(INDEX_NAME, namespace=NAMESPACE)
-        except ValueError:
+        host = registry.find_memory_host()
+        if host is None:
             return "done: nothing stored (no memory index runs: never used, or retired empty)"
+        ask = Evacuate(node, avoid)
         try:
-            answer: Any = ray.get(host.evacuate.remote(node, avoid), timeout=MOVE_TIMEOUT)
+            got = answer(ray.get(host.call.remote(encode(ask)), timeout=MOVE_TIMEOUT), ask)
         except Exception as exc:
             return f"failed: the memory index did not move them: {str(exc).splitlines()[0]}"
-        moves = answer.get("moves", [])
+        if isinstance(got, WireError):
+            return f"failed: the memory index did not move them: {got.message}"
+        moves = got.moves
         for m in moves:
             where = f"{m['from']} -> {m['to']}" if m["to"] else f"off {m['from']}"
             text = f"{m['key']} ({human(m['size'])}) {where}"

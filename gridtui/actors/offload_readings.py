@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from gridtui.actors import cluster
+from gridtui.actors import cluster, registry
 from gridtui.actors.node_sampler import NodeSampler, node_dir
 from gridtui.agent.rayscope import MIN_CPU_SECONDS
 from gridtui.model.offload import RESOURCES
@@ -19,8 +18,6 @@ from gridtui.policy.offload import Sample
 
 HISTORY_SAMPLES = 600
 SAMPLE_TIMEOUT = 2.0
-SAMPLER_PREFIX = "gridtui:sampler:"
-NAMESPACE = "gridtui"
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +100,7 @@ class Readings:
         mark = node_dir(node.raylet_socket)
         if self._local(node):
             return NodeSampler(scope, mark, cpus, memory)
-        return (
-            ray.remote(NodeSampler)
-            .options(
-                name=SAMPLER_PREFIX + name,
-                namespace=NAMESPACE,
-                get_if_exists=True,
-                num_cpus=0,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
-            )
-            .remote(scope, mark, cpus, memory)
-        )
+        return registry.start_sampler(NodeSampler, name, node.node_id, scope, mark, cpus, memory)
 
     def drop(self) -> None:
         """Every sampler and every sample: what comes next is measured afresh."""

@@ -10,7 +10,7 @@ from gridtui.errors import RayUnavailable
 
 if TYPE_CHECKING:
     from gridtui.config import ClusterConfig
-    from gridtui.services.control.client import ControlClient
+    from gridtui.services.control.calls import ControlCalls
     from gridtui.services.control.feed import ControlService
     from gridtui.services.memory.client import MemoryService
     from gridtui.services.memory.queue_sink import QueueSink
@@ -77,7 +77,7 @@ class ServiceCalls:
         """Run `fn` on the gateway's thread (every Ray call of this process goes there)."""
         return await self.connected_gateway().call(fn, timeout)
 
-    async def control_call(self, fn: Callable[[ControlClient], T], timeout: float = 30.0) -> T:
+    async def control_call(self, fn: Callable[[ControlCalls], T], timeout: float = 30.0) -> T:
         """Run `fn` with the controller's client on the gateway's thread."""
         gateway = self.connected_gateway()
         client = self.controller().client

@@ -232,7 +232,7 @@ async def test_tuning_keys_change_the_running_engines_threshold(
 MEMORY_PROBE = """
 import json, logging, sys
 import ray
-from gridtui.actors.memory_host import INDEX_NAME
+from gridtui.model.actor_names import INDEX_NAME
 from gridtui.actors.memory_shard import SHARD_PREFIX
 address, what = sys.argv[1:3]
 ray.init(address=address, _node_ip_address=address.rpartition(":")[0], namespace="probe",
@@ -240,7 +240,7 @@ ray.init(address=address, _node_ip_address=address.rpartition(":")[0], namespace
 named = [e["name"] for e in ray.util.list_named_actors(all_namespaces=True)]
 if what == "leftovers":
     host = ray.get_actor(INDEX_NAME, namespace="gridtui")
-    txns = list(ray.get(host.transactions.remote(), timeout=30))
+    txns = list(ray.get(host.call.remote({"__type__": "ListTransactions"}), timeout=30)["txns"])
     held = []
     for name in named:
         if name.startswith(SHARD_PREFIX):

@@ -28,8 +28,10 @@ from api_live import LiveApi
 from faults import LATE, frozen_at, hit, writing
 from memory_cluster import LocalCluster
 
-from gridtui.actors.memory_host import INDEX_NAME
 from gridtui.actors.memory_shard import SHARD_PREFIX, shard_name
+from gridtui.model.actor_names import INDEX_NAME
+from gridtui.model.wire import encode
+from gridtui.model.wire.memory import ListTransactions, Lookup
 from gridtui.services.control.client import CONTROLLER_NAME, NAMESPACE
 from gridtui.services.memory.client import (
     ChecksumMismatch,
@@ -109,7 +111,7 @@ def host() -> Any:
 def transactions() -> list[dict[str, Any]]:
     import ray
 
-    return list(ray.get(host().transactions.remote(), timeout=30))
+    return list(ray.get(host().call.remote(encode(ListTransactions())), timeout=30)["txns"])
 
 
 def held_keys() -> dict[str, set[tuple[str, bool]]]:
@@ -159,7 +161,7 @@ import json, sys, ray
 ray.init(address=sys.argv[1], _node_ip_address="127.0.0.2", namespace="gridtui",
          log_to_driver=False)
 index = ray.get_actor("gridtui-memory-index", namespace="gridtui")
-version = ray.get(index.lookup.remote(sys.argv[2]))
+version = ray.get(index.call.remote({"__type__": "Lookup", "key": sys.argv[2]}))["record"]
 out = {"nodes": {n["Labels"]["gridtui.node"]: n["NodeID"] for n in ray.nodes() if n["Alive"]}}
 for node_id in version["nodes"]:
     shard = ray.get_actor("gridtui-memory-shard-" + node_id, namespace="gridtui")
@@ -479,7 +481,7 @@ def test_a_corrupted_chunk_is_caught_on_retrieve(svc: MemoryService, tmp_path: P
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     svc.store("bad", os.urandom(12 * MiB), node="worker-2")
-    version = ray.get(host().lookup.remote("bad"))
+    version = ray.get(host().call.remote(encode(Lookup("bad"))))["record"]
     node_id = node_ids()["worker-2"]
     refs = ray.get(ray.get_actor(shard_name(node_id)).refs.remote(version["txid"]))
     scope: dict[str, Any] = {}

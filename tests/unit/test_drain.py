@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from gridtui.actors import cluster, drain, fences
+from gridtui.actors.asks import Refusal
 from gridtui.actors.offload_engine import OffloadEngine
 from gridtui.model.offload import OffloadPolicy
 from gridtui.policy.offload import OffloadState
@@ -108,11 +109,9 @@ def test_a_drain_its_client_waits_for_reaches_rays_drain(
     )  # fmt: skip
     assert ray.drained == ["id-w2"] and engine.fences == {"worker-2": ["pg-worker-2"]}
     assert [e.action for e in engine.events] == ["fence", "drain"]
-    refused = drain.begin(engine, "worker-2", jobs)
-    assert (
-        refused["error"]["message"]
-        == "worker-2 is drained already (`gridtui node undrain worker-2`)"
-    )
+    with pytest.raises(Refusal) as refused:
+        drain.begin(engine, "worker-2", jobs)
+    assert str(refused.value) == "worker-2 is drained already (`gridtui node undrain worker-2`)"
 
     undone = drain.undrain(engine, "worker-2", jobs)
     assert undone["fence"] == "done" and "worker-2" not in engine.drained
@@ -131,9 +130,8 @@ def test_a_drain_whose_client_goes_before_rays_drain_is_undone(
     engine: OffloadEngine, ray: FakeRay, end: Callable[[drain.DrainJob], None], why: str
 ) -> None:
     job, jobs = started(engine, ray)
-    assert drain.undrain(engine, "worker-2", jobs)["error"]["message"].startswith(
-        "a drain of worker-2 is under way"
-    )
+    with pytest.raises(Refusal, match=r"^a drain of worker-2 is under way"):
+        drain.undrain(engine, "worker-2", jobs)
     end(job)  # while its fence waits for Ray
     assert settled(job) == "withdrawn"
     assert why in job.view()["withdrawn"]

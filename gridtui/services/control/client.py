@@ -11,19 +11,37 @@ import getpass
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gridtui import __version__
 from gridtui.config import ClusterConfig
 from gridtui.errors import ControllerMismatch
+from gridtui.model.actor_names import CONTROLLER_NAME as CONTROLLER_NAME
+from gridtui.model.actor_names import NAMESPACE as NAMESPACE
 from gridtui.model.offload import OffloadPolicy
 from gridtui.model.reservations import (
     NodeView,
     Reservation,
     ReservationEvent,
     ReservationsSnapshot,
+)
+from gridtui.model.wire import WireError, answer, encode
+from gridtui.model.wire.control import (
+    ControlCall,
+    Events,
+    Metrics,
+    Nodes,
+    OffloadEvents,
+    OffloadSet,
+    OffloadStatus,
+    Place,
+    Plan,
+    Record,
+    Release,
+    Snapshot,
+    Undrain,
 )
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
 
@@ -40,10 +58,7 @@ from gridtui.services.control.requests import check_strategy_name as check_strat
 from gridtui.services.control.requests import check_timeout as check_timeout
 from gridtui.services.ray.gateway import RayGateway, RayUnavailable
 
-_error = error_of
-
-CONTROLLER_NAME = "gridtui-controller"
-NAMESPACE = "gridtui"
+R = TypeVar("R")
 # Seconds a client waits for any one answer of the controller (none of them waits on Ray).
 ANSWER_SLACK = 15.0
 
@@ -153,17 +168,12 @@ class ControlClient(Requests):
 
     @staticmethod
     def _lookup() -> Any:
-        import ray
+        from gridtui.actors import registry
 
-        try:
-            return ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE)
-        except ValueError:
-            return None
+        return registry.find_controller()
 
     def _create(self) -> Any:
-        import ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
+        from gridtui.actors import registry
         from gridtui.actors.cluster import ray_nodes
         from gridtui.actors.controller import GridController
 
@@ -171,31 +181,24 @@ class ControlClient(Requests):
         head = next((n for n in ray_nodes().values() if n.head and n.alive), None)
         if head is None:
             raise RayUnavailable("Ray's head node is not alive")
-        return (
-            ray.remote(GridController)
-            .options(
-                name=CONTROLLER_NAME,
-                namespace=NAMESPACE,
-                lifetime="detached",
-                get_if_exists=True,
-                num_cpus=0,
-                max_concurrency=16,
-                max_restarts=-1,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(head.node_id, soft=False),
-            )
-            .remote(self.version)
-        )
+        return registry.start_controller(GridController, self.version, head.node_id)
 
-    def _call(
-        self, method: str, *args: Any, timeout: float | None = None, retry: bool = True
-    ) -> Any:
+    def ask(self, call: ControlCall[R], *, timeout: float | None = None, retry: bool = True) -> R:
+        """Send one request of the controller's protocol; its refusal is raised here as
+        BadRequest, NotFound or Refused. A controller that died is found again once."""
+        got = answer(self._raw(lambda h: h.call.remote(encode(call)), timeout, retry), call)
+        if isinstance(got, WireError):
+            raise error_of(got)
+        return got
+
+    def _raw(self, send: Callable[[Any], Any], timeout: float | None, retry: bool = True) -> Any:
         import ray
 
         limit = self.call_timeout if timeout is None else timeout
         for attempt in (1, 2):
             handle = self.handle()
             try:
-                return ray.get(getattr(handle, method).remote(*args), timeout=limit)
+                return ray.get(send(handle), timeout=limit)
             except ray.exceptions.RayActorError:
                 self._handle = None
                 if not retry or attempt == 2:
@@ -210,7 +213,7 @@ class ControlClient(Requests):
         raise AssertionError("unreachable")
 
     def info(self) -> ControllerInfo:
-        data = self._call("info")
+        data = self._raw(lambda h: h.info.remote(), None)
         return ControllerInfo(
             str(data["version"]),
             str(data["epoch"]),
@@ -243,25 +246,25 @@ class ControlClient(Requests):
     # -- reservations ---------------------------------------------------------------------
 
     def release(self, rid: str) -> ReleaseResult:
-        answer = self._call("release", rid, self.owner)
-        if (err := _error(answer)) is not None:
-            raise err
-        return ReleaseResult(Reservation.from_record(answer["reservation"]), answer["already"])
+        ended = self.ask(Release(rid, self.owner))
+        if ended.reservation is None:  # released before: the history has it
+            raise NotFound(f"no reservation {rid}")
+        return ReleaseResult(Reservation.from_record(ended.reservation), ended.already)
 
     def snapshot(self, history: bool = True) -> ReservationsSnapshot:
         """Current reservations (states as of now: `expiring` in the last minute)."""
-        data = self._call("snapshot", history)
-        now = float(data["time"])
+        data = self.ask(Snapshot(history))
+        now = data.time
 
-        def load(records: Any) -> tuple[Reservation, ...]:
+        def load(records: list[Record]) -> tuple[Reservation, ...]:
             out = (Reservation.from_record(r) for r in records)
             return tuple(sorted((r.replace(state=r.state_at(now)) for r in out), key=_order))
 
         return ReservationsSnapshot(
             time=now,
-            reservations=load(data["reservations"]),
-            history=load(data["history"]),
-            controller_version=str(data["version"]),
+            reservations=load(data.reservations),
+            history=load(data.history),
+            controller_version=data.version,
             connected=True,
         )
 
@@ -271,12 +274,12 @@ class ControlClient(Requests):
 
     def events(self) -> list[ReservationEvent]:
         """Events since the last call (all of a new controller's after it was replaced)."""
-        data = self._call("events", self._epoch, self._seq)
-        self._epoch, self._seq = str(data["epoch"]), int(data["seq"])
-        return [ReservationEvent.from_record(e) for e in data["events"]]
+        log = self.ask(Events(self._epoch, self._seq))
+        self._epoch, self._seq = log.epoch, log.seq
+        return [ReservationEvent.from_record(e) for e in log.events]
 
     def node_views(self, metrics: Mapping[str, Mapping[str, Any]] | None = None) -> list[NodeView]:
-        return [NodeView.from_record(v) for v in self._call("nodes", metrics)]
+        return [NodeView.from_record(v) for v in self.ask(Nodes(_metrics(metrics))).nodes]
 
     def plan(
         self,
@@ -287,13 +290,10 @@ class ControlClient(Requests):
     ) -> Placement:
         """What `share` would pick now, reserving nothing (the sharing form's preview)."""
         request = check_request(rtype, amount, None)
-        answer = self._call(
-            "plan", request.type, request.amount, check_strategy_name(strategy), metrics
-        )
-        if (err := _error(answer)) is not None:
-            raise err
-        bundles = tuple((str(n), float(a)) for n, a in answer["bundles"])
-        return Placement(strategy, request.type, bundles, str(answer["reason"]))
+        plan = Plan(request.type, request.amount, check_strategy_name(strategy), _metrics(metrics))
+        planned = self.ask(plan)
+        bundles = tuple((str(n), float(a)) for n, a in planned.bundles)
+        return Placement(strategy, request.type, bundles, planned.reason)
 
     def place(
         self,
@@ -302,32 +302,28 @@ class ControlClient(Requests):
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> dict[str, str]:
         """{node, node_id, reason}: the node the strategy picks now for one task."""
-        answer = self._call("place", dict(need), check_strategy_name(strategy), metrics)
-        if (err := _error(answer)) is not None:
-            raise err
-        return {k: str(answer[k]) for k in ("node", "node_id", "reason")}
+        ask = Place(dict(need), check_strategy_name(strategy), _metrics(metrics))
+        placed = self.ask(ask)
+        return {"node": placed.node, "node_id": placed.node_id, "reason": placed.reason}
 
     # -- auto-offload (the engine in the controller: gridtui/actors/offload_engine.py) -----
 
     def offload_status(self) -> dict[str, Any]:
-        return dict(self._call("offload_status"))
+        return self.ask(OffloadStatus()).record
 
     def offload_set(self, policy: OffloadPolicy, scopes: Mapping[str, str]) -> dict[str, Any]:
         """Replace the running policy; a malformed one is refused and changes nothing."""
-        answer = self._call("offload_set", policy.to_record(), dict(scopes))
-        err = _error(answer)
-        if err is not None:
-            raise err
-        return dict(answer)
+        return self.ask(OffloadSet(policy.to_record(), dict(scopes))).record
 
     def offload_events(self, since: int = 0) -> dict[str, Any]:
-        return dict(self._call("offload_events", since))
+        return self.ask(OffloadEvents(since)).record
 
     def node_undrain(self, node: str) -> dict[str, Any]:
-        answer = self._call("node_undrain", node)
-        if (err := _error(answer)) is not None:
-            raise err
-        return dict(answer)
+        return self.ask(Undrain(node)).record
+
+
+def _metrics(metrics: Mapping[str, Mapping[str, Any]] | None) -> Metrics | None:
+    return {n: dict(m) for n, m in metrics.items()} if metrics else None
 
 
 def _order(r: Reservation) -> tuple[float, str]:

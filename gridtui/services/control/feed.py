@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
 from gridtui.model.nodes import ClusterSnapshot, NodeState
 from gridtui.model.offload import OffloadPolicy
@@ -21,7 +21,8 @@ from gridtui.model.reservations import (
     ReservationsSnapshot,
 )
 from gridtui.policy.scheduler import DEFAULT_STRATEGY, Placement
-from gridtui.services.control.client import ANSWER_SLACK, ControlClient, ReleaseResult, owner_tag
+from gridtui.services.control.calls import ControlCalls
+from gridtui.services.control.client import ANSWER_SLACK, ReleaseResult, owner_tag
 from gridtui.services.control.requests import (
     NOTICE_AFTER,
     POLL_SECONDS,
@@ -31,6 +32,7 @@ from gridtui.services.control.requests import (
 )
 from gridtui.services.polled import PolledFeed
 from gridtui.services.publish import EventStream
+from gridtui.services.ray.driver_stubs import control_client
 from gridtui.services.ray.gateway import RayGateway
 
 
@@ -71,20 +73,13 @@ class ControlService(PolledFeed[ReservationsSnapshot]):
     def __init__(
         self,
         gateway: RayGateway,
-        client: ControlClient | None = None,
+        client: ControlCalls | None = None,
         *,
         live: Callable[[], ClusterSnapshot | None] = lambda: None,
     ) -> None:
         super().__init__(gateway, ReservationsSnapshot(time=time.time(), message="not connected"))
-        if client is None:
-            owner = owner_tag("console")
-            # An isolated gateway's driver holds the client (a typed stand-in calls it).
-            client = (
-                cast(ControlClient, gateway.remote(f"control:{owner}"))
-                if gateway.isolated
-                else ControlClient(gateway.config, owner=owner)
-            )
-        self.client = client
+        # An isolated gateway's driver holds the client (typed requests reach it).
+        self.client = client or control_client(gateway, owner_tag("console"))
         self.live = live
         self.events: EventStream[ReservationEvent] = EventStream(history=100)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gridtui.config import ClusterConfig
 from gridtui.errors import BadRequest, GridError, NotFound, Refused
 from gridtui.model.reservations import Reservation
+from gridtui.model.wire import WireError
+from gridtui.model.wire.control import Claim, ControlCall, DrainProgress, Renew, Reserve, Withdraw
+from gridtui.model.wire.control import Drain as DrainCall
 from gridtui.policy.amounts import (
     DEFAULT_TIMEOUT,
     AmountError,
@@ -32,16 +35,14 @@ NOTICE_AFTER = 1.0
 RENEWALS = 5
 
 
-def error_of(answer: Mapping[str, Any]) -> GridError | None:
-    """The controller's `{"error": {kind, message}}` as the error the fronts report."""
-    err = answer.get("error")
-    if not err:
-        return None
-    message = str(err.get("message", "refused"))
-    kind = err.get("kind")
-    if kind == "malformed":
-        return BadRequest(message)
-    return NotFound(message) if kind == "unknown" else Refused(message)
+R = TypeVar("R")
+
+
+def error_of(err: WireError) -> GridError:
+    """The controller's refusal as the error the fronts report."""
+    if err.kind == "malformed":
+        return BadRequest(err.message)
+    return NotFound(err.message) if err.kind == "unknown" else Refused(err.message)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Pending:
 
 
 class Requests:
-    """The requesting half of ControlClient (which provides `_call`, `config`, `owner`):
+    """The requesting half of ControlClient (which provides `ask`, `config`, `owner`):
     `request_*` and `poll` are short, so the console and the CLI run them one at a time
     through the gateway and never hold its thread; `settle` (`boost`, `share`) is the
     blocking loop for the Python API."""
@@ -108,9 +109,7 @@ class Requests:
     owner: str
     _renewed: dict[str, tuple[float, Reservation]]
 
-    def _call(
-        self, method: str, *args: Any, timeout: float | None = None, retry: bool = True
-    ) -> Any:
+    def ask(self, call: ControlCall[R], *, timeout: float | None = None, retry: bool = True) -> R:
         raise NotImplementedError
 
     def request_boost(
@@ -118,17 +117,9 @@ class Requests:
     ) -> Pending:
         """Ask for a checked `request` on `node` (checked where it entered the services:
         gridtui/backend/checks.py, or `boost` below): the controller records it pending."""
-        spec = {
-            "kind": "boost",
-            "node": node,
-            "type": request.type,
-            "amount": request.amount,
-            "ttl": request.ttl,
-            "owner": self.owner,
-            "timeout": timeout,
-        }
+        ask = Reserve("boost", request.type, request.amount, request.ttl, timeout, self.owner, node)
         try:
-            return self.begin(spec, timeout)
+            return self.begin(ask)
         except NotFound:
             if self.config is None:
                 raise
@@ -143,17 +134,12 @@ class Requests:
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Pending:
         """Ask for a checked `request` on the node(s) `strategy` (checked too) picks now."""
-        spec = {
-            "kind": "share",
-            "type": request.type,
-            "amount": request.amount,
-            "ttl": request.ttl,
-            "strategy": strategy,
-            "owner": self.owner,
-            "timeout": timeout,
-            "metrics": dict(metrics) if metrics else None,
-        }
-        return self.begin(spec, timeout)
+        ask = Reserve(
+            "share", request.type, request.amount, request.ttl, timeout, self.owner,
+            strategy=strategy,
+            metrics={n: dict(m) for n, m in metrics.items()} if metrics else None,
+        )  # fmt: skip
+        return self.begin(ask)
 
     # `boost` and `share` are where a Python script's raw values enter the services (the
     # Python API, gridtui/client.py): checked here, once, as the facade checks the fronts'.
@@ -193,14 +179,12 @@ class Requests:
         )
         return self.settle(pending)
 
-    def begin(self, spec: Mapping[str, Any], timeout: float) -> Pending:
+    def begin(self, ask: Reserve) -> Pending:
         """Send a checked request; the controller answers at once with a pending record."""
-        answer = self._call("request", dict(spec), retry=False)
-        if (err := error_of(answer)) is not None:
-            raise err
-        record = Reservation.from_record(answer["reservation"])
+        granted = self.ask(ask, retry=False)
+        record = Reservation.from_record(granted.reservation)
         self._renewed[record.id] = (time.monotonic(), record)
-        return Pending(record, float(answer["lease"]), time.time() + timeout, timeout)
+        return Pending(record, granted.lease, time.time() + ask.timeout, ask.timeout)
 
     def poll(self, pending: Pending, wait: float = 0.0) -> Reservation:
         """One look: renew the lease when due; claim it when Ray placed it (then active);
@@ -210,18 +194,10 @@ class Requests:
         rid = pending.id
         at, record = self._renewed.get(rid, (0.0, pending.reservation))
         if time.monotonic() - at >= pending.lease / RENEWALS:
-            answer = self._call("renew", rid)
-            if (err := error_of(answer)) is not None:
-                self._renewed.pop(rid, None)
-                raise Refused(str(err.summary))
-            record = Reservation.from_record(answer["reservation"])
+            record = self._held(Renew(rid))
             self._renewed[rid] = (time.monotonic(), record)
         if record.state != "pending" or _placed(record.pg_id, wait):
-            answer = self._call("claim", rid)
-            if (err := error_of(answer)) is not None:
-                self._renewed.pop(rid, None)
-                raise Refused(str(err.summary))
-            record = Reservation.from_record(answer["reservation"])
+            record = self._held(Claim(rid))
             if record.state != "pending":
                 self._renewed.pop(rid, None)
                 return record
@@ -231,10 +207,19 @@ class Requests:
             raise Refused(f"Ray did not place {rid} within {pending.timeout:g}s{why}; withdrawn")
         return record
 
+    def _held(self, call: Renew | Claim) -> Reservation:
+        """Renew or claim; a request withdrawn meanwhile is Refused (and forgotten)."""
+        try:
+            held = self.ask(call)
+        except (BadRequest, Refused) as err:  # Ray's own failures pass as they are
+            self._renewed.pop(call.rid, None)
+            raise Refused(str(err.summary)) from None
+        return Reservation.from_record(held.reservation)
+
     def withdraw(self, rid: str, why: str = "its client gave up") -> None:
         """Remove a request this client will not use; nothing is left of it after."""
         self._renewed.pop(rid, None)
-        self._call("withdraw", rid, why)
+        self.ask(Withdraw(rid, why))
 
     def settle(self, pending: Pending) -> Reservation:
         """Wait on this thread until Ray placed it (active) or the deadline (Refused); an
@@ -251,17 +236,11 @@ class Requests:
     # -- drains (gridtui/actors/drain.py) --------------------------------------------------
 
     def drain_begin(self, node: str) -> dict[str, Any]:
-        answer = self._call("node_drain", node, retry=False)
-        if (err := error_of(answer)) is not None:
-            raise err
-        return dict(answer)
+        return self.ask(DrainCall(node), retry=False).record
 
     def drain_poll(self, node: str, cancel: str = "") -> dict[str, Any]:
         """Renew the drain's lease and read its step (or cancel it, with why)."""
-        answer = self._call("drain_progress", node, cancel)
-        if (err := error_of(answer)) is not None:
-            raise err
-        return dict(answer)
+        return self.ask(DrainProgress(node, cancel)).record
 
     def node_drain(self, node: str) -> dict[str, Any]:
         """Fence, move stored objects off, then Ray's drain, waiting on this thread; an

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from typing import IO, Any
+from typing import IO
 
 from gridtui.config import ClusterConfig
 from gridtui.model.objects import (
@@ -15,6 +14,7 @@ from gridtui.model.objects import (
     TransferProgress,
     key_problem,
 )
+from gridtui.model.wire.memory import Delete, Listing, ListObjects, Lookup
 from gridtui.services.memory.handles import (
     ChecksumMismatch,
     KeyExists,
@@ -165,13 +165,13 @@ class MemoryService:
         return sink.value()
 
     def info(self, key: str) -> StoredObject:
-        return StoredObject.from_index(self.ray.ask("lookup", check_key(key)))
+        return StoredObject.from_index(self.ray.ask(Lookup(check_key(key))).record)
 
     def delete(self, key: str) -> StoredObject:
-        return StoredObject.from_index(self.ray.ask("delete", check_key(key)))
+        return StoredObject.from_index(self.ray.ask(Delete(check_key(key))).record)
 
     def snapshot(self) -> MemorySnapshot:
-        return self._snapshot(self.ray.ask("listing", self.ray.fraction))
+        return self._snapshot(self.ray.ask(ListObjects(self.ray.fraction)))
 
     def peek(self) -> MemorySnapshot | None:
         """The listing, or None while no index host runs (nothing was ever stored): a
@@ -185,11 +185,11 @@ class MemoryService:
         return [*self.snapshot().usage]
 
     @staticmethod
-    def _snapshot(data: dict[str, Any]) -> MemorySnapshot:
+    def _snapshot(listing: Listing) -> MemorySnapshot:
         return MemorySnapshot(
-            objects=tuple(StoredObject.from_index(o) for o in data["objects"]),
-            usage=tuple(ShardUsage.from_index(u) for u in data["usage"]),
-            taken=float(data.get("now", time.time())),
+            objects=tuple(StoredObject.from_index(o) for o in listing.objects),
+            usage=tuple(ShardUsage.from_index(u) for u in listing.usage),
+            taken=listing.now,
         )
 
     # -- async, through the gateway ------------------------------------------------------

@@ -11,16 +11,17 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import cast
 
 from gridtui.config import ClusterConfig
 from gridtui.errors import GridError
 from gridtui.model.objects import MemorySnapshot, StoredObject
-from gridtui.services.memory.client import MemoryService, TransferCancelled, check_key
+from gridtui.services.memory.calls import MemoryCalls
+from gridtui.services.memory.client import TransferCancelled, check_key
 from gridtui.services.memory.handles import CALL_TIMEOUT
 from gridtui.services.memory.io import check_source, check_target
 from gridtui.services.memory.transfer import Job, ProgressFn, run_async
 from gridtui.services.polled import PolledFeed
+from gridtui.services.ray.driver_stubs import memory_client
 from gridtui.services.ray.gateway import RayGateway
 
 NOTHING_STORED = "nothing stored yet"
@@ -47,19 +48,13 @@ class ConsoleMemory(PolledFeed[MemorySnapshot]):
     def __init__(
         self,
         gateway: RayGateway,
-        service: MemoryService | None = None,
+        service: MemoryCalls | None = None,
         *,
         config: ClusterConfig | None = None,
     ) -> None:
         super().__init__(gateway, MemorySnapshot((), (), time.time(), message="not connected"))
-        if service is None:
-            # An isolated gateway's driver holds the client and its jobs (a typed stand-in).
-            service = (
-                cast(MemoryService, gateway.remote_memory())
-                if gateway.isolated
-                else MemoryService(config or gateway.config)
-            )
-        self.service = service
+        # An isolated gateway's driver holds the client and its jobs (typed requests).
+        self.service = service or memory_client(gateway, config)
 
     # -- what the keys do ---------------------------------------------------------------------
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from gridtui.errors import KeyExists, MemoryRefused, NoSuchObject, UserError
+from gridtui.model.wire import Wire, WireError, answer, encode
+from gridtui.model.wire.memory import MemoryCall
+
+R = TypeVar("R")
 
 CALL_TIMEOUT = 60.0
 
@@ -38,8 +42,14 @@ def reason(exc: BaseException) -> str:
     return lines[-1] if lines else base.__class__.__name__
 
 
+def error_of(err: WireError) -> MemoryRefused:
+    """The memory host's refusal as the error the fronts report."""
+    return _KINDS.get(err.kind, MemoryRefused)(err.message)
+
+
 class RayMemory:
-    """The Ray side of a memory client: the index host (created on first use) and shards."""
+    """The Ray side of a memory client: the index host (created on first use) and shards,
+    called through the memory host's protocol (gridtui/model/wire/memory.py)."""
 
     def __init__(self, fraction: float) -> None:
         self.fraction = fraction
@@ -47,52 +57,57 @@ class RayMemory:
 
     def host(self, fresh: bool = False) -> Any:
         if self._host is None or fresh:
-            import ray
+            from gridtui.actors import registry
+            from gridtui.actors.memory_host import MemoryHost
 
-            from gridtui.actors.memory_host import MemoryHost, host_options
-
-            self._host = ray.remote(MemoryHost).options(**host_options()).remote()
+            self._host = registry.start_memory_host(MemoryHost)
         return self._host
 
     def exists(self) -> bool:
         """Whether the index host runs, asked without starting it (looking changes nothing;
         asked each time, so one killed for good is not brought back by the next look)."""
-        import ray
+        from gridtui.actors import registry
 
-        from gridtui.actors.memory_host import INDEX_NAME
+        self._host = registry.find_memory_host()
+        return self._host is not None
 
-        try:
-            self._host = ray.get_actor(INDEX_NAME, namespace="gridtui")
-        except ValueError:
-            self._host = None
-            return False
-        return True
+    def send(self, call: MemoryCall[R], fresh: bool = False) -> Any:
+        """The call on its way: a Ray reference to its answer, for `receive`."""
+        return self.host(fresh).call.remote(encode(call))
 
-    def ask(self, method: str, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
-        """Call the index host; a host that died is looked up (or started) again once.
-        A refusal ({"error": ...}) becomes MemoryRefused."""
+    @staticmethod
+    def receive(call: MemoryCall[R], data: Wire) -> R:
+        """The answer to `call`; a refusal is raised as MemoryRefused (or a subclass)."""
+        got = answer(data, call)
+        if isinstance(got, WireError):
+            raise error_of(got)
+        return got
+
+    def ask(self, call: MemoryCall[R], *, timeout: float = CALL_TIMEOUT) -> R:
+        """Call the index host and wait; a host that died is looked up (or started) again
+        once."""
         import ray
 
         for attempt in (0, 1):
             try:
-                ref = getattr(self.host(attempt == 1), method).remote(*args)
-                result = ray.get(ref, timeout=timeout)
+                data = ray.get(self.send(call, attempt == 1), timeout=timeout)
                 break
             except ray.exceptions.RayActorError:
                 if attempt:
                     raise MemoryRefused("the memory index is not available") from None
             except ray.exceptions.GetTimeoutError:
                 raise MemoryRefused(f"the memory index did not answer in {timeout:g}s") from None
-        if isinstance(result, dict) and "error" in result:
-            raise _KINDS.get(str(result.get("kind")), MemoryRefused)(result["error"])
-        return result
+        return self.receive(call, data)
 
     def shard(self, name: str) -> Any:
         """Looked up each time (one GCS call per transfer): a shard that held nothing may
         have retired since, and a new one taken its name (MemoryHost._retire)."""
-        import ray
+        from gridtui.actors import registry
 
-        return ray.get_actor(name, namespace="gridtui")
+        handle = registry.find(name)
+        if handle is None:
+            raise ValueError(f"Failed to look up actor with name '{name}'")
+        return handle
 
     def node_id(self) -> str:
         import ray

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from xxhash import xxh3_128_intdigest as chunk_check
 
 from gridtui.model.objects import StoredObject, TransferProgress
+from gridtui.model.wire.memory import Abort, Begin, Check, Commit, Extend, Lookup, Renew
 from gridtui.services.memory.handles import (
     CALL_TIMEOUT,
     ChecksumMismatch,
@@ -90,11 +91,11 @@ class StoreJob:
 
     def begin(self) -> None:
         r = self.ray_mem.ask(
-            "begin", self.key, self.source.size, self.replicas, self.node, self.force,
-            self.ray_mem.fraction,
+            Begin(self.key, self.source.size, self.replicas, self.node, self.force,
+                  self.ray_mem.fraction)
         )  # fmt: skip
-        self.txid, self._reserved, self._lease = r["txid"], r["reserved"], r["lease"]
-        self._targets = [(t["node"], self.ray_mem.shard(t["shard"])) for t in r["nodes"]]
+        self.txid, self._reserved, self._lease = r.txid, r.reserved, r.lease
+        self._targets = [(t["node"], self.ray_mem.shard(t["shard"])) for t in r.nodes]
         self._renewed = self._started = time.monotonic()
 
     @property
@@ -116,7 +117,7 @@ class StoreJob:
             ready, _ = ray.wait([self._renewal], timeout=0)
             if ready:
                 try:
-                    alive = ray.get(ready[0])
+                    alive = self.ray_mem.receive(Renew(self.txid), ray.get(ready[0])).ok
                 except ray.exceptions.RayActorError:
                     # The index host restarted: its successor rebuilt this transaction
                     # from the shards and takes the renewals from now on.
@@ -125,7 +126,7 @@ class StoreJob:
                     raise MemoryRefused(
                         f"store of {self.key!r} aborted by the cluster (its lease ran out)"
                     )
-        self._renewal = self.ray_mem.host(fresh).renew.remote(self.txid)
+        self._renewal = self.ray_mem.send(Renew(self.txid), fresh)
         self._renewed = time.monotonic()
 
     def step(self) -> TransferProgress:
@@ -159,7 +160,7 @@ class StoreJob:
 
         n = len(chunk)
         if self.sent + n > self._reserved:
-            self._reserved = self.ray_mem.ask("extend", self.txid, self.sent + n)["reserved"]
+            self._reserved = self.ray_mem.ask(Extend(self.txid, self.sent + n)).reserved
         # The object's sha256 runs on another thread (hashlib lets go of the GIL) while
         # this one takes the chunk's check (XXH3-128, several GB/s) and copies it into the
         # object store; both are done before the buffer is read into again.
@@ -184,7 +185,7 @@ class StoreJob:
 
     def finish(self) -> StoredObject:
         meta = {"size": self.sent, "sha256": self._sha.hexdigest(), "chunks": self.chunks}
-        result = self.ray_mem.ask("commit", self.txid, meta, timeout=CALL_TIMEOUT * 2)
+        result = self.ray_mem.ask(Commit(self.txid, meta), timeout=CALL_TIMEOUT * 2).record
         self.committed = True
         self._close()
         return StoredObject.from_index(result)
@@ -196,7 +197,7 @@ class StoreJob:
             import ray
 
             with contextlib.suppress(Exception):
-                ray.get(self.ray_mem.host().abort.remote(self.txid), timeout=20)
+                ray.get(self.ray_mem.send(Abort(self.txid)), timeout=20)
 
 
 class RetrieveJob:
@@ -221,7 +222,7 @@ class RetrieveJob:
         self._started = time.monotonic()
 
     def begin(self) -> None:
-        self.version = self.ray_mem.ask("lookup", self.key)
+        self.version = self.ray_mem.ask(Lookup(self.key)).record
         if self.version["state"] == "lost":
             raise ObjectLost(self._lost_message(self.version))
         local = self.ray_mem.node_id()
@@ -254,8 +255,8 @@ class RetrieveJob:
         self._give_up()
 
     def _give_up(self) -> None:
-        checked = self.ray_mem.ask("check")
-        now = next((o for o in checked["objects"] if o["key"] == self.key), None)
+        checked = self.ray_mem.ask(Check())
+        now = next((o for o in checked.objects if o["key"] == self.key), None)
         if now is not None and now["state"] == "lost":
             raise ObjectLost(self._lost_message(now))
         raise MemoryRefused(f"cannot retrieve {self.key!r}: " + "; ".join(self._failures))

@@ -14,7 +14,7 @@ from gridtui.model.offload import RESOURCES, OffloadPolicy, Rule
 from gridtui.model.still_running import StillRunning
 
 if TYPE_CHECKING:
-    from gridtui.services.control.client import ControlClient
+    from gridtui.services.control.calls import ControlCalls
 
 # A bare `--threshold 70` sets memory's, as the seed's `grid offload auto` did.
 BARE_RESOURCE = "memory"
@@ -82,7 +82,7 @@ def changed(
 
 
 def apply_policy(
-    client: ControlClient,
+    client: ControlCalls,
     file_policy: OffloadPolicy,
     scopes: Mapping[str, str],
     enabled: bool,

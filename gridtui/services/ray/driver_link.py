@@ -1,12 +1,13 @@
-"""The console's Ray driver in a child process, and the proxies that call into it.
+"""The console's Ray driver in a child process, and the link that calls into it.
 
 Why a process: a Ray driver cannot outlive its head. While the GCS is gone its calls hang,
 `ray.shutdown()` never returns, and when a new head comes up on the same address the old
 driver's pending requests meet a new cluster id and Ray aborts the whole process
 (global_state_accessor: WrongClusterID). A console must show "Ray down" and carry on, so
 its driver lives in a child it can kill by PID and start afresh: the console process
-never imports Ray at all. The child runs one request at a time (services/ray/driver_main.py);
-the parent sends them from the gateway's thread, so they keep the order they had."""
+never imports Ray at all. The child runs one request at a time (services/ray/driver_main.py;
+the requests are services/ray/driver_calls.py); the parent sends them from the gateway's
+thread, so they keep the order they had."""
 
 from __future__ import annotations
 
@@ -20,13 +21,15 @@ import sys
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TypeVar, cast
 
 from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.errors import RayUnavailable
-from gridtui.model.objects import StoredObject, TransferProgress
 from gridtui.services.ray import auth as ray_auth
+from gridtui.services.ray.driver_calls import DriverCall, Failure
+
+R = TypeVar("R")
 
 DRIVER_LOG = "ray-driver.log"
 DRIVER_NICENESS = 10
@@ -82,22 +85,23 @@ class HostLink:
         self._conn = Connection(mine.detach())
         self._conn.send(self.config)
 
-    def request(self, target: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Run `target.method(*args, **kwargs)` in the driver; its exception is raised here."""
+    def call(self, call: DriverCall[R]) -> R:
+        """Run `call` in the driver; its error is raised here."""
         with self._lock:
             conn = self._conn
             if conn is None:
                 raise DriverGone("the Ray driver is not running")
             try:
-                conn.send((target, method, args, kwargs))
-                status, value = conn.recv()
+                conn.send(call)
+                reply = conn.recv()
             except (EOFError, OSError):
                 raise DriverGone(
                     f"the Ray driver process ended (its log: {paths.state_dir() / DRIVER_LOG})"
                 ) from None
-        if status == "err":
-            raise value
-        return value
+        if isinstance(reply, Failure):
+            raise reply.error
+        # The driver ran `call.run`, whose answer is an R (driver_main.serve).
+        return cast(R, reply.value)
 
     def kill(self) -> None:
         """End the driver by its PID at once (a driver whose head died cannot shut down);
@@ -113,59 +117,3 @@ class HostLink:
                 # shutdown wakes a thread blocked in recv on this socket; close alone may not.
                 s.shutdown(socket.SHUT_RDWR)
             conn.close()
-
-
-class Remote:
-    """An object living in the driver process: each method call is a request there."""
-
-    def __init__(self, link: HostLink, target: str) -> None:
-        self._link = link
-        self._target = target
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return self._link.request(self._target, name, *args, **kwargs)
-
-        method.__name__ = name
-        return method
-
-
-class RemoteJob:
-    """A store or retrieve job held by the driver; `done` comes back with every answer."""
-
-    def __init__(self, link: HostLink, job_id: int) -> None:
-        self._link = link
-        self._target = f"job:{job_id}"
-        self.done = False
-
-    def _call(self, method: str) -> Any:
-        value, self.done = self._link.request(self._target, method)
-        return value
-
-    def begin(self) -> None:
-        self._call("begin")
-
-    def step(self) -> TransferProgress:
-        progress: TransferProgress = self._call("step")
-        return progress
-
-    def finish(self) -> StoredObject:
-        stored: StoredObject = self._call("finish")
-        return stored
-
-    def abort(self) -> None:
-        self._call("abort")
-
-
-class RemoteMemory(Remote):
-    """The memory store's client in the driver: its jobs stay there, stepped from here."""
-
-    def store_job(self, *args: Any, **kwargs: Any) -> RemoteJob:
-        return RemoteJob(self._link, self._link.request(self._target, "store_job", *args, **kwargs))
-
-    def retrieve_job(self, *args: Any, **kwargs: Any) -> RemoteJob:
-        job_id = self._link.request(self._target, "retrieve_job", *args, **kwargs)
-        return RemoteJob(self._link, job_id)

@@ -1,8 +1,8 @@
 """The driver process behind services/ray/driver_link.py: one Ray driver, requests in order.
 
 Run as `python -m gridtui.services.ray.driver_main FD` by HostLink only: FD is its end of a
-socket pair; the first message is the ClusterConfig, every later one a request
-(target, method, args, kwargs) answered with ("ok", value) or ("err", exception)."""
+socket pair; the first message is the ClusterConfig, every later one a DriverCall
+(services/ray/driver_calls.py) answered with an Answer or a Failure."""
 
 from __future__ import annotations
 
@@ -12,67 +12,48 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any
 
 from gridtui.config import ClusterConfig
 from gridtui.errors import GridError, one_line
 from gridtui.services.control.client import ControlClient
 from gridtui.services.memory.client import MemoryService
 from gridtui.services.memory.handles import reason
-from gridtui.services.memory.transfer import RetrieveJob, StoreJob
+from gridtui.services.memory.transfer import Job
+from gridtui.services.ray.driver_calls import Answer, DriverCall, Failure
 from gridtui.services.ray.gateway import RayGateway, RayUnavailable
 
 
 class DriverHost:
-    """What the console's requests reach: the driver's own calls, the controller's client
-    (one per owner tag), the memory store's client and the transfer jobs it started."""
+    """What the console's requests reach (driver_calls.DriverParty): the driver's own
+    calls, the controller's client (one per owner tag), the memory store's client and the
+    transfer jobs it started."""
 
     def __init__(self, config: ClusterConfig) -> None:
         self.driver = RayGateway(config)
         self.memory = MemoryService(config)
         self.controls: dict[str, ControlClient] = {}
-        self.jobs: dict[int, StoreJob | RetrieveJob] = {}
+        self.jobs: dict[int, Job] = {}
         self._next_job = 0
 
-    def target(self, name: str) -> Any:
-        if name == "driver":
-            return self.driver
-        if name == "memory":
-            return self.memory
-        if name.startswith("control:"):
-            owner = name.removeprefix("control:")
-            if owner not in self.controls:
-                self.controls[owner] = ControlClient(self.driver.config, owner=owner)
-            return self.controls[owner]
-        raise GridError(f"the Ray driver has no {name!r}")
+    def control(self, owner: str) -> ControlClient:
+        if owner not in self.controls:
+            self.controls[owner] = ControlClient(self.driver.config, owner=owner)
+        return self.controls[owner]
 
-    def handle(self, name: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if name.startswith("job:"):
-            return self._job_step(int(name.removeprefix("job:")), method)
-        if name == "driver" and method not in ("connect_here", "view_here", "run_load_here"):
-            raise GridError(f"the Ray driver does not answer {method!r}")
-        value = getattr(self.target(name), method)(*args, **kwargs)
-        if isinstance(value, StoreJob | RetrieveJob):
-            self._next_job += 1
-            self.jobs[self._next_job] = value
-            return self._next_job
-        return value
+    def keep(self, job: Job) -> int:
+        self._next_job += 1
+        self.jobs[self._next_job] = job
+        return self._next_job
 
-    def _job_step(self, job_id: int, method: str) -> tuple[Any, bool]:
-        job = self.jobs.get(job_id)
+    def job(self, job_id: int, last: bool = False) -> Job:
+        """The job, forgotten once `last` (its finish or abort ends it either way)."""
+        job = self.jobs.pop(job_id, None) if last else self.jobs.get(job_id)
         if job is None:
             raise GridError("the transfer is gone (the Ray driver was restarted)")
-        if method not in ("begin", "step", "finish", "abort"):
-            raise GridError(f"a transfer does not answer {method!r}")
-        try:
-            value = getattr(job, method)()
-        finally:
-            if method in ("finish", "abort"):  # over either way
-                self.jobs.pop(job_id, None)
-        return value, job.done
+        return job
 
 
-def portable(exc: BaseException) -> BaseException:
+def portable(exc: BaseException) -> GridError:
     """The exception as the console can unpickle it without importing Ray: a GridError as
     it is, Ray's own errors as their one line, anything else as a bug (logged here)."""
     if isinstance(exc, GridError):
@@ -98,17 +79,19 @@ def serve(conn: Connection) -> None:
     host = DriverHost(conn.recv())
     while True:
         try:
-            name, method, args, kwargs = conn.recv()
+            call = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[str, Any] = ("ok", host.handle(name, method, args, kwargs))
+            if not isinstance(call, DriverCall):
+                raise GridError(f"the Ray driver does not answer {call!r}")
+            reply: Answer | Failure = Answer(call.run(host))
         except BaseException as exc:  # every failure is the caller's answer, the loop goes on
-            reply = ("err", portable(exc))
+            reply = Failure(portable(exc))
         try:
             conn.send(reply)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            conn.send(("err", GridError(f"the Ray driver could not send its answer: {exc}")))
+            conn.send(Failure(GridError(f"the Ray driver could not send its answer: {exc}")))
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ from gridtui.config import ClusterConfig
 from gridtui.model.nodes import RayNodeInfo
 from gridtui.model.ray import ray_infos
 from gridtui.services.ray import auth as ray_auth
-from gridtui.services.ray.driver_link import HostLink, RayUnavailable, Remote, RemoteMemory
+from gridtui.services.ray.driver_calls import Connect, RunLoad, View
+from gridtui.services.ray.driver_link import HostLink, RayUnavailable
 from gridtui.services.waits import raise_if_cancelled
 
 T = TypeVar("T")
@@ -83,7 +84,7 @@ class RayGateway:
     """Owns a thread that runs every Ray call; coroutines await them with a timeout.
 
     `isolated`: the driver is a child process (services/ray/driver_link.py) and this process never
-    imports Ray; the calls made on the thread reach the driver through `remote` proxies.
+    imports Ray; the calls made on the thread reach the driver as typed requests (driver_calls.py).
     Long-lived fronts (the console) use it, so a head that dies or restarts cannot take
     them down; a one-shot CLI command keeps its driver in-process."""
 
@@ -179,7 +180,7 @@ class RayGateway:
     def _connect(self) -> None:
         if self._link is not None:
             self._link.start()
-            self._link.request("driver", "connect_here")
+            self._link.call(Connect())
         else:
             self.connect_here()
 
@@ -321,23 +322,18 @@ class RayGateway:
         """The driver process's PID while it runs (isolated gateways only)."""
         return self._link.pid if self._link is not None and self._link.alive() else None
 
-    def remote(self, target: str) -> Any:
-        """An object of the driver process (`control:<owner>`), called on the gateway's
-        thread like a local one; only for an isolated gateway."""
-        assert self._link is not None, "remote objects need an isolated gateway"
-        return Remote(self._link, target)
-
-    def remote_memory(self) -> RemoteMemory:
-        """The driver process's memory-store client, its transfer jobs stepped from here."""
-        assert self._link is not None, "remote objects need an isolated gateway"
-        return RemoteMemory(self._link, "memory")
+    @property
+    def link(self) -> HostLink:
+        """The driver process's link (services/ray/driver_stubs.py calls through it), called
+        on the gateway's thread; only for an isolated gateway."""
+        assert self._link is not None, "the driver process needs an isolated gateway"
+        return self._link
 
     # -- reading the cluster -------------------------------------------------------------
 
     def _view(self) -> list[dict[str, Any]]:
         if self._link is not None:
-            view: list[dict[str, Any]] = self._link.request("driver", "view_here")
-            return view
+            return self._link.call(View())
         return self.view_here()
 
     def view_here(self) -> list[dict[str, Any]]:
@@ -360,8 +356,7 @@ class RayGateway:
 
     def _run_load(self, node: str, cpu: float, memory: int, seconds: float) -> int:
         if self._link is not None:
-            tasks: int = self._link.request("driver", "run_load_here", node, cpu, memory, seconds)
-            return tasks
+            return self._link.call(RunLoad(node, cpu, memory, seconds))
         return self.run_load_here(node, cpu, memory, seconds)
 
     def run_load_here(self, node: str, cpu: float, memory: int, seconds: float) -> int:
