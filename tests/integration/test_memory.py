@@ -521,7 +521,7 @@ def test_a_corrupted_chunk_falls_over_to_another_replica(svc: MemoryService) -> 
 
     data = os.urandom(9 * MiB)
     svc.store("bad2", data, replicas=2)
-    version = ray.get(host().lookup.remote("bad2"))
+    version = ray.get(host().call.remote(encode(Lookup("bad2"))))["record"]
     local = ray.get_runtime_context().get_node_id()
     first = sorted(version["nodes"], key=lambda node_id: node_id != local)[0]
     corrupt(first, version["txid"], 2)
