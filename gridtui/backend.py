@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from gridtui.model.objects import MemorySnapshot
     from gridtui.model.offload_view import OffloadSnapshot
     from gridtui.model.reservations import ReservationEvent, ReservationsSnapshot
+    from gridtui.model.work import JobRow, WorkSnapshot
+    from gridtui.policy.job_request import JobRequest
     from gridtui.services.cluster.console_ops import ClusterControl
     from gridtui.services.cluster.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.control.client import ControlClient, Request
@@ -77,6 +79,9 @@ class Backend:
     _memory_listeners: list[Callable[[MemorySnapshot], None]] = field(
         default_factory=list, init=False, repr=False
     )
+    _work_listeners: list[Callable[[WorkSnapshot], None]] = field(
+        default_factory=list, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.hub is None:
@@ -114,6 +119,11 @@ class Backend:
         self.attach_memory(ConsoleMemory(self.gateway))
         assert self.memory is not None
         self.memory.start_polling()
+        from gridtui.services.work.service import WorkService
+
+        # The Work view and the Nodes pane's work column: Ray's clients run in the driver.
+        self.attach_work(WorkService(self.config, self.gateway, remote=self.gateway.isolated))
+        self.work().start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 
@@ -321,6 +331,57 @@ class Backend:
                 raise RayUnavailable("not connected to Ray yet")
             self._work = WorkService(self.config, self.gateway)
         return self._work
+
+    def attach_work(self, work: WorkService) -> None:
+        """Use `work` for jobs, actors and tasks (tests attach a fake): its snapshots go to
+        the work listeners."""
+        self._work = work
+        work.subscribe(self._publish_work)
+
+    def subscribe_work(self, listener: Callable[[WorkSnapshot], None]) -> Callable[[], None]:
+        """Each WorkSnapshot the work poll publishes, whenever it exists."""
+        self._work_listeners.append(listener)
+        return lambda: (
+            self._work_listeners.remove(listener) if listener in self._work_listeners else None
+        )
+
+    def _publish_work(self, snapshot: WorkSnapshot) -> None:
+        for listener in list(self._work_listeners):
+            listener(snapshot)
+
+    def check_job(
+        self, command: str, *, node: str = "", strategy: str = "", cpu: str = "",
+        gpu: str = "", memory: str = "",
+    ) -> JobRequest:  # fmt: skip
+        """The submit form's check, as `job submit` makes it, on the form's texts (the
+        command split as a shell would): JobInputError, one line, on the first problem."""
+        import shlex
+
+        from gridtui.configvalues import parse_size
+        from gridtui.model.numbers import parse_float
+        from gridtui.services.work.submit import JobInputError, check
+
+        try:
+            words = shlex.split(command)
+        except ValueError as exc:
+            raise JobInputError(f"the command does not parse: {exc}") from None
+        amounts: dict[str, Any] = {}
+        for name, text in (("cpu", cpu), ("gpu", gpu), ("memory", memory)):
+            if not text.strip():
+                continue
+            try:
+                amounts[name] = (
+                    parse_size(text.strip()) if name == "memory" else parse_float(text.strip())
+                )
+            except ValueError as exc:
+                raise JobInputError(f"{name}: {exc}") from None
+        return check(self.config, words, node=node or None, strategy=strategy or None, **amounts)
+
+    async def submit_job(self, request: JobRequest) -> JobRow:
+        """Submit a checked request as this console (the owner Ray's job metadata keeps)."""
+        from gridtui.services.control.client import owner_tag
+
+        return await self.work().submit_request(request, owner=owner_tag("console"))
 
     def memory_service(self) -> MemoryService:
         """The memory store's client, configured by the cluster file (built once)."""

@@ -24,6 +24,7 @@ from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
+from gridtui.model.work import WorkSnapshot
 from gridtui.prefs import Prefs
 from gridtui.ui.messages import (
     AlertRaised,
@@ -32,6 +33,7 @@ from gridtui.ui.messages import (
     RayViewUpdated,
     ReservationsUpdated,
     SnapshotUpdated,
+    WorkUpdated,
 )
 from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
 from gridtui.ui.screens.main import PANES_HELP, MainScreen
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from gridtui.backend import Backend
     from gridtui.ui.screens.help import Section
 
+WORK_TOOLTIP = "Open the Work view (jobs, actors and tasks by node; logs, stop, submit)"
 QUIT_GRACE = 2.0
 HEAP_SETTLES = 10.0
 """Seconds after the back-end starts when the console's heap is frozen (gc.freeze)."""
@@ -67,6 +70,7 @@ class GridApp(ReadOnlyAware, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
         Binding("t", "next_theme", "Theme", tooltip="Next theme (remembered for next time)"),
+        Binding("W", "open_work", "Work", show=False, tooltip=WORK_TOOLTIP),
         Binding("q", "quit", "Quit", tooltip="Leave gridtui"),
     ]
 
@@ -121,6 +125,8 @@ class GridApp(ReadOnlyAware, App[None]):
         self.offload_signal: Signal[OffloadSnapshot] = Signal(self, "offload")
         self.memory = MemorySnapshot((), (), time.time(), message="Ray not connected yet")
         self.memory_signal: Signal[MemorySnapshot] = Signal(self, "memory")
+        self.work = WorkSnapshot(time.time(), message="Ray not connected yet")
+        self.work_signal: Signal[WorkSnapshot] = Signal(self, "work")
         self._unsubscribe: list[Callable[[], None]] = []
         self._startup_notes: list[str] = []
         self._quitting = False
@@ -209,6 +215,7 @@ class GridApp(ReadOnlyAware, App[None]):
             backend.subscribe_reservations(self._reservations),
             backend.subscribe_offload(self._offload),
             backend.subscribe_memory(self._memory),
+            backend.subscribe_work(self._work),
         ]
         if backend.control is not None:
             self.reservations = backend.control.snapshot
@@ -274,6 +281,9 @@ class GridApp(ReadOnlyAware, App[None]):
     def _memory(self, snapshot: MemorySnapshot) -> None:
         self.post_message(MemoryUpdated(snapshot))
 
+    def _work(self, snapshot: WorkSnapshot) -> None:
+        self.post_message(WorkUpdated(snapshot))
+
     def _alert(self, alert: Alert) -> None:
         self.post_message(AlertRaised(alert))
 
@@ -338,6 +348,10 @@ class GridApp(ReadOnlyAware, App[None]):
         self.memory = message.snapshot
         self.memory_signal.publish(message.snapshot)
 
+    def on_work_updated(self, message: WorkUpdated) -> None:
+        self.work = message.snapshot
+        self.work_signal.publish(message.snapshot)
+
     def on_alert_raised(self, message: AlertRaised) -> None:
         alert = message.alert
         severity: SeverityLevel = "warning"
@@ -388,6 +402,12 @@ class GridApp(ReadOnlyAware, App[None]):
         if not isinstance(self.screen, OffloadScreen):
             self.push_screen(OffloadScreen())
 
+    def action_open_work(self) -> None:
+        from gridtui.ui.screens.work import WorkScreen  # the Work view loads on its key
+
+        if not isinstance(self.screen, WorkScreen):
+            self.push_screen(WorkScreen())
+
     def help_sections(self) -> list[Section]:
         from gridtui.ui.screens.cluster_progress import ClusterProgressScreen
         from gridtui.ui.screens.confirm import ConfirmScreen
@@ -395,6 +415,7 @@ class GridApp(ReadOnlyAware, App[None]):
         from gridtui.ui.screens.node_detail import NodeDetailScreen
         from gridtui.ui.screens.offload import OffloadScreen
         from gridtui.ui.screens.ray_logs import RayLogScreen
+        from gridtui.ui.screens.work import work_help_sections
 
         return [
             ("Everywhere", type(self), None),
@@ -408,6 +429,7 @@ class GridApp(ReadOnlyAware, App[None]):
             ("Node detail", NodeDetailScreen, None),
             ("Ray logs", RayLogScreen, None),
             ("Offload view", OffloadScreen, None),
+            *work_help_sections(),
             ("Confirmation", ConfirmScreen, None),
             ("Cluster progress", ClusterProgressScreen, None),
             ("Help", HelpScreen, None),

@@ -48,6 +48,10 @@ TITLES = {
     "memory_store": "Store a file in the cluster's memory…",
     "memory_retrieve": "Retrieve the selected stored object…",
     "memory_delete": "Delete the selected stored object",
+    "open_work": "Open the Work view (jobs, actors and tasks by node)",
+    "work_logs": "Work: logs of the selected job or actor",
+    "stop_work": "Work: stop the selected job or kill the actor…",
+    "job_form": "Work: submit a job…",
 }
 
 
@@ -62,6 +66,8 @@ def console_commands(app: GridApp, screen: Screen[object]) -> Iterator[SystemCom
             (BoostsPane, screen),
             (MemoryPane, screen),
         ]
+    if type(screen).__name__ == "WorkScreen":  # its keys too, without loading it before
+        owners[:0] = [(type(screen), screen)]
     for owner_class, target in owners:
         for binding in own_bindings(owner_class):
             if not binding.description:

@@ -12,6 +12,7 @@ from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
+from gridtui.model.work import WorkSnapshot
 
 
 class Feeds(Protocol):
@@ -27,6 +28,8 @@ class Feeds(Protocol):
     offload_signal: Signal[OffloadSnapshot]
     memory: MemorySnapshot
     memory_signal: Signal[MemorySnapshot]
+    work: WorkSnapshot
+    work_signal: Signal[WorkSnapshot]
 
 
 def feeds(app: App[Any]) -> Feeds:

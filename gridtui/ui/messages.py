@@ -9,6 +9,7 @@ from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
+from gridtui.model.work import WorkSnapshot
 
 
 class SnapshotUpdated(Message):
@@ -64,6 +65,17 @@ class MemoryUpdated(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, MemoryUpdated)
+
+
+class WorkUpdated(Message):
+    """A new WorkSnapshot (jobs, actors and tasks); only the newest matters."""
+
+    def __init__(self, snapshot: WorkSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, WorkUpdated)
 
 
 class AlertRaised(Message):

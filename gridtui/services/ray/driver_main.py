@@ -21,6 +21,8 @@ from gridtui.services.memory.client import MemoryService
 from gridtui.services.memory.handles import reason
 from gridtui.services.memory.transfer import RetrieveJob, StoreJob
 from gridtui.services.ray.gateway import RayGateway, RayUnavailable
+from gridtui.services.work.remote import TARGET as WORK
+from gridtui.services.work.remote import WorkHost
 
 
 class DriverHost:
@@ -33,12 +35,17 @@ class DriverHost:
         self.controls: dict[str, ControlClient] = {}
         self.jobs: dict[int, StoreJob | RetrieveJob] = {}
         self._next_job = 0
+        self.work: WorkHost | None = None
 
     def target(self, name: str) -> Any:
         if name == "driver":
             return self.driver
         if name == "memory":
             return self.memory
+        if name == WORK:  # the console's Work view: Ray's job and state clients live here
+            if self.work is None:
+                self.work = WorkHost(self.driver.config)
+            return self.work
         if name.startswith("control:"):
             owner = name.removeprefix("control:")
             if owner not in self.controls:

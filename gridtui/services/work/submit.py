@@ -18,7 +18,7 @@ from gridtui.policy.job_request import (
     submit_options,
 )
 from gridtui.policy.scheduler import STRATEGIES
-from gridtui.services.control.client import BadRequest, ControlClient, NotFound, Refused, owner_tag
+from gridtui.services.control.client import BadRequest, NotFound, Refused, owner_tag
 
 if TYPE_CHECKING:
     from gridtui.services.work.service import WorkService
@@ -102,7 +102,7 @@ async def submit_job(
         node_ip = config.node(request.node).host
         await _check_alive(svc, config, request.node)
     elif request.strategy is not None or request.boost is not None:
-        client = ControlClient(config, owner=owner)
+        client = svc.control_client(owner)
         if request.strategy is not None:
             need = request.need()
             picked = await svc._driver(lambda: client.place(need, request.strategy or ""))

@@ -21,6 +21,7 @@ from gridtui.model.nodes import ClusterSnapshot, NodeState, NodeStatus, RayNodeI
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot, format_amount
+from gridtui.model.work import WorkSnapshot
 from gridtui.ui.feeds import feeds
 from gridtui.ui.format import DASH, pct, size, used_total
 from gridtui.ui.widgets.shown import WhenShown
@@ -38,6 +39,8 @@ class Row(NamedTuple):
     """What boosts and shared allocations hold on the node ("2 CPU 1 GiB")."""
     stored: int | None = None
     """Bytes the memory store keeps on the node (None: it has no shard there)."""
+    work: str = DASH
+    """Jobs, actors and running tasks of the user's on the node (the Work view's count)."""
 
 
 def _ray_state(r: Row) -> str:
@@ -129,6 +132,14 @@ COLUMNS: tuple[NodeColumn, ...] = (
         6,
         lambda r: DASH if r.stored is None else size(r.stored),
         lambda r: r.stored,
+        justify="right",
+    ),
+    NodeColumn(
+        "work",
+        "Work",
+        4,
+        lambda r: r.work,
+        lambda r: None if r.work == DASH else int(r.work),
         justify="right",
     ),
     NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
@@ -302,6 +313,9 @@ class NodesTable(ScrollView, can_focus=True):
         source.reservations_signal.subscribe(self, self.show_reservations)
         self.show_memory(source.memory)
         source.memory_signal.subscribe(self, self.show_memory)
+        self.work: dict[str, str] = {}
+        self.show_work(source.work)
+        source.work_signal.subscribe(self, self.show_work)
 
     def _theme_changed(self, _theme: object) -> None:
         self._forget_drawing()
@@ -336,6 +350,12 @@ class NodesTable(ScrollView, can_focus=True):
         stored = {u.node: u.used for u in snapshot.usage}
         if stored != self.stored:
             self.stored = stored
+            self._update()
+
+    def show_work(self, snapshot: WorkSnapshot) -> None:
+        work = {node: c.label() for node, c in snapshot.counts().items()}
+        if work != self.work:
+            self.work = work
             self._update()
 
     def cycle_sort(self) -> str:
@@ -461,7 +481,13 @@ class NodesTable(ScrollView, can_focus=True):
         ray = self.ray_view.nodes
         held = self.reserved
         rows = [
-            Row(n, ray.get(n.name), held.get(n.name, DASH), self.stored.get(n.name))
+            Row(
+                n,
+                ray.get(n.name),
+                held.get(n.name, DASH),
+                self.stored.get(n.name),
+                self.work.get(n.name, DASH),
+            )
             for n in self.snapshot.nodes
             if matches(n, self.filter_text)
         ]
@@ -499,6 +525,7 @@ class NodesTable(ScrollView, can_focus=True):
                     or new.ray is not was.ray
                     or new.reserved != was.reserved
                     or new.stored != was.stored
+                    or new.work != was.work
                 ):
                     self.refresh_line(i + 1)
         total = len(self.snapshot.nodes) if self.snapshot else 0
@@ -581,6 +608,7 @@ class NodesTable(ScrollView, can_focus=True):
             or cached[0].ray is not row.ray
             or cached[0].reserved != row.reserved
             or cached[0].stored != row.stored
+            or cached[0].work != row.work
             or cached[1] != look
         ):
             if len(self._lines) > 2000:
