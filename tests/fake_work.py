@@ -40,7 +40,9 @@ def lab_jobs() -> list[dict[str, Any]]:
 
 
 def lab_actors() -> list[dict[str, Any]]:
-    def actor(aid: str, cls: str, node: str, pid: int, cpu: float = 0.0, **kw: Any) -> dict[str, Any]:
+    def actor(
+        aid: str, cls: str, node: str, pid: int, cpu: float = 0.0, **kw: Any
+    ) -> dict[str, Any]:
         return {"actor_id": aid, "class_name": cls, "state": "ALIVE", "node_id": NODE_IDS[node],
                 "pid": pid, "job_id": JOB_RAY_ID, "required_resources": {"CPU": cpu} if cpu else {},
                 "ray_namespace": "default", **kw}  # fmt: skip
