@@ -121,9 +121,11 @@ class Backend:
         self.memory.start_polling()
         from gridtui.services.work.service import WorkService
 
-        # The Work view and the Nodes pane's work column: Ray's clients run in the driver.
+        # The console's Work view and Nodes column: its Ray clients run in the driver
+        # process, and it polls; the REST server reads on request.
         self.attach_work(WorkService(self.config, self.gateway, remote=self.gateway.isolated))
-        self.work().start_polling()
+        if self.gateway.isolated:
+            self.work().start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 

@@ -5,6 +5,7 @@ Every fact is checked outside gridtui: the process tree (/proc), or an independe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -201,3 +202,44 @@ def test_a_group_left_by_an_exited_driver_is_an_orphan_and_remove_removes_it(
     assert not {"left-behind", "gridtui:boost:not-ours"} & left, left
     rc, _, err = cl.cli("groups", "remove", ids["left-behind"])
     assert rc == 1 and "no placement group" in err
+
+
+def test_the_consoles_way_lists_another_drivers_actor_and_kills_it_in_its_driver_process(
+    cl: BoostCluster,
+) -> None:
+    """The console never imports Ray: its WorkService (`remote=True`) sends every dashboard
+    read and the kill to its isolated driver process. The kill is checked from /proc."""
+    from gridtui.services.ray.gateway import RayGateway
+    from gridtui.services.work.remote import RemoteDashboard
+    from gridtui.services.work.service import WorkService
+
+    other = subprocess.Popen(
+        [sys.executable, "-c", ACTOR, cl.address], cwd=cl.work, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert other.stdout is not None
+        line = other.stdout.readline()
+        assert line.startswith("ready"), other.stderr.read() if other.stderr else ""
+        pid = int(line.split()[1])
+
+        async def console_side() -> tuple[str, str, int | None]:
+            gateway = RayGateway(cl.config, isolated=True)
+            await gateway.connect()
+            work = WorkService(cl.config, gateway, remote=True)
+            try:
+                snap = await work.snapshot_now()
+                assert isinstance(work._dashboard, RemoteDashboard)
+                [item] = [i for i in snap.items if i.label == "pinned-one"]
+                await work.kill_actor(item.id)
+                return item.node, item.name, item.pid
+            finally:
+                await work.close()
+                await gateway.close()
+
+        assert asyncio.run(console_side()) == ("worker-1", "Pinned", pid)
+        wait(lambda: not os.path.exists(f"/proc/{pid}"), 60, "the killed actor's process ends")
+    finally:
+        if other.stdin is not None:
+            other.stdin.close()
+        other.wait(60)

@@ -26,6 +26,9 @@ CALLS = frozenset(
      "actors", "tasks", "task", "groups", "nodes"}
 )  # fmt: skip
 """The Dashboard methods the console may ask for (nothing else is run by name)."""
+READ_TIMEOUT = 4.0
+"""Seconds a dashboard call may hold the driver process: it answers one request at a time,
+and the Ray view's own calls wait behind this one (they give up after 10 s)."""
 FOLLOW_EVERY = 1.0
 """Seconds between two reads of a followed job's log from the console."""
 
@@ -34,7 +37,7 @@ class WorkHost:
     """In the driver process: one Dashboard per endpoint (the console may reopen its SSH
     forward on another port), the driver's own calls beside them."""
 
-    def __init__(self, config: ClusterConfig, timeout: float = 10.0) -> None:
+    def __init__(self, config: ClusterConfig, timeout: float = READ_TIMEOUT) -> None:
         self.config = config
         self.timeout = timeout
         self._boards: dict[tuple[str, tuple[tuple[str, str], ...]], Dashboard] = {}
