@@ -247,3 +247,24 @@ async def test_a_dead_dashboard_shows_as_such(trace_path: Path, prefs_path: Path
         assert status.has_class("-failed")
         assert "Ray's dashboard is not reachable" in str(status.content)
         assert "does not answer" in str(status.content)
+
+
+async def test_the_palette_opens_the_view_and_offers_its_keys(
+    trace_path: Path, prefs_path: Path
+) -> None:
+    from gridtui.ui.commands import console_commands
+
+    for read_only in (False, True):
+        app, _work = build(trace_path, prefs_path, read_only=read_only)
+        async with app.run_test(size=SIZE) as pilot:
+            [entry] = [
+                c for c in console_commands(app, app.screen) if c.title.startswith("Open the Work")
+            ]
+            await entry.callback()
+            await settle(pilot)
+            assert isinstance(app.screen, WorkScreen)
+            titles = {c.title for c in console_commands(app, app.screen)}
+            assert "Work: logs of the selected job or actor" in titles
+            changes = {"Work: submit a job…", "Work: stop the selected job or kill the actor…"}
+            assert (changes <= titles) is not read_only
+            assert not (changes & titles) or not read_only
