@@ -66,11 +66,15 @@ class WorkLogScreen(QuietBeneath[None]):
         self.stop.set()
 
     def say(self, text: str, *, failed: bool = False) -> None:
+        if not self.is_mounted:
+            return
         status = self.query_one("#logs-status", Label)
         status.update(text)
         status.set_class(failed, "-failed")
 
     def write(self, chunk: str) -> None:
+        if not self.is_mounted:  # a chunk that crossed the screen's closing
+            return
         self.received += len(chunk)
         self.query_one(Log).write(chunk)
 
