@@ -247,6 +247,11 @@ async def test_a_dead_dashboard_shows_as_such(trace_path: Path, prefs_path: Path
         assert status.has_class("-failed")
         assert "Ray's dashboard is not reachable" in str(status.content)
         assert "does not answer" in str(status.content)
+        await pilot.press("escape")
+        await pilot.pause()
+        # The Nodes pane's count is unknown then, not zero.
+        table = app.screen.query_one(NodesTable)
+        assert [table.get_cell(n, "work") for n in ("ws", "box1")] == ["?", "?"]
 
 
 async def test_the_palette_opens_the_view_and_offers_its_keys(

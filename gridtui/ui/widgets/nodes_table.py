@@ -40,7 +40,8 @@ class Row(NamedTuple):
     stored: int | None = None
     """Bytes the memory store keeps on the node (None: it has no shard there)."""
     work: str = DASH
-    """Jobs, actors and running tasks of the user's on the node (the Work view's count)."""
+    """Jobs, actors and running tasks of the user's on the node (the Work view's count);
+    `?` while Ray's dashboard is not read."""
 
 
 def _ray_state(r: Row) -> str:
@@ -139,7 +140,7 @@ COLUMNS: tuple[NodeColumn, ...] = (
         "Work",
         4,
         lambda r: r.work,
-        lambda r: None if r.work == DASH else int(r.work),
+        lambda r: int(r.work) if r.work.isdigit() else None,
         justify="right",
     ),
     NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),
@@ -284,6 +285,9 @@ class NodesTable(ScrollView, can_focus=True):
         """Node -> its "reserved" cell, from the newest ReservationsSnapshot."""
         self.stored: dict[str, int] = {}
         """Node -> bytes the memory store keeps there, from the newest MemorySnapshot."""
+        self.work: dict[str, str] = {}
+        """Node -> its Work cell, from the newest WorkSnapshot ("?" for all: not read)."""
+        self.work_unknown = DASH
         self.rows: list[Row] = []
         """The rows in display order, after filter and sort."""
         self.visible_names: list[str] = []
@@ -313,7 +317,6 @@ class NodesTable(ScrollView, can_focus=True):
         source.reservations_signal.subscribe(self, self.show_reservations)
         self.show_memory(source.memory)
         source.memory_signal.subscribe(self, self.show_memory)
-        self.work: dict[str, str] = {}
         self.show_work(source.work)
         source.work_signal.subscribe(self, self.show_work)
 
@@ -353,9 +356,12 @@ class NodesTable(ScrollView, can_focus=True):
             self._update()
 
     def show_work(self, snapshot: WorkSnapshot) -> None:
-        work = {node: c.label() for node, c in snapshot.counts().items()}
-        if work != self.work:
-            self.work = work
+        # While Ray's dashboard is not read, every node's count is unknown ("?"), which
+        # is not the same as none ("-").
+        work = {n: c.label() for n, c in snapshot.counts().items()} if snapshot.connected else {}
+        unknown = DASH if snapshot.connected else "?"
+        if (work, unknown) != (self.work, self.work_unknown):
+            self.work, self.work_unknown = work, unknown
             self._update()
 
     def cycle_sort(self) -> str:
@@ -486,7 +492,7 @@ class NodesTable(ScrollView, can_focus=True):
                 ray.get(n.name),
                 held.get(n.name, DASH),
                 self.stored.get(n.name),
-                self.work.get(n.name, DASH),
+                self.work.get(n.name, self.work_unknown),
             )
             for n in self.snapshot.nodes
             if matches(n, self.filter_text)
