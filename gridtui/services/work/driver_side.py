@@ -38,5 +38,7 @@ def kill_actor(actor_id: str) -> None:
 
     try:
         ray_private.kill_actor(actor_id)
-    except ValueError:
-        raise NotFound(f"{actor_id!r} is not an actor id") from None
+    except ValueError as exc:
+        # A malformed id, or (Ray 2.60) an actor this driver holds no handle to: Ray says which.
+        why = (str(exc).strip().splitlines() or ["not an actor id"])[0][:200]
+        raise NotFound(f"Ray did not kill actor {actor_id!r}: {why}") from None
