@@ -84,3 +84,12 @@ def test_the_driver_answers_only_the_dashboards_reads_and_intents() -> None:
         with pytest.raises(GridError, match=f"does not answer '{method.__name__}'"):
             OnWork(ENDPOINT, method, (), {}).run(party)  # type: ignore[arg-type]
     assert Dashboard.submit in remote.CALLS and Dashboard.follow not in remote.CALLS
+
+
+def test_an_unnamed_actor_is_refused_in_one_line_and_the_request_pickles() -> None:
+    from gridtui.errors import Refused
+    from gridtui.services.work.remote import KillActor
+
+    call = pickle.loads(pickle.dumps(KillActor("a" * 32, "", "theirs")))
+    with pytest.raises(Refused, match=r"^actor a{12} has no name: Ray lets only its owner"):
+        call.run(None)  # type: ignore[arg-type]

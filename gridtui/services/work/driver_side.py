@@ -36,13 +36,13 @@ def kill_actor(actor_id: str, name: str = "", namespace: str = "") -> None:
     """Kill an actor through Ray's public calls: a named one by its name and namespace
     (`ray.get_actor`, then `ray.kill`). Ray kills an unnamed actor only from its owner
     (Ray 2.60 refuses a kill by id from any other driver), so that is refused, said plainly."""
-    import ray
-
     if not name:
         raise Refused(
             f"actor {actor_id[:12]} has no name: Ray lets only its owner (the driver that "
             "created it) kill it"
         )
+    import ray
+
     try:
         handle = ray.get_actor(name, namespace=namespace or None)
     except ValueError:
