@@ -10,12 +10,23 @@ from gridtui.model.objects import MEMORY
 from gridtui.model.offload_view import OFFLOAD
 from gridtui.model.ray import RAY
 from gridtui.model.reservations import RESERVATIONS
+from gridtui.model.work import WORK
 from gridtui.services.publish import EventStream, Publisher
 
 T = TypeVar("T")
 
 # The keys are declared beside their states (model/); here for the fronts to find at once.
-__all__ = ["ALERTS", "MEMORY", "NODES", "NOT_YET", "OFFLOAD", "RAY", "RESERVATIONS", "Feeds"]
+__all__ = [
+    "ALERTS",
+    "MEMORY",
+    "NODES",
+    "NOT_YET",
+    "OFFLOAD",
+    "RAY",
+    "RESERVATIONS",
+    "WORK",
+    "Feeds",
+]
 
 
 class Feeds:

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the recorded trace lives with the tes
 
 from fake_control import LAB_NOW, FakeControl, attach, lab_reservations  # noqa: E402
 from fake_memory import FakeMemory, attach_memory, lab_memory  # noqa: E402
+from fake_work import attach_work  # noqa: E402
 from recorded import DEFAULT_TRACE, recorded_backend  # noqa: E402
 
 from gridtui.prefs import Prefs  # noqa: E402
@@ -51,6 +52,12 @@ MEMORY_SHOTS = {
     "store-form": ("4", "s"),
 }
 
+# With the fake dashboard's lab work: three jobs (one pending, with why), actors and tasks
+# by node, gridtui's own apart.
+WORK_SHOTS = {
+    "work": ("W", "down"),
+}
+
 
 async def shoot(
     name: str,
@@ -62,6 +69,7 @@ async def shoot(
     boosts: bool = False,
     offload: bool = False,
     memory: bool = False,
+    work: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         backend = recorded_backend(
@@ -75,6 +83,8 @@ async def shoot(
             boosts_pane.now = lambda: LAB_NOW + 5
         if boosts or memory:
             attach_memory(backend, FakeMemory(lab_memory()))
+        if work:
+            await attach_work(backend).refresh()
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             if backend.offload is not None:
@@ -84,6 +94,8 @@ async def shoot(
                 await pilot.press(key)
             await pilot.wait_for_scheduled_animations()
             await app.workers.wait_for_complete()
+            for screen in app.screen_stack:
+                await screen.workers.wait_for_complete()
             await pilot.pause()
             path = out / f"{name}.svg"
             app.save_screenshot(filename=path.name, path=str(out))
@@ -112,6 +124,9 @@ def main() -> None:
         print(asyncio.run(shot))
     for name, keys in MEMORY_SHOTS.items():
         shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, memory=True)
+        print(asyncio.run(shot))
+    for name, keys in WORK_SHOTS.items():
+        shot = shoot(name, keys, args.out, args.theme, (cols, rows), ray_view=True, work=True)
         print(asyncio.run(shot))
 
 

@@ -101,3 +101,32 @@ def check_job(config: ClusterConfig, command: list[str], **kw: Any) -> JobReques
     from gridtui.services.work import submit
 
     return submit.check(config, command, **kw)
+
+
+def check_job_form(
+    config: ClusterConfig, command: str, *, node: str = "", strategy: str = "", cpu: str = "",
+    gpu: str = "", memory: str = "",
+) -> JobRequest:  # fmt: skip
+    """The console's submit form: its texts (the command split as a shell would, empty
+    fields unset), then `check_job`; JobInputError, one line, on the first problem."""
+    import shlex
+
+    from gridtui.configvalues import parse_size
+    from gridtui.model.numbers import parse_float
+    from gridtui.services.work.submit import JobInputError
+
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise JobInputError(f"the command does not parse: {exc}") from None
+    amounts: dict[str, Any] = {}
+    for name, text in (("cpu", cpu), ("gpu", gpu), ("memory", memory)):
+        if not text.strip():
+            continue
+        try:
+            amounts[name] = (
+                parse_size(text.strip()) if name == "memory" else parse_float(text.strip())
+            )
+        except ValueError as exc:
+            raise JobInputError(f"{name}: {exc}") from None
+    return check_job(config, words, node=node or None, strategy=strategy or None, **amounts)

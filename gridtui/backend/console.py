@@ -14,7 +14,7 @@ from gridtui.backend import checks
 from gridtui.backend.calls import ServiceCalls
 from gridtui.config import ClusterConfig, find_config, load_config
 from gridtui.errors import one_line
-from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, Feeds
+from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, WORK, Feeds
 from gridtui.prefs import Prefs
 from gridtui.services.metrics.alerts import AlertStream
 from gridtui.services.metrics.hub import MetricsHub
@@ -23,6 +23,8 @@ from gridtui.transport.factory import make_transports
 
 if TYPE_CHECKING:
     from gridtui.model.reservations import ReservationEvent
+    from gridtui.model.work import JobRow
+    from gridtui.policy.job_request import JobRequest
     from gridtui.services.cluster.console_ops import ClusterControl
     from gridtui.services.cluster.lifecycle import ClusterOps, NodeProgress, Progress
     from gridtui.services.control.feed import ControlService
@@ -109,6 +111,13 @@ class Backend(ServiceCalls):
         self.attach_memory(ConsoleMemory(self.gateway))
         assert self.memory is not None
         self.memory.start_polling()
+        from gridtui.services.work.service import WorkService
+
+        # The console's Work view and Nodes column: its Ray clients run in the driver
+        # process, and it polls; the REST server reads on request.
+        self.attach_work(WorkService(self.config, self.gateway, remote=self.gateway.isolated))
+        if self.gateway.isolated:
+            self.work().start_polling()
         if self.config.demo:
             head_up = asyncio.Event()
 
@@ -233,6 +242,28 @@ class Backend(ServiceCalls):
         self.memory = memory
         self.feeds[MEMORY].publish(memory.snapshot)
         memory.subscribe(self.feeds[MEMORY].publish)
+
+    # -- work: jobs, actors and tasks (the Work view, the Nodes pane's Work column) --------
+
+    def attach_work(self, work: WorkService) -> None:
+        """Use `work` for jobs, actors and tasks (tests attach a fake): its snapshots go to
+        the work feed."""
+        self._work = work
+        self.feeds[WORK].publish(work.snapshot)
+        work.subscribe(self.feeds[WORK].publish)
+
+    def check_job(
+        self, command: str, *, node: str = "", strategy: str = "", cpu: str = "",
+        gpu: str = "", memory: str = "",
+    ) -> JobRequest:  # fmt: skip
+        """The submit form's texts, checked as `job submit` checks its arguments."""
+        return checks.check_job_form(
+            self.config, command, node=node, strategy=strategy, cpu=cpu, gpu=gpu, memory=memory
+        )
+
+    async def submit_job(self, request: JobRequest) -> JobRow:
+        """Submit a checked request as this console (the owner Ray's job metadata keeps)."""
+        return await self.work().submit_request(request, owner=self.owner_tag("console"))
 
     # The dialogs' checks: the same as every front's, where input enters the services.
     check_store = staticmethod(checks.check_store)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from gridtui.model.feed import NOT_YET, FeedKey
 
 JOB_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "STOPPED"})
@@ -91,6 +94,8 @@ class WorkItem:
     """gridtui's own actors (namespace "gridtui"): shown apart from the user's work."""
     label: str = ""
     """An actor's name, when it was given one."""
+    namespace: str = ""
+    """An actor's Ray namespace: with its name, how a driver that is not its owner reaches it."""
     group: str = ""
     """The placement group it runs in (hex id), "" for none."""
 
@@ -100,6 +105,7 @@ class WorkItem:
             "id": self.id,
             "name": self.name,
             "label": self.label,
+            "namespace": self.namespace or None,
             "node": self.node,
             "state": self.state,
             "cpu": self.cpu,
@@ -239,6 +245,10 @@ class WorkSnapshot:
             "pending": dict(self.pending),
             "counts": {n: dataclasses.asdict(c) for n, c in self.counts().items()},
         }
+
+
+WORK: FeedKey[WorkSnapshot] = FeedKey("work", lambda: WorkSnapshot(time.time(), message=NOT_YET))
+"""Jobs, actors and tasks by node, groups, and why each pending one waits (the Work view)."""
 
 
 def count_work(nodes: Iterable[str], items: Iterable[WorkItem]) -> dict[str, NodeWork]:

@@ -111,6 +111,7 @@ def actor_item(data: Mapping[str, Any], names: Mapping[str, str]) -> WorkItem:
         job_id=str(data.get("job_id") or ""),
         own=namespace == OWN_NAMESPACE,
         label=label,
+        namespace=namespace,
         group=str(data.get("placement_group_id") or ""),
     )
 

@@ -18,12 +18,13 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from gridtui.errors import GridError, log_bug, one_line
-from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, Feeds
+from gridtui.feeds import ALERTS, MEMORY, NODES, OFFLOAD, RAY, RESERVATIONS, WORK, Feeds
 from gridtui.model.nodes import Alert, ClusterSnapshot
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.offload_view import OffloadSnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
+from gridtui.model.work import WorkSnapshot
 from gridtui.prefs import Prefs
 from gridtui.ui.bridge import Bridge, FeedUpdated, follow, latest
 from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
     from gridtui.backend import Backend
 
+WORK_TOOLTIP = "Open the Work view (jobs, actors and tasks by node; logs, stop, submit)"
 QUIT_GRACE = 2.0
 HEAP_SETTLES = 10.0
 """Seconds after the back-end starts when the console's heap is frozen (gc.freeze)."""
@@ -54,6 +56,7 @@ class GridApp(ReadOnlyAware, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
         Binding("t", "next_theme", "Theme", tooltip="Next theme (remembered for next time)"),
+        Binding("W", "open_work", "Work", show=False, tooltip=WORK_TOOLTIP),
         Binding("q", "quit", "Quit", tooltip="Leave gridtui"),
     ]
 
@@ -172,6 +175,10 @@ class GridApp(ReadOnlyAware, App[None]):
     @property
     def memory(self) -> MemorySnapshot:
         return latest(self, MEMORY)
+
+    @property
+    def work(self) -> WorkSnapshot:
+        return latest(self, WORK)
 
     def get_default_screen(self) -> Screen[None]:
         warn, hot = self._thresholds()
@@ -323,6 +330,12 @@ class GridApp(ReadOnlyAware, App[None]):
 
         if not isinstance(self.screen, OffloadScreen):
             self.push_screen(OffloadScreen())
+
+    def action_open_work(self) -> None:
+        from gridtui.ui.screens.work import WorkScreen  # the Work view loads on its key
+
+        if not isinstance(self.screen, WorkScreen):
+            self.push_screen(WorkScreen())
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(where, key, what) for the help and docs/keys.md."""

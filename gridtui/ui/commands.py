@@ -27,6 +27,7 @@ TITLES = {
     "next_theme": "Next theme",
     "quit": "Quit gridtui",
     "open_offload": "Open the Offload view (gauges, threshold tuning, events)",
+    "open_work": "Open the Work view (jobs, actors and tasks by node)",
 }
 
 
@@ -37,6 +38,8 @@ def console_commands(app: GridApp, screen: Screen[object]) -> Iterator[SystemCom
     if isinstance(screen, MainScreen):
         panes = [(entry.kind, pane) for entry, pane in zip(PANES, screen.panes, strict=True)]
         owners[:0] = [(MainScreen, screen), *panes]
+    if type(screen).__name__ == "WorkScreen":  # its keys too, without loading it before
+        owners[:0] = [(type(screen), screen)]
     for owner_class, target in owners:
         titles = TITLES | owner_class.__dict__.get("PALETTE", {})
         for binding in own_bindings(owner_class):

@@ -15,6 +15,7 @@ from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.screens.node_detail import NodeDetailScreen
 from gridtui.ui.screens.offload import OffloadScreen
 from gridtui.ui.screens.ray_logs import RayLogScreen
+from gridtui.ui.screens.work import work_help_sections
 
 if TYPE_CHECKING:
     from gridtui.ui.app import GridApp
@@ -30,6 +31,7 @@ def help_sections(app: GridApp) -> list[Section]:
         ("Node detail", NodeDetailScreen, None),
         ("Ray logs", RayLogScreen, None),
         ("Offload view", OffloadScreen, None),
+        *work_help_sections(),
         ("Confirmation", ConfirmScreen, None),
         ("Cluster progress", ClusterProgressScreen, None),
         ("Help", HelpScreen, None),

@@ -31,6 +31,8 @@ CHANGES_CLUSTER = set(
         "drain_node",
         "apply",  # a tuned threshold into the running engine
         "toggle_auto",
+        "stop_work",  # the Work view's k: stops a job or kills an actor
+        "job_form",  # the Work view's j: submits a job
     }
 )
 """Refused in a read-only console (keys, footer clicks and the command palette alike)."""
@@ -69,6 +71,8 @@ LOOKS_ONLY = set(
         "tune",
         "pick",
         "nudge",
+        "open_work",
+        "work_logs",
     }
 )
 """Allowed in a read-only console: they look at the cluster, or at the console itself."""

@@ -5,6 +5,8 @@ Every fact is checked outside gridtui: the process tree (/proc), or an independe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -201,3 +203,75 @@ def test_a_group_left_by_an_exited_driver_is_an_orphan_and_remove_removes_it(
     assert not {"left-behind", "gridtui:boost:not-ours"} & left, left
     rc, _, err = cl.cli("groups", "remove", ids["left-behind"])
     assert rc == 1 and "no placement group" in err
+
+
+async def _console_side(
+    cl: BoostCluster, kill: bool, pid: int | None = None
+) -> tuple[str, str, int | None]:
+    """The console's way: an isolated driver, and its WorkService (`remote=True`) sending
+    every dashboard read (and a kill) to that driver process. The actor is the one named
+    pinned-one, or the one with process `pid`."""
+    from gridtui.services.ray.gateway import RayGateway
+    from gridtui.services.work.remote import RemoteDashboard
+    from gridtui.services.work.service import WorkService
+
+    gateway = RayGateway(cl.config, isolated=True)
+    await gateway.connect()
+    work = WorkService(cl.config, gateway, remote=True)
+    try:
+        snap = await work.snapshot_now()
+        assert isinstance(work._dashboard, RemoteDashboard)
+        [item] = [
+            i
+            for i in snap.items
+            if (i.pid == pid and i.kind == "actor" if pid else i.label == "pinned-one")
+        ]
+        if kill:
+            await work.kill_actor(item.id, item.label, item.namespace)
+        return item.node, item.name, item.pid
+    finally:
+        await work.close()
+        await gateway.close()
+
+
+@contextlib.contextmanager
+def another_drivers_actor(cl: BoostCluster, named: bool = True) -> Iterator[int]:
+    script = ACTOR if named else ACTOR.replace('.options(name="pinned-one")', "")
+    other = subprocess.Popen(
+        [sys.executable, "-c", script, cl.address], cwd=cl.work, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert other.stdout is not None
+        line = other.stdout.readline()
+        assert line.startswith("ready"), other.stderr.read() if other.stderr else ""
+        yield int(line.split()[1])
+    finally:
+        if other.stdin is not None:
+            other.stdin.close()
+        other.wait(60)
+
+
+def test_the_consoles_way_lists_another_drivers_actor_through_its_driver_process(
+    cl: BoostCluster,
+) -> None:
+    with another_drivers_actor(cl) as pid:
+        assert asyncio.run(_console_side(cl, kill=False)) == ("worker-1", "Pinned", pid)
+        assert raylet_of(cl, pid) == "worker-1"
+
+
+def test_the_consoles_way_kills_another_drivers_named_actor(cl: BoostCluster) -> None:
+    # By its name and namespace (ray.get_actor, ray.kill): Ray refuses a kill by id from a
+    # driver that is not the actor's owner.
+    with another_drivers_actor(cl) as pid:
+        asyncio.run(_console_side(cl, kill=True))
+        wait(lambda: not os.path.exists(f"/proc/{pid}"), 60, "the killed actor's process ends")
+
+
+def test_the_consoles_way_refuses_to_kill_another_drivers_unnamed_actor(cl: BoostCluster) -> None:
+    from gridtui.errors import Refused
+
+    with another_drivers_actor(cl, named=False) as pid:
+        with pytest.raises(Refused, match="has no name: Ray lets only its owner"):
+            asyncio.run(_console_side(cl, kill=True, pid=pid))
+        assert os.path.exists(f"/proc/{pid}")  # nothing was done

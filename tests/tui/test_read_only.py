@@ -30,6 +30,7 @@ from gridtui.ui.readonly import CHANGES_CLUSTER, LOOKS_ONLY, action_name, change
 from gridtui.ui.screens.help import HelpScreen, own_bindings
 from gridtui.ui.screens.main import MainScreen
 from gridtui.ui.screens.offload import OffloadScreen
+from gridtui.ui.screens.work import WorkScreen
 from gridtui.ui.widgets.boosts_pane import BoostsPane
 from gridtui.ui.widgets.header import ClusterHeader
 from gridtui.ui.widgets.memory_pane import MemoryPane
@@ -47,6 +48,7 @@ PRESS_FROM: dict[type[DOMNode], tuple[str, ...]] = {
     BoostsPane: ("3",),
     MemoryPane: ("4",),
     OffloadScreen: ("O", "t"),  # `enter` applies only in tuning
+    WorkScreen: ("W",),
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fake_control import LAB_NOW, FakeControl, attach, lab_reservations
 from fake_memory import FakeMemory, attach_memory, lab_memory
+from fake_work import attach_work
 from recorded import lab_start_progress, recorded_backend
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -184,3 +185,38 @@ class TestMemory:
             await pilot.pause()
 
         assert snap_compare(memory_app, terminal_size=SIZE, run_before=run_before)
+
+
+class TestWork:
+    """The Work view on the fake dashboard's lab work: jobs (one pending, with why), actors
+    and tasks by node, gridtui's own apart; the submit form with an error showing."""
+
+    @pytest.fixture
+    def work_app(self, trace_path: Path, prefs_path: Path) -> GridApp:
+        backend = recorded_backend(trace_path, Prefs(prefs_path), ray_view=True)
+        attach_work(backend)
+        return make_app(backend)
+
+    @staticmethod
+    def pressing(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+        async def run_before(pilot: Pilot[None]) -> None:
+            app = pilot.app
+            assert isinstance(app, GridApp)
+            await app.backend.work().refresh()
+            await pilot.pause()
+            await pilot.press(*keys)
+            for field in app.screen.query(Input):
+                field.cursor_blink = False
+            await app.workers.wait_for_complete()
+            for screen in app.screen_stack:
+                await screen.workers.wait_for_complete()
+            await pilot.pause()
+
+        return run_before
+
+    def test_work_view(self, work_app: GridApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(work_app, terminal_size=SIZE, run_before=self.pressing("W", "down"))
+
+    def test_job_form(self, work_app: GridApp, snap_compare: SnapCompare) -> None:
+        run = self.pressing("W", "j", *"python run.py", "tab", *"box9")
+        assert snap_compare(work_app, terminal_size=SIZE, run_before=run)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from gridtui.services.memory.client import MemoryService
     from gridtui.services.memory.transfer import Job, RetrieveJob, StoreJob
     from gridtui.services.ray.gateway import RayGateway
+    from gridtui.services.work.dashboard import Dashboard
+    from gridtui.services.work.endpoint import JobEndpoint
 
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -33,6 +35,7 @@ class DriverParty(Protocol):
     def control(self, owner: str) -> ControlClient: ...
     def keep(self, job: Job) -> int: ...
     def job(self, job_id: int, last: bool = False) -> Job: ...
+    def dashboard(self, endpoint: JobEndpoint) -> Dashboard: ...
 
 
 class DriverCall(Generic[R]):

@@ -21,6 +21,9 @@ from gridtui.services.memory.handles import reason
 from gridtui.services.memory.transfer import Job
 from gridtui.services.ray.driver_calls import Answer, DriverCall, Failure
 from gridtui.services.ray.gateway import RayGateway, RayUnavailable
+from gridtui.services.work.dashboard import Dashboard
+from gridtui.services.work.endpoint import JobEndpoint
+from gridtui.services.work.remote import READ_TIMEOUT
 
 
 class DriverHost:
@@ -34,11 +37,21 @@ class DriverHost:
         self.controls: dict[str, ControlClient] = {}
         self.jobs: dict[int, Job] = {}
         self._next_job = 0
+        self._boards: dict[tuple[str, tuple[tuple[str, str], ...]], Dashboard] = {}
 
     def control(self, owner: str) -> ControlClient:
         if owner not in self.controls:
             self.controls[owner] = ControlClient(self.driver.config, owner=owner)
         return self.controls[owner]
+
+    def dashboard(self, endpoint: JobEndpoint) -> Dashboard:
+        """Ray's job and state clients for the console's Work view, one per endpoint (the
+        console may reopen its SSH forward on another port)."""
+        key = (endpoint.address, tuple(sorted(endpoint.headers.items())))
+        board = self._boards.get(key)
+        if board is None:
+            board = self._boards[key] = Dashboard(endpoint, READ_TIMEOUT)
+        return board
 
     def keep(self, job: Job) -> int:
         self._next_job += 1

@@ -177,6 +177,27 @@ class Dashboard:
         client = self.jobs_client()
         return str(self._call(lambda: client.get_job_logs(jid), "job server", jid, 30.0))
 
+    def actor_log(self, actor_id: str, tail: int = 1000) -> str:
+        """The last `tail` lines of an actor's output, from its node, as the state API's
+        log endpoint serves it (what Ray's `get_log(actor_id=...)` asks, with this
+        endpoint's address and token: Ray's function finds the address through the GCS)."""
+        import urllib.parse
+        import urllib.request
+
+        query = urllib.parse.urlencode(
+            {"actor_id": actor_id, "lines": tail, "media_type": "file",
+             "timeout": int(self.timeout)}
+        )  # fmt: skip
+        request = urllib.request.Request(
+            f"{self.endpoint.address}/api/v0/logs/file?{query}", headers=dict(self.endpoint.headers)
+        )
+
+        def read() -> str:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                return str(answer.read().decode("utf-8", errors="replace"))
+
+        return self._call(read, "log API")
+
     def follow(self, jid: str, stop: threading.Event | None = None) -> Iterator[str]:
         """The job's output as it comes (Ray's tail over a websocket), until the job ends
         or `stop` is set. Its own thread and loop: the caller's thread only waits."""

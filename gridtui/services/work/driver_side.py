@@ -8,7 +8,7 @@ from typing import Any
 
 from gridtui.config import ClusterConfig
 from gridtui.model.ray import match_nodes
-from gridtui.services.control.client import NotFound
+from gridtui.services.control.client import NotFound, Refused
 
 
 def node_entries(config: ClusterConfig) -> dict[str, Mapping[str, Any]]:
@@ -32,11 +32,19 @@ def remove_group(gid: str) -> None:
     remove_placement_group(PlacementGroup(group_id))
 
 
-def kill_actor(actor_id: str) -> None:
-    """Ray kills an actor through a handle, and offers none by id: the adapter does it."""
-    from gridtui.actors import ray_private
+def kill_actor(actor_id: str, name: str = "", namespace: str = "") -> None:
+    """Kill an actor through Ray's public calls: a named one by its name and namespace
+    (`ray.get_actor`, then `ray.kill`). Ray kills an unnamed actor only from its owner
+    (Ray 2.60 refuses a kill by id from any other driver), so that is refused, said plainly."""
+    if not name:
+        raise Refused(
+            f"actor {actor_id[:12]} has no name: Ray lets only its owner (the driver that "
+            "created it) kill it"
+        )
+    import ray
 
     try:
-        ray_private.kill_actor(actor_id)
+        handle = ray.get_actor(name, namespace=namespace or None)
     except ValueError:
-        raise NotFound(f"{actor_id!r} is not an actor id") from None
+        raise NotFound(f"no live actor named {name!r} in namespace {namespace!r}") from None
+    ray.kill(handle, no_restart=True)

@@ -12,7 +12,7 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,13 +31,16 @@ from gridtui.policy.work_rows import (
     supervisors,
     work_items,
 )
-from gridtui.services.control.client import NotFound, Refused
+from gridtui.services.control.calls import ControlCalls
+from gridtui.services.control.client import ControlClient, NotFound, Refused
 from gridtui.services.polled import PolledFeed
-from gridtui.services.ray.gateway import RayGateway
+from gridtui.services.ray.driver_stubs import control_client
+from gridtui.services.ray.gateway import RayGateway, RayUnavailable
 from gridtui.services.work import driver_side
 from gridtui.services.work import logs as job_logs
 from gridtui.services.work.dashboard import Dashboard, in_thread
 from gridtui.services.work.endpoint import NoDashboard, job_endpoint, require_dashboard
+from gridtui.services.work.remote import KillActor, NodeEntries, RemoteDashboard, RemoveGroup
 from gridtui.transport.base import Forward, NodeTransport
 
 T = TypeVar("T")
@@ -68,9 +71,13 @@ class WorkService(PolledFeed[WorkSnapshot]):
         *,
         dashboard: Dashboard | None = None,
         timeout: float = 10.0,
+        remote: bool = False,
     ) -> None:
         self.config = config
         self.timeout = timeout
+        self.remote = remote
+        """Ray's clients run in the isolated gateway's driver process (services/work/remote.py):
+        the console's case, which never imports Ray."""
         self._dashboard = dashboard
         self._owned_gateway = gateway is None
         self._head: NodeTransport | None = None
@@ -97,7 +104,11 @@ class WorkService(PolledFeed[WorkSnapshot]):
                 if self._head is None:
                     self._head = make_transport(self.config.head, self.config)
                 endpoint, self._forward = await job_endpoint(self.config, self._head)
-                self._dashboard = Dashboard(endpoint, self.timeout)
+                self._dashboard = (
+                    RemoteDashboard(endpoint, self.timeout, self.gateway.link)
+                    if self.remote
+                    else Dashboard(endpoint, self.timeout)
+                )
         return self._dashboard
 
     async def _http(self, fn: Callable[[Dashboard], T]) -> T:
@@ -106,8 +117,16 @@ class WorkService(PolledFeed[WorkSnapshot]):
 
     async def _driver(self, fn: Callable[[], T], timeout: float | None = None) -> T:
         if not self.gateway.connected:
+            if self.remote:  # the console's Ray view connects its shared driver, not this
+                raise RayUnavailable(f"Ray is not reachable: {self.gateway.message}")
             await self.gateway.connect()
         return await self.gateway.call(fn, timeout or self.timeout * 3)
+
+    def control_client(self, owner: str) -> ControlCalls:
+        """The controller's client for `owner`, where this service's driver is."""
+        if self.remote:
+            return control_client(self.gateway, owner)
+        return ControlClient(self.config, owner=owner)
 
     async def close(self) -> None:
         await super().close()
@@ -300,11 +319,24 @@ class WorkService(PolledFeed[WorkSnapshot]):
                 f"{gid} is gridtui's {group.owner} {group.owner_id}: `{how}` gives it back "
                 "(or --force removes the group itself)"
             )
-        await self._driver(lambda: driver_side.remove_group(gid))
+        if self.remote:
+            await self._driver(lambda: self.gateway.link.call(RemoveGroup(gid)))
+        else:
+            await self._driver(lambda: driver_side.remove_group(gid))
         return group
 
-    async def kill_actor(self, actor_id: str) -> None:
-        await self._driver(lambda: driver_side.kill_actor(actor_id))
+    async def kill_actor(self, actor_id: str, name: str = "", namespace: str = "") -> None:
+        """Kill a named actor by name and namespace (Ray refuses other drivers a kill by
+        id); an unnamed one is refused in one line: only its owner may kill it."""
+        if self.remote:
+            call = KillActor(actor_id, name, namespace)
+            await self._driver(lambda: self.gateway.link.call(call))
+        else:
+            await self._driver(lambda: driver_side.kill_actor(actor_id, name, namespace))
+
+    async def actor_log(self, actor_id: str, tail: int = 1000) -> str:
+        """The last `tail` lines an actor printed (Ray's log API, from its node)."""
+        return await self._http(lambda d: d.actor_log(actor_id, tail))
 
     # -- why --------------------------------------------------------------------------------
 
@@ -331,7 +363,11 @@ class WorkService(PolledFeed[WorkSnapshot]):
                 ask = why_inputs.task_ask(task, names.get(node_id, node_id[:12]))
         if ask is None:
             raise NotFound(f"no job, boost, share, placement group or task {wanted!r}")
-        entries = await self._driver(lambda: driver_side.node_entries(self.config))
+        entries: Mapping[str, Mapping[str, Any]]
+        if self.remote:
+            entries = await self._driver(lambda: self.gateway.link.call(NodeEntries()))
+        else:
+            entries = await self._driver(lambda: driver_side.node_entries(self.config))
         return explain(ask, why_inputs.rooms(entries, groups, items, skip))
 
 

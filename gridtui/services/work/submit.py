@@ -18,7 +18,7 @@ from gridtui.policy.job_request import (
     submit_options,
 )
 from gridtui.policy.scheduler import STRATEGIES
-from gridtui.services.control.client import BadRequest, ControlClient, NotFound, Refused, owner_tag
+from gridtui.services.control.client import BadRequest, NotFound, Refused, owner_tag
 
 if TYPE_CHECKING:
     from gridtui.services.work.service import WorkService
@@ -102,14 +102,15 @@ async def submit_job(
         node_ip = config.node(request.node).host
         await _check_alive(svc, config, request.node)
     elif request.strategy is not None or request.boost is not None:
-        client = ControlClient(config, owner=owner)
+        client = svc.control_client(owner)
         if request.strategy is not None:
             need = request.need()
             picked = await svc._driver(lambda: client.place(need, request.strategy or ""))
             node_ip = config.node(picked["node"]).host
         else:
             rid = request.boost or ""
-            rows = await svc._driver(lambda: client.reservations())
+            snap = await svc._driver(lambda: client.snapshot(False))
+            rows = [*snap.reservations, *snap.history]
             boost = check_boost(rid, rows, owner, config)
     options = submit_options(
         request, node_ip=node_ip, boost=boost, owner=owner, working_dir=request.working_dir

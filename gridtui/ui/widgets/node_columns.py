@@ -27,6 +27,9 @@ class Row(NamedTuple):
     """What boosts and shared allocations hold on the node ("2 CPU 1 GiB")."""
     stored: int | None = None
     """Bytes the memory store keeps on the node (None: it has no shard there)."""
+    work: str = DASH
+    """Jobs, actors and running tasks of the user's on the node (the Work view's count);
+    `?` while Ray's dashboard is not read."""
 
 
 def _ray_state(r: Row) -> str:
@@ -118,6 +121,14 @@ COLUMNS: tuple[NodeColumn, ...] = (
         6,
         lambda r: DASH if r.stored is None else size(r.stored),
         lambda r: r.stored,
+        justify="right",
+    ),
+    NodeColumn(
+        "work",
+        "Work",
+        4,
+        lambda r: r.work,
+        lambda r: int(r.work) if r.work.isdigit() else None,
         justify="right",
     ),
     NodeColumn("ray_cpu", "Ray CPU", 7, _ray_cpu, _ray_used),

@@ -97,6 +97,7 @@ class NodeLines(ScrollView):
             or cached[0].ray is not row.ray
             or cached[0].reserved != row.reserved
             or cached[0].stored != row.stored
+            or cached[0].work != row.work
             or cached[1] != look
         ):
             if len(self._lines) > 2000:

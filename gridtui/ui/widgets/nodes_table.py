@@ -14,11 +14,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from gridtui.feeds import MEMORY, RAY, RESERVATIONS
+from gridtui.feeds import MEMORY, RAY, RESERVATIONS, WORK
 from gridtui.model.nodes import ClusterSnapshot
 from gridtui.model.objects import MemorySnapshot
 from gridtui.model.ray import RayClusterView
 from gridtui.model.reservations import ReservationsSnapshot
+from gridtui.model.work import WorkSnapshot
 from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import DASH
 from gridtui.ui.widgets.node_columns import (
@@ -135,6 +136,9 @@ class NodesTable(NodeLines, can_focus=True):
         """Node -> its "reserved" cell, from the newest ReservationsSnapshot."""
         self.stored: dict[str, int] = {}
         """Node -> bytes the memory store keeps there, from the newest MemorySnapshot."""
+        self.work: dict[str, str] = {}
+        """Node -> its Work cell, from the newest WorkSnapshot ("?" for all: not read)."""
+        self.work_unknown = DASH
         self.rows: list[Row] = []
         """The rows in display order, after filter and sort."""
         self.visible_names: list[str] = []
@@ -161,6 +165,7 @@ class NodesTable(NodeLines, can_focus=True):
         follow(self, RAY, self.show_ray, now=False)
         follow(self, RESERVATIONS, self.show_reservations)
         follow(self, MEMORY, self.show_memory)
+        follow(self, WORK, self.show_work)
 
     def _theme_changed(self, _theme: object) -> None:
         self._forget_drawing()
@@ -195,6 +200,15 @@ class NodesTable(NodeLines, can_focus=True):
         stored = {u.node: u.used for u in snapshot.usage}
         if stored != self.stored:
             self.stored = stored
+            self._update()
+
+    def show_work(self, snapshot: WorkSnapshot) -> None:
+        # While Ray's dashboard is not read, every node's count is unknown ("?"), which
+        # is not the same as none ("-").
+        work = {n: c.label() for n, c in snapshot.counts().items()} if snapshot.connected else {}
+        unknown = DASH if snapshot.connected else "?"
+        if (work, unknown) != (self.work, self.work_unknown):
+            self.work, self.work_unknown = work, unknown
             self._update()
 
     def cycle_sort(self) -> str:
@@ -320,7 +334,13 @@ class NodesTable(NodeLines, can_focus=True):
         ray = self.ray_view.nodes
         held = self.reserved
         rows = [
-            Row(n, ray.get(n.name), held.get(n.name, DASH), self.stored.get(n.name))
+            Row(
+                n,
+                ray.get(n.name),
+                held.get(n.name, DASH),
+                self.stored.get(n.name),
+                self.work.get(n.name, self.work_unknown),
+            )
             for n in self.snapshot.nodes
             if matches(n, self.filter_text)
         ]
@@ -358,6 +378,7 @@ class NodesTable(NodeLines, can_focus=True):
                     or new.ray is not was.ray
                     or new.reserved != was.reserved
                     or new.stored != was.stored
+                    or new.work != was.work
                 ):
                     self.refresh_line(i + 1)
         total = len(self.snapshot.nodes) if self.snapshot else 0
