@@ -44,7 +44,7 @@ def test_a_client_method_runs_in_the_driver_and_its_refusal_comes_back_typed(
     link: HostLink,
 ) -> None:
     with pytest.raises(BadRequest, match="unknown node 'nowhere' \\(known: head\\)") as caught:
-        link.call(on_control("console", ControlClient.request_boost, "nowhere", "cpu", "1"))
+        link.call(on_control("console", ControlClient.boost, "nowhere", "cpu", "1"))
     assert caught.value.exit_code == 2
 
 

@@ -12,6 +12,7 @@ import pytest
 from gridtui.backend import checks
 from gridtui.config import parse_config
 from gridtui.errors import BadRequest, MemoryInputError
+from gridtui.model.wire.control import Reserve
 from gridtui.services.control.requests import Request, Requests
 
 CONFIG = parse_config(
@@ -55,12 +56,10 @@ class Recorder(Requests):
         self.config = CONFIG
         self.owner = "test"
         self._renewed = {}
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[Any] = []
 
-    def _call(
-        self, method: str, *args: Any, timeout: float | None = None, retry: bool = True
-    ) -> Any:
-        self.sent.append(dict(args[0]))
+    def ask(self, call: Any, *, timeout: float | None = None, retry: bool = True) -> Any:
+        self.sent.append(call)
         raise BadRequest("stop here")  # the test needs only what was sent
 
 
@@ -70,10 +69,7 @@ def test_a_checked_request_is_sent_as_it_is() -> None:
     client = Recorder()
     with pytest.raises(BadRequest, match="stop here"):
         client.request_boost("worker-1", Request("cpu", 0.5, 60.0), timeout=12.0)
-    assert client.sent == [
-        {"kind": "boost", "node": "worker-1", "type": "cpu", "amount": 0.5, "ttl": 60.0,
-         "owner": "test", "timeout": 12.0}
-    ]  # fmt: skip
+    assert client.sent == [Reserve("boost", "cpu", 0.5, 60.0, 12.0, "test", node="worker-1")]
 
 
 @pytest.mark.parametrize(

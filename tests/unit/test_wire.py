@@ -15,11 +15,13 @@ from gridtui.actors.asks import Refusal
 from gridtui.actors.controller import GridController
 from gridtui.actors.memory_host import MemoryHost
 from gridtui.actors.memory_index import Refused as IndexRefused
+from gridtui.errors import BadRequest, NotFound, Refused
 from gridtui.model.reservations import Bundle, Reservation
 from gridtui.model.wire import Wire, WireError, WireMismatch, answer, answer_type, decode, encode
 from gridtui.model.wire import control as wc
 from gridtui.model.wire import memory as wm
-from gridtui.services.control.client import BadRequest, ControlClient, NotFound, Refused
+from gridtui.services.control.client import ControlClient
+from gridtui.services.control.requests import Request
 from gridtui.services.memory.handles import KeyExists, MemoryRefused, NoSuchObject, RayMemory
 
 RECORD = Reservation(
@@ -97,11 +99,11 @@ class LocalClient(ControlClient):
 def test_the_controllers_answers_and_refusals_reach_the_client_typed() -> None:
     desk = Desk()
     client = LocalClient(desk)
-    pending = client.request_boost("worker-1", "cpu", "1", timeout=30)
+    pending = client.request_boost("worker-1", Request("cpu", 1.0, None), timeout=30)
     assert pending.reservation == RECORD and pending.lease == 5.0
     assert desk.asked == [wc.Reserve("boost", "cpu", 1.0, None, 30.0, "ann", node="worker-1")]
     with pytest.raises(Refused, match="asked 8 CPU") as refused:
-        client.request_boost("worker-1", "cpu", "8")
+        client.request_boost("worker-1", Request("cpu", 8.0, None))
     assert type(refused.value) is Refused
     with pytest.raises(BadRequest, match="unknown strategy"):
         client.ask(wc.Plan("cpu", 1.0, "best-fit"))
@@ -114,7 +116,7 @@ def test_the_controllers_answers_and_refusals_reach_the_client_typed() -> None:
 def test_a_request_checked_by_the_client_never_reaches_the_controller() -> None:
     desk = Desk()
     with pytest.raises(BadRequest):
-        LocalClient(desk).request_boost("worker-1", "cpu", "-1")
+        LocalClient(desk).boost("worker-1", "cpu", "-1")
     assert desk.asked == []
 
 
