@@ -20,6 +20,7 @@ from gridtui.agent.procfs import (  # inlined when shipped
     descendants,
     mentions,
     proc_table,
+    serves_clients_of,
 )
 
 
@@ -58,14 +59,19 @@ def _ancestors(table):
     return ancestors({pid: proc[0] for pid, proc in table.items()})
 
 
-def find_pids(markers, table=None):
-    """Processes naming any marker in their argv, plus all their descendants."""
+def find_pids(markers, table=None, gcs=()):
+    """Processes naming any marker in their argv, and (on a head) Ray's client server for
+    any GCS address in `gcs`, plus all their descendants."""
     table = proc_table() if table is None else table
     skip = _ancestors(table)
     roots = {
         pid
         for pid, proc in table.items()
-        if pid not in skip and any(mentions(proc[3], m) for m in markers)
+        if pid not in skip
+        and (
+            any(mentions(proc[3], m) for m in markers)
+            or any(serves_clients_of(proc[3], a) for a in gcs)
+        )
     }
     return descendants(roots, {pid: proc[0] for pid, proc in table.items()}, skip), table
 
@@ -94,13 +100,13 @@ def _describe(pid, table):
 
 
 def cmd_procs(args):
-    pids, table = find_pids(args.marker)
+    pids, table = find_pids(args.marker, gcs=args.client_of)
     _out({"procs": [_describe(p, table) for p in sorted(pids)]})
     return 0
 
 
 def cmd_stop(args):
-    pids, _ = find_pids(args.marker)
+    pids, _ = find_pids(args.marker, gcs=args.client_of)
     terminated, killed = [], []
     for pid in sorted(pids):
         try:
@@ -112,7 +118,7 @@ def cmd_stop(args):
     while time.monotonic() < deadline and any(alive(p) for p in terminated):
         time.sleep(0.1)
     # A second look catches workers the raylet forked while it was shutting down.
-    again, _ = find_pids(args.marker)
+    again, _ = find_pids(args.marker, gcs=args.client_of)
     for pid in sorted(set(terminated) | again):
         if alive(pid):
             try:
@@ -352,6 +358,7 @@ def main(argv=None):
     for name, func in (("procs", cmd_procs), ("stop", cmd_stop)):
         p = sub.add_parser(name)
         p.add_argument("--marker", action="append", required=True)
+        p.add_argument("--client-of", action="append", default=[])  # a head's GCS address
         p.add_argument("--grace", type=float, default=5.0)
         p.set_defaults(func=func)
     p = sub.add_parser("start")

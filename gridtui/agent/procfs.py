@@ -80,6 +80,17 @@ def mentions(argv, marker):
     return False
 
 
+# Ray's client server: a head started with Ray's client deps always runs one (no flag turns
+# it off), and its argv names the head's GCS address but not the node's temp dir.
+CLIENT_SERVER = "ray.util.client.server"
+
+
+def serves_clients_of(argv, gcs_address):
+    """The process is Ray's client server for the GCS at `gcs_address`: exact words only, so
+    a raylet's `--gcs-address=...` or another cluster's server never matches."""
+    return CLIENT_SERVER in argv and f"--address={gcs_address}" in argv
+
+
 def work_for(node_dir):
     """The two words that tie a process of gridtui's own (the agent measuring a node, the
     demo's load outside Ray) to a node's temp dir without naming it whole: `mentions`,

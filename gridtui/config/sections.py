@@ -74,6 +74,8 @@ class RaySettings(Strict):
     include_dashboard: Flag = True
     dashboard_port: Port = 8265
     dashboard_agent_port: Port = 52365
+    # Ray's client server on the head (ray://HEAD:PORT); Ray cannot be told not to run it.
+    client_server_port: Port = 10001
     # Every Ray process needs the cluster's token (docs/operations.md#security); "disabled"
     # opens the GCS to anyone who can reach its port, so only an explicit setting does it.
     auth: Literal["token", "disabled"] = "token"

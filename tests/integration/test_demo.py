@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtui.agent import nodescript
+from gridtui.agent import nodescript, procfs
 from gridtui.services.cluster import demo
 from gridtui.services.metrics.agent_launch import agent_argv, agent_source
 from gridtui.services.ray import auth as ray_auth
@@ -90,6 +90,11 @@ async def cpu_samples(node_name: str, count: int) -> list[float]:
     finally:
         await stream.close()
     return out
+
+
+def client_servers(address: str) -> list[list[str]]:
+    """The argv of every live Ray client server for the GCS at `address`, from /proc."""
+    return [p[3] for p in procfs.proc_table().values() if procfs.serves_clients_of(p[3], address)]
 
 
 async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,11 +194,16 @@ async def test_demo_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert max(busy[1:]) > 40, busy  # one busy process; idle stays under 30 (2 shared cores)
         assert max(other[1:]) < 30, other
 
+        # Ray's client server names the head's GCS address, not its temp dir: it runs on
+        # the demo's own port, and the stop ends it too (it once outlived every cluster).
+        servers = client_servers(address)
+        assert [s for s in servers if f"--port={config.ray.client_server_port}" in s], servers
         code, _, err = await cli("demo", "stop")
         assert code == 0, err
         assert nodescript.find_pids(markers)[0] == set()
+        assert client_servers(address) == []
     finally:
-        pids, _ = nodescript.find_pids(markers)
+        pids, _ = nodescript.find_pids(markers, gcs=[f"{config.head.host}:{config.ray.port}"])
         for pid in pids:
             os.kill(pid, 9)
         shutil.rmtree(str(config.ray.temp_dir), ignore_errors=True)

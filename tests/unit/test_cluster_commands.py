@@ -43,6 +43,7 @@ def test_head_start_flags() -> None:
     for flag in (
         "--head",
         "--port=6400",
+        "--ray-client-server-port=10001",
         # Ray's dashboard (jobs, the state API) on its fixed ports (docs/work.md), and never
         # on the node's address: the dashboard and its job server stay on loopback.
         "--include-dashboard=true",
@@ -167,6 +168,57 @@ def test_marker_is_a_whole_path() -> None:
     assert procfs.mentions(["--temp-dir=/tmp/g/a"], "/tmp/g/a")
     assert procfs.mentions(["--log=/tmp/g/a/session_1/logs"], "/tmp/g/a")
     assert not procfs.mentions(["--temp-dir=/tmp/g/ab"], "/tmp/g/a")
+
+
+def test_client_server_matches_its_heads_address_as_an_exact_word() -> None:
+    ours = [
+        "/v/bin/python", "-m", "ray.util.client.server", "--address=10.0.0.1:6400",
+        "--host=10.0.0.1", "--port=10001", "--mode=proxy", "--node-id=ab12",
+    ]  # fmt: skip
+    assert procfs.serves_clients_of(ours, "10.0.0.1:6400")
+    # Another cluster's client server on this machine, or a longer port, is not ours.
+    assert not procfs.serves_clients_of(ours, "10.0.0.1:640")
+    assert not procfs.serves_clients_of(ours, "10.0.0.2:6400")
+    other = [w.replace("6400", "6401") for w in ours]
+    assert not procfs.serves_clients_of(other, "10.0.0.1:6400")
+    # A worker's raylet (and any other process) naming the head's GCS is not a client server.
+    raylet = ["/v/raylet", "--gcs-address=10.0.0.1:6400", "--node_ip_address=10.0.0.2"]
+    assert not procfs.serves_clients_of(raylet, "10.0.0.1:6400")
+    driver = ["/v/bin/python", "job.py", "--address=10.0.0.1:6400"]
+    assert not procfs.serves_clients_of(driver, "10.0.0.1:6400")
+
+
+def test_stop_ends_the_client_server_of_its_gcs_only(tmp_path) -> None:
+    gcs = "127.0.0.9:6999"  # no Ray here: processes that merely carry the argv words
+    sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
+    ours = subprocess.Popen([*sleep, "ray.util.client.server", f"--address={gcs}"])
+    raylet = subprocess.Popen([*sleep, f"--gcs-address={gcs}"])
+    other = subprocess.Popen([*sleep, "ray.util.client.server", "--address=127.0.0.9:6998"])
+    try:
+        stop = ["stop", "--marker", str(tmp_path / "none"), "--client-of", gcs, "--grace", "2"]
+        out = subprocess.run(
+            [sys.executable, "-", *stop],
+            input=commands.node_script(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(out.stdout)["terminated"] == [ours.pid]
+        ours.wait(5)
+        assert raylet.poll() is None and other.poll() is None
+    finally:
+        for proc in (ours, raylet, other):
+            proc.kill()
+            proc.wait()
+
+
+def test_only_the_heads_stop_and_listing_take_its_client_server() -> None:
+    config = parse_config(CONFIG)
+    head, w1 = config.head, config.node("w1")
+    for argv in (commands.stop_argv(head, config), commands.procs_argv(head, config)):
+        assert argv[argv.index("--client-of") + 1] == "10.0.0.1:6400"
+    for argv in (commands.stop_argv(w1, config), commands.procs_argv(w1, config)):
+        assert "--client-of" not in argv
 
 
 def test_find_pids_takes_children_and_skips_itself(tmp_path) -> None:

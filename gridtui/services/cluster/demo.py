@@ -18,7 +18,7 @@ from gridtui import paths
 from gridtui.config import ClusterConfig
 from gridtui.outfile import write_file
 from gridtui.services.cluster.lifecycle import ClusterError, ClusterOps, Progress, describe_failures
-from gridtui.services.cluster.node_commands import DASHBOARD_HOST, MAX_TEMP_DIR
+from gridtui.services.cluster.node_commands import DASHBOARD_HOST, MAX_TEMP_DIR, gcs_address
 from gridtui.services.cluster.procs import StopResult
 from gridtui.services.cluster.status import ClusterStatus
 from gridtui.services.ray import auth as ray_auth
@@ -32,6 +32,8 @@ DEFAULT_PORT = 6391
 # node's address: shared by every cluster on this machine, so the demo picks its own port.
 DEFAULT_DASHBOARD_PORT = 8275
 DEFAULT_AGENT_PORT = 52400
+# Ray's client server: above Ray's worker ports (10002-19999), which its default 10001 abuts.
+DEFAULT_CLIENT_PORT = 20001
 DASHBOARD_ENV = "GRIDTUI_DEMO_DASHBOARD"
 """`off` starts the demo without Ray's dashboard: no job server or state API (`gridtui job`,
 `work`, `groups` say so), ~5 s quicker to start and lighter (docs/work.md). The test suite
@@ -115,7 +117,12 @@ def demo_config() -> ClusterConfig:
     if not isinstance(dashboard, int) or not isinstance(agents, int):
         dashboard = _choose_port(DEFAULT_DASHBOARD_PORT, DASHBOARD_HOST)
         agents = _choose_span(DEFAULT_AGENT_PORT, len(DEMO_NODES))
-        write_state({**state, "dashboard_port": dashboard, "agent_port": agents})
+        state = {**state, "dashboard_port": dashboard, "agent_port": agents}
+        write_state(state)
+    client = state.get("client_port")
+    if not isinstance(client, int):
+        client = _choose_port(DEFAULT_CLIENT_PORT)
+        write_state({**state, "client_port": client})
     nodes = [
         {
             "name": name,
@@ -144,6 +151,7 @@ def demo_config() -> ClusterConfig:
                 "include_dashboard": demo_dashboard(),
                 "dashboard_port": dashboard,
                 "dashboard_agent_port": agents,
+                "client_server_port": client,
             },
         }
     )
@@ -211,10 +219,10 @@ async def demo_status() -> ClusterStatus:
         return await ops.status()
 
 
-def _kill_leftovers(markers: list[str]) -> None:
+def _kill_leftovers(markers: list[str], gcs: str) -> None:
     from gridtui.agent import nodescript
 
-    for pid in nodescript.find_pids(markers)[0]:
+    for pid in nodescript.find_pids(markers, gcs=[gcs])[0]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
 
@@ -227,7 +235,7 @@ async def stop_demo(progress: Progress | None = None) -> list[StopResult]:
     # temp dirs survived (a process started while the stop was scanning, say).
     config = demo_config()
     markers = [f"{config.ray.temp_dir}/{n.name}" for n in config.nodes]
-    await asyncio.to_thread(_kill_leftovers, markers)
+    await asyncio.to_thread(_kill_leftovers, markers, gcs_address(config))
     state = read_state()
     for key in ("started", "processes", "console_pid"):
         state.pop(key, None)

@@ -122,6 +122,9 @@ def ray_start_args(
     args: list[str] = []
     if head:
         args += ["--head", f"--port={config.ray.port}"]
+        # Ray runs its client server whenever its client deps import, on 10001 unless told:
+        # a port of the cluster's own, so two clusters on one machine do not share it.
+        args.append(f"--ray-client-server-port={config.ray.client_server_port}")
         args.append(f"--include-dashboard={'true' if config.ray.include_dashboard else 'false'}")
         args.append(f"--dashboard-host={DASHBOARD_HOST}")
         if config.ray.include_dashboard:
@@ -179,14 +182,21 @@ def manual_start_argv(node: NodeConfig, config: ClusterConfig, *, head: bool) ->
     ]
 
 
+def _owned(node: NodeConfig, config: ClusterConfig) -> list[str]:
+    """What names a node's processes for `procs` and `stop`: its temp dir, and on the head
+    the GCS address, which Ray's client server names instead of the temp dir."""
+    words = ["--marker", temp_dir(node, config)]
+    if node.name == config.head.name:
+        words += ["--client-of", gcs_address(config)]
+    return words
+
+
 def stop_argv(node: NodeConfig, config: ClusterConfig, grace: float = 5.0) -> list[str]:
-    return script_argv(
-        node, config, "stop", "--marker", temp_dir(node, config), "--grace", f"{grace:g}"
-    )
+    return script_argv(node, config, "stop", *_owned(node, config), "--grace", f"{grace:g}")
 
 
 def procs_argv(node: NodeConfig, config: ClusterConfig) -> list[str]:
-    return script_argv(node, config, "procs", "--marker", temp_dir(node, config))
+    return script_argv(node, config, "procs", *_owned(node, config))
 
 
 def view_argv(config: ClusterConfig, *, wait: float = 0.0, expect: int = 0) -> list[str]:

@@ -163,9 +163,10 @@ class RayGateway:
         )
         local = next((n.host for n in self.config.nodes if _local_address(n.host)), None)
         if local is None:
+            client = f"ray://{self.config.head.host}:{self.config.ray.client_server_port}"
             raise RayUnavailable(
                 "this machine is not a node of the cluster: set ray.address to "
-                f"ray://{self.config.head.host}:10001 to reach it as a Ray client"
+                f"{client} to reach it as a Ray client"
             )
         return address, local
 
