@@ -18,9 +18,8 @@ from gridtui.agent.procfs import (  # inlined when shipped
     alive,
     ancestors,
     descendants,
-    mentions,
+    owned,
     proc_table,
-    serves_clients_of,
 )
 
 
@@ -64,15 +63,7 @@ def find_pids(markers, table=None, gcs=()):
     any GCS address in `gcs`, plus all their descendants."""
     table = proc_table() if table is None else table
     skip = _ancestors(table)
-    roots = {
-        pid
-        for pid, proc in table.items()
-        if pid not in skip
-        and (
-            any(mentions(proc[3], m) for m in markers)
-            or any(serves_clients_of(proc[3], a) for a in gcs)
-        )
-    }
+    roots = {pid for pid, proc in table.items() if pid not in skip and owned(proc[3], markers, gcs)}
     return descendants(roots, {pid: proc[0] for pid, proc in table.items()}, skip), table
 
 

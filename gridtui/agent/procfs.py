@@ -125,3 +125,9 @@ def pss(pid):
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def owned(argv, markers, gcs=()):
+    """Whether a process is one of a node's: its argv names a marker (the node's temp dir),
+    or it is Ray's client server for one of the GCS addresses in `gcs` (a head's)."""
+    return any(mentions(argv, m) for m in markers) or any(serves_clients_of(argv, a) for a in gcs)

@@ -29,7 +29,7 @@ from gridtui.prefs import Prefs
 from gridtui.ui.bridge import Bridge, FeedUpdated, follow, latest
 from gridtui.ui.readonly import ReadOnlyAware, changes_cluster, refusal
 from gridtui.ui.screens.main import MainScreen
-from gridtui.ui.themes import DEFAULT_THEME, load_themes
+from gridtui.ui.themes import choose_theme, load_themes
 
 if TYPE_CHECKING:
     # Only for types: the back-end's modules (pydantic among them) load after the first frame.
@@ -118,23 +118,10 @@ class GridApp(ReadOnlyAware, App[None]):
         self.set_class(True, f"-theme-{name}", update=False)
 
     def _choose_theme(self, requested: str | None) -> str:
-        """--theme, then the remembered one, then the cluster file's, then gridtui's default."""
-        known = self.available_themes
-        if requested:
-            if requested in known:
-                self.prefs.set("theme", requested)
-                return requested
-            self._startup_notes.append(
-                f"Unknown theme {requested!r}; try one of: {', '.join(sorted(known))}"
-            )
-        for candidate in (
-            self.prefs.get("theme"),
-            self._backend.config.ui.theme if self._backend is not None else None,
-            DEFAULT_THEME,
-        ):
-            if isinstance(candidate, str) and candidate in known:
-                return candidate
-        return "textual-dark"
+        config_theme = self._backend.config.ui.theme if self._backend is not None else None
+        return choose_theme(
+            self.available_themes, requested, self.prefs, config_theme, self._startup_notes
+        )
 
     @property
     def backend(self) -> Backend:

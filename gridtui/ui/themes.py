@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from textual.theme import Theme
 
@@ -56,3 +57,30 @@ def load_themes(directory: Path | None = None) -> list[Theme]:
         except (ValueError, TypeError) as exc:
             log.warning("skipping theme %s: %s", found.path, exc)
     return sorted(themes, key=lambda t: t.name)
+
+
+class Remembered(Protocol):
+    """The preferences the theme is remembered in (gridtui/prefs.py's Prefs)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def set(self, key: str, value: Any) -> None: ...
+
+
+def choose_theme(
+    known: Mapping[str, object],
+    requested: str | None,
+    prefs: Remembered,
+    config_theme: str | None,
+    notes: list[str],
+) -> str:
+    """--theme, then the remembered one, then the cluster file's, then gridtui's default.
+    An unknown --theme is noted (the console shows `notes` once it runs)."""
+    if requested:
+        if requested in known:
+            prefs.set("theme", requested)
+            return requested
+        notes.append(f"Unknown theme {requested!r}; try one of: {', '.join(sorted(known))}")
+    for candidate in (prefs.get("theme"), config_theme, DEFAULT_THEME):
+        if isinstance(candidate, str) and candidate in known:
+            return candidate
+    return "textual-dark"

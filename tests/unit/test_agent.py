@@ -211,7 +211,7 @@ def test_gridtui_s_own_processes_for_a_node_are_never_taken_for_its_ray() -> Non
     """The agent measuring a node and the demo's load outside Ray tie themselves to the
     node's temp dir, but never name it whole: `cluster start` took a node whose agent ran
     for one already running Ray (and skipped it), and `cluster stop` killed the agent."""
-    from gridtui.agent.nodescript import mentions
+    from gridtui.agent.procfs import mentions
     from gridtui.agent.rayscope import process_tree
     from gridtui.services.cluster import demo_load as outside_load
 

@@ -91,7 +91,7 @@ def test_auth_settings_reach_every_node_command() -> None:
     # Beside the temp dir, not in it: a command naming the file is not one of the node's
     # Ray processes (stop would kill it, status would count it).
     tmp = commands.temp_dir(w1, config)
-    assert not nodescript.mentions([commands.node_token_path(w1, config)], tmp)
+    assert not procfs.mentions([commands.node_token_path(w1, config)], tmp)
     off = parse_config(CONFIG.replace("ray: {", "ray: {auth: disabled, "))
     assert commands.auth_args(off.node("w1"), off) == ["--auth-mode", "disabled"]
     start = commands.start_argv(off.node("w1"), off, head=False)

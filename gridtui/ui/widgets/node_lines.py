@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.scroll_view import ScrollView
@@ -12,7 +13,9 @@ from textual.strip import Strip
 from gridtui.ui.format import DASH
 from gridtui.ui.widgets.node_columns import (
     COLUMNS,
+    LONGEST_NAME,
     STATE_KIND,
+    TABLE_WIDTH,
     Justify,
     NodeColumn,
     Row,
@@ -34,9 +37,34 @@ class NodeLines(ScrollView):
     _table_width: int
     hot_percent: float
     warn_percent: float
+    sort_index: int
+    sort_reverse: bool
+    _header: tuple[tuple[Any, ...], Strip] | None
+
+    def _fit_names(self, names: list[str]) -> None:
+        """Widen the Node column to the longest name (within LONGEST_NAME), so no name is cut."""
+        longest = max((cell_len(n) for n in names), default=0)
+        width = max(COLUMNS[0].width, min(LONGEST_NAME, longest))
+        if width != self._name_width:
+            self._name_width = width
+            self._table_width = TABLE_WIDTH + width - COLUMNS[0].width
+            self._header = None
+            self._lines.clear()
 
     def _header_line(self, width: int) -> Strip:
-        raise NotImplementedError
+        look = (self.sort_index, self.sort_reverse, self.has_focus, width)
+        if self._header is not None and self._header[0] == look:
+            return self._header[1]
+        style = self._style("nodes-table--header")
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        segments: list[Segment] = []
+        for i, column in enumerate(COLUMNS):
+            label = column.label + (arrow if i == self.sort_index else "")
+            pre = style + self._meta(-1, i)
+            segments += cell_segments(label, Style(), None, self._width(column), pre, Style())
+        rest = Segment(" " * max(0, width - self._table_width), style + self._meta(-1, -1))
+        self._header = (look, Strip([*segments, rest]))
+        return self._header[1]
 
     def _width(self, column: NodeColumn) -> int:
         return self._name_width if column is COLUMNS[0] else column.width

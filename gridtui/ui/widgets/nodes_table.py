@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -24,10 +22,8 @@ from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import DASH
 from gridtui.ui.widgets.node_columns import (
     COLUMNS,
-    LONGEST_NAME,
     TABLE_WIDTH,
     Row,
-    cell_segments,
     matches,
     reserved_text,
 )
@@ -389,28 +385,3 @@ class NodesTable(NodeLines, can_focus=True):
             self._title = self.border_title = title
         self._announce()
         return self.snapshot is not None
-
-    def _fit_names(self, names: list[str]) -> None:
-        """Widen the Node column to the longest name (within LONGEST_NAME), so no name is cut."""
-        longest = max((cell_len(n) for n in names), default=0)
-        width = max(COLUMNS[0].width, min(LONGEST_NAME, longest))
-        if width != self._name_width:
-            self._name_width = width
-            self._table_width = TABLE_WIDTH + width - COLUMNS[0].width
-            self._header = None
-            self._lines.clear()
-
-    def _header_line(self, width: int) -> Strip:
-        look = (self.sort_index, self.sort_reverse, self.has_focus, width)
-        if self._header is not None and self._header[0] == look:
-            return self._header[1]
-        style = self._style("nodes-table--header")
-        arrow = " ▼" if self.sort_reverse else " ▲"
-        segments: list[Segment] = []
-        for i, column in enumerate(COLUMNS):
-            label = column.label + (arrow if i == self.sort_index else "")
-            pre = style + self._meta(-1, i)
-            segments += cell_segments(label, Style(), None, self._width(column), pre, Style())
-        rest = Segment(" " * max(0, width - self._table_width), style + self._meta(-1, -1))
-        self._header = (look, Strip([*segments, rest]))
-        return self._header[1]
