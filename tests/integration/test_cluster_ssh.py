@@ -76,10 +76,11 @@ def token_env(path: Path, token: str) -> dict[str, str]:
             "RAY_gcs_server_port_wait_time_s": "2"}  # fmt: skip
 
 
-def kill_by_marker(marker: str) -> None:
-    """SIGTERM what names the marker, SIGKILL what is left 2 s later; no wait for none."""
+def kill_by_marker(marker: str, gcs: tuple[str, ...] = ()) -> None:
+    """SIGTERM what names the marker (and Ray's client server of a head at `gcs`: its argv
+    names no temp dir), SIGKILL what is left 2 s later; no wait for none."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids, _ = nodescript.find_pids([marker])
+        pids, _ = nodescript.find_pids([marker], gcs=gcs)
         if not pids:
             return
         for pid in pids:
@@ -233,6 +234,6 @@ async def test_cluster_over_ssh_start_status_stop(
         assert len(survivors) == 1
     finally:
         kill_by_marker(temp_root)
-        kill_by_marker(other)
+        kill_by_marker(other, gcs=("127.0.0.5:6394",))
         shutil.rmtree(temp_root, ignore_errors=True)
         shutil.rmtree(other, ignore_errors=True)
