@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -20,6 +20,7 @@ from gridtui.model.reservations import ReservationsSnapshot
 from gridtui.model.work import WorkSnapshot
 from gridtui.ui.bridge import follow, latest
 from gridtui.ui.format import DASH
+from gridtui.ui.widgets.cursor_keys import CURSOR_BINDINGS
 from gridtui.ui.widgets.node_columns import (
     COLUMNS,
     TABLE_WIDTH,
@@ -93,14 +94,7 @@ class NodesTable(NodeLines, can_focus=True):
         "nodes-table--dim",
     }
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "Home", show=False),
-        Binding("end", "last", "End", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = CURSOR_BINDINGS
 
     class NodeHighlighted(Message):
         """The cursor moved to a node: the screen points the other panes at it."""

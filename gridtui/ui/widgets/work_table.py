@@ -9,7 +9,7 @@ from typing import ClassVar
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -17,6 +17,7 @@ from textual.strip import Strip
 
 from gridtui.model.reservations import format_amount
 from gridtui.model.work import JobRow, WorkItem, WorkSnapshot
+from gridtui.ui.widgets.cursor_keys import CURSOR_BINDINGS
 
 UNPLACED = "(not placed)"
 """The node heading of actors Ray has not placed yet."""
@@ -170,14 +171,7 @@ class WorkTable(ScrollView, can_focus=True):
         "work-table--cursor",
     }
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "Home", show=False),
-        Binding("end", "last", "End", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = CURSOR_BINDINGS
 
     class Chosen(Message):
         """The cursor moved onto a job or a work item."""
